@@ -1,0 +1,105 @@
+import { Command, Errors, Flags, type Interfaces } from '@oclif/core'
+
+import { Config } from '../core/config.js'
+import { selectEnv } from '../core/env-select.js'
+import type { Env } from '../core/env-settings.js'
+import { ExitCode, isTokenctlError } from '../core/errors.js'
+import { isCi } from '../core/variables.js'
+import { chooseStoreKind, openStore } from '../stores/open.js'
+import type { SecretStore } from '../stores/types.js'
+import { colourFor } from './output.js'
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
+export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
+
+/**
+ * What every command shares: the global flags of SPEC §3, the config, the store, the
+ * stderr voice, and turning a typed error into its message and exit code.
+ */
+export abstract class BaseCommand<T extends typeof Command> extends Command {
+  static override baseFlags = {
+    env: Flags.string({ char: 'e', summary: 'Env to use (default: $TOKENCTL_ENV, then the current env).', helpGroup: 'GLOBAL' }),
+    store: Flags.string({ summary: 'Where secrets are kept (default: $TOKENCTL_STORE, then keychain).', options: ['keychain', 'file'], helpGroup: 'GLOBAL' }),
+    quiet: Flags.boolean({ char: 'q', summary: 'Print no information or warnings on stderr; errors still show.', helpGroup: 'GLOBAL' }),
+    'no-input': Flags.boolean({ summary: 'Never ask a person anything (CI=true does the same).', helpGroup: 'GLOBAL' }),
+  }
+
+  protected flags!: BaseFlags<T>
+  protected args!: BaseArgs<T>
+  private openedStores: Array<SecretStore & { close?: () => void }> = []
+  private readonly stderrColour = colourFor(process.stderr)
+
+  public override async init(): Promise<void> {
+    await super.init()
+    const { args, flags } = await this.parse({
+      flags: this.ctor.flags,
+      baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
+      args: this.ctor.args,
+      strict: this.ctor.strict,
+    })
+    this.flags = flags as BaseFlags<T>
+    this.args = args as BaseArgs<T>
+  }
+
+  protected get environ(): NodeJS.ProcessEnv {
+    return process.env
+  }
+
+  /** `--no-input` or CI=true: nobody is there to answer. */
+  protected get noInput(): boolean {
+    return this.flags['no-input'] || isCi(this.environ)
+  }
+
+  protected openConfig(): Config {
+    return new Config(this.environ)
+  }
+
+  protected selectEnv(config = this.openConfig()): Env {
+    return selectEnv(this.flags.env, config.read(), this.environ)
+  }
+
+  protected async store(): Promise<SecretStore> {
+    const kind = chooseStoreKind(this.flags.store, this.environ)
+    const store = await openStore(kind, { environ: this.environ, warn: (message) => this.warning(message) })
+    this.openedStores.push(store)
+    return store
+  }
+
+  /** The result of the command: stdout, exactly as given. */
+  protected out(text: string): void {
+    process.stdout.write(text.endsWith('\n') ? text : `${text}\n`)
+  }
+
+  protected outJson(value: unknown): void {
+    this.out(JSON.stringify(value, null, 2))
+  }
+
+  /** Information for a person: stderr, silenced by --quiet. */
+  protected info(message: string): void {
+    if (!this.flags?.quiet) process.stderr.write(`${message}\n`)
+  }
+
+  protected warning(message: string): void {
+    if (!this.flags?.quiet) process.stderr.write(`${this.stderrColour.yellow('Warning:')} ${message}\n`)
+  }
+
+  protected override async finally(error: Error | undefined): Promise<unknown> {
+    for (const store of this.openedStores) store.close?.()
+    return super.finally(error)
+  }
+
+  protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
+    const debug = this.environ.TOKENCTL_DEBUG === '1'
+    if (isTokenctlError(error)) {
+      process.stderr.write(`${this.stderrColour.red('Error:')} ${error.message}\n`)
+      if (error.fix) process.stderr.write(`${error.fix}\n`)
+      if (debug && error.stack) process.stderr.write(`${error.stack}\n`)
+      this.exit(error.exitCode)
+    }
+    // oclif's own errors (bad flag, missing argument) already carry exit 2 and a good message.
+    if (error instanceof Errors.CLIError || (error as { oclif?: unknown }).oclif) throw error
+    process.stderr.write(`${this.stderrColour.red('Error:')} unexpected internal error: ${(error as Error).message}\n`)
+    process.stderr.write(debug ? `${error.stack}\n` : 'This is a bug in tokenctl; run again with TOKENCTL_DEBUG=1 and report what it prints.\n')
+    this.exit(ExitCode.internal)
+  }
+}

@@ -1,0 +1,30 @@
+import { Chalk, type ChalkInstance } from 'chalk'
+
+import type { Environ } from '../core/paths.js'
+
+/**
+ * Colour only on a TTY; NO_COLOR turns it off and FORCE_COLOR on (FORCE_COLOR wins,
+ * as the two conventions agree).
+ */
+export function colourFor(stream: NodeJS.WriteStream, environ: Environ = process.env): ChalkInstance {
+  const force = environ.FORCE_COLOR
+  if (force !== undefined && force !== '' && force !== '0' && force !== 'false') return new Chalk({ level: 1 })
+  if (environ.NO_COLOR || force === '0' || force === 'false') return new Chalk({ level: 0 })
+  return new Chalk({ level: stream.isTTY ? 1 : 0 })
+}
+
+/** Plain text table with left-aligned columns; the last column is not padded. */
+export function table(rows: string[][], widths = columnWidths(rows)): string {
+  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ').trimEnd()).join('\n')
+}
+
+function columnWidths(rows: string[][]): number[] {
+  const widths: number[] = []
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, visibleLength(cell))))
+  return widths
+}
+
+function visibleLength(text: string): number {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\u001b\[[0-9;]*m/g, '').length
+}

@@ -1,0 +1,68 @@
+import { Args, Flags } from '@oclif/core'
+
+import { BaseCommand } from '../../cli/base-command.js'
+import { buildEnvSettings } from '../../core/env-build.js'
+import { addEnv } from '../../core/envs.js'
+
+export default class EnvAdd extends BaseCommand<typeof EnvAdd> {
+  static override summary = 'Add an environment profile.'
+  static override description = `An env names one auth server. It holds no secret: log in to it afterwards with "tokenctl login -e NAME".
+The first env added becomes the current one; --use makes any new env current.`
+
+  static override examples = [
+    { description: 'A JSON login API server, made current:', command: '<%= config.bin %> <%= command.id %> prod --url https://api.example.com --use' },
+    { description: 'Custom paths and a default user:', command: '<%= config.bin %> <%= command.id %> staging --url https://staging.example.com --token-path /v2/login --username alice' },
+    { description: 'An OAuth 2.0 server with its endpoints given by hand:', command: '<%= config.bin %> <%= command.id %> corp --protocol oauth2 --token-url https://sso.example.com/token --client-id cli' },
+    { description: 'A local server over plain HTTP (loopback needs no --allow-http):', command: '<%= config.bin %> <%= command.id %> dev --url http://127.0.0.1:8080' },
+  ]
+
+  static override args = {
+    name: Args.string({ description: 'Env name: lower-case letters, digits, ".", "_", "-".', required: true }),
+  }
+
+  static override flags = {
+    url: Flags.string({ summary: 'Base URL of the auth server (protocol api).', helpValue: 'URL' }),
+    issuer: Flags.string({ summary: 'OAuth 2.0 / OpenID Connect issuer URL (protocol oauth2).', helpValue: 'URL' }),
+    protocol: Flags.string({ summary: 'How to talk to the server.', options: ['api', 'oauth2'] }),
+    'client-id': Flags.string({ summary: 'OAuth 2.0 client id.' }),
+    'client-auth': Flags.string({ summary: 'How a confidential OAuth 2.0 client authenticates.', options: ['basic', 'post'] }),
+    scope: Flags.string({ summary: 'OAuth 2.0 scopes to ask for, space-separated.' }),
+    'token-path': Flags.string({ summary: 'api: login path (default /auth/token).', helpValue: 'PATH' }),
+    'refresh-path': Flags.string({ summary: 'api: refresh path (default /auth/token/refresh).', helpValue: 'PATH' }),
+    'revoke-path': Flags.string({ summary: 'api: revoke path (default /auth/token/revoke).', helpValue: 'PATH' }),
+    'token-url': Flags.string({ summary: 'oauth2: token endpoint.', helpValue: 'URL' }),
+    'device-url': Flags.string({ summary: 'oauth2: device authorization endpoint.', helpValue: 'URL' }),
+    'authorize-url': Flags.string({ summary: 'oauth2: authorization endpoint.', helpValue: 'URL' }),
+    'revoke-url': Flags.string({ summary: 'oauth2: revocation endpoint.', helpValue: 'URL' }),
+    username: Flags.string({ summary: 'Default user name for login.' }),
+    'git-host': Flags.string({ summary: 'Another host (host[:port]) git may ask tokens for; repeatable.', multiple: true, helpValue: 'HOST' }),
+    'allow-http': Flags.boolean({ summary: 'Allow plain http:// to a host that is not loopback.' }),
+    use: Flags.boolean({ summary: 'Make the new env the current one.' }),
+    force: Flags.boolean({ summary: 'Replace an env of the same name.' }),
+  }
+
+  public async run(): Promise<void> {
+    const { flags, args } = this
+    const settings = buildEnvSettings({
+      url: flags.url,
+      issuer: flags.issuer,
+      protocol: flags.protocol as 'api' | 'oauth2' | undefined,
+      clientId: flags['client-id'],
+      clientAuth: flags['client-auth'] as 'basic' | 'post' | undefined,
+      scope: flags.scope,
+      tokenPath: flags['token-path'],
+      refreshPath: flags['refresh-path'],
+      revokePath: flags['revoke-path'],
+      tokenUrl: flags['token-url'],
+      deviceUrl: flags['device-url'],
+      authorizeUrl: flags['authorize-url'],
+      revokeUrl: flags['revoke-url'],
+      username: flags.username,
+      gitHosts: flags['git-host'],
+      allowHttp: flags['allow-http'],
+    })
+    const result = addEnv(this.openConfig(), args.name, settings, { force: flags.force, use: flags.use })
+    this.info(`${result.replaced ? 'Replaced' : 'Added'} env "${args.name}"${result.current ? ' (current)' : ''}.`)
+    this.info(`Next: tokenctl login -e ${args.name}`)
+  }
+}

@@ -1,0 +1,47 @@
+import { Args, Flags } from '@oclif/core'
+
+import { BaseCommand } from '../../cli/base-command.js'
+import { table } from '../../cli/output.js'
+import { summarize } from '../../core/envs.js'
+import { unknownEnv } from '../../core/env-select.js'
+import type { SecretRecord } from '../../stores/types.js'
+
+export default class EnvShow extends BaseCommand<typeof EnvShow> {
+  static override summary = "Show one env's settings."
+  static override description = 'Without NAME: the env selected by -e, $TOKENCTL_ENV or the current env. Shows no secret.'
+  static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> prod --json']
+
+  static override args = {
+    name: Args.string({ description: 'Env to show.' }),
+  }
+
+  static override flags = {
+    json: Flags.boolean({ summary: 'Print JSON.' }),
+  }
+
+  public async run(): Promise<void> {
+    const config = this.openConfig()
+    const data = config.read()
+    const name = this.args.name ?? this.selectEnv(config).name
+    const settings = data.envs[name]
+    if (!settings) throw unknownEnv(name, data)
+
+    let record: SecretRecord | undefined
+    let reachable = true
+    try {
+      record = await (await this.store()).get(name)
+    } catch (error) {
+      reachable = false
+      this.warning(`Login state is unknown: ${(error as Error).message} ${(error as { fix?: string }).fix ?? ""}`.trim())
+    }
+    const shown = { ...summarize(data, name, record, reachable), ...settings }
+    if (this.flags.json) {
+      this.outJson(shown)
+      return
+    }
+    const rows = Object.entries(shown)
+      .filter(([key]) => key !== 'name')
+      .map(([key, value]) => [`${key}:`, Array.isArray(value) ? value.join(', ') : value === null ? '-' : String(value)])
+    this.out(`${name}\n${table(rows).replace(/^/gm, '  ')}`)
+  }
+}

@@ -1,0 +1,29 @@
+import { UsageError } from './errors.js'
+
+const ENV_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/
+
+export function isValidEnvName(name: string): boolean {
+  return ENV_NAME.test(name)
+}
+
+export function assertEnvName(name: string): string {
+  if (!isValidEnvName(name)) {
+    throw new UsageError(
+      `"${printable(name)}" is not a valid env name.`,
+      'Use 1 to 64 characters: lower-case letters, digits, ".", "_" or "-", starting with a letter or digit.',
+    )
+  }
+  return name
+}
+
+/** The `<ENV>` part of `TOKENCTL_<ENV>_<NAME>` (SPEC §6): `prod-eu` → `PROD_EU`. */
+export function envVariablePart(name: string): string {
+  return name.toUpperCase().replace(/[^A-Z0-9]/g, '_')
+}
+
+/** User input echoed back in an error: cut short, control characters removed. */
+export function printable(value: string, max = 64): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = value.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
+  return clean.length > max ? `${clean.slice(0, max)}…` : clean
+}

@@ -1,0 +1,46 @@
+/** What the config keeps about one env (SPEC §3 `env add`). Never a secret. */
+export type Protocol = 'api' | 'oauth2'
+
+export const PROTOCOLS: readonly Protocol[] = ['api', 'oauth2']
+
+export interface EnvSettings {
+  protocol: Protocol
+  /** api: the server's base URL. */
+  url?: string
+  /** oauth2: the issuer, for discovery. */
+  issuer?: string
+  clientId?: string
+  scope?: string
+  clientAuth?: 'basic' | 'post'
+  /** api: paths relative to `url` (defaults in `API_PATHS`). */
+  tokenPath?: string
+  refreshPath?: string
+  revokePath?: string
+  /** oauth2: endpoints given by hand or found by discovery. */
+  tokenUrl?: string
+  deviceUrl?: string
+  authorizeUrl?: string
+  revokeUrl?: string
+  /** The default user name for `login`. */
+  username?: string
+  /** Extra hosts (host[:port]) the git credential helper answers for, besides the URL's. */
+  gitHosts?: string[]
+  allowHttp?: boolean
+}
+
+export interface Env extends EnvSettings {
+  name: string
+  /** True when the env was made from TOKENCTL_* variables with no config entry (SPEC §6). */
+  fromVariables?: boolean
+}
+
+export const API_PATHS = {
+  tokenPath: '/auth/token',
+  refreshPath: '/auth/token/refresh',
+  revokePath: '/auth/token/revoke',
+} as const
+
+/** The URL a person recognises the env by. */
+export function displayUrl(env: EnvSettings): string | null {
+  return env.url ?? env.issuer ?? env.tokenUrl ?? null
+}

@@ -1,0 +1,96 @@
+import type { SecretRecord, SecretStore } from '../stores/types.js'
+import type { Config, ConfigData } from './config.js'
+import { assertEnvName } from './env-name.js'
+import { unknownEnv } from './env-select.js'
+import { displayUrl, type EnvSettings } from './env-settings.js'
+import { UsageError } from './errors.js'
+import { isLoggedIn } from './login-state.js'
+
+/** One line of `env list` (SPEC §3 `env list --json`). */
+export interface EnvSummary {
+  name: string
+  current: boolean
+  protocol: EnvSettings['protocol']
+  url: string | null
+  user: string | null
+  /** null when the store could not be asked. */
+  loggedIn: boolean | null
+}
+
+export interface AddEnvOptions {
+  force?: boolean
+  use?: boolean
+}
+
+export function addEnv(config: Config, name: string, settings: EnvSettings, options: AddEnvOptions = {}): { replaced: boolean; current: boolean } {
+  assertEnvName(name)
+  let replaced = false
+  const data = config.update((data) => {
+    replaced = name in data.envs
+    if (replaced && !options.force) {
+      throw new UsageError(`An env named "${name}" already exists.`, `Pass --force to replace it, or pick another name.`)
+    }
+    data.envs[name] = settings
+    if (options.use || !data.current || !(data.current in data.envs)) data.current = name
+  })
+  return { replaced, current: data.current === name }
+}
+
+export function useEnv(config: Config, name: string): void {
+  assertEnvName(name)
+  config.update((data) => {
+    if (!(name in data.envs)) throw unknownEnv(name, data)
+    data.current = name
+  })
+}
+
+export function summarize(data: ConfigData, name: string, record: SecretRecord | undefined, storeReachable: boolean, now = Date.now()): EnvSummary {
+  const settings = data.envs[name]
+  if (!settings) throw unknownEnv(name, data)
+  return {
+    name,
+    current: data.current === name,
+    protocol: settings.protocol,
+    url: displayUrl(settings),
+    user: record?.user ?? settings.username ?? null,
+    loggedIn: storeReachable ? isLoggedIn(record, now) : null,
+  }
+}
+
+/**
+ * Every env with its login state. A store that cannot be reached does not hide the
+ * envs: their state reads `null` and `storeError` says why.
+ */
+export async function listEnvs(data: ConfigData, store: SecretStore): Promise<{ envs: EnvSummary[]; storeError?: Error }> {
+  const names = Object.keys(data.envs).sort()
+  let records = new Map<string, SecretRecord>()
+  let storeError: Error | undefined
+  if (names.length > 0) {
+    try {
+      records = new Map(await store.list())
+    } catch (error) {
+      storeError = error as Error
+    }
+  }
+  return { envs: names.map((name) => summarize(data, name, records.get(name), !storeError)), storeError }
+}
+
+export interface RemoveEnvOptions {
+  /** Revokes the env's refresh token at the server; absent with --no-revoke. */
+  revoke?: (record: SecretRecord) => Promise<void>
+}
+
+/** SPEC §3 `env remove`: revoke (unless told not to), delete the secrets, then the env. */
+export async function removeEnv(config: Config, store: SecretStore, name: string, options: RemoveEnvOptions = {}): Promise<{ secretsDeleted: boolean }> {
+  assertEnvName(name)
+  const data = config.read()
+  if (!(name in data.envs)) throw unknownEnv(name, data)
+  const record = await store.get(name)
+  if (record?.refreshToken && options.revoke) await options.revoke(record)
+  const secretsDeleted = await store.delete(name)
+  config.update((data) => {
+    delete data.envs[name]
+    if (data.current === name) delete data.current
+  })
+  return { secretsDeleted }
+}

@@ -1,0 +1,62 @@
+/**
+ * Every outcome of SPEC §4 is one error class carrying its exit code and the fix.
+ * The CLI prints `message` and `fix`; nothing else of an error reaches the user
+ * unless TOKENCTL_DEBUG=1.
+ */
+export const ExitCode = {
+  ok: 0,
+  internal: 1,
+  usage: 2,
+  loginRequired: 3,
+  rejected: 4,
+  server: 5,
+  storeUnavailable: 6,
+} as const
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]
+
+export abstract class TokenctlError extends Error {
+  abstract readonly exitCode: ExitCodeValue
+  /** One sentence telling the user what to do next, or undefined when there is nothing to do. */
+  readonly fix?: string
+
+  constructor(message: string, fix?: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = new.target.name
+    this.fix = fix
+  }
+}
+
+/** Bad flag, bad value, unknown env, bad URL: exit 2. */
+export class UsageError extends TokenctlError {
+  readonly exitCode = ExitCode.usage
+}
+
+/** The config file cannot be read or is not ours to rewrite: exit 2. */
+export class ConfigError extends TokenctlError {
+  readonly exitCode = ExitCode.usage
+}
+
+/** No usable refresh token and no credentials from variables: exit 3. */
+export class LoginRequiredError extends TokenctlError {
+  readonly exitCode = ExitCode.loginRequired
+}
+
+/** The server said no to the credentials: exit 4. */
+export class CredentialsRejectedError extends TokenctlError {
+  readonly exitCode = ExitCode.rejected
+}
+
+/** Unreachable, timed out, 5xx or an answer we cannot read: exit 5. */
+export class ServerError extends TokenctlError {
+  readonly exitCode = ExitCode.server
+}
+
+/** The keychain (or another store) cannot be reached: exit 6. */
+export class StoreUnavailableError extends TokenctlError {
+  readonly exitCode = ExitCode.storeUnavailable
+}
+
+export function isTokenctlError(error: unknown): error is TokenctlError {
+  return error instanceof TokenctlError
+}

@@ -1,0 +1,40 @@
+import net from 'node:net'
+
+import { printable } from './env-name.js'
+import { UsageError } from './errors.js'
+
+/** SPEC §2.3: loopback is `localhost`, 127.0.0.0/8 and ::1. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase()
+  if (host === 'localhost' || host.endsWith('.localhost')) return true
+  if (net.isIPv4(host)) return host.startsWith('127.')
+  if (net.isIPv6(host)) return host === '::1' || host === '0:0:0:0:0:0:0:1'
+  return false
+}
+
+/**
+ * Parse a server URL given by a person or a variable, and hold it to the HTTPS rule:
+ * `http://` only to loopback, or when the env says `--allow-http`.
+ */
+export function checkServerUrl(value: string, flag: string, allowHttp = false): string {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw new UsageError(`${flag} "${printable(value)}" is not a URL.`, `Give a full URL such as https://auth.example.com.`)
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new UsageError(`${flag} must be an https:// URL, not ${printable(url.protocol)}//.`, 'Give a full URL such as https://auth.example.com.')
+  }
+  if (url.username || url.password) {
+    throw new UsageError(`${flag} must not hold a user name or password.`, 'Remove the "user:password@" part; tokenctl asks for credentials at login.')
+  }
+  if (url.protocol === 'http:' && !allowHttp && !isLoopbackHost(url.hostname)) {
+    throw new UsageError(
+      `${flag} uses plain http:// to ${printable(url.host)}, which would send tokens unencrypted.`,
+      'Use https://, or pass --allow-http if this server really has no TLS.',
+    )
+  }
+  // Keep what the person typed, minus a trailing slash on a bare origin.
+  return url.pathname === '/' && !value.endsWith('/?') && !url.search ? url.origin : url.toString()
+}

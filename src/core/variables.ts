@@ -1,0 +1,20 @@
+import { envVariablePart } from './env-name.js'
+import type { Environ } from './paths.js'
+
+/**
+ * SPEC §6: `TOKENCTL_<ENV>_<NAME>` wins over `TOKENCTL_<NAME>`.
+ * Empty values count as unset, the way shells and CI systems pass "nothing".
+ */
+export function variable(environ: Environ, envName: string | undefined, name: string): string | undefined {
+  if (envName) {
+    const specific = environ[`TOKENCTL_${envVariablePart(envName)}_${name}`]
+    if (specific) return specific
+  }
+  return environ[`TOKENCTL_${name}`] || undefined
+}
+
+/** `CI=true` acts like `--no-input` (SPEC §3). */
+export function isCi(environ: Environ): boolean {
+  const ci = environ.CI
+  return ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false'
+}

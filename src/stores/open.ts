@@ -1,0 +1,30 @@
+import { UsageError } from '../core/errors.js'
+import { printable } from '../core/env-name.js'
+import { configDir, type Environ } from '../core/paths.js'
+import { STORE_KINDS, type SecretStore, type StoreKind } from './types.js'
+
+/** `--store`, else TOKENCTL_STORE, else the keychain. Never a silent switch to a file. */
+export function chooseStoreKind(flag: string | undefined, environ: Environ): StoreKind {
+  const value = flag || environ.TOKENCTL_STORE || 'keychain'
+  if (!(STORE_KINDS as readonly string[]).includes(value)) {
+    const source = flag ? '--store' : 'TOKENCTL_STORE'
+    throw new UsageError(`${source} must be one of ${STORE_KINDS.join(', ')}, not "${printable(value)}".`, `Use ${source === '--store' ? '--store' : 'TOKENCTL_STORE='}keychain or file.`)
+  }
+  return value as StoreKind
+}
+
+export interface OpenStoreOptions {
+  environ?: Environ
+  warn?: (message: string) => void
+}
+
+/** Loads only the implementation asked for: the keychain binding is not cheap to load. */
+export async function openStore(kind: StoreKind, options: OpenStoreOptions = {}): Promise<SecretStore & { close?: () => void }> {
+  const environ = options.environ ?? process.env
+  if (kind === 'file') {
+    const { FileStore } = await import('./file-store.js')
+    return new FileStore(configDir(environ), options.warn)
+  }
+  const { KeychainStore } = await import('./keychain-store.js')
+  return new KeychainStore()
+}

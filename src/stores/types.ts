@@ -1,0 +1,38 @@
+/** Everything secret tokenctl keeps for one env: one keychain entry, or one key of the file store. */
+export interface SecretRecord {
+  refreshToken?: string
+  /** Epoch milliseconds. */
+  refreshExpiresAt?: number
+  accessToken?: string
+  /** Epoch milliseconds. */
+  accessExpiresAt?: number
+  /** Who is logged in, for `status`. Not secret, but it belongs with the tokens. */
+  user?: string
+  /** oauth2 client secret typed at login (SPEC §2.2). */
+  clientSecret?: string
+}
+
+export type StoreKind = 'keychain' | 'file'
+
+export const STORE_KINDS: readonly StoreKind[] = ['keychain', 'file']
+
+export interface SecretStore {
+  readonly kind: StoreKind
+  /** Where the secrets are, in words a person understands. */
+  readonly location: string
+  get(env: string): Promise<SecretRecord | undefined>
+  set(env: string, record: SecretRecord): Promise<void>
+  /** True when there was something to delete. */
+  delete(env: string): Promise<boolean>
+  list(): Promise<Array<[env: string, record: SecretRecord]>>
+}
+
+/** Parse a stored record; anything unreadable counts as no record. */
+export function parseRecord(text: string): SecretRecord | undefined {
+  try {
+    const value: unknown = JSON.parse(text)
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as SecretRecord) : undefined
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+
+/**
+ * Make `dir` (and its parents) exist, and make sure the last part is a real directory
+ * that belongs to us and that nobody else can read. Throws a plain Error with a reason
+ * the caller turns into a typed one.
+ */
+export function ensurePrivateDir(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
+  const stat = fs.lstatSync(dir)
+  if (!stat.isDirectory()) throw new Error(`${dir} is not a directory`)
+  if (typeof process.getuid === 'function' && stat.uid !== process.getuid()) {
+    throw new Error(`${dir} belongs to another user`)
+  }
+  if ((stat.mode & 0o077) !== 0) fs.chmodSync(dir, 0o700)
+}
+
+/**
+ * Write a file so that a reader sees either the old content or the new, never a part:
+ * a temp file beside it (same filesystem), fsync, rename, fsync of the directory.
+ */
+export function writeFileAtomic(file: string, data: string, mode = 0o600): void {
+  const dir = path.dirname(file)
+  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
+  let fd: number | undefined
+  try {
+    fd = fs.openSync(temp, 'wx', mode)
+    fs.writeFileSync(fd, data)
+    fs.fsyncSync(fd)
+    fs.closeSync(fd)
+    fd = undefined
+    fs.renameSync(temp, file)
+  } catch (error) {
+    if (fd !== undefined) fs.closeSync(fd)
+    fs.rmSync(temp, { force: true })
+    throw error
+  }
+  syncDir(dir)
+}
+
+function syncDir(dir: string): void {
+  // Makes the rename itself durable; not every platform lets a directory be opened.
+  try {
+    const fd = fs.openSync(dir, 'r')
+    try {
+      fs.fsyncSync(fd)
+    } finally {
+      fs.closeSync(fd)
+    }
+  } catch {
+    // best effort
+  }
+}
+
+/** Read a file, or undefined when it does not exist. */
+export function readFileIfExists(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw error
+  }
+}
