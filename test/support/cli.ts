@@ -1,0 +1,91 @@
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+export const BIN = path.join(ROOT, 'bin', 'run.js')
+
+export interface RunResult {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+  ms: number
+}
+
+/**
+ * Variables that change tokenctl's behaviour or point at the user's real files. Every
+ * spawn starts from a clean slate, so a test behaves the same on a laptop and in CI
+ * (where CI=true is set).
+ */
+const DROPPED = /^(CI|TOKENCTL_.*|XDG_.*|HOME|DBUS_SESSION_BUS_ADDRESS|NO_COLOR|FORCE_COLOR|BROWSER|GIT_.*|HTTPS?_PROXY|NO_PROXY|https?_proxy|no_proxy)$/
+
+export function cleanEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
+  const environ: Record<string, string> = {}
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && !DROPPED.test(key)) environ[key] = value
+  }
+  for (const [key, value] of Object.entries(extra)) {
+    if (value === undefined) delete environ[key]
+    else environ[key] = value
+  }
+  return environ
+}
+
+/** A throwaway HOME with its own config, state and runtime dirs, removed by `cleanup()`. */
+export class Sandbox {
+  readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tokenctl-test-'))
+  readonly home = path.join(this.dir, 'home')
+  readonly configDir = path.join(this.dir, 'config')
+  readonly runtimeDir = path.join(this.dir, 'run')
+
+  constructor() {
+    fs.mkdirSync(this.home, { mode: 0o700 })
+    fs.mkdirSync(this.runtimeDir, { mode: 0o700 })
+  }
+
+  get configFile(): string {
+    return path.join(this.configDir, 'config.json')
+  }
+
+  /** The environment of a tokenctl process in this sandbox; `extra` adds or (with undefined) drops. */
+  env(extra: Record<string, string | undefined> = {}): Record<string, string> {
+    return cleanEnv({
+      HOME: this.home,
+      TOKENCTL_CONFIG_DIR: this.configDir,
+      XDG_RUNTIME_DIR: this.runtimeDir,
+      XDG_STATE_HOME: path.join(this.home, '.local', 'state'),
+      // No Secret Service unless a test brings one: a keychain test must say so.
+      DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/tokenctl-test-bus',
+      ...extra,
+    })
+  }
+
+  run(args: string[], options: { env?: Record<string, string | undefined>; input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+    return runCli(args, { env: this.env(options.env), input: options.input, timeoutMs: options.timeoutMs })
+  }
+
+  cleanup(): void {
+    fs.rmSync(this.dir, { recursive: true, force: true })
+  }
+}
+
+export function runCli(args: string[], options: { env: Record<string, string>; input?: string; timeoutMs?: number; bin?: string }): Promise<RunResult> {
+  const started = Date.now()
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [options.bin ?? BIN, ...args], { env: options.env, stdio: ['pipe', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000)
+    child.on('error', reject)
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      resolve({ code, signal, stdout, stderr, ms: Date.now() - started })
+    })
+    child.stdin.end(options.input ?? '')
+  })
+}
