@@ -66,9 +66,12 @@ describe('file store (SPEC §5)', () => {
     await store.set('prod', { refreshToken: 'r1' })
     const before = fs.readFileSync(store.file)
     if (isRoot()) {
-      // Directory modes do not stop root: make the write fail by putting a file where a dir must be.
-      const blocked = new FileStore(path.join(store.file, 'sub'))
-      await expect(blocked.set('prod', { refreshToken: 'r2' })).rejects.toThrow('the previous content is intact')
+      // Directory modes do not stop root; a store dir that is a symlink is refused for writing.
+      const link = `${dir}-link`
+      fs.symlinkSync(dir, link)
+      const viaLink = new FileStore(link)
+      expect(await viaLink.get('prod')).toEqual({ refreshToken: 'r1' })
+      await expect(viaLink.set('prod', { refreshToken: 'r2' })).rejects.toThrow('the previous content is intact')
     } else {
       fs.chmodSync(dir, 0o500)
       await expect(store.set('prod', { refreshToken: 'r2' })).rejects.toThrow('the previous content is intact')
