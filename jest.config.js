@@ -10,4 +10,5 @@ export default {
   // e2e suites spawn real processes and servers; two cores, so keep workers modest.
   maxWorkers: 2,
   testTimeout: 60_000,
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 }
