@@ -31,6 +31,8 @@ export class KeychainStore implements SecretStore {
   constructor(
     private readonly timeoutMs = KEYCHAIN_TIMEOUT_MS,
     private readonly service = KEYCHAIN_SERVICE,
+    /** The helper's environment (the D-Bus address on Linux); the parent's when absent. */
+    private readonly environ?: NodeJS.ProcessEnv,
   ) {}
 
   async get(env: string): Promise<SecretRecord | undefined> {
@@ -78,12 +80,16 @@ export class KeychainStore implements SecretStore {
 
   private start(): ChildProcessByStdio<Writable, Readable, null> {
     if (this.agent) return this.agent
-    const agent = spawn(process.execPath, agentArgs(), { stdio: ['pipe', 'pipe', 'ignore'], windowsHide: true })
+    const agent = spawn(process.execPath, agentArgs(), { env: this.environ, stdio: ['pipe', 'pipe', 'ignore'], windowsHide: true })
     agent.on('error', (error) => this.fail(new StoreUnavailableError(`The keychain helper could not start: ${error.message}.`, FIX)))
     agent.on('exit', () => {
-      if (this.agent === agent) this.agent = undefined
+      // A helper let go by close() ends on its own; the calls pending now are a newer helper's.
+      if (this.agent !== agent) return
+      this.agent = undefined
       if (this.pending.size > 0) this.fail(new StoreUnavailableError('The keychain helper stopped unexpectedly.', FIX))
     })
+    // A helper that died just before a write must end in exit 6, not an uncaught EPIPE.
+    agent.stdin.on('error', () => this.fail(new StoreUnavailableError('The keychain helper stopped unexpectedly.', FIX)))
     createInterface({ input: agent.stdout }).on('line', (line) => this.answer(line))
     this.agent = agent
     return agent

@@ -25,6 +25,6 @@ export async function openStore(kind: StoreKind, options: OpenStoreOptions = {})
     const { FileStore } = await import('./file-store.js')
     return new FileStore(configDir(environ), options.warn)
   }
-  const { KeychainStore } = await import('./keychain-store.js')
-  return new KeychainStore()
+  const { KeychainStore, KEYCHAIN_SERVICE, KEYCHAIN_TIMEOUT_MS } = await import('./keychain-store.js')
+  return new KeychainStore(KEYCHAIN_TIMEOUT_MS, KEYCHAIN_SERVICE, { ...environ })
 }
