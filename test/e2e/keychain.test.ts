@@ -7,7 +7,7 @@ import fs from 'node:fs'
 
 import { KEYCHAIN_SERVICE, KEYCHAIN_TIMEOUT_MS, KeychainStore } from '../../src/stores/keychain-store.js'
 import { type RunResult, Sandbox } from '../support/cli.js'
-import { eventually, type HangingBus, type KeyringSession, keyringTest, startHangingBus, startKeyringOrFail } from '../support/keyring.js'
+import { eventually, type HangingBus, keyringTest, startHangingBus, useKeyring } from '../support/keyring.js'
 
 let sandbox: Sandbox
 beforeEach(() => {
@@ -28,32 +28,23 @@ async function addEnvs(...names: string[]): Promise<void> {
 const withKeyring = keyringTest('tokenctl against gnome-keyring')
 
 describe('tokenctl with a real gnome-keyring (default store)', () => {
-  let keyring: KeyringSession | undefined
-  beforeAll(async () => {
-    keyring = await startKeyringOrFail()
-  })
-  afterAll(async () => {
-    await keyring?.stop()
-  })
-  afterEach(async () => {
-    await keyring?.secretTool(['clear', 'service', KEYCHAIN_SERVICE])
-  })
+  const keyring = useKeyring()
 
-  const lookup = (env: string) => keyring!.secretTool(['lookup', 'service', 'tokenctl', 'username', env])
+  const lookup = (env: string) => keyring()!.secretTool(['lookup', 'service', 'tokenctl', 'username', env])
 
   withKeyring("env list shows the login state from the keychain; env remove deletes that env's entry and no other", async () => {
     // prod written by tokenctl's own store, staging by another program: both are ours.
-    const store = new KeychainStore(KEYCHAIN_TIMEOUT_MS, KEYCHAIN_SERVICE, { ...process.env, ...keyring!.env })
+    const store = new KeychainStore(KEYCHAIN_TIMEOUT_MS, KEYCHAIN_SERVICE, { ...process.env, ...keyring()!.env })
     try {
       await store.set('prod', { refreshToken: 'r-prod', user: 'alice' })
     } finally {
       store.close()
     }
     const staging = JSON.stringify({ refreshToken: 'r-staging', user: 'bob' })
-    expect((await keyring!.secretTool(['store', '--label', 'tokenctl staging', 'service', 'tokenctl', 'username', 'staging'], staging)).code).toBe(0)
+    expect((await keyring()!.secretTool(['store', '--label', 'tokenctl staging', 'service', 'tokenctl', 'username', 'staging'], staging)).code).toBe(0)
     await addEnvs('prod', 'staging', 'dev')
 
-    const list = await sandbox.run(['env', 'list', '--json'], { env: keyring!.env })
+    const list = await sandbox.run(['env', 'list', '--json'], { env: keyring()!.env })
     expect(list).toMatchObject({ code: 0, stderr: '' })
     expect(JSON.parse(list.stdout)).toEqual([
       { name: 'dev', current: false, protocol: 'api', url: 'https://dev.example.com', user: null, loggedIn: false },
@@ -63,18 +54,18 @@ describe('tokenctl with a real gnome-keyring (default store)', () => {
 
     // --no-revoke: revocation needs a server and is not what this test is about; the
     // keychain entry is deleted either way (SPEC §3 `env remove`).
-    const removed = await sandbox.run(['env', 'remove', 'prod', '--no-revoke'], { env: keyring!.env })
+    const removed = await sandbox.run(['env', 'remove', 'prod', '--no-revoke'], { env: keyring()!.env })
     expect(removed).toMatchObject({ code: 0, stdout: '', stderr: 'Removed env "prod" and its secrets.\n' })
     expect(await lookup('prod')).toMatchObject({ code: 1, stdout: '' })
     expect(await lookup('staging')).toMatchObject({ code: 0, stdout: staging })
     expect(Object.keys(readConfig().envs).sort()).toEqual(['dev', 'staging'])
 
     // An env without an entry is removed all the same, and says so.
-    const dev = await sandbox.run(['env', 'remove', 'dev', '--no-revoke'], { env: keyring!.env })
+    const dev = await sandbox.run(['env', 'remove', 'dev', '--no-revoke'], { env: keyring()!.env })
     expect(dev).toMatchObject({ code: 0, stdout: '', stderr: 'Removed env "dev".\n' })
     expect(await lookup('staging')).toMatchObject({ code: 0, stdout: staging })
 
-    const after = await sandbox.run(['env', 'list', '--json'], { env: keyring!.env })
+    const after = await sandbox.run(['env', 'list', '--json'], { env: keyring()!.env })
     expect(after.code).toBe(0)
     expect(JSON.parse(after.stdout)).toEqual([{ name: 'staging', current: false, protocol: 'api', url: 'https://staging.example.com', user: 'bob', loggedIn: true }])
   })

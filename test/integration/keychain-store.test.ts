@@ -5,7 +5,7 @@
 import { StoreUnavailableError } from '../../src/core/errors.js'
 import { KEYCHAIN_SERVICE, KEYCHAIN_TIMEOUT_MS, KeychainStore } from '../../src/stores/keychain-store.js'
 import type { SecretRecord } from '../../src/stores/types.js'
-import { eventually, type HangingBus, type KeyringSession, keyringTest, startHangingBus, startKeyringOrFail } from '../support/keyring.js'
+import { eventually, type HangingBus, type KeyringSession, keyringTest, startHangingBus, useKeyring } from '../support/keyring.js'
 
 const stores: KeychainStore[] = []
 /** A store whose helper talks to the bus at `address` (process.env does not reach children under jest). */
@@ -30,19 +30,10 @@ async function accounts(keyring: KeyringSession): Promise<string[]> {
 const withKeyring = keyringTest('keychain store against gnome-keyring')
 
 describe('keychain store against a real gnome-keyring (SPEC §5)', () => {
-  let keyring: KeyringSession | undefined
-  beforeAll(async () => {
-    keyring = await startKeyringOrFail()
-  })
-  afterAll(async () => {
-    await keyring?.stop()
-  })
-  afterEach(async () => {
-    await keyring?.secretTool(['clear', 'service', KEYCHAIN_SERVICE])
-  })
+  const keyring = useKeyring()
 
   withKeyring('set/get/list/delete round trip: one entry per env, service "tokenctl", account = env name', async () => {
-    const store = storeOn(keyring!.address)
+    const store = storeOn(keyring()!.address)
     await store.set('prod', prod)
     await store.set('staging', staging)
     expect(await store.get('prod')).toEqual(prod)
@@ -50,16 +41,16 @@ describe('keychain store against a real gnome-keyring (SPEC §5)', () => {
     expect(await store.get('dev')).toBeUndefined()
 
     // Seen from outside tokenctl: the record as JSON under service=tokenctl username=<env>.
-    const lookup = await keyring!.secretTool(['lookup', 'service', 'tokenctl', 'username', 'prod'])
+    const lookup = await keyring()!.secretTool(['lookup', 'service', 'tokenctl', 'username', 'prod'])
     expect(lookup.code).toBe(0)
     expect(JSON.parse(lookup.stdout)).toEqual(prod)
-    expect(await accounts(keyring!)).toEqual(['prod', 'staging'])
+    expect(await accounts(keyring()!)).toEqual(['prod', 'staging'])
 
     // Writing again replaces the entry; it does not add a second one.
     const rotated = { ...prod, refreshToken: 'r-prod-2' }
     await store.set('prod', rotated)
-    expect(await accounts(keyring!)).toEqual(['prod', 'staging'])
-    expect(JSON.parse((await keyring!.secretTool(['lookup', 'service', 'tokenctl', 'username', 'prod'])).stdout)).toEqual(rotated)
+    expect(await accounts(keyring()!)).toEqual(['prod', 'staging'])
+    expect(JSON.parse((await keyring()!.secretTool(['lookup', 'service', 'tokenctl', 'username', 'prod'])).stdout)).toEqual(rotated)
 
     expect(await store.list()).toEqual([
       ['prod', rotated],
@@ -69,28 +60,28 @@ describe('keychain store against a real gnome-keyring (SPEC §5)', () => {
     expect(await store.delete('prod')).toBe(true)
     expect(await store.delete('prod')).toBe(false)
     expect(await store.get('prod')).toBeUndefined()
-    expect(await keyring!.secretTool(['lookup', 'service', 'tokenctl', 'username', 'prod'])).toMatchObject({ code: 1, stdout: '' })
-    expect(await accounts(keyring!)).toEqual(['staging'])
+    expect(await keyring()!.secretTool(['lookup', 'service', 'tokenctl', 'username', 'prod'])).toMatchObject({ code: 1, stdout: '' })
+    expect(await accounts(keyring()!)).toEqual(['staging'])
     expect(await store.list()).toEqual([['staging', staging]])
   })
 
   withKeyring('reads entries written by another program; an entry that is not a record counts as none', async () => {
     const ci = { refreshToken: 'r-ci' }
-    expect((await keyring!.secretTool(['store', '--label', 'ci', 'service', 'tokenctl', 'username', 'ci'], JSON.stringify(ci))).code).toBe(0)
-    expect((await keyring!.secretTool(['store', '--label', 'junk', 'service', 'tokenctl', 'username', 'junk'], 'not json')).code).toBe(0)
-    expect((await keyring!.secretTool(['store', '--label', 'other', 'service', 'other-app', 'username', 'prod'], '{"refreshToken":"x"}')).code).toBe(0)
+    expect((await keyring()!.secretTool(['store', '--label', 'ci', 'service', 'tokenctl', 'username', 'ci'], JSON.stringify(ci))).code).toBe(0)
+    expect((await keyring()!.secretTool(['store', '--label', 'junk', 'service', 'tokenctl', 'username', 'junk'], 'not json')).code).toBe(0)
+    expect((await keyring()!.secretTool(['store', '--label', 'other', 'service', 'other-app', 'username', 'prod'], '{"refreshToken":"x"}')).code).toBe(0)
 
-    const store = storeOn(keyring!.address)
+    const store = storeOn(keyring()!.address)
     expect(await store.get('ci')).toEqual(ci)
     expect(await store.get('junk')).toBeUndefined()
     // Another service's entry with the same account is not ours.
     expect(await store.get('prod')).toBeUndefined()
     expect(await store.list()).toEqual([['ci', ci]])
-    await keyring!.secretTool(['clear', 'service', 'other-app'])
+    await keyring()!.secretTool(['clear', 'service', 'other-app'])
   })
 
   withKeyring('a closed store starts a new helper on its next call', async () => {
-    const store = storeOn(keyring!.address)
+    const store = storeOn(keyring()!.address)
     await store.set('prod', prod)
     store.close()
     expect(await store.get('prod')).toEqual(prod)

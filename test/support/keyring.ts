@@ -262,3 +262,22 @@ export async function eventually(condition: () => boolean, timeoutMs = 5000): Pr
   }
   return true
 }
+
+/**
+ * A keyring for the enclosing describe block: started once, emptied of tokenctl's entries
+ * after each test, stopped at the end. Returns a getter (the session exists only once
+ * beforeAll has run).
+ */
+export function useKeyring(): () => KeyringSession | undefined {
+  let keyring: KeyringSession | undefined
+  beforeAll(async () => {
+    keyring = await startKeyringOrFail()
+  })
+  afterAll(async () => {
+    await keyring?.stop()
+  })
+  afterEach(async () => {
+    await keyring?.secretTool(['clear', 'service', 'tokenctl'])
+  })
+  return () => keyring
+}
