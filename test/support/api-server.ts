@@ -1,0 +1,398 @@
+/**
+ * A fake `api` login server (SPEC §2.1) for integration and e2e tests.
+ *
+ * Only Node built-ins, so it behaves the same everywhere and a test can see exactly what
+ * tokenctl sent (`server.requests`). It models what real servers do that a client can get
+ * wrong: refresh-token rotation with reuse detection, JWT vs opaque tokens, server-side
+ * revocation, clock-driven expiry, and the broken answers of SPEC §2.1/§2.3 (5xx HTML,
+ * malformed or wrong-shape JSON, hangs, dropped sockets).
+ */
+import { createHmac, randomBytes, randomUUID } from 'node:crypto'
+import http from 'node:http'
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+
+/** Ways the server can misbehave on the next matching POST(s). */
+export type FailureMode =
+  | 'html500' // 500 with an HTML page, as a proxy or crashed app would send
+  | 'malformedJson' // 200, application/json, but the body is cut short
+  | 'wrongShape' // 200 with valid JSON that is not a token response
+  | 'noToken' // 200 with a refreshToken but no access token
+  | 'hang' // never answers (until the server closes): exercises client timeouts
+  | 'drop' // destroys the socket without answering
+  | `status:${number}` // that status with a JSON error body
+
+export interface FailureOptions {
+  /** Only POSTs to this path fail; default: any POST. */
+  path?: string
+  /**
+   * Handle the request normally first (log in, rotate, revoke) and then fail the answer.
+   * Models "the request reached the server but the response was lost" (SPEC §2.3), where
+   * a refresh token may already have rotated.
+   */
+  afterHandling?: boolean
+}
+
+export interface ApiServerOptions {
+  /** username → password. Default `{ alice: 'wonderland' }`. */
+  users?: Record<string, string>
+  /** `jwt`: HS256 with a random key (claims sub, iat, exp, jti). `opaque`: random base64url. */
+  tokenFormat?: 'jwt' | 'opaque'
+  /** Access-token lifetime in seconds. Default 1800. */
+  accessTtl?: number
+  /** Refresh-token lifetime in seconds. Default 604800 (7 days). */
+  refreshTtl?: number
+  /** Include `expiresIn`/`refreshExpiresIn`. Default true; false makes clients read JWT `exp`. */
+  sendExpiresIn?: boolean
+  /** Wrap the token response in `{"data": …}`. Default true; false puts fields at the top level. */
+  wrapInData?: boolean
+  /** Every refresh returns a new refresh token and invalidates the old one. Default true. */
+  rotate?: boolean
+  /** Default `/auth/token`. */
+  loginPath?: string
+  /** Default `/auth/token/refresh`. */
+  refreshPath?: string
+  /** Default `/auth/token/revoke`. */
+  revokePath?: string
+  /** Default `/api/me`: a protected GET answering `{"user": …}` for a valid access token. */
+  mePath?: string
+  /** Default true; false answers 404 on the revoke path. */
+  revokeSupported?: boolean
+}
+
+export interface LoggedRequest {
+  method: string
+  /** Path without the query string. */
+  path: string
+  /** Parsed JSON when the body is JSON, else the raw string ('' when there is none). */
+  body: unknown
+  headers: IncomingHttpHeaders
+  /** Epoch ms (real time, not the simulated server clock). */
+  at: number
+}
+
+export interface ApiServer {
+  /** `http://127.0.0.1:PORT`, no trailing slash. */
+  readonly url: string
+  /** Every request received, in order, including ones that were then failed. */
+  readonly requests: LoggedRequest[]
+  /** Seconds the server clock runs ahead of real time (see `advance`). */
+  readonly clock: number
+  /** How many requests hit `path` (optionally only with `method`). */
+  count(path: string, method?: string): number
+  /** Fail the next `count` matching POSTs with `mode`. Queued failures are used in order. */
+  failNext(mode: FailureMode, count?: number, options?: FailureOptions): void
+  /** Fail every matching POST with `mode` until called with `undefined`. */
+  setFailure(mode: FailureMode | undefined, options?: FailureOptions): void
+  /** Revoke every family: all tokens issued so far stop working. */
+  revokeAll(): void
+  /** Make every access token issued so far invalid at the protected endpoint (server-side revocation). */
+  expireAccessTokens(): void
+  /** Move the server clock forward, so tokens expire without waiting. */
+  advance(seconds: number): void
+  /** True when `token` is a refresh token the server would still accept. */
+  isRefreshTokenActive(token: string): boolean
+  /** True when `token` is an access token the server would still accept. */
+  isAccessTokenActive(token: string): boolean
+  /** Stops listening and ends every open socket, hanging ones included. */
+  close(): Promise<void>
+}
+
+/** Tokens from one login and all its refreshes; reuse detection revokes them together. */
+interface Family {
+  user: string
+  revoked: boolean
+}
+
+interface IssuedToken {
+  family: Family
+  /** Server-clock epoch seconds. */
+  exp: number
+  /** Access: revoked by `expireAccessTokens`. Refresh: `rotated` once exchanged. */
+  state: 'active' | 'rotated' | 'revoked'
+}
+
+interface Reply {
+  status: number
+  body: unknown
+}
+
+interface Failure {
+  mode: FailureMode
+  options: FailureOptions
+}
+
+const DEFAULT_USERS: Record<string, string> = { alice: 'wonderland' }
+
+export async function startApiServer(options: ApiServerOptions = {}): Promise<ApiServer> {
+  const config = {
+    users: options.users ?? DEFAULT_USERS,
+    tokenFormat: options.tokenFormat ?? 'jwt',
+    accessTtl: options.accessTtl ?? 1800,
+    refreshTtl: options.refreshTtl ?? 604800,
+    sendExpiresIn: options.sendExpiresIn ?? true,
+    wrapInData: options.wrapInData ?? true,
+    rotate: options.rotate ?? true,
+    loginPath: options.loginPath ?? '/auth/token',
+    refreshPath: options.refreshPath ?? '/auth/token/refresh',
+    revokePath: options.revokePath ?? '/auth/token/revoke',
+    mePath: options.mePath ?? '/api/me',
+    revokeSupported: options.revokeSupported ?? true,
+  }
+  // A fresh key per server, so a token from one test can never validate in another.
+  const jwtKey = randomBytes(32)
+  const families = new Set<Family>()
+  const accessTokens = new Map<string, IssuedToken>()
+  const refreshTokens = new Map<string, IssuedToken>()
+  const requests: LoggedRequest[] = []
+  const queuedFailures: Failure[] = []
+  let standingFailure: Failure | undefined
+  let clockOffset = 0
+  const sockets = new Set<Socket>()
+
+  /** Server time in epoch seconds; `advance` moves it so expiry can be tested instantly. */
+  const now = (): number => Math.floor(Date.now() / 1000) + clockOffset
+
+  // ---- tokens -------------------------------------------------------------------------
+
+  function mintToken(user: string, ttl: number, kind: 'access' | 'refresh'): string {
+    if (config.tokenFormat === 'opaque') return randomBytes(32).toString('base64url')
+    const iat = now()
+    // base64url uses only characters inside RFC 6750's b64token set (SPEC §9).
+    const header = b64url({ alg: 'HS256', typ: 'JWT' })
+    const payload = b64url({ sub: user, iat, exp: iat + ttl, jti: randomUUID(), typ: kind })
+    const signature = createHmac('sha256', jwtKey).update(`${header}.${payload}`).digest('base64url')
+    return `${header}.${payload}.${signature}`
+  }
+
+  function issueAccess(family: Family): string {
+    const token = mintToken(family.user, config.accessTtl, 'access')
+    accessTokens.set(token, { family, exp: now() + config.accessTtl, state: 'active' })
+    return token
+  }
+
+  function issueRefresh(family: Family): string {
+    const token = mintToken(family.user, config.refreshTtl, 'refresh')
+    refreshTokens.set(token, { family, exp: now() + config.refreshTtl, state: 'active' })
+    return token
+  }
+
+  function isActive(issued: IssuedToken | undefined): issued is IssuedToken {
+    return issued !== undefined && issued.state === 'active' && !issued.family.revoked && issued.exp > now()
+  }
+
+  /** Shapes a token response as the options ask (wrapped or not, with or without lifetimes). */
+  function tokenResponse(token: string | undefined, refreshToken: string | undefined): unknown {
+    const fields: Record<string, unknown> = {}
+    if (token !== undefined) fields.token = token
+    if (refreshToken !== undefined) fields.refreshToken = refreshToken
+    if (config.sendExpiresIn) {
+      if (token !== undefined) fields.expiresIn = config.accessTtl
+      if (refreshToken !== undefined) fields.refreshExpiresIn = config.refreshTtl
+    }
+    return config.wrapInData ? { data: fields } : fields
+  }
+
+  // ---- endpoints ----------------------------------------------------------------------
+
+  function login(body: unknown): Reply {
+    const username = field(body, 'username')
+    const password = field(body, 'password')
+    if (username === undefined || password === undefined) return error(400, 'bad_request', 'username and password are required')
+    if (!Object.hasOwn(config.users, username) || config.users[username] !== password) {
+      return error(401, 'invalid_credentials', 'Invalid username or password')
+    }
+    const family: Family = { user: username, revoked: false }
+    families.add(family)
+    return { status: 200, body: tokenResponse(issueAccess(family), issueRefresh(family)) }
+  }
+
+  function refresh(body: unknown): Reply {
+    const presented = field(body, 'refreshToken')
+    if (presented === undefined) return error(400, 'bad_request', 'refreshToken is required')
+    const issued = refreshTokens.get(presented)
+    if (issued?.state === 'rotated') {
+      // Reuse detection: a rotated-away token coming back means it may have been stolen,
+      // so every token of that login dies, the legitimate holder's newest one included.
+      issued.family.revoked = true
+      return error(401, 'invalid_grant', 'Refresh token reuse detected; session revoked')
+    }
+    if (!isActive(issued)) return error(401, 'invalid_grant', 'Refresh token is invalid or expired')
+    if (!config.rotate) return { status: 200, body: tokenResponse(issueAccess(issued.family), undefined) }
+    issued.state = 'rotated'
+    return { status: 200, body: tokenResponse(issueAccess(issued.family), issueRefresh(issued.family)) }
+  }
+
+  function revoke(body: unknown): Reply {
+    if (!config.revokeSupported) return error(404, 'not_found', 'Not found')
+    const presented = field(body, 'refreshToken')
+    if (presented === undefined) return error(400, 'bad_request', 'refreshToken is required')
+    // Like RFC 7009, an unknown token is not an error: the client's goal is already met.
+    const issued = refreshTokens.get(presented)
+    if (issued) issued.family.revoked = true
+    return { status: 200, body: { data: { revoked: true } } }
+  }
+
+  function me(headers: IncomingHttpHeaders): Reply {
+    const match = /^Bearer (\S+)$/.exec(headers.authorization ?? '')
+    const issued = match?.[1] === undefined ? undefined : accessTokens.get(match[1])
+    if (!isActive(issued)) return error(401, 'invalid_token', 'Access token is invalid or expired')
+    return { status: 200, body: { user: issued.family.user } }
+  }
+
+  function route(method: string, path: string, body: unknown, headers: IncomingHttpHeaders): Reply {
+    if (path === config.mePath) return method === 'GET' ? me(headers) : error(405, 'method_not_allowed', 'Use GET')
+    const handler = { [config.loginPath]: login, [config.refreshPath]: refresh, [config.revokePath]: revoke }[path]
+    if (!handler) return error(404, 'not_found', 'Not found')
+    if (method !== 'POST') return error(405, 'method_not_allowed', 'Use POST')
+    // SPEC §2.1 says every call is JSON; enforcing it catches a client that forgets the header.
+    if (!(headers['content-type'] ?? '').toLowerCase().startsWith('application/json')) {
+      return error(415, 'unsupported_media_type', 'Content-Type must be application/json')
+    }
+    if (typeof body !== 'object' || body === null) return error(400, 'bad_request', 'Body must be a JSON object')
+    return handler(body)
+  }
+
+  // ---- failures -----------------------------------------------------------------------
+
+  /** Takes the failure that applies to this request, if any (queued ones first). */
+  function takeFailure(method: string, path: string): Failure | undefined {
+    if (method !== 'POST') return undefined
+    const applies = (f: Failure) => f.options.path === undefined || f.options.path === path
+    const index = queuedFailures.findIndex(applies)
+    if (index >= 0) return queuedFailures.splice(index, 1)[0]
+    return standingFailure && applies(standingFailure) ? standingFailure : undefined
+  }
+
+  function sendFailure(mode: FailureMode, req: IncomingMessage, res: ServerResponse): void {
+    switch (mode) {
+      case 'html500':
+        return send(res, 500, 'text/html; charset=utf-8', '<html><body><h1>500 Internal Server Error</h1></body></html>')
+      case 'malformedJson':
+        return send(res, 200, 'application/json', '{"data": {"tok')
+      case 'wrongShape':
+        return sendJson(res, { status: 200, body: { data: { foo: 1 } } })
+      case 'noToken':
+        // A refresh token the server never stored: the response itself is what is under test.
+        return sendJson(res, { status: 200, body: tokenResponse(undefined, randomBytes(32).toString('base64url')) })
+      case 'hang':
+        // Leave the response open; close() destroys the socket.
+        return
+      case 'drop':
+        req.socket.destroy()
+        return
+      default: {
+        const status = Number(mode.slice('status:'.length))
+        return sendJson(res, error(status, 'injected_failure', `Injected status ${status}`))
+      }
+    }
+  }
+
+  // ---- HTTP plumbing ------------------------------------------------------------------
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const raw = await readBody(req)
+    const method = req.method ?? 'GET'
+    const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname
+    const body = parseJson(raw)
+    requests.push({ method, path, body, headers: req.headers, at: Date.now() })
+
+    const failure = takeFailure(method, path)
+    if (failure && !failure.options.afterHandling) return sendFailure(failure.mode, req, res)
+    const reply = route(method, path, body, req.headers)
+    if (failure) return sendFailure(failure.mode, req, res)
+    sendJson(res, reply)
+  }
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (!res.headersSent) sendJson(res, error(500, 'server_error', String(err)))
+    })
+  })
+  // Tracked so close() can end keep-alive and hanging connections, not wait for them.
+  server.on('connection', (socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => resolve())
+  })
+  const { port } = server.address() as AddressInfo
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    get clock() {
+      return clockOffset
+    },
+    count: (path, method) => requests.filter((r) => r.path === path && (method === undefined || r.method === method)).length,
+    failNext(mode, count = 1, failureOptions = {}) {
+      for (let i = 0; i < count; i++) queuedFailures.push({ mode, options: failureOptions })
+    },
+    setFailure(mode, failureOptions = {}) {
+      standingFailure = mode === undefined ? undefined : { mode, options: failureOptions }
+    },
+    revokeAll() {
+      for (const family of families) family.revoked = true
+    },
+    expireAccessTokens() {
+      for (const issued of accessTokens.values()) issued.state = 'revoked'
+    },
+    advance(seconds) {
+      clockOffset += seconds
+    },
+    isRefreshTokenActive: (token) => isActive(refreshTokens.get(token)),
+    isAccessTokenActive: (token) => isActive(accessTokens.get(token)),
+    close() {
+      return new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()))
+        for (const socket of sockets) socket.destroy()
+      })
+    },
+  }
+}
+
+// ---- small helpers ------------------------------------------------------------------
+
+function b64url(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url')
+}
+
+/** A string field of a JSON object body, or undefined. */
+function field(body: unknown, name: string): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined
+  const value = (body as Record<string, unknown>)[name]
+  return typeof value === 'string' && value !== '' ? value : undefined
+}
+
+function error(status: number, code: string, message: string): Reply {
+  return { status, body: { error: code, message } }
+}
+
+function parseJson(raw: string): unknown {
+  if (raw === '') return raw
+  try {
+    return JSON.parse(raw) as unknown
+  } catch {
+    return raw
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    req.on('data', (chunk: Buffer) => chunks.push(chunk))
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    req.on('error', reject)
+  })
+}
+
+function send(res: ServerResponse, status: number, contentType: string, body: string): void {
+  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) })
+  res.end(body)
+}
+
+function sendJson(res: ServerResponse, reply: Reply): void {
+  send(res, reply.status, 'application/json', JSON.stringify(reply.body))
+}
