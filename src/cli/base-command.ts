@@ -1,6 +1,7 @@
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core'
 
 import { Config } from '../core/config.js'
+import { type Context, type ContextOptions, contextFor, openContext } from '../core/context.js'
 import { selectEnv } from '../core/env-select.js'
 import type { Env } from '../core/env-settings.js'
 import { ExitCode, isTokenctlError } from '../core/errors.js'
@@ -56,6 +57,34 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected selectEnv(config = this.openConfig()): Env {
     return selectEnv(this.flags.env, config.read(), this.environ)
+  }
+
+  /** Close this store's helper when the command ends. */
+  protected track(store: SecretStore & { close?: () => void }): void {
+    this.openedStores.push(store)
+  }
+
+  protected get contextOptions(): ContextOptions {
+    return { envFlag: this.flags.env, storeFlag: this.flags.store, environ: this.environ, warn: (message) => this.warning(message), userAgent: this.config.userAgent }
+  }
+
+  /** The env, its store and its session, as the global flags and variables select them. */
+  protected async context(): Promise<Context> {
+    const context = await openContext(this.contextOptions)
+    this.openedStores.push(context.store)
+    return context
+  }
+
+  /** A context for every env of the config (`--all`). */
+  protected async allContexts(): Promise<Context[]> {
+    const config = this.openConfig().read()
+    const contexts: Context[] = []
+    for (const name of Object.keys(config.envs).sort()) {
+      const context = await contextFor({ name, ...config.envs[name]! }, config, this.contextOptions)
+      this.openedStores.push(context.store)
+      contexts.push(context)
+    }
+    return contexts
   }
 
   protected async store(): Promise<SecretStore> {

@@ -75,19 +75,16 @@ export async function listEnvs(data: ConfigData, store: SecretStore): Promise<{ 
   return { envs: names.map((name) => summarize(data, name, records.get(name), !storeError)), storeError }
 }
 
-export interface RemoveEnvOptions {
-  /** Revokes the env's refresh token at the server; absent with --no-revoke. */
-  revoke?: (record: SecretRecord) => Promise<void>
-}
-
-/** SPEC §3 `env remove`: revoke (unless told not to), delete the secrets, then the env. */
-export async function removeEnv(config: Config, store: SecretStore, name: string, options: RemoveEnvOptions = {}): Promise<{ secretsDeleted: boolean }> {
+/**
+ * SPEC §3 `env remove`: `dropSecrets` revokes (unless told not to) and deletes the env's
+ * secrets first; the env leaves the config only when that worked.
+ */
+export async function removeEnv(config: Config, name: string, dropSecrets: (settings: EnvSettings) => Promise<boolean>): Promise<{ secretsDeleted: boolean }> {
   assertEnvName(name)
   const data = config.read()
-  if (!(name in data.envs)) throw unknownEnv(name, data)
-  const record = await store.get(name)
-  if (record?.refreshToken && options.revoke) await options.revoke(record)
-  const secretsDeleted = await store.delete(name)
+  const settings = data.envs[name]
+  if (!settings) throw unknownEnv(name, data)
+  const secretsDeleted = await dropSecrets(settings)
   config.update((data) => {
     delete data.envs[name]
     if (data.current === name) delete data.current

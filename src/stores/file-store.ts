@@ -15,18 +15,18 @@ interface FileData {
  * For machines without a keychain; the first write says that tokens now sit in a file.
  */
 export class FileStore implements SecretStore {
-  readonly kind = 'file' as const
   readonly file: string
 
   constructor(
     dir: string,
     private readonly warn: (message: string) => void = () => {},
+    readonly kind: 'file' | 'cache' = 'file',
   ) {
     this.file = path.join(dir, 'credentials.json')
   }
 
   get location(): string {
-    return `plain file ${this.file}`
+    return this.kind === 'cache' ? `per-user token cache ${this.file}` : `plain file ${this.file}`
   }
 
   async get(env: string): Promise<SecretRecord | undefined> {

@@ -8,16 +8,21 @@ export interface SecretRecord {
   accessExpiresAt?: number
   /** Who is logged in, for `status`. Not secret, but it belongs with the tokens. */
   user?: string
+  /** When these tokens were obtained (epoch ms): a process that waited for the lock reuses them. */
+  obtainedAt?: number
   /** oauth2 client secret typed at login (SPEC §2.2). */
   clientSecret?: string
 }
 
 export type StoreKind = 'keychain' | 'file'
 
+/** `cache`: the per-user token cache used when the keychain is out of reach in CI (SPEC §5). */
+export type ActiveStoreKind = StoreKind | 'cache'
+
 export const STORE_KINDS: readonly StoreKind[] = ['keychain', 'file']
 
 export interface SecretStore {
-  readonly kind: StoreKind
+  readonly kind: ActiveStoreKind
   /** Where the secrets are, in words a person understands. */
   readonly location: string
   get(env: string): Promise<SecretRecord | undefined>

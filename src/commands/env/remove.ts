@@ -1,11 +1,13 @@
 import { Args, Flags } from '@oclif/core'
 
 import { BaseCommand } from '../../cli/base-command.js'
+import { contextFor } from '../../core/context.js'
+import { ServerError } from '../../core/errors.js'
 import { removeEnv } from '../../core/envs.js'
 
 export default class EnvRemove extends BaseCommand<typeof EnvRemove> {
   static override summary = 'Remove an env and its secrets.'
-  static override description = "Revokes the env's refresh token at the server (unless --no-revoke), deletes its secrets from the store, then the env."
+  static override description = "Revokes the env's refresh token at the server (unless --no-revoke), deletes its secrets from the store, then the env. A server that cannot be reached only earns a warning: the env is removed all the same."
   static override aliases = ['env rm']
   static override examples = ['<%= config.bin %> <%= command.id %> staging', '<%= config.bin %> <%= command.id %> old --no-revoke']
 
@@ -18,7 +20,20 @@ export default class EnvRemove extends BaseCommand<typeof EnvRemove> {
   }
 
   public async run(): Promise<void> {
-    const { secretsDeleted } = await removeEnv(this.openConfig(), await this.store(), this.args.name)
-    this.info(`Removed env "${this.args.name}"${secretsDeleted ? ' and its secrets' : ''}.`)
+    const name = this.args.name
+    const config = this.openConfig()
+    const { secretsDeleted } = await removeEnv(config, name, async (settings) => {
+      const { session, store } = await contextFor({ name, ...settings }, config.read(), this.contextOptions)
+      this.track(store)
+      if (this.flags['no-revoke']) return session.forget()
+      try {
+        return (await session.revoke()).hadTokens
+      } catch (error) {
+        if (!(error instanceof ServerError)) throw error
+        this.warning(`Could not revoke at the server (${error.message}); the secrets were deleted here.`)
+        return true
+      }
+    })
+    this.info(`Removed env "${name}"${secretsDeleted ? ' and its secrets' : ''}.`)
   }
 }

@@ -1,0 +1,170 @@
+import type { AuthProtocol, PasswordCredentials, TokenSet } from '../protocols/types.js'
+import { RefreshRejectedError } from '../protocols/types.js'
+import type { AccessCache } from '../stores/access-cache.js'
+import type { SecretRecord, SecretStore } from '../stores/types.js'
+import type { VariableCredentials } from './credentials.js'
+import type { Env } from './env-settings.js'
+import { LoginRequiredError, TokenctlError } from './errors.js'
+import { DEFAULT_MIN_TTL_MS, isFresh } from './freshness.js'
+import { acquireLock } from './lock.js'
+
+export interface SessionOptions {
+  env: Env
+  store: SecretStore
+  /** Only beside the keychain: a cache hit then needs no keychain call. */
+  accessCache?: AccessCache
+  /** Built on first use: loading the HTTP stack is not free, and a cache hit needs none. */
+  protocol: () => Promise<AuthProtocol>
+  credentials?: VariableCredentials
+  lockDir: string
+  onLockWait?: () => void
+  now?: () => number
+}
+
+export interface TokenResult {
+  accessToken: string
+  accessExpiresAt: number
+  /** Where the token came from: a cache, or a request made now. */
+  source: 'cache' | 'refresh' | 'login'
+}
+
+export interface RevokeResult {
+  /** There was something to revoke at all. */
+  hadTokens: boolean
+  server: 'revoked' | 'unsupported' | 'skipped'
+}
+
+/**
+ * The token lifecycle of one env (SPEC §3, §5, §6): serve a cached access token when it
+ * outlives minTtl, else, under the env's inter-process lock, re-read (another process may
+ * have done the work), refresh, fall back to a login with §6 credentials, and save.
+ */
+export class Session {
+  private readonly now: () => number
+
+  constructor(private readonly options: SessionOptions) {
+    this.now = options.now ?? Date.now
+  }
+
+  get env(): Env {
+    return this.options.env
+  }
+
+  async getToken({ minTtlMs = DEFAULT_MIN_TTL_MS, forceRefresh = false } = {}): Promise<TokenResult> {
+    const { env, store, accessCache } = this.options
+    if (!forceRefresh) {
+      const cached = accessCache?.get(env.name) ?? (await store.get(env.name))
+      if (cached && isFresh(cached.accessToken, cached.accessExpiresAt, minTtlMs, this.now())) {
+        return { accessToken: cached.accessToken, accessExpiresAt: cached.accessExpiresAt!, source: 'cache' }
+      }
+    }
+    const askedAt = this.now()
+    return this.locked(async () => {
+      const record = await store.get(env.name)
+      // Whoever held the lock before us may have just done this very work.
+      const justObtained = record?.obtainedAt !== undefined && record.obtainedAt >= askedAt
+      if (record && (justObtained || (!forceRefresh && isFresh(record.accessToken, record.accessExpiresAt, minTtlMs, this.now())))) {
+        if (record.accessToken && record.accessExpiresAt && record.accessExpiresAt > this.now()) {
+          accessCache?.set(env.name, { accessToken: record.accessToken, accessExpiresAt: record.accessExpiresAt, user: record.user })
+          return { accessToken: record.accessToken, accessExpiresAt: record.accessExpiresAt, source: 'cache' }
+        }
+      }
+      const { tokens, source } = await this.obtain(record)
+      const saved = await this.save(tokens, record)
+      return { accessToken: saved.accessToken!, accessExpiresAt: saved.accessExpiresAt!, source }
+    })
+  }
+
+  /** An explicit login: whatever was stored for the env is replaced. */
+  async login(credentials: PasswordCredentials): Promise<SecretRecord> {
+    const { env, store } = this.options
+    return this.locked(async () => {
+      const protocol = await this.options.protocol()
+      const tokens = await protocol.login(credentials)
+      const previous = await store.get(env.name).catch(() => undefined)
+      return this.save(tokens, previous?.clientSecret ? { clientSecret: previous.clientSecret } : undefined)
+    })
+  }
+
+  /**
+   * Revoke at the server, then delete locally whatever happened there; a server error is
+   * re-thrown after the local deletion so the caller can warn and exit 5.
+   */
+  async revoke(): Promise<RevokeResult> {
+    const { env, store, accessCache } = this.options
+    return this.locked(async () => {
+      const record = await store.get(env.name)
+      const hadTokens = Boolean(record?.refreshToken || record?.accessToken)
+      let server: RevokeResult['server'] = 'skipped'
+      let failure: unknown
+      if (hadTokens) {
+        try {
+          server = await (await this.options.protocol()).revoke({ refreshToken: record?.refreshToken, accessToken: record?.accessToken })
+        } catch (error) {
+          failure = error
+        }
+      }
+      accessCache?.delete(env.name)
+      await store.delete(env.name)
+      if (failure) throw failure
+      return { hadTokens, server }
+    })
+  }
+
+  /** Delete the env's secrets here without telling the server. True when there was something. */
+  async forget(): Promise<boolean> {
+    const { env, store, accessCache } = this.options
+    return this.locked(async () => {
+      accessCache?.delete(env.name)
+      return store.delete(env.name)
+    })
+  }
+
+  private async obtain(record: SecretRecord | undefined): Promise<{ tokens: TokenSet; source: 'refresh' | 'login' }> {
+    const { env, credentials } = this.options
+    const protocol = await this.options.protocol()
+    const stored = record?.refreshToken && (record.refreshExpiresAt === undefined || record.refreshExpiresAt > this.now()) ? record.refreshToken : undefined
+    const refreshToken = stored ?? credentials?.refreshToken
+    let rejected: TokenctlError | undefined
+    if (refreshToken) {
+      try {
+        return { tokens: await protocol.refresh(refreshToken), source: 'refresh' }
+      } catch (error) {
+        if (!(error instanceof RefreshRejectedError)) throw error
+        rejected = error
+      }
+    }
+    if (credentials?.password) return { tokens: await protocol.login(credentials.password), source: 'login' }
+    if (rejected) throw rejected
+    if (record?.refreshToken) {
+      throw new LoginRequiredError(`The login to "${env.name}" has expired.`, `Run: tokenctl login -e ${env.name}`)
+    }
+    throw new LoginRequiredError(`Not logged in to "${env.name}".`, `Run: tokenctl login -e ${env.name} (or set TOKENCTL_USERNAME and TOKENCTL_PASSWORD in CI).`)
+  }
+
+  private async save(tokens: TokenSet, previous: SecretRecord | undefined): Promise<SecretRecord> {
+    const { env, store, accessCache } = this.options
+    const rotated = tokens.refreshToken !== undefined
+    const record: SecretRecord = {
+      ...previous,
+      accessToken: tokens.accessToken,
+      accessExpiresAt: tokens.accessExpiresAt,
+      refreshToken: rotated ? tokens.refreshToken : previous?.refreshToken,
+      refreshExpiresAt: rotated ? tokens.refreshExpiresAt : previous?.refreshExpiresAt,
+      user: tokens.user ?? previous?.user,
+      obtainedAt: this.now(),
+    }
+    await store.set(env.name, record)
+    accessCache?.set(env.name, { accessToken: tokens.accessToken, accessExpiresAt: tokens.accessExpiresAt, user: record.user })
+    return record
+  }
+
+  private async locked<T>(work: () => Promise<T>): Promise<T> {
+    const release = await acquireLock(this.options.lockDir, this.options.env.name, { onWait: this.options.onLockWait })
+    try {
+      return await work()
+    } finally {
+      release()
+    }
+  }
+}

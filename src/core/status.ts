@@ -1,0 +1,38 @@
+import type { Context } from './context.js'
+import { displayUrl } from './env-settings.js'
+import { isLoggedIn } from './login-state.js'
+
+export interface EnvStatus {
+  env: string
+  loggedIn: boolean
+  user: string | null
+  protocol: string
+  store: string
+  accessExpiresAt: number | null
+  refreshExpiresAt: number | null
+  /** Not in the JSON: what the human view and the exit code need. */
+  url: string | null
+  storeLocation: string
+  /** A token can be had without a person: logged in, or §6 credentials can log in. */
+  ready: boolean
+  fromVariables: boolean
+}
+
+/** SPEC §3 `status`: read-only, never refreshes, never shows a token. */
+export async function statusOf({ env, store, credentials }: Context, now = Date.now()): Promise<EnvStatus> {
+  const record = await store.get(env.name)
+  const loggedIn = isLoggedIn(record, now)
+  return {
+    env: env.name,
+    loggedIn,
+    user: record?.user ?? credentials?.password?.username ?? env.username ?? null,
+    protocol: env.protocol,
+    store: store.kind,
+    accessExpiresAt: record?.accessToken ? (record.accessExpiresAt ?? null) : null,
+    refreshExpiresAt: record?.refreshToken ? (record.refreshExpiresAt ?? null) : null,
+    url: displayUrl(env),
+    storeLocation: store.location,
+    ready: loggedIn || Boolean(credentials),
+    fromVariables: Boolean(credentials),
+  }
+}

@@ -1,0 +1,101 @@
+import { type Agents, CancelError, got, RequestError } from 'got'
+import { HttpProxyAgent, HttpsProxyAgent } from 'hpagent'
+
+import { ServerError, UsageError } from '../core/errors.js'
+import type { Environ } from '../core/paths.js'
+import { proxyFor } from './proxy.js'
+
+export interface HttpResponse {
+  status: number
+  /** Parsed JSON, or undefined when the body was not JSON. */
+  json: unknown
+  text: string
+  contentType: string
+}
+
+export interface HttpOptions {
+  environ: Environ
+  userAgent: string
+}
+
+/** SPEC §2.3: every request has a timeout, 15 s unless TOKENCTL_TIMEOUT says otherwise. */
+export function requestTimeoutMs(environ: Environ): number {
+  const raw = environ.TOKENCTL_TIMEOUT
+  if (raw === undefined || raw === '') return 15_000
+  const seconds = Number(raw)
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw new UsageError(`TOKENCTL_TIMEOUT must be a number of seconds, not "${raw.slice(0, 20)}".`, 'Set it to, say, TOKENCTL_TIMEOUT=30, or unset it for the default 15 s.')
+  }
+  return Math.round(seconds * 1000)
+}
+
+/** A bigger answer from a token endpoint is not a token response; refuse to buffer it. */
+const MAX_BODY = 1024 * 1024
+
+/**
+ * Only failures that happened before the request reached the server are retried: a
+ * request that was sent may have rotated the refresh token already (SPEC §2.3).
+ */
+const NOT_SENT = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']
+
+const CERTIFICATE = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS/
+
+export async function postJson(url: string, body: unknown, options: HttpOptions): Promise<HttpResponse> {
+  const target = new URL(url)
+  const timeout = requestTimeoutMs(options.environ)
+  const request = got(target, {
+    method: 'POST',
+    json: body,
+    headers: { accept: 'application/json', 'user-agent': options.userAgent },
+    throwHttpErrors: false,
+    followRedirect: false,
+    responseType: 'text',
+    timeout: { request: timeout },
+    retry: { limit: 2, methods: ['POST'], statusCodes: [], errorCodes: NOT_SENT, backoffLimit: 1000 },
+    agent: agentsFor(target, options.environ),
+  })
+  request.on('downloadProgress', (progress: { transferred: number }) => {
+    if (progress.transferred > MAX_BODY) request.cancel('too large')
+  })
+  try {
+    const response = await request
+    const contentType = String(response.headers['content-type'] ?? '')
+    return { status: response.statusCode, json: parseJson(response.body), text: response.body, contentType }
+  } catch (error) {
+    throw describe(error, target, timeout)
+  }
+}
+
+function agentsFor(target: URL, environ: Environ): Agents | undefined {
+  const proxy = proxyFor(target, environ)
+  if (!proxy) return undefined
+  const options = { proxy, keepAlive: false }
+  return target.protocol === 'https:' ? { https: new HttpsProxyAgent(options) } : { http: new HttpProxyAgent(options) }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown
+  } catch {
+    return undefined
+  }
+}
+
+function describe(error: unknown, target: URL, timeout: number): ServerError {
+  const host = target.host
+  if (error instanceof CancelError) return new ServerError(`${host} sent an answer larger than 1 MiB; it was cut off.`, 'Check that the env points at the right server.')
+  const code = error instanceof RequestError ? (error.code ?? '') : ''
+  if (code === 'ETIMEDOUT') {
+    return new ServerError(`${host} did not answer within ${timeout / 1000} s.`, 'Try again later, or raise TOKENCTL_TIMEOUT (seconds).')
+  }
+  if (CERTIFICATE.test(code)) {
+    return new ServerError(`The TLS certificate of ${host} is not trusted (${code}).`, 'If the server uses a private CA, point NODE_EXTRA_CA_CERTS at its certificate.')
+  }
+  if (NOT_SENT.includes(code)) {
+    return new ServerError(`Could not reach ${host} (${code}).`, 'Check the URL, your network and any proxy settings, then try again.')
+  }
+  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE') {
+    return new ServerError(`${host} closed the connection before answering.`, 'Try again; if it persists, the server is in trouble.')
+  }
+  return new ServerError(`The request to ${host} failed${code ? ` (${code})` : ''}.`, 'Try again; run with TOKENCTL_DEBUG=1 for details.', { cause: error })
+}
