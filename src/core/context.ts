@@ -37,6 +37,9 @@ export async function openContext(options: ContextOptions): Promise<Context> {
 
 export async function contextFor(env: Env, config: ConfigData, options: ContextOptions): Promise<Context> {
   const { environ } = options
+  // SPEC §4: a bad URL (2) is reported before an unreachable store (6); an env made from
+  // variables never went through `env add`, so its URL is checked here, before any store call.
+  if (env.fromVariables && env.protocol === 'api') checkServerUrl(env.url ?? '', 'TOKENCTL_URL', env.allowHttp)
   const credentials = credentialsFromVariables(environ, env)
   const explicit = Boolean(options.storeFlag || environ.TOKENCTL_STORE)
   const kind = chooseStoreKind(options.storeFlag, environ)

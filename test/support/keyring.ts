@@ -193,8 +193,9 @@ async function waitGroupGone(pgid: number | undefined, timeoutMs: number): Promi
   }
 }
 
+/** An unref'd timer: a wait that loses a race must not keep jest alive. */
 function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
+  return new Promise((resolve) => setTimeout(resolve, ms).unref())
 }
 
 function runTool(command: string, args: string[], env: Record<string, string>, input?: string): Promise<ToolResult> {
