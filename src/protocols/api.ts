@@ -2,6 +2,7 @@ import { printable } from '../core/env-name.js'
 import { API_PATHS, type Env } from '../core/env-settings.js'
 import { CredentialsRejectedError, ServerError } from '../core/errors.js'
 import { type HttpOptions, type HttpResponse, postJson } from '../util/http.js'
+import { redact } from '../util/redact.js'
 import { toTokenSet } from './token-response.js'
 import { type AuthProtocol, type PasswordCredentials, RefreshRejectedError, type TokenSet } from './types.js'
 
@@ -17,20 +18,20 @@ export function apiProtocol(env: Env & { url: string }, http: HttpOptions): Auth
       if (isOk(response)) return { user: credentials.username, ...tokenSet(response, host) }
       if ([400, 401, 403].includes(response.status)) {
         throw new CredentialsRejectedError(
-          `${host} rejected the user name or password for "${env.name}"${serverSays(response)}.`,
+          `${host} rejected the user name or password for "${env.name}"${serverSays(response, [credentials.password])}.`,
           `Check them and run: tokenctl login -e ${env.name}`,
         )
       }
-      throw failure(response, host)
+      throw failure(response, host, [credentials.password])
     },
 
     async refresh(refreshToken: string): Promise<TokenSet> {
       const response = await post(env.refreshPath ?? API_PATHS.refreshPath, { refreshToken })
       if (isOk(response)) return tokenSet(response, host)
       if ([400, 401, 403].includes(response.status)) {
-        throw new RefreshRejectedError(`${host} no longer accepts the refresh token of "${env.name}"${serverSays(response)}.`, `Run: tokenctl login -e ${env.name}`)
+        throw new RefreshRejectedError(`${host} no longer accepts the refresh token of "${env.name}"${serverSays(response, [refreshToken])}.`, `Run: tokenctl login -e ${env.name}`)
       }
-      throw failure(response, host)
+      throw failure(response, host, [refreshToken])
     },
 
     async revoke(tokens): Promise<'revoked' | 'unsupported'> {
@@ -38,7 +39,7 @@ export function apiProtocol(env: Env & { url: string }, http: HttpOptions): Auth
       const response = await post(env.revokePath ?? API_PATHS.revokePath, { refreshToken: tokens.refreshToken })
       if (response.status >= 200 && response.status < 300) return 'revoked'
       if (response.status === 404) return 'unsupported'
-      throw failure(response, host)
+      throw failure(response, host, [tokens.refreshToken])
     },
   }
 }
@@ -55,21 +56,21 @@ function tokenSet(response: HttpResponse, host: string): TokenSet {
   return toTokenSet({ accessToken: fields.token, refreshToken: fields.refreshToken, expiresIn: fields.expiresIn, refreshExpiresIn: fields.refreshExpiresIn }, host)
 }
 
-function failure(response: HttpResponse, host: string): ServerError {
-  if (response.status >= 500) return new ServerError(`${host} failed with HTTP ${response.status}${serverSays(response)}.`, 'Try again later.')
+function failure(response: HttpResponse, host: string, secrets: string[]): ServerError {
+  if (response.status >= 500) return new ServerError(`${host} failed with HTTP ${response.status}${serverSays(response, secrets)}.`, 'Try again later.')
   if (response.status >= 300 && response.status < 400) {
     return new ServerError(`${host} answered with a redirect (HTTP ${response.status}), which tokenctl does not follow for token requests.`, 'Point the env at the final URL ("tokenctl env add NAME --url URL --force").')
   }
-  return new ServerError(`${host} answered HTTP ${response.status}${serverSays(response)}.`, 'Check the URL and paths of the env ("tokenctl env show").')
+  return new ServerError(`${host} answered HTTP ${response.status}${serverSays(response, secrets)}.`, 'Check the URL and paths of the env ("tokenctl env show").')
 }
 
-/** A short, printable version of the server's own message, when it sent one in JSON. */
-function serverSays(response: HttpResponse): string {
+/** A short, printable version of the server's own message, when it sent one in JSON, without what we sent it. */
+function serverSays(response: HttpResponse, secrets: string[]): string {
   const body = response.json
   if (!isObject(body)) return ''
   const inner = isObject(body.error) ? body.error : body
   const message = [inner.message, inner.error_description, inner.error].find((value) => typeof value === 'string' && value.length > 0) as string | undefined
-  return message ? `: "${printable(message, 120)}"` : ''
+  return message ? `: "${printable(redact(message, secrets), 120)}"` : ''
 }
 
 function describeBody(response: HttpResponse): string {
