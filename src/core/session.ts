@@ -135,7 +135,12 @@ export class Session {
       }
     }
     if (credentials?.password) return { tokens: await protocol.login(credentials.password), source: 'login' }
-    if (rejected) throw rejected
+    if (rejected) {
+      // A refresh token the server refuses is dead: forget it, so `status` tells the truth.
+      if (stored && record) await this.options.store.set(env.name, { user: record.user, clientSecret: record.clientSecret })
+      this.options.accessCache?.delete(env.name)
+      throw rejected
+    }
     if (record?.refreshToken) {
       throw new LoginRequiredError(`The login to "${env.name}" has expired.`, `Run: tokenctl login -e ${env.name}`)
     }
