@@ -41,20 +41,7 @@ function cached(env = 'default'): { accessToken?: string; refreshToken?: string 
   return JSON.parse(fs.readFileSync(cacheFile(), 'utf8')).envs[env]
 }
 
-/** Every regular file under `dir`, however deep. */
-function walk(dir: string): string[] {
-  const files: string[] = []
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name)
-    if (entry.isDirectory()) files.push(...walk(full))
-    else if (entry.isFile()) files.push(full)
-  }
-  return files
-}
 
-function filesContaining(secret: string): string[] {
-  return walk(sandbox.dir).filter((file) => fs.readFileSync(file).includes(secret))
-}
 
 /** What tokenctl sent: every POST (the test's own GETs to /api/me left out). */
 const posts = () => server.requests.filter((r) => r.method === 'POST')
@@ -103,8 +90,8 @@ describe('CI: an env and credentials from variables alone (SPEC §6)', () => {
     for (const result of [first, second, forced]) {
       expect(result.stdout + result.stderr).not.toContain(PASSWORD)
     }
-    expect(walk(sandbox.dir).length).toBeGreaterThan(0)
-    expect(filesContaining(PASSWORD)).toEqual([])
+    expect(sandbox.files().length).toBeGreaterThan(0)
+    expect(sandbox.filesContaining(PASSWORD)).toEqual([])
     // No config was needed, and none was written.
     expect(fs.existsSync(sandbox.configFile)).toBe(false)
   })
@@ -183,7 +170,7 @@ describe('CI: an env and credentials from variables alone (SPEC §6)', () => {
     })
     expect(await isValidAtServer(expectToken(other))).toBe(true)
     expect(posts().at(-1)!.body).toEqual({ username: USER, password: PASSWORD })
-    expect(filesContaining(PASSWORD)).toEqual([])
-    expect(filesContaining('not-the-password')).toEqual([])
+    expect(sandbox.filesContaining(PASSWORD)).toEqual([])
+    expect(sandbox.filesContaining('not-the-password')).toEqual([])
   })
 })

@@ -16,16 +16,6 @@ const REVOKE = '/auth/token/revoke'
 
 const withKeyring = keyringTest('tokenctl lifecycle against gnome-keyring')
 
-/** Every regular file under `dir`, however deep. */
-function walk(dir: string): string[] {
-  const files: string[] = []
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name)
-    if (entry.isDirectory()) files.push(...walk(full))
-    else if (entry.isFile()) files.push(full)
-  }
-  return files
-}
 
 describe('login, token and revoke with the keychain store (SPEC §3, §5)', () => {
   const keyring = useKeyring()
@@ -43,7 +33,6 @@ describe('login, token and revoke with the keychain store (SPEC §3, §5)', () =
 
   const run = (args: string[], input?: string): Promise<RunResult> => sandbox.run(args, { env: keyring()!.env, input })
   const lookup = () => keyring()!.secretTool(['lookup', 'service', 'tokenctl', 'username', 'prod'])
-  const filesContaining = (secret: string) => walk(sandbox.dir).filter((file) => fs.readFileSync(file).includes(secret))
   const posts = () => server.requests.filter((r) => r.method === 'POST')
 
   async function isValidAtServer(token: string): Promise<boolean> {
@@ -71,8 +60,8 @@ describe('login, token and revoke with the keychain store (SPEC §3, §5)', () =
 
     // No file anywhere holds the refresh token or the password (the access-token cache
     // beside the keychain may hold the access token, and nothing more).
-    expect(filesContaining(record.refreshToken!)).toEqual([])
-    expect(filesContaining(PASSWORD)).toEqual([])
+    expect(sandbox.filesContaining(record.refreshToken!)).toEqual([])
+    expect(sandbox.filesContaining(PASSWORD)).toEqual([])
     expect(fs.existsSync(path.join(sandbox.configDir, 'credentials.json'))).toBe(false)
 
     const first = await run(['token'])
@@ -86,7 +75,7 @@ describe('login, token and revoke with the keychain store (SPEC §3, §5)', () =
     expect(second).toMatchObject({ code: 0, stdout: first.stdout })
     // Both served from the cache: still only the login request.
     expect(posts().map((r) => r.path)).toEqual([LOGIN])
-    expect(filesContaining(record.refreshToken!)).toEqual([])
+    expect(sandbox.filesContaining(record.refreshToken!)).toEqual([])
 
     const revoke = await run(['revoke'])
     expect(revoke).toMatchObject({ code: 0, stdout: '' })
@@ -95,7 +84,7 @@ describe('login, token and revoke with the keychain store (SPEC §3, §5)', () =
     expect(server.isRefreshTokenActive(record.refreshToken!)).toBe(false)
     expect(await lookup()).toMatchObject({ code: 1, stdout: '' })
     // The access-token cache is cleared too (SPEC §5): no file holds the token any more.
-    expect(filesContaining(token)).toEqual([])
+    expect(sandbox.filesContaining(token)).toEqual([])
 
     // Logged out: a token now needs a login (3), and no request is made for it.
     const after = await run(['token'])

@@ -95,15 +95,6 @@ function expectShortError(result: RunResult): void {
   expect(result.stderr.trimEnd().split('\n').length).toBeLessThanOrEqual(3)
 }
 
-function filesUnder(dir: string): string[] {
-  const found: string[] = []
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name)
-    if (entry.isDirectory()) found.push(...filesUnder(full))
-    else if (entry.isFile()) found.push(full)
-  }
-  return found
-}
 
 function jwtExp(token: string): number {
   const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp: number }
@@ -263,10 +254,10 @@ describe('login', () => {
       expect(fs.statSync(credentialsFile()).mode & 0o777).toBe(0o600)
       expect(fs.statSync(sandbox.configDir).mode & 0o777).toBe(0o700)
     }
-    for (const file of filesUnder(sandbox.dir)) {
+    for (const file of sandbox.files()) {
       expect({ file, hasPassword: fs.readFileSync(file).includes(PASSWORD) }).toEqual({ file, hasPassword: false })
     }
-    for (const file of filesUnder(sandbox.dir).filter((f) => f !== credentialsFile())) {
+    for (const file of sandbox.files().filter((f) => f !== credentialsFile())) {
       expect({ file, hasRefreshToken: fs.readFileSync(file).includes(record.refreshToken) }).toEqual({ file, hasRefreshToken: false })
     }
   })
@@ -319,7 +310,7 @@ describe('login', () => {
     expect(result).toMatchObject({ code: 0, stdout: '' })
     expect(server.requests.find((r) => r.path === LOGIN)?.body).toEqual({ username: 'alice', password: PASSWORD })
     expect(server.isRefreshTokenActive(storedOrFail().refreshToken)).toBe(true)
-    for (const file of filesUnder(sandbox.dir)) expect({ file, hasPassword: fs.readFileSync(file).includes(PASSWORD) }).toEqual({ file, hasPassword: false })
+    for (const file of sandbox.files()) expect({ file, hasPassword: fs.readFileSync(file).includes(PASSWORD) }).toEqual({ file, hasPassword: false })
   })
 
   test('TOKENCTL_<ENV>_PASSWORD (prod-eu → TOKENCTL_PROD_EU_PASSWORD) wins over TOKENCTL_PASSWORD', async () => {

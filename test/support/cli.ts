@@ -67,6 +67,22 @@ export class Sandbox {
     return runCli(args, { env: this.env(options.env), input: options.input, timeoutMs: options.timeoutMs })
   }
 
+  /** Every regular file in the sandbox (HOME, config, runtime dirs), however deep. */
+  files(dir = this.dir): string[] {
+    const found: string[] = []
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name)
+      if (entry.isDirectory()) found.push(...this.files(full))
+      else if (entry.isFile()) found.push(full)
+    }
+    return found
+  }
+
+  /** The files that hold `secret` anywhere in their bytes: the leak check. */
+  filesContaining(secret: string): string[] {
+    return this.files().filter((file) => fs.readFileSync(file).includes(secret))
+  }
+
   cleanup(): void {
     fs.rmSync(this.dir, { recursive: true, force: true })
   }
