@@ -27,12 +27,14 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected flags!: BaseFlags<T>
   protected args!: BaseArgs<T>
+  /** The words that are not flags (all of them, for commands that are not strict). */
+  protected rest: string[] = []
   private openedStores: Array<SecretStore & { close?: () => void }> = []
   private readonly stderrColour = colourFor(process.stderr)
 
   public override async init(): Promise<void> {
     await super.init()
-    const { args, flags } = await this.parse({
+    const { args, flags, argv } = await this.parse({
       flags: this.ctor.flags,
       baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
       args: this.ctor.args,
@@ -40,6 +42,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     })
     this.flags = flags as BaseFlags<T>
     this.args = args as BaseArgs<T>
+    this.rest = argv as string[]
   }
 
   protected get environ(): NodeJS.ProcessEnv {

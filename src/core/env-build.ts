@@ -68,7 +68,7 @@ function path(value: string | undefined, flag: string): string | undefined {
 }
 
 /** `host` or `host:port`, lower-cased, as git sends it. */
-function gitHost(value: string): string {
+export function gitHost(value: string): string {
   const host = value.trim().toLowerCase()
   let parsed: URL | undefined
   try {

@@ -26,6 +26,7 @@ export interface TokenResult {
   accessExpiresAt: number
   /** Where the token came from: a cache, or a request made now. */
   source: 'cache' | 'refresh' | 'login'
+  user?: string
 }
 
 export interface RevokeResult {
@@ -55,7 +56,7 @@ export class Session {
     if (!forceRefresh) {
       const cached = accessCache?.get(env.name) ?? (await store.get(env.name))
       if (cached && isFresh(cached.accessToken, cached.accessExpiresAt, minTtlMs, this.now())) {
-        return { accessToken: cached.accessToken, accessExpiresAt: cached.accessExpiresAt!, source: 'cache' }
+        return { accessToken: cached.accessToken, accessExpiresAt: cached.accessExpiresAt!, source: 'cache', user: cached.user }
       }
     }
     const askedAt = this.now()
@@ -66,12 +67,12 @@ export class Session {
       if (record && (justObtained || (!forceRefresh && isFresh(record.accessToken, record.accessExpiresAt, minTtlMs, this.now())))) {
         if (record.accessToken && record.accessExpiresAt && record.accessExpiresAt > this.now()) {
           accessCache?.set(env.name, { accessToken: record.accessToken, accessExpiresAt: record.accessExpiresAt, user: record.user })
-          return { accessToken: record.accessToken, accessExpiresAt: record.accessExpiresAt, source: 'cache' }
+          return { accessToken: record.accessToken, accessExpiresAt: record.accessExpiresAt, source: 'cache', user: record.user }
         }
       }
       const { tokens, source } = await this.obtain(record)
       const saved = await this.save(tokens, record)
-      return { accessToken: saved.accessToken!, accessExpiresAt: saved.accessExpiresAt!, source }
+      return { accessToken: saved.accessToken!, accessExpiresAt: saved.accessExpiresAt!, source, user: saved.user }
     })
   }
 
@@ -108,6 +109,20 @@ export class Session {
       await store.delete(env.name)
       if (failure) throw failure
       return { hadTokens, server }
+    })
+  }
+
+  /**
+   * Drop the cached access token but keep the refresh token: git calls `erase` after the
+   * server refused a token, and the next `get` must then refresh. `only` limits it to that token.
+   */
+  async dropAccessToken(only?: string): Promise<void> {
+    const { env, store, accessCache } = this.options
+    await this.locked(async () => {
+      const record = await store.get(env.name)
+      if (!record?.accessToken || (only !== undefined && only !== record.accessToken)) return
+      accessCache?.delete(env.name)
+      await store.set(env.name, { ...record, accessToken: undefined, accessExpiresAt: undefined, obtainedAt: undefined })
     })
   }
 

@@ -1,0 +1,32 @@
+import { Flags } from '@oclif/core'
+
+import { BaseCommand } from '../cli/base-command.js'
+import { UsageError } from '../core/errors.js'
+import { isShellVariable } from '../integrations/formats.js'
+import { runWithToken } from '../integrations/exec.js'
+
+export default class Exec extends BaseCommand<typeof Exec> {
+  static override summary = 'Run a command with a fresh access token in its environment.'
+  static override description = `The token goes into $TOKENCTL_TOKEN (or --var NAME), never into argv, so it stays out of the process list. stdio is the command's own, signals are passed on, and tokenctl exits with the command's exit code (128 + N when signal N ended it).`
+  static override strict = false
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> -- sh -c \'curl -H "Authorization: Bearer $TOKENCTL_TOKEN" https://api.example.com/v1/items\'',
+    '<%= config.bin %> <%= command.id %> -e prod --var API_TOKEN -- ./deploy.sh --dry-run',
+  ]
+
+  static override flags = {
+    var: Flags.string({ summary: 'The variable that carries the token.', default: 'TOKENCTL_TOKEN', helpValue: 'NAME' }),
+  }
+
+  public async run(): Promise<void> {
+    const [command, ...args] = this.rest
+    if (!command) throw new UsageError('exec needs a command to run.', 'Run: tokenctl exec -- CMD ARGS…')
+    if (!isShellVariable(this.flags.var)) {
+      throw new UsageError(`--var "${this.flags.var.slice(0, 40)}" is not a variable name.`, 'Use letters, digits and _, not starting with a digit.')
+    }
+    const { session } = await this.context()
+    const token = await session.getToken()
+    const code = await runWithToken(command, args, { ...this.environ, [this.flags.var]: token.accessToken })
+    process.exitCode = code
+  }
+}

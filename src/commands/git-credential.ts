@@ -1,0 +1,69 @@
+import { Args } from '@oclif/core'
+
+import { BaseCommand } from '../cli/base-command.js'
+import { DEFAULT_GIT_USER, isOurHost, isOurUser } from '../core/git-hosts.js'
+import { isTokenctlError, LoginRequiredError } from '../core/errors.js'
+import { formatCredentialAnswer, parseCredentialRequest } from '../integrations/git-credential.js'
+
+/** More than any request git sends; a flood on stdin is not read past this. */
+const MAX_INPUT = 1024 * 1024
+
+export default class GitCredential extends BaseCommand<typeof GitCredential> {
+  static override summary = 'A git credential helper that answers with a fresh access token.'
+  static override description = `Configured by "tokenctl setup-git"; git runs it, not you. It answers only for the env's git hosts (the host of its URL and every --git-host) over https (or http to loopback), and stays silent otherwise so git asks its next helper. "erase" (git's reaction to a refused token) drops the cached access token so the next "get" refreshes. The refresh token is never handed out.`
+
+  static override examples = [
+    { description: 'What git does:', command: 'printf "protocol=https\\nhost=git.example.com\\n\\n" | <%= config.bin %> <%= command.id %> get -e prod' },
+  ]
+
+  static override args = {
+    operation: Args.string({ description: 'What git asks.', options: ['get', 'store', 'erase'], required: true }),
+  }
+
+  public async run(): Promise<void> {
+    const input = await readInput()
+    const request = input && parseCredentialRequest(input)
+    if (!request || this.args.operation === 'store') return
+
+    // Everything below is silent on stdout unless we answer: git must be free to ask another helper.
+    let context
+    try {
+      context = await this.context()
+    } catch (error) {
+      this.debugNote(error)
+      return
+    }
+    const { env, session } = context
+    if (!isOurHost(env, request)) return
+
+    try {
+      if (this.args.operation === 'erase') {
+        await session.dropAccessToken(request.credential ?? request.password)
+        return
+      }
+      const token = await session.getToken()
+      const username = token.user ?? env.username ?? DEFAULT_GIT_USER
+      if (!isOurUser(request, [username, env.username, DEFAULT_GIT_USER])) return
+      process.stdout.write(formatCredentialAnswer(request, { username, token: token.accessToken, expiresAt: token.accessExpiresAt }))
+    } catch (error) {
+      if (!isTokenctlError(error)) throw error
+      const hint = error instanceof LoginRequiredError ? ` Run: tokenctl login -e ${env.name}` : ''
+      process.stderr.write(`tokenctl: ${error.message}${hint}\n`)
+    }
+  }
+
+  private debugNote(error: unknown): void {
+    if (this.environ.TOKENCTL_DEBUG === '1') process.stderr.write(`tokenctl: not answering: ${(error as Error).message}\n`)
+  }
+}
+
+async function readInput(): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of process.stdin) {
+    chunks.push(chunk as Buffer)
+    size += (chunk as Buffer).length
+    if (size > MAX_INPUT) return undefined
+  }
+  return Buffer.concat(chunks)
+}

@@ -1,0 +1,54 @@
+import { Flags } from '@oclif/core'
+import path from 'node:path'
+
+import { BaseCommand } from '../cli/base-command.js'
+import { gitHost } from '../core/env-build.js'
+import { UsageError } from '../core/errors.js'
+import { gitHostsOf } from '../core/git-hosts.js'
+import { configureGitHelper } from '../integrations/git-config.js'
+
+export default class SetupGit extends BaseCommand<typeof SetupGit> {
+  static override summary = "Make git use tokenctl's tokens for the env's git hosts."
+  static override description = `For each host (the host of the env's URL, its --git-host entries, and every --host given here) it writes, in your global git config (--local: this repository's), an empty credential.https://HOST.helper — which drops helpers inherited for that host — followed by "!'/path/to/tokenctl' git-credential -e ENV". Running it twice changes nothing; --unset removes the entries. Hosts given with --host are remembered on the env.`
+
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> -e prod',
+    '<%= config.bin %> <%= command.id %> -e prod --host git.example.com',
+    '<%= config.bin %> <%= command.id %> -e prod --local',
+    '<%= config.bin %> <%= command.id %> -e prod --unset',
+  ]
+
+  static override flags = {
+    host: Flags.string({ summary: 'Another git host (host[:port]); repeatable. Remembered on the env.', multiple: true, helpValue: 'HOST' }),
+    local: Flags.boolean({ summary: "Write to this repository's git config instead of the global one." }),
+    unset: Flags.boolean({ summary: 'Remove the entries instead.' }),
+  }
+
+  public async run(): Promise<void> {
+    const config = this.openConfig()
+    const data = config.read()
+    const env = this.selectEnv(config)
+    const added = [...new Set((this.flags.host ?? []).map(gitHost))]
+    const hosts = [...new Set([...gitHostsOf(env), ...added])]
+    if (hosts.length === 0) {
+      throw new UsageError(`Env "${env.name}" has no git hosts.`, `Name one: tokenctl setup-git -e ${env.name} --host git.example.com`)
+    }
+    const keys = await configureGitHelper({
+      hosts,
+      envName: env.name,
+      helperPath: path.resolve(process.argv[1] ?? 'tokenctl'),
+      scope: this.flags.local ? 'local' : 'global',
+      unset: this.flags.unset,
+      environ: this.environ,
+    })
+    if (added.length && !this.flags.unset && data.envs[env.name]) {
+      config.update((fresh) => {
+        const settings = fresh.envs[env.name]
+        if (settings) settings.gitHosts = [...new Set([...(settings.gitHosts ?? []), ...added])]
+      })
+    }
+    const where = this.flags.local ? 'this repository' : 'your global git config'
+    this.info(this.flags.unset ? `Removed tokenctl from ${where} for: ${hosts.join(', ')}.` : `git now asks tokenctl (env ${env.name}) for: ${hosts.join(', ')} (${where}).`)
+    if (this.environ.TOKENCTL_DEBUG === '1') this.info(keys.join('\n'))
+  }
+}
