@@ -14,10 +14,16 @@ export default class EnvList extends BaseCommand<typeof EnvList> {
 
   static override flags = {
     json: Flags.boolean({ summary: 'Print JSON.' }),
+    names: Flags.boolean({ summary: 'Print only the names, one a line (asks no store; used by shell completion).', exclusive: ['json'] }),
   }
 
   public async run(): Promise<void> {
     const data = this.openConfig().read()
+    if (this.flags.names) {
+      const names = Object.keys(data.envs).sort()
+      if (names.length) this.out(names.join('\n'))
+      return
+    }
     const { envs, storeError } = await listEnvs(data, await this.store())
     if (storeError) this.warning(`Login states are unknown: ${storeError.message} ${(storeError as { fix?: string }).fix ?? ""}`.trim())
     if (this.flags.json) {
