@@ -1,0 +1,166 @@
+/**
+ * `npm run bench`: tokenctl's start-up on its hot paths, measured side by side with
+ * `node -e 0` (the floor) and `gh auth token` (when gh is installed), in one run, with
+ * NODE_EXTRA_CA_CERTS unset (it adds ~70 ms to every Node 20 start here; tokenctl's own
+ * cost is what is measured). Prints a table of medians and spreads, writes the same as
+ * .bench/results.json. Starts its own auth server; uses a throwaway config dir.
+ */
+import { spawn, spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+import { startApiServer } from '../test/support/api-server.js'
+import { type KeyringSession, startKeyring } from '../test/support/keyring.js'
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const bin = path.join(root, 'bin', 'run.js')
+const RUNS = Number(process.env.BENCH_RUNS ?? 30)
+const WARMUP = 3
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tokenctl-bench-'))
+const server = await startApiServer()
+let keyring: KeyringSession | undefined
+
+const base: Record<string, string> = {}
+for (const [key, value] of Object.entries(process.env)) {
+  if (value !== undefined && !/^(CI|TOKENCTL_.*|XDG_.*|NODE_EXTRA_CA_CERTS|NODE_OPTIONS|DBUS_SESSION_BUS_ADDRESS)$/.test(key)) base[key] = value
+}
+fs.mkdirSync(path.join(work, 'run'), { mode: 0o700 })
+Object.assign(base, {
+  HOME: work,
+  TOKENCTL_CONFIG_DIR: path.join(work, 'config'),
+  XDG_RUNTIME_DIR: path.join(work, 'run'),
+  XDG_STATE_HOME: path.join(work, 'state'),
+  XDG_CACHE_HOME: path.join(work, 'cache'),
+  DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent',
+})
+
+/** Asynchronous, because the auth server lives in this process and must keep answering. */
+function tokenctl(args: string[], env: Record<string, string> = {}, input = ''): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { env: { ...base, ...env } })
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`tokenctl ${args.join(' ')} failed (${code}): ${stderr}`))))
+    child.stdin.end(input)
+  })
+}
+
+interface Case {
+  name: string
+  command: string[]
+  env?: Record<string, string>
+  input?: string
+}
+
+interface Measured {
+  name: string
+  medianMs: number
+  minMs: number
+  maxMs: number
+  p90Ms: number
+  peakRssKb: number | null
+}
+
+/** Wall time of one run (cache hits: the server is not asked), and its peak RSS from GNU time when installed. */
+function once(test: Case): { ms: number; rssKb: number | null } {
+  const useTime = fs.existsSync('/usr/bin/time')
+  const [file, ...args] = useTime ? ['/usr/bin/time', '-f', '%M', ...test.command] : test.command
+  const started = process.hrtime.bigint()
+  const result = spawnSync(file!, args, { env: { ...base, ...test.env }, input: test.input ?? '', encoding: 'utf8' })
+  const ms = Number(process.hrtime.bigint() - started) / 1e6
+  if (result.status !== 0) throw new Error(`${test.name}: exit ${result.status}: ${result.stderr}`)
+  const rss = useTime ? Number(result.stderr.trim().split('\n').pop()) : NaN
+  return { ms, rssKb: Number.isFinite(rss) ? rss : null }
+}
+
+function measure(test: Case): Measured {
+  for (let i = 0; i < WARMUP; i++) once(test)
+  const times: number[] = []
+  const rss: number[] = []
+  for (let i = 0; i < RUNS; i++) {
+    const { ms, rssKb } = once(test)
+    times.push(ms)
+    if (rssKb !== null) rss.push(rssKb)
+  }
+  times.sort((a, b) => a - b)
+  const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))]!
+  return { name: test.name, medianMs: at(0.5), minMs: times[0]!, maxMs: times[times.length - 1]!, p90Ms: at(0.9), peakRssKb: rss.length ? Math.max(...rss) : null }
+}
+
+async function crowd(count: number): Promise<{ refreshes: number; wallMs: number; allSame: boolean }> {
+  const record = JSON.parse(fs.readFileSync(path.join(base.TOKENCTL_CONFIG_DIR!, 'credentials.json'), 'utf8'))
+  record.envs.bench.accessExpiresAt = Date.now() - 1000
+  fs.writeFileSync(path.join(base.TOKENCTL_CONFIG_DIR!, 'credentials.json'), JSON.stringify(record), { mode: 0o600 })
+  const before = server.count('/auth/token/refresh')
+  const started = Date.now()
+  const outputs = await Promise.all(
+    Array.from({ length: count }, () =>
+      new Promise<string>((resolve, reject) => {
+        const child = spawn(process.execPath, [bin, 'token', '--store', 'file'], { env: base })
+        let out = ''
+        child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk))
+        child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}`))))
+      }),
+    ),
+  )
+  return { refreshes: server.count('/auth/token/refresh') - before, wallMs: Date.now() - started, allSame: new Set(outputs).size === 1 }
+}
+
+try {
+  await tokenctl(['env', 'add', 'bench', '--url', server.url, '--git-host', 'git.example.com', '--use', '-q'])
+  await tokenctl(['login', '--username', 'alice', '--password-stdin', '-q', '--store', 'file'], {}, 'wonderland')
+  const fileStore = { TOKENCTL_STORE: 'file' }
+  const cases: Case[] = [
+    { name: 'node -e 0', command: [process.execPath, '-e', '0'] },
+    { name: 'token (cache hit, file store)', command: [process.execPath, bin, 'token'], env: fileStore },
+    { name: 'git-credential get (cache hit)', command: [process.execPath, bin, 'git-credential', 'get'], env: fileStore, input: 'protocol=https\nhost=git.example.com\n\n' },
+    { name: 'status', command: [process.execPath, bin, 'status'], env: fileStore },
+    { name: 'env list', command: [process.execPath, bin, 'env', 'list'], env: fileStore },
+  ]
+
+  keyring = await startKeyring()
+  if (keyring) {
+    const env = { DBUS_SESSION_BUS_ADDRESS: keyring.address }
+    await tokenctl(['login', '--username', 'alice', '--password-stdin', '-q'], env, 'wonderland')
+    cases.splice(2, 0, { name: 'token (cache hit, keychain store)', command: [process.execPath, bin, 'token'], env })
+  } else {
+    console.error('gnome-keyring not available: the keychain case is left out (apt-get install gnome-keyring dbus-x11).')
+  }
+
+  const gh = spawnSync('gh', ['--version'], { encoding: 'utf8' })
+  if (gh.status === 0) cases.splice(1, 0, { name: 'gh auth token (GH_TOKEN set)', command: ['gh', 'auth', 'token'], env: { GH_TOKEN: 'ghp_bench', GH_CONFIG_DIR: path.join(work, 'gh') } })
+  else console.error('gh not installed: its case is left out (apt-get install gh).')
+
+  const results = cases.map((test) => {
+    process.stderr.write(`measuring ${test.name}…\n`)
+    return measure(test)
+  })
+  const crowdResult = await crowd(50)
+
+  const floor = results[0]!
+  const rows = results.map((r) => ({
+    ...r,
+    vsNode: r.medianMs / floor.medianMs,
+    rssVsNode: r.peakRssKb && floor.peakRssKb ? r.peakRssKb / floor.peakRssKb : null,
+  }))
+  const pad = (text: string, width: number) => text.padEnd(width)
+  console.log(`\n${RUNS} runs each after ${WARMUP} warm-ups; ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, NODE_EXTRA_CA_CERTS unset\n`)
+  console.log(`${pad('case', 36)}${pad('median', 10)}${pad('min–max', 16)}${pad('× node', 9)}${pad('peak RSS', 11)}× node RSS`)
+  for (const r of rows) {
+    console.log(
+      `${pad(r.name, 36)}${pad(`${r.medianMs.toFixed(1)} ms`, 10)}${pad(`${r.minMs.toFixed(0)}–${r.maxMs.toFixed(0)} ms`, 16)}${pad(r.vsNode.toFixed(2), 9)}${pad(r.peakRssKb ? `${(r.peakRssKb / 1024).toFixed(1)} MiB` : '-', 11)}${r.rssVsNode ? r.rssVsNode.toFixed(2) : '-'}`,
+    )
+  }
+  console.log(`\n50 concurrent token on an expired token: ${crowdResult.refreshes} refresh request(s), all done in ${crowdResult.wallMs} ms, ${crowdResult.allSame ? 'all the same token' : 'DIFFERENT tokens'}`)
+  fs.mkdirSync(path.join(root, '.bench'), { recursive: true })
+  const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, date: new Date().toISOString() }
+  fs.writeFileSync(path.join(root, '.bench', 'results.json'), `${JSON.stringify({ machine, runs: RUNS, cases: rows, crowd: crowdResult }, null, 2)}\n`)
+  console.log('\nwritten: .bench/results.json')
+} finally {
+  await keyring?.stop()
+  await server.close()
+  fs.rmSync(work, { recursive: true, force: true })
+}
