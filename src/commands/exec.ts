@@ -19,7 +19,11 @@ export default class Exec extends BaseCommand<typeof Exec> {
   }
 
   public async run(): Promise<void> {
-    const [command, ...args] = this.rest
+    // oclif's non-strict argv is re-sorted by each word's first position in the whole command
+    // line, so a word that repeats an earlier one (`sh -c 'echo "$@"' sh a`, or `-e` after an
+    // `-e prod`) moves. Take what follows `--` from the raw argv, as it was typed.
+    const dashdash = this.argv.indexOf('--')
+    const [command, ...args] = dashdash === -1 ? this.rest : this.argv.slice(dashdash + 1)
     if (!command) throw new UsageError('exec needs a command to run.', 'Run: tokenctl exec -- CMD ARGS…')
     if (!isShellVariable(this.flags.var)) {
       throw new UsageError(`--var "${this.flags.var.slice(0, 40)}" is not a variable name.`, 'Use letters, digits and _, not starting with a digit.')

@@ -63,7 +63,7 @@ export class Sandbox {
     })
   }
 
-  run(args: string[], options: { env?: Record<string, string | undefined>; input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+  run(args: string[], options: { env?: Record<string, string | undefined>; input?: string | Buffer; timeoutMs?: number } = {}): Promise<RunResult> {
     return runCli(args, { env: this.env(options.env), input: options.input, timeoutMs: options.timeoutMs })
   }
 
@@ -88,7 +88,7 @@ export class Sandbox {
   }
 }
 
-export function runCli(args: string[], options: { env: Record<string, string>; input?: string; timeoutMs?: number; bin?: string }): Promise<RunResult> {
+export function runCli(args: string[], options: { env: Record<string, string>; input?: string | Buffer; timeoutMs?: number; bin?: string }): Promise<RunResult> {
   const started = Date.now()
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [options.bin ?? BIN, ...args], { env: options.env, stdio: ['pipe', 'pipe', 'pipe'] })

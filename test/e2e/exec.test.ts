@@ -1,0 +1,171 @@
+/**
+ * `tokenctl exec -- CMD ARGS…` (SPEC §3, §9): the built CLI as a subprocess against the
+ * real JSON login API of test/support, with the plain-file store. The token reaches the
+ * child through its environment only, the exit code and signals pass through.
+ */
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+
+import { type ApiServer, startApiServer } from '../support/api-server.js'
+import { BIN, type RunResult, Sandbox } from '../support/cli.js'
+
+const ENV = 'prod'
+
+let sandbox: Sandbox
+let server: ApiServer
+
+/** A sandbox with env `prod` pointing at a fresh server. */
+async function setUp(): Promise<void> {
+  sandbox = new Sandbox()
+  server = await startApiServer()
+  expect(await run(['env', 'add', ENV, '--url', server.url])).toMatchObject({ code: 0, stdout: '' })
+}
+
+async function tearDown(): Promise<void> {
+  await server.close()
+  sandbox.cleanup()
+}
+
+function run(args: string[], input?: string, env: Record<string, string> = {}): Promise<RunResult> {
+  return sandbox.run(args, { env: { TOKENCTL_STORE: 'file', ...env }, input })
+}
+
+/** Logs alice in and gives back what `tokenctl token` prints (without its newline). */
+async function loginForToken(): Promise<string> {
+  expect(await run(['login', '-e', ENV, '--username', 'alice', '--password-stdin'], 'wonderland\n')).toMatchObject({ code: 0, stdout: '' })
+  const printed = await run(['token', '-e', ENV])
+  expect(printed.code).toBe(0)
+  return printed.stdout.replace(/\n$/, '')
+}
+
+const exec = (command: string[], options: { input?: string; env?: Record<string, string>; flags?: string[] } = {}) =>
+  run(['exec', '-e', ENV, ...(options.flags ?? []), '--', ...command], options.input, options.env)
+
+describe('exec, logged in (SPEC §3)', () => {
+  // exec changes no stored token, so one login serves every case.
+  let token: string
+  beforeAll(async () => {
+    await setUp()
+    token = await loginForToken()
+  })
+  afterAll(tearDown)
+
+  test('the child gets the token in TOKENCTL_TOKEN, exactly what `tokenctl token` prints', async () => {
+    const result = await exec(['sh', '-c', 'printf %s "$TOKENCTL_TOKEN"'])
+    expect(result).toMatchObject({ code: 0, stdout: token })
+    expect(result.stderr).not.toContain(token)
+  })
+
+  test('--var names the variable instead', async () => {
+    const result = await exec(['sh', '-c', 'printf "%s|%s" "$API_TOKEN" "${TOKENCTL_TOKEN-unset}"'], { flags: ['--var', 'API_TOKEN'] })
+    expect(result).toMatchObject({ code: 0, stdout: `${token}|unset` })
+  })
+
+  test('--var that is not a variable name is a usage error and runs nothing', async () => {
+    const marker = path.join(sandbox.dir, 'ran')
+    const result = await exec(['sh', '-c', 'touch "$MARKER"'], { flags: ['--var', 'A-B'], env: { MARKER: marker } })
+    expect(result.code).toBe(2)
+    expect(fs.existsSync(marker)).toBe(false)
+  })
+
+  test('arguments reach the child as they are and in order, with no shell in between', async () => {
+    // Words that repeat earlier ones (sh, -e, prod, --, exec) once got re-sorted by oclif.
+    const result = await exec(['sh', '-c', 'printf "[%s]" "$@"', 'sh', 'a b', '$HOME', "it's", '--', '-e', ENV, '--var', 'X', 'exec', 'sh', ''])
+    expect(result).toMatchObject({ code: 0, stdout: `[a b][$HOME][it's][--][-e][${ENV}][--var][X][exec][sh][]` })
+  })
+
+  test("the child's exit code passes through", async () => {
+    expect((await exec(['sh', '-c', 'exit 7'])).code).toBe(7)
+    expect((await exec(['sh', '-c', 'exit 0'])).code).toBe(0)
+    expect((await exec(['false'])).code).toBe(1)
+  })
+
+  test('a child ended by a signal gives 128 + N', async () => {
+    expect((await exec(['sh', '-c', 'kill -KILL $$'])).code).toBe(128 + os.constants.signals.SIGKILL)
+    expect((await exec(['sh', '-c', 'kill -USR1 $$'])).code).toBe(128 + os.constants.signals.SIGUSR1)
+  })
+
+  test('stdin is passed to the child', async () => {
+    const result = await exec(['cat'], { input: 'line one\nline two\n' })
+    expect(result).toMatchObject({ code: 0, stdout: 'line one\nline two\n' })
+  })
+
+  test('stdout and stderr are the child\'s own', async () => {
+    const result = await exec(['sh', '-c', 'echo out; echo err >&2'])
+    expect(result).toMatchObject({ code: 0, stdout: 'out\n' })
+    expect(result.stderr).toContain('err\n')
+  })
+
+  test('SIGTERM sent to tokenctl reaches the child, and its exit code is passed on', async () => {
+    const marker = path.join(sandbox.dir, 'got-term')
+    // The trap runs between two short sleeps; "ready" says it is in place.
+    const script = 'trap \'echo term > "$MARKER"; exit 0\' TERM; echo ready; while :; do sleep 0.1; done'
+    const child = spawn(process.execPath, [BIN, 'exec', '-e', ENV, '--', 'sh', '-c', script], {
+      env: sandbox.env({ TOKENCTL_STORE: 'file', MARKER: marker }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000)
+    let stdout = ''
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })))
+    await new Promise<void>((resolve) => {
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        stdout += chunk
+        if (stdout.includes('ready\n')) resolve()
+      })
+      void exited.then(() => resolve())
+    })
+    child.kill('SIGTERM')
+    const { code, signal } = await exited
+    clearTimeout(killer)
+    expect({ code, signal, stderr }).toEqual({ code: 0, signal: null, stderr: '' })
+    expect(stdout).toBe('ready\n')
+    expect(fs.readFileSync(marker, 'utf8')).toBe('term\n')
+  })
+
+  test("the token is in neither the child's argv nor tokenctl's, only in the child's environment", async () => {
+    // $$ is the child; its parent ($PPID) is the tokenctl process that spawned it.
+    const script = 'for f in /proc/$$/cmdline /proc/$PPID/cmdline /proc/$$/environ; do tr "\\000" " " < "$f"; echo; done'
+    const result = await exec(['sh', '-c', script])
+    expect(result.code).toBe(0)
+    const [childArgv, parentArgv, childEnviron] = result.stdout.split('\n')
+    expect(childArgv).toContain('sh -c')
+    expect(parentArgv).toContain(`${BIN} exec -e ${ENV} -- sh -c`)
+    expect(childArgv).not.toContain(token)
+    expect(parentArgv).not.toContain(token)
+    expect(childEnviron).toContain(`TOKENCTL_TOKEN=${token}`)
+  })
+
+  test('no command is a usage error (exit 2)', async () => {
+    for (const args of [['exec', '-e', ENV], ['exec', '-e', ENV, '--']]) {
+      const result = await run(args)
+      expect(result).toMatchObject({ code: 2, stdout: '' })
+      expect(result.stderr).toMatch(/command/i)
+    }
+  })
+
+  test('a command that does not exist is exit 2 with a clear message', async () => {
+    const result = await exec(['tokenctl-test-no-such-command', 'arg'])
+    expect(result).toMatchObject({ code: 2, stdout: '' })
+    expect(result.stderr).toContain('Command not found: tokenctl-test-no-such-command')
+    expect(result.stderr).not.toContain(token)
+    expect(result.stderr).not.toMatch(/^\s+at /m)
+  })
+
+})
+
+describe('exec, not logged in (SPEC §3, §4)', () => {
+  beforeAll(setUp)
+  afterAll(tearDown)
+
+  test('exit 3 and the child never runs', async () => {
+    const marker = path.join(sandbox.dir, 'ran')
+    const result = await exec(['sh', '-c', 'touch "$MARKER"'], { env: { MARKER: marker } })
+    expect(result).toMatchObject({ code: 3, stdout: '' })
+    expect(result.stderr).toContain('tokenctl login')
+    expect(fs.existsSync(marker)).toBe(false)
+  })
+})
