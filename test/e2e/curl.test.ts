@@ -5,13 +5,13 @@
  * (what /proc/<pid>/cmdline would show) and then execs the real curl, so the test sees the
  * process list exactly as another user on the machine could.
  */
-import { execFile, spawn } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { promisify } from 'node:util'
 
 import { type ApiServer, startApiServer } from '../support/api-server.js'
-import { BIN, Sandbox } from '../support/cli.js'
+import { BIN, runProcess, Sandbox } from '../support/cli.js'
 
 const runFile = promisify(execFile)
 const ENV = 'prod'
@@ -71,19 +71,7 @@ function shell(script: string): Promise<ShellResult> {
     API_URL: api.url,
     ME_URL: `${api.url}/api/me`,
   })
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', script], { env, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
-    child.on('error', reject)
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr })
-    })
-  })
+  return runProcess('bash', ['-c', script], { env })
 }
 
 /** The argv of every curl run so far, one array per run (without argv[0]). */

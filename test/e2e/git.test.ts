@@ -5,12 +5,12 @@
  * git-credential`, configured by `tokenctl setup-git` in a throwaway global git config.
  * No mocks: the built CLI, real git, the JSON login API server of test/support.
  */
-import { spawn } from 'node:child_process'
+
 import fs from 'node:fs'
 import path from 'node:path'
 
 import { type ApiServer, startApiServer } from '../support/api-server.js'
-import { BIN, cleanEnv, Sandbox } from '../support/cli.js'
+import { BIN, cleanEnv, runProcess, Sandbox } from '../support/cli.js'
 import { type GitServer, gitHttpBackendPath, startGitServer } from '../support/git-server.js'
 
 const REFRESH = '/auth/token/refresh'
@@ -94,22 +94,7 @@ function environ(extra: Record<string, string | undefined> = {}): Record<string,
 }
 
 function spawnCollect(command: string, args: string[], options: { cwd?: string; env: Record<string, string>; input?: string }): Promise<GitResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['pipe', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 45_000)
-    child.on('error', reject)
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr })
-    })
-    // A process may exit without reading its input; that is its answer, not a test error.
-    child.stdin.on('error', () => undefined)
-    child.stdin.end(options.input ?? '')
-  })
+  return runProcess(command, args, { ...options, timeoutMs: 45_000 })
 }
 
 function tokenctl(args: string[], input?: string): Promise<GitResult> {

@@ -3,12 +3,12 @@
  * config — a throwaway global file (GIT_CONFIG_GLOBAL) or a throwaway repository's — read
  * back with git itself. No network unless a test says so.
  */
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 
 import { startApiServer } from '../support/api-server.js'
-import { BIN, type RunResult, Sandbox } from '../support/cli.js'
+import { BIN, type RunResult, runProcess, Sandbox } from '../support/cli.js'
 
 const ENV = 'prod'
 /** Loopback, so http is allowed and setup-git also writes the http:// key; nothing listens there. */
@@ -40,21 +40,7 @@ function environ(extra: Record<string, string> = {}): Record<string, string> {
 
 /** tokenctl in `cwd` (runCli has no cwd). */
 function tokenctl(args: string[], options: { cwd?: string; input?: string } = {}): Promise<RunResult> {
-  const started = Date.now()
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: environ(), cwd: options.cwd ?? sandbox.dir, stdio: ['pipe', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
-    child.on('error', reject)
-    child.on('close', (code, signal) => {
-      clearTimeout(timer)
-      resolve({ code, signal, stdout, stderr, ms: Date.now() - started })
-    })
-    child.stdin.end(options.input ?? '')
-  })
+  return runProcess(process.execPath, [BIN, ...args], { env: environ(), cwd: options.cwd ?? sandbox.dir, input: options.input })
 }
 
 async function ok(args: string[], options: { cwd?: string; input?: string } = {}): Promise<RunResult> {

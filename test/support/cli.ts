@@ -88,10 +88,18 @@ export class Sandbox {
   }
 }
 
-export function runCli(args: string[], options: { env: Record<string, string>; input?: string | Buffer; timeoutMs?: number; bin?: string }): Promise<RunResult> {
+export interface ProcessOptions {
+  env: Record<string, string>
+  cwd?: string
+  input?: string | Buffer
+  timeoutMs?: number
+}
+
+/** Run any program to its end and collect what it printed; killed after the timeout (30 s). */
+export function runProcess(file: string, args: string[], options: ProcessOptions): Promise<RunResult> {
   const started = Date.now()
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [options.bin ?? BIN, ...args], { env: options.env, stdio: ['pipe', 'pipe', 'pipe'] })
+    const child = spawn(file, args, { env: options.env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
@@ -102,6 +110,12 @@ export function runCli(args: string[], options: { env: Record<string, string>; i
       clearTimeout(timer)
       resolve({ code, signal, stdout, stderr, ms: Date.now() - started })
     })
+    // A program may exit without reading its input; that is its answer, not a test error.
+    child.stdin.on('error', () => undefined)
     child.stdin.end(options.input ?? '')
   })
+}
+
+export function runCli(args: string[], options: ProcessOptions & { bin?: string }): Promise<RunResult> {
+  return runProcess(process.execPath, [options.bin ?? BIN, ...args], options)
 }

@@ -9,6 +9,7 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import type { Readable, Writable } from 'node:stream'
+import { runProcess } from './cli.js'
 
 /** What the keyring needs on PATH (Debian: dbus-daemon or dbus-x11, gnome-keyring, libsecret-tools). */
 const TOOLS = ['dbus-run-session', 'gnome-keyring-daemon', 'secret-tool'] as const
@@ -199,20 +200,7 @@ function delay(ms: number): Promise<void> {
 }
 
 function runTool(command: string, args: string[], env: Record<string, string>, input?: string): Promise<ToolResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, stdio: ['pipe', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)
-    child.on('error', reject)
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr })
-    })
-    child.stdin.end(input ?? '')
-  })
+  return runProcess(command, args, { env, input, timeoutMs: 15_000 })
 }
 
 export interface HangingBus {
