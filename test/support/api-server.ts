@@ -10,7 +10,9 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto'
 import http from 'node:http'
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import type { Socket } from 'node:net'
+
+import { listenOnLoopback } from './listen.js'
 
 /** Ways the server can misbehave on the next matching POST(s). */
 export type FailureMode =
@@ -309,16 +311,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       if (!res.headersSent) sendJson(res, error(500, 'server_error', String(err)))
     })
   })
-  // Tracked so close() can end keep-alive and hanging connections, not wait for them.
-  server.on('connection', (socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-  })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => resolve())
-  })
-  const { port } = server.address() as AddressInfo
+  const { port } = await listenOnLoopback(server, sockets)
 
   return {
     url: `http://127.0.0.1:${port}`,

@@ -12,12 +12,13 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import fs from 'node:fs'
 import http from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 
 import { cleanEnv } from './cli.js'
+import { listenOnLoopback } from './listen.js'
 
 const run = promisify(execFile)
 
@@ -239,16 +240,7 @@ export async function startGitServer(options: GitServerOptions): Promise<GitServ
   }
 
   const server = http.createServer(handle)
-  server.on('connection', (socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-  })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => resolve())
-  })
-  const { port } = server.address() as AddressInfo
-  const url = `http://127.0.0.1:${port}`
+  const { port, url } = await listenOnLoopback(server, sockets)
 
   return {
     url,

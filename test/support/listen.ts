@@ -1,0 +1,19 @@
+import type http from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+
+/**
+ * Listen on 127.0.0.1 with a random port, keeping every connection in `sockets` so that
+ * close() can end keep-alive and hanging connections instead of waiting for them.
+ */
+export async function listenOnLoopback(server: http.Server, sockets: Set<Socket>): Promise<{ port: number; url: string }> {
+  server.on('connection', (socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => resolve())
+  })
+  const { port } = server.address() as AddressInfo
+  return { port, url: `http://127.0.0.1:${port}` }
+}
