@@ -1,12 +1,10 @@
 import { Args } from '@oclif/core'
 
 import { BaseCommand } from '../cli/base-command.js'
+import { readStdinUpTo } from '../cli/stdin.js'
 import { DEFAULT_GIT_USER, isOurHost, isOurUser } from '../core/git-hosts.js'
 import { isTokenctlError, LoginRequiredError } from '../core/errors.js'
-import { formatCredentialAnswer, parseCredentialRequest } from '../integrations/git-credential.js'
-
-/** More than any request git sends; a flood on stdin is not read past this. */
-const MAX_INPUT = 1024 * 1024
+import { formatCredentialAnswer, MAX_INPUT, parseCredentialRequest } from '../integrations/git-credential.js'
 
 export default class GitCredential extends BaseCommand<typeof GitCredential> {
   static override summary = 'A git credential helper that answers with a fresh access token.'
@@ -21,7 +19,7 @@ export default class GitCredential extends BaseCommand<typeof GitCredential> {
   }
 
   public async run(): Promise<void> {
-    const input = await readInput()
+    const input = await readStdinUpTo(MAX_INPUT)
     const request = input && parseCredentialRequest(input)
     if (!request || this.args.operation === 'store') return
 
@@ -55,15 +53,4 @@ export default class GitCredential extends BaseCommand<typeof GitCredential> {
   private debugNote(error: unknown): void {
     if (this.environ.TOKENCTL_DEBUG === '1') process.stderr.write(`tokenctl: not answering: ${(error as Error).message}\n`)
   }
-}
-
-async function readInput(): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of process.stdin) {
-    chunks.push(chunk as Buffer)
-    size += (chunk as Buffer).length
-    if (size > MAX_INPUT) return undefined
-  }
-  return Buffer.concat(chunks)
 }

@@ -1,14 +1,10 @@
 import Conf from 'conf'
 import fs from 'node:fs'
 
-import { ConfigError } from './errors.js'
-import type { EnvSettings } from './env-settings.js'
+import { type ConfigData, corrupt, validateConfig } from './config-file.js'
 import { configDir, type Environ } from './paths.js'
 
-export interface ConfigData {
-  current?: string
-  envs: Record<string, EnvSettings>
-}
+export type { ConfigData } from './config-file.js'
 
 /**
  * The config file (SPEC §5): envs and the current env, nothing secret.
@@ -44,7 +40,7 @@ export class Config {
     } catch (error) {
       throw corrupt(this.path, error)
     }
-    return validate(raw, this.path)
+    return validateConfig(raw, this.path)
   }
 
   write(data: ConfigData): void {
@@ -63,32 +59,3 @@ export class Config {
   }
 }
 
-function corrupt(file: string, cause: unknown): ConfigError {
-  const reason = cause instanceof SyntaxError ? 'it is not valid JSON' : 'it cannot be read'
-  return new ConfigError(
-    `The config file ${file} is corrupt: ${reason}. It was left untouched.`,
-    `Fix or move it away, then add your envs again with "tokenctl env add".`,
-    { cause },
-  )
-}
-
-function validate(raw: unknown, file: string): ConfigData {
-  const fail = (why: string) => corrupt(file, new Error(why))
-  if (!isObject(raw)) throw fail('not an object')
-  const envs = raw.envs ?? {}
-  if (!isObject(envs)) throw fail('"envs" is not an object')
-  for (const [name, settings] of Object.entries(envs)) {
-    if (!isObject(settings) || (settings.protocol !== 'api' && settings.protocol !== 'oauth2')) {
-      throw new ConfigError(
-        `The config file ${file} has an unreadable entry for env "${name}". It was left untouched.`,
-        `Fix the entry by hand, or remove it with "tokenctl env remove ${name}".`,
-      )
-    }
-  }
-  const current = typeof raw.current === 'string' ? raw.current : undefined
-  return { current, envs: envs as Record<string, EnvSettings> }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}

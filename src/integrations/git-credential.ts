@@ -12,6 +12,9 @@ export interface CredentialRequest {
   capabilities: string[]
 }
 
+/** More than any request git sends; a flood on stdin is not read past this. */
+export const MAX_INPUT = 1024 * 1024
+
 /** git refuses longer lines itself; anything past this is not a request from git. */
 export const MAX_LINE = 64 * 1024
 

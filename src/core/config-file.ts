@@ -1,0 +1,61 @@
+import fs from 'node:fs'
+
+import type { EnvSettings } from './env-settings.js'
+import { ConfigError } from './errors.js'
+
+/**
+ * What config.json holds, and how it is judged. Free of `conf` so that the fast path of
+ * bin/run.js can read the same file the same way without loading it.
+ */
+export interface ConfigData {
+  current?: string
+  envs: Record<string, EnvSettings>
+}
+
+/** Read and check config.json; a missing file is an empty config. */
+export function readConfigFile(file: string): ConfigData {
+  let text: string
+  try {
+    text = fs.readFileSync(file, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { envs: {} }
+    throw corrupt(file, error)
+  }
+  let raw: unknown
+  try {
+    raw = JSON.parse(text)
+  } catch (error) {
+    throw corrupt(file, error)
+  }
+  return validateConfig(raw, file)
+}
+
+export function corrupt(file: string, cause: unknown): ConfigError {
+  const reason = cause instanceof SyntaxError ? 'it is not valid JSON' : 'it cannot be read'
+  return new ConfigError(
+    `The config file ${file} is corrupt: ${reason}. It was left untouched.`,
+    `Fix or move it away, then add your envs again with "tokenctl env add".`,
+    { cause },
+  )
+}
+
+export function validateConfig(raw: unknown, file: string): ConfigData {
+  const fail = (why: string) => corrupt(file, new Error(why))
+  if (!isObject(raw)) throw fail('not an object')
+  const envs = raw.envs ?? {}
+  if (!isObject(envs)) throw fail('"envs" is not an object')
+  for (const [name, settings] of Object.entries(envs)) {
+    if (!isObject(settings) || (settings.protocol !== 'api' && settings.protocol !== 'oauth2')) {
+      throw new ConfigError(
+        `The config file ${file} has an unreadable entry for env "${name}". It was left untouched.`,
+        `Fix the entry by hand, or remove it with "tokenctl env remove ${name}".`,
+      )
+    }
+  }
+  const current = typeof raw.current === 'string' ? raw.current : undefined
+  return { current, envs: envs as Record<string, EnvSettings> }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}

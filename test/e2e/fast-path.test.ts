@@ -1,0 +1,106 @@
+import fs from 'node:fs'
+import path from 'node:path'
+
+import { type ApiServer, startApiServer } from '../support/api-server.js'
+import { BIN, ROOT, runProcess, Sandbox } from '../support/cli.js'
+
+// The fast path of bin/run.js and the full oclif path must print the same bytes for the
+// same state. Each case runs both ways (TOKENCTL_FAST_PATH=0 forces the full path), and a
+// marker file says which path really served it.
+let server: ApiServer
+let sandbox: Sandbox
+const HOUR = 3_600_000
+
+beforeAll(async () => {
+  server = await startApiServer()
+  sandbox = new Sandbox()
+  await sandbox.run(['env', 'add', 'prod', '--url', server.url, '--git-host', 'git.example.com', '--username', 'alice', '--use'])
+  await sandbox.run(['env', 'add', 'staging', '--url', server.url])
+  const record = (expiresIn: number) => ({ accessToken: 'cached-token.A_b~c+d/e=', accessExpiresAt: Date.now() + expiresIn, refreshToken: 'r', refreshExpiresAt: Date.now() + 24 * HOUR, user: 'alice' })
+  fs.writeFileSync(path.join(sandbox.configDir, 'credentials.json'), JSON.stringify({ version: 1, envs: { prod: record(HOUR), staging: record(HOUR) } }), { mode: 0o600 })
+  fs.mkdirSync(path.join(sandbox.runtimeDir, 'tokenctl', 'access'), { recursive: true, mode: 0o700 })
+  fs.writeFileSync(path.join(sandbox.runtimeDir, 'tokenctl', 'access', 'prod.json'), JSON.stringify({ accessToken: 'keychain-cached', accessExpiresAt: Date.now() + HOUR, user: 'alice' }), { mode: 0o600 })
+})
+afterAll(async () => {
+  await server.close()
+  sandbox.cleanup()
+})
+
+async function both(args: string[], env: Record<string, string | undefined> = {}, input = '') {
+  const run = async (fast: boolean) => {
+    const marker = path.join(sandbox.dir, `which-${fast}`)
+    const result = await runProcess(process.execPath, ['--import', path.join(ROOT, 'test', 'support', 'which-path.mjs'), BIN, ...args], {
+      env: sandbox.env({ ...env, WHICH_PATH_FILE: marker, TOKENCTL_FAST_PATH: fast ? undefined : '0' }),
+      input,
+    })
+    return { code: result.code, stdout: result.stdout, stderr: result.stderr, path: fs.readFileSync(marker, 'utf8') }
+  }
+  const fast = await run(true)
+  const full = await run(false)
+  expect(full.path).toBe('full')
+  return { fast, full }
+}
+
+/** `expiresIn` counts seconds at run time, so two runs may differ by a second or two; nothing else may differ. */
+function expectSameOutput(fast: string, full: string): void {
+  const seconds = (text: string) => Number(/"expiresIn":(\d+)/.exec(text)?.[1] ?? 0)
+  expect(Math.abs(seconds(fast) - seconds(full))).toBeLessThanOrEqual(2)
+  expect(fast.replace(/"expiresIn":\d+/, '"expiresIn":N')).toBe(full.replace(/"expiresIn":\d+/, '"expiresIn":N'))
+}
+
+const served = [
+  ['token', [], { TOKENCTL_STORE: 'file' }],
+  ['-f header', ['-f', 'header'], { TOKENCTL_STORE: 'file' }],
+  ['--format=json', ['--format=json'], { TOKENCTL_STORE: 'file' }],
+  ['-f env --var API_TOKEN', ['-f', 'env', '--var', 'API_TOKEN'], { TOKENCTL_STORE: 'file' }],
+  ['-f curl -q', ['-f', 'curl', '-q'], { TOKENCTL_STORE: 'file' }],
+  ['-e staging --min-ttl 10m', ['-e', 'staging', '--min-ttl', '10m'], { TOKENCTL_STORE: 'file' }],
+  ['TOKENCTL_ENV=staging --store file', ['--store', 'file'], { TOKENCTL_ENV: 'staging' }],
+  ['keychain store: the access cache', [], {}],
+] as const
+
+test.each(served)('token %s: served by the fast path, the same bytes as the full path', async (_name, args, env) => {
+  const { fast, full } = await both(['token', ...args], env)
+  expect(fast.path).toBe('fast')
+  expectSameOutput(fast.stdout, full.stdout)
+  expect({ ...fast, stdout: '', path: '' }).toEqual({ ...full, stdout: '', path: '' })
+  expect(fast.code).toBe(0)
+})
+
+const declined = [
+  ['an unknown env', ['-e', 'nope'], { TOKENCTL_STORE: 'file' }],
+  ['a bad --min-ttl', ['--min-ttl', 'soon'], { TOKENCTL_STORE: 'file' }],
+  ['a bad format', ['-f', 'yaml'], { TOKENCTL_STORE: 'file' }],
+  ['a repeated flag', ['-e', 'prod', '-e', 'prod'], { TOKENCTL_STORE: 'file' }],
+  ['--help', ['--help'], { TOKENCTL_STORE: 'file' }],
+  ['a plain-http TOKENCTL_URL', [], { TOKENCTL_STORE: 'file', TOKENCTL_CONFIG_DIR: '/nonexistent', TOKENCTL_URL: 'http://api.example.com' }],
+  ['a bad TOKENCTL_STORE', [], { TOKENCTL_STORE: 'floppy' }],
+] as const
+
+test.each(declined)('token with %s: left to the full path, which says why', async (_name, args, env) => {
+  const { fast, full } = await both(['token', ...args], env)
+  expect(fast.path).toBe('full')
+  expect(fast).toEqual(full)
+})
+
+test('a token that does not outlive --min-ttl is left to the full path (which refreshes)', async () => {
+  const before = server.count('/auth/token/refresh')
+  const { fast } = await both(['token', '-e', 'staging', '--min-ttl', '2h'], { TOKENCTL_STORE: 'file' })
+  expect(fast.path).toBe('full')
+  expect(server.count('/auth/token/refresh')).toBeGreaterThan(before)
+})
+
+const gitRequests = [
+  ['our host', 'protocol=https\nhost=git.example.com\n\n', 'fast'],
+  ['the authtype capability', 'capability[]=authtype\nprotocol=https\nhost=git.example.com\n\n', 'fast'],
+  ['our user', 'protocol=https\nhost=git.example.com\nusername=alice\n\n', 'fast'],
+  ['another host', 'protocol=https\nhost=elsewhere.example.com\n\n', 'full'],
+  ['another user', 'protocol=https\nhost=git.example.com\nusername=bob\n\n', 'full'],
+  ['garbage', 'garbage\u0000\n', 'full'],
+] as const
+
+test.each(gitRequests)('git-credential get for %s: the same answer both ways', async (_name, input, expected) => {
+  const { fast, full } = await both(['git-credential', 'get'], { TOKENCTL_STORE: 'file' }, input)
+  expect(fast.path).toBe(expected)
+  expect({ ...fast, path: '' }).toEqual({ ...full, path: '' })
+})
