@@ -1,11 +1,9 @@
 #!/usr/bin/env node
 // A cache hit of `token` or `git-credential get` is served by the fast path with Node's
 // built-ins alone; everything else (and anything the fast path is unsure of) goes to oclif.
-import module from 'node:module'
+if (Number(process.versions.node.split('.')[0]) >= 22) (await import('node:module')).enableCompileCache?.()
 
-module.enableCompileCache?.()
-
-const { fastPath } = await import('../dist/fast-path.js')
+const { fastPath } = await import('../dist/fast-path.bundle.js')
 if (!(await fastPath(process.argv.slice(2)))) {
   const { execute } = await import('@oclif/core')
   await execute({ dir: import.meta.url })

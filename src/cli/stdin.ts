@@ -1,15 +1,18 @@
 /**
  * stdin can be read once. The fast path of bin/run.js may read it and then hand over to
- * the full CLI; what it read waits here for the command.
+ * the full CLI; what it read waits on a global for the command, because the fast path is
+ * a bundle of its own and does not share this module's instance with the full CLI.
  */
-let preRead: Buffer | undefined
+const KEY = Symbol.for('tokenctl.stdin')
+type Holder = { [KEY]?: Buffer }
 
 export function keepStdin(buffer: Buffer): void {
-  preRead = buffer
+  ;(globalThis as Holder)[KEY] = buffer
 }
 
 /** All of stdin, or undefined when it is larger than `max` bytes (not read past that). */
 export async function readStdinUpTo(max: number): Promise<Buffer | undefined> {
+  const preRead = (globalThis as Holder)[KEY]
   if (preRead !== undefined) return preRead.length > max ? undefined : preRead
   const chunks: Buffer[] = []
   let size = 0
@@ -17,10 +20,11 @@ export async function readStdinUpTo(max: number): Promise<Buffer | undefined> {
     chunks.push(chunk as Buffer)
     size += (chunk as Buffer).length
     if (size > max) {
-      preRead = Buffer.concat(chunks)
+      keepStdin(Buffer.concat(chunks))
       return undefined
     }
   }
-  preRead = Buffer.concat(chunks)
-  return preRead
+  const all = Buffer.concat(chunks)
+  keepStdin(all)
+  return all
 }

@@ -42,7 +42,7 @@ export default class SetupGit extends BaseCommand<typeof SetupGit> {
       environ: this.environ,
     })
     if (added.length && !this.flags.unset && data.envs[env.name]) {
-      config.update((fresh) => {
+      await config.update((fresh) => {
         const settings = fresh.envs[env.name]
         if (settings) settings.gitHosts = [...new Set([...(settings.gitHosts ?? []), ...added])]
       })

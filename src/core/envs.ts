@@ -22,10 +22,10 @@ export interface AddEnvOptions {
   use?: boolean
 }
 
-export function addEnv(config: Config, name: string, settings: EnvSettings, options: AddEnvOptions = {}): { replaced: boolean; current: boolean } {
+export async function addEnv(config: Config, name: string, settings: EnvSettings, options: AddEnvOptions = {}): Promise<{ replaced: boolean; current: boolean }> {
   assertEnvName(name)
   let replaced = false
-  const data = config.update((data) => {
+  const data = await config.update((data) => {
     replaced = name in data.envs
     if (replaced && !options.force) {
       throw new UsageError(`An env named "${name}" already exists.`, `Pass --force to replace it, or pick another name.`)
@@ -36,9 +36,9 @@ export function addEnv(config: Config, name: string, settings: EnvSettings, opti
   return { replaced, current: data.current === name }
 }
 
-export function useEnv(config: Config, name: string): void {
+export async function useEnv(config: Config, name: string): Promise<void> {
   assertEnvName(name)
-  config.update((data) => {
+  await config.update((data) => {
     if (!(name in data.envs)) throw unknownEnv(name, data)
     data.current = name
   })
@@ -85,7 +85,7 @@ export async function removeEnv(config: Config, name: string, dropSecrets: (sett
   const settings = data.envs[name]
   if (!settings) throw unknownEnv(name, data)
   const secretsDeleted = await dropSecrets(settings)
-  config.update((data) => {
+  await config.update((data) => {
     delete data.envs[name]
     if (data.current === name) delete data.current
   })

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 
@@ -23,7 +22,9 @@ export function ensurePrivateDir(dir: string): void {
  */
 export function writeFileAtomic(file: string, data: string, mode = 0o600): void {
   const dir = path.dirname(file)
-  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
+  // Unique enough with the pid; O_EXCL below refuses a clash rather than sharing a file.
+  // (No node:crypto here: loading it costs the token fast path ~5 ms.)
+  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`)
   let fd: number | undefined
   try {
     fd = fs.openSync(temp, 'wx', mode)

@@ -61,7 +61,7 @@ The first env added becomes the current one; --use makes any new env current.`
       gitHosts: flags['git-host'],
       allowHttp: flags['allow-http'],
     })
-    const result = addEnv(this.openConfig(), args.name, settings, { force: flags.force, use: flags.use })
+    const result = await addEnv(this.openConfig(), args.name, settings, { force: flags.force, use: flags.use })
     this.info(`${result.replaced ? 'Replaced' : 'Added'} env "${args.name}"${result.current ? ' (current)' : ''}.`)
     this.info(`Next: tokenctl login -e ${args.name}`)
   }

@@ -13,7 +13,7 @@ export default class EnvUse extends BaseCommand<typeof EnvUse> {
   }
 
   public async run(): Promise<void> {
-    useEnv(this.openConfig(), this.args.name)
+    await useEnv(this.openConfig(), this.args.name)
     this.info(`Current env is now "${this.args.name}".`)
   }
 }
