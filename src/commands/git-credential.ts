@@ -31,7 +31,7 @@ export default class GitCredential extends BaseCommand<typeof GitCredential> {
       this.debugNote(error)
       return
     }
-    const { env, session } = context
+    const { env, session, store } = context
     if (!isOurHost(env, request)) return
 
     try {
@@ -39,6 +39,9 @@ export default class GitCredential extends BaseCommand<typeof GitCredential> {
         await session.dropAccessToken(request.credential ?? request.password)
         return
       }
+      // A user name that is not obviously ours is checked against the stored one first:
+      // a request for someone else must not cost a refresh.
+      if (request.username && !isOurUser(request, [env.username, DEFAULT_GIT_USER]) && (await store.get(env.name))?.user !== request.username) return
       const token = await session.getToken()
       const username = token.user ?? env.username ?? DEFAULT_GIT_USER
       if (!isOurUser(request, [username, env.username, DEFAULT_GIT_USER])) return

@@ -188,6 +188,18 @@ describe('git-credential store and erase (SPEC §7)', () => {
     expect(credentialsBytes().equals(before)).toBe(true)
   })
 
+  test('a request for another user costs no refresh, even when the token is stale', async () => {
+    await login()
+    const { token } = await current()
+    await credential('erase', `protocol=https\nhost=git.example.com\npassword=${token}\n\n`)
+    const refreshes = server.count(REFRESH)
+    const before = credentialsBytes()
+    const result = await credential('get', 'protocol=https\nhost=git.example.com\nusername=bob\n\n')
+    expect(result).toEqual(expect.objectContaining({ code: 0, stdout: '', stderr: '' }))
+    expect(server.count(REFRESH)).toBe(refreshes)
+    expect(credentialsBytes().equals(before)).toBe(true)
+  })
+
   test('erase with the current token drops the cached access token, keeps the refresh token; the next get refreshes', async () => {
     await login()
     const { token, refreshToken } = await current()
