@@ -3,29 +3,87 @@ import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { askSecret, askText, canPrompt, readStdin } from '../cli/prompts.js'
 import { describeExpiry } from '../cli/time.js'
+import type { Context } from '../core/context.js'
 import { LoginRequiredError, UsageError } from '../core/errors.js'
-import type { PasswordCredentials } from '../protocols/types.js'
+import { openInBrowser } from '../integrations/browser.js'
+import { DEFAULT_BROWSER_TIMEOUT_MS } from '../protocols/oauth2-browser.js'
+import { type DevicePrompt, type Interaction, LOGIN_FLOWS, type LoginFlow, type PasswordCredentials } from '../protocols/types.js'
+import { formatDuration, parseDuration } from '../util/duration.js'
 
 export default class Login extends BaseCommand<typeof Login> {
   static override summary = 'Log in and keep the refresh token in the store.'
-  static override description = `Asks for the user name and password on a terminal. Without one, pass --username and pipe the password into --password-stdin, or set TOKENCTL_USERNAME and TOKENCTL_PASSWORD (TOKENCTL_<ENV>_PASSWORD for one env). The password itself is never stored.`
+  static override description = `api envs: asks for the user name and password on a terminal. Without one, pass --username and pipe the password into --password-stdin, or set TOKENCTL_USERNAME and TOKENCTL_PASSWORD (TOKENCTL_<ENV>_PASSWORD for one env). The password itself is never stored.
+
+oauth2 envs: --flow device (the default when the server has a device endpoint: a code to confirm in any browser, no terminal needed), browser (authorization code with PKCE through a listener on 127.0.0.1), password, or client-credentials (TOKENCTL_CLIENT_SECRET, or the secret typed on a terminal and kept in the store). A confidential client's secret is asked for when the server wants one.`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> -e prod',
     { description: 'From a script, the password never in argv:', command: 'printf %s "$PASSWORD" | <%= config.bin %> <%= command.id %> -e prod --username alice --password-stdin' },
     { description: 'In CI, from variables:', command: 'TOKENCTL_USERNAME=ci-bot TOKENCTL_PASSWORD=… <%= config.bin %> <%= command.id %> -e prod --no-input' },
+    { description: 'OAuth 2.0 in a browser on this machine:', command: '<%= config.bin %> <%= command.id %> -e corp --flow browser' },
+    { description: 'OAuth 2.0 over SSH: approve the code on any device:', command: '<%= config.bin %> <%= command.id %> -e corp --flow device' },
+    { description: 'A service account:', command: 'TOKENCTL_CLIENT_SECRET=… <%= config.bin %> <%= command.id %> -e corp --flow client-credentials' },
   ]
 
   static override flags = {
     username: Flags.string({ char: 'u', summary: "User name (default: $TOKENCTL_USERNAME, then the env's user)." }),
     'password-stdin': Flags.boolean({ summary: 'Read the password from stdin (to EOF, one trailing newline dropped).' }),
+    flow: Flags.string({ summary: 'oauth2: how to log in (default: device when the server has it, else password).', options: [...LOGIN_FLOWS] }),
+    timeout: Flags.string({ summary: 'oauth2 browser flow: give up after this long.', default: formatDuration(DEFAULT_BROWSER_TIMEOUT_MS), helpValue: 'DURATION' }),
   }
 
   public async run(): Promise<void> {
-    const { env, session, credentials } = await this.context()
+    const timeoutMs = parseDuration(this.flags.timeout)
+    if (!timeoutMs) throw new UsageError(`--timeout "${this.flags.timeout.slice(0, 20)}" is not a duration.`, 'Use a number with s, m or h, such as 90s or 5m.')
+    const context = await this.context()
+    const { env, session } = context
+    const flow = await this.chooseFlow(context)
     const interactive = !this.noInput && canPrompt()
-    const fromVariables = credentials?.password
 
+    const controller = new AbortController()
+    const stop = () => controller.abort()
+    process.once('SIGINT', stop)
+    const interaction: Interaction = {
+      signal: controller.signal,
+      timeoutMs,
+      showDeviceCode: (prompt) => this.showDeviceCode(env.name, prompt),
+      openBrowser: (url) => this.openBrowser(url),
+      askClientSecret: interactive
+        ? (reason) => askSecret(reason === 'missing' ? `Client secret for ${env.clientId ?? 'the client'} (the server wants one)` : 'The server refused the client secret; client secret')
+        : undefined,
+    }
+    try {
+      const credentials = flow === 'password' ? await this.passwordCredentials(context, interactive) : undefined
+      const record = await session.login({ flow, credentials, interaction })
+      const who = record.user ?? credentials?.username
+      this.info(`Logged in to ${env.name}${who ? ` as ${who}` : ''}. The access token expires ${describeExpiry(record.accessExpiresAt)}.`)
+    } finally {
+      process.removeListener('SIGINT', stop)
+    }
+  }
+
+  /** SPEC §2.2: --flow, else what the §6 variables can do, else device when the server has it, else password. */
+  private async chooseFlow({ env, session, credentials }: Context): Promise<LoginFlow> {
+    const given = this.flags.flow as LoginFlow | undefined
+    if (env.protocol === 'api') {
+      if (given && given !== 'password') throw new UsageError(`--flow ${given} is for oauth2 envs; "${env.name}" uses the api protocol.`, 'Leave --flow out: api envs log in with a user name and password.')
+      return 'password'
+    }
+    const byPassword = this.flags['password-stdin'] || this.flags.username !== undefined || credentials?.password !== undefined
+    let flow = given ?? (byPassword ? 'password' : credentials?.client ? 'client-credentials' : undefined)
+    // Nobody to approve a device code or a browser page: refuse before any request is made.
+    if (this.noInput && (flow === 'device' || flow === 'browser' || flow === undefined)) {
+      throw new LoginRequiredError(
+        `${flow ? `The ${flow} flow needs` : `Logging in to "${env.name}" needs`} a person, and --no-input or CI=true says there is none.`,
+        `Use --flow client-credentials with TOKENCTL_CLIENT_SECRET, or --flow password with TOKENCTL_USERNAME and TOKENCTL_PASSWORD.`,
+      )
+    }
+    flow ??= await session.defaultFlow()
+    return flow
+  }
+
+  private async passwordCredentials({ env, credentials }: Context, interactive: boolean): Promise<PasswordCredentials> {
+    const fromVariables = credentials?.password
     let username = this.flags.username ?? fromVariables?.username ?? env.username
     if (!username) {
       if (!interactive) throw this.needsPerson('user name', env.name)
@@ -43,10 +101,22 @@ export default class Login extends BaseCommand<typeof Login> {
       if (!interactive) throw this.needsPerson('password', env.name)
       password = await askSecret(`Password for ${username}`)
     }
+    return { username, password }
+  }
 
-    const credentialsUsed: PasswordCredentials = { username, password }
-    const record = await session.login(credentialsUsed)
-    this.info(`Logged in to ${env.name} as ${record.user ?? username}. The access token expires ${describeExpiry(record.accessExpiresAt)}.`)
+  /** Not silenced by --quiet: without the code there is no login. */
+  private showDeviceCode(env: string, prompt: DevicePrompt): void {
+    const lines = prompt.verificationUriComplete
+      ? [`To log in to ${env}, open ${prompt.verificationUriComplete}`, `and check that the page shows the code ${prompt.userCode}.`, `(Or open ${prompt.verificationUri} and enter the code.)`]
+      : [`To log in to ${env}, open ${prompt.verificationUri}`, `and enter the code ${prompt.userCode}.`]
+    lines.push(`Waiting for approval; the code expires ${describeExpiry(prompt.expiresAt)}. Ctrl-C stops.`)
+    process.stderr.write(`${lines.join('\n')}\n`)
+  }
+
+  /** The URL always goes to stderr as well: over SSH there is no browser to open. */
+  private openBrowser(url: string): void {
+    const opened = openInBrowser(url, this.environ)
+    process.stderr.write(`${opened ? 'Opening your browser to log in. If it does not open, visit' : 'Open this URL in a browser to log in:'}\n${url}\nWaiting for the browser (Ctrl-C stops).\n`)
   }
 
   private needsPerson(what: string, env: string): LoginRequiredError {

@@ -2,15 +2,16 @@ import { AccessCache } from '../stores/access-cache.js'
 import { FallbackStore } from '../stores/fallback-store.js'
 import { chooseStoreKind, openStore } from '../stores/open.js'
 import type { SecretStore } from '../stores/types.js'
-import type { AuthProtocol } from '../protocols/types.js'
+import type { AuthProtocol, ClientSecret } from '../protocols/types.js'
 import { Config, type ConfigData } from './config.js'
-import { credentialsFromVariables, type VariableCredentials } from './credentials.js'
+import { clientSecretFromVariables, credentialsFromVariables, type VariableCredentials } from './credentials.js'
 import { selectEnv } from './env-select.js'
 import type { Env } from './env-settings.js'
 import { UsageError } from './errors.js'
 import { type Environ, runtimeDir } from './paths.js'
 import { Session } from './session.js'
 import { checkServerUrl } from './url-policy.js'
+import { variable } from './variables.js'
 
 export interface ContextOptions {
   envFlag?: string
@@ -40,6 +41,7 @@ export async function contextFor(env: Env, config: ConfigData, options: ContextO
   // SPEC §4: a bad URL (2) is reported before an unreachable store (6); an env made from
   // variables never went through `env add`, so its URL is checked here, before any store call.
   if (env.fromVariables && env.protocol === 'api') checkServerUrl(env.url ?? '', 'TOKENCTL_URL', env.allowHttp)
+  if (env.fromVariables && env.protocol === 'oauth2') checkServerUrl(env.issuer ?? '', 'TOKENCTL_ISSUER', env.allowHttp)
   const credentials = credentialsFromVariables(environ, env)
   const explicit = Boolean(options.storeFlag || environ.TOKENCTL_STORE)
   const kind = chooseStoreKind(options.storeFlag, environ)
@@ -59,18 +61,39 @@ export async function contextFor(env: Env, config: ConfigData, options: ContextO
     store,
     accessCache,
     credentials,
+    clientSecret: clientSecretFromVariables(environ, env),
     lockDir: `${runtimeDir(environ)}/locks`,
-    protocol: () => protocolFor(env, environ, options.userAgent),
+    protocol: (clientSecret) => protocolFor(env, environ, options.userAgent, clientSecret),
   })
   return { config, env, store, credentials, session }
 }
 
-async function protocolFor(env: Env, environ: Environ, userAgent: string): Promise<AuthProtocol> {
+async function protocolFor(env: Env, environ: Environ, userAgent: string, clientSecret: ClientSecret | undefined): Promise<AuthProtocol> {
+  const http = { environ, userAgent }
   if (env.protocol === 'api') {
     // Checked again here: an env made from variables, or a hand-edited config, never saw `env add`.
     const url = checkServerUrl(env.url ?? '', env.fromVariables ? 'TOKENCTL_URL' : 'The env URL', env.allowHttp)
     const { apiProtocol } = await import('../protocols/api.js')
-    return apiProtocol({ ...env, url }, { environ, userAgent })
+    return apiProtocol({ ...env, url }, http)
   }
-  throw new UsageError(`The oauth2 protocol of env "${env.name}" is not supported by this version of tokenctl yet.`, 'Use an api env for now.')
+  const clientId = env.clientId ?? variable(environ, env.name, 'CLIENT_ID')
+  if (!clientId) {
+    throw new UsageError(`The oauth2 env "${env.name}" has no client id.`, `Add it: tokenctl env add ${env.name} --issuer URL --client-id ID --force (or set TOKENCTL_CLIENT_ID).`)
+  }
+  const { oauth2Protocol } = await import('../protocols/oauth2.js')
+  return oauth2Protocol(env, {
+    http,
+    clientId,
+    clientSecret,
+    onRediscovered: env.fromVariables
+      ? undefined
+      : async (found) => {
+          await new Config(environ).update((data) => {
+            const kept = data.envs[env.name]
+            if (!kept) return
+            const { tokenUrl, deviceUrl, authorizeUrl, revokeUrl, defaultScope } = found
+            data.envs[env.name] = { ...kept, tokenUrl, deviceUrl, authorizeUrl, revokeUrl, defaultScope, clientAuth: kept.clientAuth ?? found.clientAuth, discoveredAt: new Date().toISOString() }
+          })
+        },
+  })
 }

@@ -17,10 +17,17 @@ export function credentialsFromVariables(environ: Environ, env: Env): VariableCr
   if (username && password) found.password = { username, password }
   const refreshToken = variable(environ, env.name, 'REFRESH_TOKEN')
   if (refreshToken) found.refreshToken = refreshToken
-  const clientId = variable(environ, env.name, 'CLIENT_ID') ?? env.clientId
-  const clientSecret = variable(environ, env.name, 'CLIENT_SECRET')
-  if (clientId && clientSecret) found.client = { clientId, clientSecret }
+  if (env.protocol === 'oauth2') {
+    const clientId = variable(environ, env.name, 'CLIENT_ID') ?? env.clientId
+    const clientSecret = clientSecretFromVariables(environ, env)
+    if (clientId && clientSecret) found.client = { clientId, clientSecret }
+  }
   return found.password || found.refreshToken || found.client ? found : undefined
+}
+
+/** TOKENCTL_CLIENT_SECRET: a confidential client's secret for every oauth2 flow, complete credentials or not. */
+export function clientSecretFromVariables(environ: Environ, env: Env): string | undefined {
+  return env.protocol === 'oauth2' ? variable(environ, env.name, 'CLIENT_SECRET') : undefined
 }
 
 /** Every secret value the variables hold, for redaction. */

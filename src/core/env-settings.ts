@@ -10,7 +10,10 @@ export interface EnvSettings {
   /** oauth2: the issuer, for discovery. */
   issuer?: string
   clientId?: string
+  /** What to ask for; when unset, person flows ask for `defaultScope`. */
   scope?: string
+  /** oauth2: `openid offline_access` as far as the server supports them, found by discovery. */
+  defaultScope?: string
   clientAuth?: 'basic' | 'post'
   /** api: paths relative to `url` (defaults in `API_PATHS`). */
   tokenPath?: string
@@ -21,6 +24,8 @@ export interface EnvSettings {
   deviceUrl?: string
   authorizeUrl?: string
   revokeUrl?: string
+  /** oauth2: when the endpoints were discovered (ISO 8601); absent when they were given by hand. */
+  discoveredAt?: string
   /** The default user name for `login`. */
   username?: string
   /** Extra hosts (host[:port]) the git credential helper answers for, besides the URL's. */

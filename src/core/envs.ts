@@ -27,13 +27,15 @@ export async function addEnv(config: Config, name: string, settings: EnvSettings
   let replaced = false
   const data = await config.update((data) => {
     replaced = name in data.envs
-    if (replaced && !options.force) {
-      throw new UsageError(`An env named "${name}" already exists.`, `Pass --force to replace it, or pick another name.`)
-    }
+    if (replaced && !options.force) throw duplicateEnv(name)
     data.envs[name] = settings
     if (options.use || !data.current || !(data.current in data.envs)) data.current = name
   })
   return { replaced, current: data.current === name }
+}
+
+export function duplicateEnv(name: string): UsageError {
+  return new UsageError(`An env named "${name}" already exists.`, `Pass --force to replace it, or pick another name.`)
 }
 
 export async function useEnv(config: Config, name: string): Promise<void> {

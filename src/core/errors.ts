@@ -11,6 +11,8 @@ export const ExitCode = {
   rejected: 4,
   server: 5,
   storeUnavailable: 6,
+  /** Ctrl-C during a login that waits for a person: the shell's 128 + SIGINT. */
+  interrupted: 130,
 } as const
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]
@@ -55,6 +57,11 @@ export class ServerError extends TokenctlError {
 /** The keychain (or another store) cannot be reached: exit 6. */
 export class StoreUnavailableError extends TokenctlError {
   readonly exitCode = ExitCode.storeUnavailable
+}
+
+/** A person stopped a login that was waiting for them (Ctrl-C): nothing was stored. */
+export class InterruptedError extends TokenctlError {
+  readonly exitCode = ExitCode.interrupted
 }
 
 export function isTokenctlError(error: unknown): error is TokenctlError {

@@ -1,4 +1,4 @@
-import type { AuthProtocol, PasswordCredentials, TokenSet } from '../protocols/types.js'
+import type { AuthProtocol, ClientSecret, LoginFlow, LoginRequest, TokenSet } from '../protocols/types.js'
 import { RefreshRejectedError } from '../protocols/types.js'
 import type { AccessCache } from '../stores/access-cache.js'
 import type { SecretRecord, SecretStore } from '../stores/types.js'
@@ -13,9 +13,14 @@ export interface SessionOptions {
   store: SecretStore
   /** Only beside the keychain: a cache hit then needs no keychain call. */
   accessCache?: AccessCache
-  /** Built on first use: loading the HTTP stack is not free, and a cache hit needs none. */
-  protocol: () => Promise<AuthProtocol>
+  /**
+   * Built on first use: loading the HTTP stack is not free, and a cache hit needs none.
+   * The client secret (oauth2) comes from a variable or from the env's record.
+   */
+  protocol: (clientSecret?: ClientSecret) => Promise<AuthProtocol>
   credentials?: VariableCredentials
+  /** TOKENCTL_CLIENT_SECRET, which counts even when the credentials are not complete. */
+  clientSecret?: string
   lockDir: string
   onLockWait?: () => void
   now?: () => number
@@ -76,15 +81,23 @@ export class Session {
     })
   }
 
-  /** An explicit login: whatever was stored for the env is replaced. */
-  async login(credentials: PasswordCredentials): Promise<SecretRecord> {
+  /**
+   * An explicit login: whatever was stored for the env is replaced. The flow runs outside
+   * the lock (a person may take minutes to approve a device code); only the save is locked.
+   */
+  async login(request: LoginRequest): Promise<SecretRecord> {
     const { env, store } = this.options
-    return this.locked(async () => {
-      const protocol = await this.options.protocol()
-      const tokens = await protocol.login(credentials)
-      const previous = await store.get(env.name).catch(() => undefined)
-      return this.save(tokens, previous?.clientSecret ? { clientSecret: previous.clientSecret } : undefined)
-    })
+    const previous = await store.get(env.name).catch(() => undefined)
+    const protocol = await this.options.protocol(this.clientSecret(previous))
+    const tokens = await protocol.login(request)
+    // Only a secret a person typed is kept; one from a variable is never written (SPEC §6).
+    const clientSecret = protocol.typedClientSecret?.() ?? previous?.clientSecret
+    return this.locked(() => this.save(tokens, { clientSecret, flow: env.protocol === 'oauth2' ? request.flow : undefined }))
+  }
+
+  /** The flow `login` uses when none is given. */
+  async defaultFlow(): Promise<LoginFlow> {
+    return (await this.options.protocol(this.clientSecret(undefined))).defaultFlow()
   }
 
   /**
@@ -100,7 +113,7 @@ export class Session {
       let failure: unknown
       if (hadTokens) {
         try {
-          server = await (await this.options.protocol()).revoke({ refreshToken: record?.refreshToken, accessToken: record?.accessToken })
+          server = await (await this.options.protocol(this.clientSecret(record))).revoke({ refreshToken: record?.refreshToken, accessToken: record?.accessToken })
         } catch (error) {
           failure = error
         }
@@ -137,7 +150,8 @@ export class Session {
 
   private async obtain(record: SecretRecord | undefined): Promise<{ tokens: TokenSet; source: 'refresh' | 'login' }> {
     const { env, credentials } = this.options
-    const protocol = await this.options.protocol()
+    const secret = this.clientSecret(record)
+    const protocol = await this.options.protocol(secret)
     const stored = record?.refreshToken && (record.refreshExpiresAt === undefined || record.refreshExpiresAt > this.now()) ? record.refreshToken : undefined
     const refreshToken = stored ?? credentials?.refreshToken
     let rejected: TokenctlError | undefined
@@ -149,17 +163,33 @@ export class Session {
         rejected = error
       }
     }
-    if (credentials?.password) return { tokens: await protocol.login(credentials.password), source: 'login' }
+    if (credentials?.password) return { tokens: await protocol.login({ flow: 'password', credentials: credentials.password }), source: 'login' }
+    // The client-credentials grant has no refresh token: it is simply run again (SPEC §2.2).
+    if (env.protocol === 'oauth2' && secret && (credentials?.client || record?.flow === 'client-credentials')) {
+      return { tokens: await protocol.login({ flow: 'client-credentials' }), source: 'login' }
+    }
     if (rejected) {
       // A refresh token the server refuses is dead: forget it, so `status` tells the truth.
-      if (stored && record) await this.options.store.set(env.name, { user: record.user, clientSecret: record.clientSecret })
+      if (stored && record) await this.options.store.set(env.name, { user: record.user, clientSecret: record.clientSecret, flow: record.flow })
       this.options.accessCache?.delete(env.name)
       throw rejected
     }
     if (record?.refreshToken) {
       throw new LoginRequiredError(`The login to "${env.name}" has expired.`, `Run: tokenctl login -e ${env.name}`)
     }
-    throw new LoginRequiredError(`Not logged in to "${env.name}".`, `Run: tokenctl login -e ${env.name} (or set TOKENCTL_USERNAME and TOKENCTL_PASSWORD in CI).`)
+    throw new LoginRequiredError(
+      `Not logged in to "${env.name}".`,
+      env.protocol === 'oauth2'
+        ? `Run: tokenctl login -e ${env.name} (or set TOKENCTL_CLIENT_SECRET, or TOKENCTL_USERNAME and TOKENCTL_PASSWORD, in CI).`
+        : `Run: tokenctl login -e ${env.name} (or set TOKENCTL_USERNAME and TOKENCTL_PASSWORD in CI).`,
+    )
+  }
+
+  /** A client secret from a variable wins over one a person typed at an earlier login. */
+  private clientSecret(record: SecretRecord | undefined): ClientSecret | undefined {
+    const fromVariable = this.options.clientSecret
+    if (fromVariable) return { value: fromVariable, from: 'variable' }
+    return record?.clientSecret ? { value: record.clientSecret, from: 'store' } : undefined
   }
 
   private async save(tokens: TokenSet, previous: SecretRecord | undefined): Promise<SecretRecord> {

@@ -16,13 +16,61 @@ export interface PasswordCredentials {
   password: string
 }
 
+/** SPEC §2.2 `login --flow`; `password` is also the api protocol's only way in. */
+export type LoginFlow = 'device' | 'browser' | 'password' | 'client-credentials'
+
+export const LOGIN_FLOWS: readonly LoginFlow[] = ['device', 'browser', 'password', 'client-credentials']
+
+/** What the device flow asks a person to do (RFC 8628 §3.2). */
+export interface DevicePrompt {
+  verificationUri: string
+  verificationUriComplete?: string
+  userCode: string
+  expiresAt: number
+}
+
+/**
+ * How a person takes part in a flow. The protocol knows nothing of terminals: the command
+ * says how to show a code or open a page, and when to give up.
+ */
+export interface Interaction {
+  /** Ctrl-C: stop waiting, clean up, store nothing. */
+  signal?: AbortSignal
+  showDeviceCode?: (prompt: DevicePrompt) => void
+  /** Called with the authorization URL; opening a browser is the caller's business. */
+  openBrowser?: (url: string) => void
+  /** The browser flow gives up after this long (SPEC: default 5 min). */
+  timeoutMs?: number
+  /** The server wants a client secret it was not given, or refused the stored one: ask for it. */
+  askClientSecret?: (reason: 'missing' | 'rejected') => Promise<string>
+}
+
+/** A login: the flow, and what it needs (SPEC §2.2). */
+export interface LoginRequest {
+  flow: LoginFlow
+  /** The password flow's user name and password. */
+  credentials?: PasswordCredentials
+  /** Device and browser flows need a person; the others may ask one for a client secret. */
+  interaction?: Interaction
+}
+
+/** An OAuth 2.0 client secret and where it came from: one from a variable is never stored (SPEC §6). */
+export interface ClientSecret {
+  value: string
+  from: 'variable' | 'store' | 'person'
+}
+
 /** One protocol module per SPEC §2 protocol; they know HTTP and nothing about storage. */
 export interface AuthProtocol {
-  login(credentials: PasswordCredentials): Promise<TokenSet>
+  /** The flow used when `login` is given none (SPEC §2.2: device when the server has it, else password). */
+  defaultFlow(): Promise<LoginFlow>
+  login(request: LoginRequest): Promise<TokenSet>
   /** Rejects with RefreshRejectedError when the server no longer takes the refresh token. */
   refresh(refreshToken: string): Promise<TokenSet>
   /** 'unsupported' when the server has no revocation (SPEC §2.1: warn, delete locally, exit 0). */
   revoke(tokens: { refreshToken?: string; accessToken?: string }): Promise<'revoked' | 'unsupported'>
+  /** The client secret a person typed during the last login, to be kept in the store. */
+  typedClientSecret?(): string | undefined
 }
 
 /** The refresh token is gone (expired, revoked, rotated away): a login is needed, unless §6 credentials can do it. */

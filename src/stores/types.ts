@@ -12,6 +12,8 @@ export interface SecretRecord {
   obtainedAt?: number
   /** oauth2 client secret typed at login (SPEC §2.2). */
   clientSecret?: string
+  /** How the login was made: a client-credentials login is run again instead of refreshed. */
+  flow?: 'device' | 'browser' | 'password' | 'client-credentials'
 }
 
 export type StoreKind = 'keychain' | 'file'

@@ -5,6 +5,9 @@ import { ServerError, UsageError } from '../core/errors.js'
 import type { Environ } from '../core/paths.js'
 import { proxyFor } from './proxy.js'
 
+/** The request never reached the server (refused, DNS, no route): nothing was sent, so nothing can have changed there. */
+export class UnreachableError extends ServerError {}
+
 export interface HttpResponse {
   status: number
   /** Parsed JSON, or undefined when the body was not JSON. */
@@ -40,18 +43,40 @@ const NOT_SENT = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENE
 
 const CERTIFICATE = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS/
 
+export interface SendOptions {
+  method: 'GET' | 'POST'
+  /** A JSON body (the api protocol). */
+  json?: unknown
+  /** An application/x-www-form-urlencoded body (OAuth 2.0). */
+  form?: Record<string, string>
+  headers?: Record<string, string>
+}
+
 export async function postJson(url: string, body: unknown, options: HttpOptions): Promise<HttpResponse> {
+  return send(url, { method: 'POST', json: body }, options)
+}
+
+export async function postForm(url: string, form: Record<string, string>, options: HttpOptions, headers: Record<string, string> = {}): Promise<HttpResponse> {
+  return send(url, { method: 'POST', form, headers }, options)
+}
+
+export async function getJson(url: string, options: HttpOptions): Promise<HttpResponse> {
+  return send(url, { method: 'GET' }, options)
+}
+
+export async function send(url: string, what: SendOptions, options: HttpOptions): Promise<HttpResponse> {
   const target = new URL(url)
   const timeout = requestTimeoutMs(options.environ)
   const request = got(target, {
-    method: 'POST',
-    json: body,
-    headers: { accept: 'application/json', 'user-agent': options.userAgent },
+    method: what.method,
+    json: what.json,
+    form: what.form,
+    headers: { accept: 'application/json', 'user-agent': options.userAgent, ...what.headers },
     throwHttpErrors: false,
     followRedirect: false,
     responseType: 'text',
     timeout: { request: timeout },
-    retry: { limit: 2, methods: ['POST'], statusCodes: [], errorCodes: NOT_SENT, backoffLimit: 1000 },
+    retry: { limit: 2, methods: ['GET', 'POST'], statusCodes: [], errorCodes: NOT_SENT, backoffLimit: 1000 },
     agent: agentsFor(target, options.environ),
   })
   request.on('downloadProgress', (progress: { transferred: number }) => {
@@ -92,7 +117,7 @@ function describe(error: unknown, target: URL, timeout: number): ServerError {
     return new ServerError(`The TLS certificate of ${host} is not trusted (${code}).`, 'If the server uses a private CA, point NODE_EXTRA_CA_CERTS at its certificate.')
   }
   if (NOT_SENT.includes(code)) {
-    return new ServerError(`Could not reach ${host} (${code}).`, 'Check the URL, your network and any proxy settings, then try again.')
+    return new UnreachableError(`Could not reach ${host} (${code}).`, 'Check the URL, your network and any proxy settings, then try again.')
   }
   if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE') {
     return new ServerError(`${host} closed the connection before answering.`, 'Try again; if it persists, the server is in trouble.')

@@ -15,7 +15,7 @@ test('a server message that echoes the password or refresh token is shown withou
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   try {
     const api = apiProtocol({ name: 'prod', protocol: 'api', url }, { environ: {}, userAgent: 'test' })
-    const login = await api.login({ username: 'alice', password: 's3cret-pass' }).catch((e: Error) => e)
+    const login = await api.login({ flow: 'password', credentials: { username: 'alice', password: 's3cret-pass' } }).catch((e: Error) => e)
     expect(login).toMatchObject({ exitCode: 4 })
     expect((login as Error).message).toContain('bad request')
     expect((login as Error).message).not.toContain('s3cret-pass')

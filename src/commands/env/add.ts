@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core'
 
 import { BaseCommand } from '../../cli/base-command.js'
 import { buildEnvSettings } from '../../core/env-build.js'
-import { addEnv } from '../../core/envs.js'
+import { addEnv, duplicateEnv } from '../../core/envs.js'
 
 export default class EnvAdd extends BaseCommand<typeof EnvAdd> {
   static override summary = 'Add an environment profile.'
@@ -12,6 +12,7 @@ The first env added becomes the current one; --use makes any new env current.`
   static override examples = [
     { description: 'A JSON login API server, made current:', command: '<%= config.bin %> <%= command.id %> prod --url https://api.example.com --use' },
     { description: 'Custom paths and a default user:', command: '<%= config.bin %> <%= command.id %> staging --url https://staging.example.com --token-path /v2/login --username alice' },
+    { description: 'An OpenID Connect provider (endpoints found by discovery):', command: '<%= config.bin %> <%= command.id %> corp --issuer https://sso.example.com/realms/corp --client-id tokenctl' },
     { description: 'An OAuth 2.0 server with its endpoints given by hand:', command: '<%= config.bin %> <%= command.id %> corp --protocol oauth2 --token-url https://sso.example.com/token --client-id cli' },
     { description: 'A local server over plain HTTP (loopback needs no --allow-http):', command: '<%= config.bin %> <%= command.id %> dev --url http://127.0.0.1:8080' },
   ]
@@ -61,8 +62,22 @@ The first env added becomes the current one; --use makes any new env current.`
       gitHosts: flags['git-host'],
       allowHttp: flags['allow-http'],
     })
-    const result = await addEnv(this.openConfig(), args.name, settings, { force: flags.force, use: flags.use })
+    // Refuse a duplicate before any request is made.
+    const config = this.openConfig()
+    if (!flags.force && config.read().envs[args.name]) throw duplicateEnv(args.name)
+    let complete = settings
+    if (settings.protocol === 'oauth2' && settings.issuer && !settings.tokenUrl) {
+      this.info(`Discovering the endpoints of ${settings.issuer}…`)
+      const { completeSettings } = await import('../../protocols/oauth2-discovery.js')
+      complete = await completeSettings(settings, { environ: this.environ, userAgent: this.config.userAgent })
+    }
+    const result = await addEnv(config, args.name, complete, { force: flags.force, use: flags.use })
     this.info(`${result.replaced ? 'Replaced' : 'Added'} env "${args.name}"${result.current ? ' (current)' : ''}.`)
+    if (complete.discoveredAt) {
+      const found = [['token', complete.tokenUrl], ['device', complete.deviceUrl], ['browser', complete.authorizeUrl], ['revocation', complete.revokeUrl]].filter(([, url]) => url)
+      this.info(`Endpoints: ${found.map(([what, url]) => `${what} ${url}`).join(', ')}.`)
+    }
+    if (complete.protocol === 'oauth2' && !complete.clientId) this.warning('No --client-id given: set TOKENCTL_CLIENT_ID before logging in, or add the env again with --client-id ID --force.')
     this.info(`Next: tokenctl login -e ${args.name}`)
   }
 }

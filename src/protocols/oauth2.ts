@@ -1,0 +1,354 @@
+import { printable } from '../core/env-name.js'
+import type { Env } from '../core/env-settings.js'
+import { CredentialsRejectedError, InterruptedError, LoginRequiredError, ServerError, type TokenctlError, UsageError } from '../core/errors.js'
+import { type HttpOptions, type HttpResponse, postForm, UnreachableError } from '../util/http.js'
+import { decodeJwt } from '../util/jwt.js'
+import { redact } from '../util/redact.js'
+import { type DiscoveredEndpoints, discover } from './oauth2-discovery.js'
+import { failure, isObject } from './responses.js'
+import { toTokenSet } from './token-response.js'
+import { type AuthProtocol, type ClientSecret, type DevicePrompt, type Interaction, type LoginFlow, type LoginRequest, RefreshRejectedError, type TokenSet } from './types.js'
+
+export interface OAuth2Options {
+  http: HttpOptions
+  clientId: string
+  clientSecret?: ClientSecret
+  /** Discovery found other endpoints after a kept one stopped answering: keep them (the config, for a saved env). */
+  onRediscovered?: (found: DiscoveredEndpoints) => Promise<void>
+}
+
+type Endpoint = 'tokenUrl' | 'deviceUrl' | 'authorizeUrl' | 'revokeUrl'
+
+/** Which exchange an answer belongs to: RFC 6749 §5.2's `invalid_grant` means different things for each. */
+type Exchange = 'password' | 'client-credentials' | 'code' | 'device' | 'refresh'
+
+interface OAuthError {
+  code: string
+  description?: string
+}
+
+const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
+const CHECK = 'issuer or endpoints'
+
+/** SPEC §2.2: OAuth 2.0 / OpenID Connect. */
+export function oauth2Protocol(env: Env, options: OAuth2Options): AuthProtocol {
+  const { http, clientId } = options
+  let endpoints: Partial<Record<Endpoint, string>> = { tokenUrl: env.tokenUrl, deviceUrl: env.deviceUrl, authorizeUrl: env.authorizeUrl, revokeUrl: env.revokeUrl }
+  let clientAuth = env.clientAuth
+  let defaultScope = env.defaultScope
+  let secret = options.clientSecret
+  let typed: string | undefined
+
+  const host = () => new URL(endpoints.tokenUrl ?? env.issuer ?? 'https://server').host
+  const sent = () => [secret?.value]
+  const personScope = () => env.scope ?? defaultScope
+
+  const apply = (found: DiscoveredEndpoints) => {
+    endpoints = { tokenUrl: found.tokenUrl, deviceUrl: found.deviceUrl, authorizeUrl: found.authorizeUrl, revokeUrl: found.revokeUrl }
+    clientAuth = env.clientAuth ?? found.clientAuth
+    defaultScope = found.defaultScope
+  }
+
+  /** An env made from TOKENCTL_ISSUER has nothing kept: discover for this run. */
+  async function ready(): Promise<void> {
+    if (endpoints.tokenUrl) return
+    if (!env.issuer) throw new UsageError(`The oauth2 env "${env.name}" has neither an issuer nor a token endpoint.`, `Add it again: tokenctl env add ${env.name} --issuer URL --client-id ID --force`)
+    apply(await discover(env.issuer, http, env.allowHttp))
+  }
+
+  /** RFC 6749 §2.3.1: Basic with form-encoded id and secret, or both in the body; a public client sends its id only. */
+  function clientAuthentication(): { body: Record<string, string>; headers: Record<string, string> } {
+    if (!secret) return { body: { client_id: clientId }, headers: {} }
+    if (clientAuth === 'post') return { body: { client_id: clientId, client_secret: secret.value }, headers: {} }
+    const encode = (value: string) => new URLSearchParams({ v: value }).toString().slice(2)
+    return { body: {}, headers: { authorization: `Basic ${Buffer.from(`${encode(clientId)}:${encode(secret.value)}`).toString('base64')}` } }
+  }
+
+  /**
+   * POST a form to an endpoint. A discovered endpoint that is gone (never reached, or 404)
+   * gets discovery run again, and the request is sent once more to the new one: neither
+   * failure can have changed anything at the server.
+   */
+  async function post(endpoint: Endpoint, form: Record<string, string>): Promise<HttpResponse> {
+    await ready()
+    const url = endpoints[endpoint]!
+    const send = (target: string) => {
+      const auth = clientAuthentication()
+      return postForm(target, { ...form, ...auth.body }, http, auth.headers)
+    }
+    try {
+      const response = await send(url)
+      if (response.status !== 404 || !(await rediscovered(endpoint, url))) return response
+    } catch (error) {
+      if (!(error instanceof UnreachableError) || !(await rediscovered(endpoint, url))) throw error
+    }
+    return send(endpoints[endpoint]!)
+  }
+
+  async function rediscovered(endpoint: Endpoint, old: string): Promise<boolean> {
+    if (!env.issuer || !(env.discoveredAt || env.fromVariables)) return false
+    let found: DiscoveredEndpoints
+    try {
+      found = await discover(env.issuer, http, env.allowHttp)
+    } catch {
+      return false
+    }
+    if (!found[endpoint] || found[endpoint] === old) return false
+    apply(found)
+    await options.onRediscovered?.(found)
+    return true
+  }
+
+  /** A person at a terminal may supply the secret the server asks for; one from a variable is not second-guessed. */
+  async function askForSecret(interaction: Interaction | undefined): Promise<boolean> {
+    if (!interaction?.askClientSecret || secret?.from === 'variable') return false
+    const value = await interaction.askClientSecret(secret ? 'rejected' : 'missing')
+    if (!value) return false
+    secret = { value, from: 'person' }
+    typed = value
+    return true
+  }
+
+  function errorOf(response: HttpResponse): OAuthError | undefined {
+    if (response.status < 400 || response.status >= 500 || !isObject(response.json)) return undefined
+    const { error, error_description: description } = response.json
+    if (typeof error !== 'string' || !error) return undefined
+    return { code: error, description: typeof description === 'string' ? description : undefined }
+  }
+
+  /** RFC 6749 §5.2 as SPEC §2.2 maps it to exit codes, with the server's words (minus anything we sent). */
+  function mapError(error: OAuthError, exchange: Exchange): TokenctlError {
+    const code = printable(error.code, 60)
+    const says = `: ${code}${error.description ? ` ("${printable(redact(error.description, sent()), 160)}")` : ''}`
+    const again = `Run: tokenctl login -e ${env.name}`
+    switch (error.code) {
+      case 'invalid_client':
+      case 'unauthorized_client':
+        return new CredentialsRejectedError(
+          `${host()} did not accept the client "${printable(clientId, 80)}" of "${env.name}"${says}.`,
+          secret
+            ? 'Check the client id and secret (TOKENCTL_CLIENT_SECRET, or log in again on a terminal to type it).'
+            : 'Check --client-id; a confidential client also needs its secret: set TOKENCTL_CLIENT_SECRET, or log in on a terminal to type it.',
+        )
+      case 'access_denied':
+        return new CredentialsRejectedError(`The login to "${env.name}" was denied${says}.`, `${again}, and approve the request.`)
+      case 'invalid_grant':
+        if (exchange === 'refresh') return new RefreshRejectedError(`${host()} no longer accepts the refresh token of "${env.name}"${says}.`, again)
+        if (exchange === 'password') return new CredentialsRejectedError(`${host()} rejected the user name or password for "${env.name}"${says}.`, `Check them and run: tokenctl login -e ${env.name}`)
+        return new CredentialsRejectedError(`${host()} refused the ${GRANT_NAMES[exchange]} of "${env.name}"${says}.`, `${again} once more.`)
+      case 'expired_token':
+        return new LoginRequiredError(`The device code for "${env.name}" expired before the login was approved; nothing was stored.`, `${again} again, and approve it in time.`)
+      case 'invalid_scope':
+        return new UsageError(`${host()} refused the scope "${printable((exchange === 'client-credentials' ? env.scope : personScope()) ?? '', 120)}"${says}.`, `Change it: tokenctl env add ${env.name} … --scope "SCOPES" --force`)
+      case 'unsupported_grant_type':
+        return new UsageError(`${host()} does not allow the ${GRANT_NAMES[exchange]} for this client${says}.`, exchange === 'refresh' ? `${again}.` : 'Pick another flow with --flow (device, browser, password, client-credentials).')
+      case 'invalid_request':
+        return new UsageError(`${host()} refused the request of "${env.name}"${says}.`, `Check the env's settings ("tokenctl env show ${env.name}").`)
+      default:
+        return new ServerError(`${host()} refused the ${GRANT_NAMES[exchange]} of "${env.name}"${says}.`, 'Try again later; if it persists, report it to whoever runs the server.')
+    }
+  }
+
+  function tokensOf(response: HttpResponse, exchange: Exchange): TokenSet {
+    const body = response.json
+    if (response.status !== 200 || !isObject(body)) throw failure(response, host(), sent(), CHECK)
+    if (typeof body.token_type === 'string' && body.token_type.toLowerCase() !== 'bearer') {
+      throw new ServerError(`${host()} issued a "${printable(body.token_type, 30)}" token, which tokenctl cannot send as a bearer token; nothing was stored.`, 'Ask whoever runs the server for a client that gets Bearer tokens.')
+    }
+    return toTokenSet(
+      { accessToken: body.access_token, refreshToken: body.refresh_token, expiresIn: body.expires_in, refreshExpiresIn: body.refresh_expires_in, user: userOf(body, exchange) },
+      host(),
+    )
+  }
+
+  /** SPEC §2.2 "who is logged in": the ID token, else a JWT access token (not on refresh: the ID token's name is the better one), else the client. */
+  function userOf(body: Record<string, unknown>, exchange: Exchange): string | undefined {
+    const fromClaims = (token: unknown) => {
+      if (typeof token !== 'string') return undefined
+      const claims = decodeJwt(token)?.claims
+      return [claims?.preferred_username, claims?.email, claims?.sub].find((value): value is string => typeof value === 'string' && value.length > 0)
+    }
+    return fromClaims(body.id_token) ?? (exchange === 'refresh' ? undefined : fromClaims(body.access_token)) ?? (exchange === 'client-credentials' ? clientId : undefined)
+  }
+
+  /** One token request; an `invalid_client` a person can fix is asked about once. */
+  async function exchange(kind: Exchange, form: Record<string, string>, interaction?: Interaction): Promise<TokenSet> {
+    for (let asked = false; ; asked = true) {
+      const response = await post('tokenUrl', form)
+      const error = errorOf(response)
+      if (!error) return tokensOf(response, kind)
+      if (error.code === 'invalid_client' && !asked && (await askForSecret(interaction))) continue
+      throw mapError(error, kind)
+    }
+  }
+
+  async function deviceLogin(interaction: Interaction): Promise<TokenSet> {
+    await ready()
+    if (!endpoints.deviceUrl) {
+      throw new UsageError(`The server of "${env.name}" has no device authorization endpoint.`, `Use --flow browser or --flow password, or add the env again with --device-url URL.`)
+    }
+    const scope = personScope()
+    let response: HttpResponse
+    for (let asked = false; ; asked = true) {
+      response = await post('deviceUrl', scope ? { scope } : {})
+      const error = errorOf(response)
+      if (!error) break
+      if (error.code === 'invalid_client' && !asked && (await askForSecret(interaction))) continue
+      throw mapError(error, 'device')
+    }
+    const prompt = devicePrompt(response, Date.now())
+    interaction.showDeviceCode?.(prompt.shown)
+
+    let interval = prompt.intervalMs
+    while (Date.now() < prompt.shown.expiresAt) {
+      await sleep(interval, interaction.signal)
+      const answer = await post('tokenUrl', { grant_type: DEVICE_GRANT, device_code: prompt.deviceCode })
+      const error = errorOf(answer)
+      if (!error) return tokensOf(answer, 'device')
+      if (error.code === 'authorization_pending') continue
+      // RFC 8628 §3.5: slow_down adds 5 s to the interval for this and every later poll.
+      if (error.code === 'slow_down') {
+        interval += 5000
+        continue
+      }
+      throw mapError(error, 'device')
+    }
+    throw mapError({ code: 'expired_token' }, 'device')
+  }
+
+  function devicePrompt(response: HttpResponse, now: number): { shown: DevicePrompt; deviceCode: string; intervalMs: number } {
+    const body = response.json
+    const text = (value: unknown) => (typeof value === 'string' && value.length > 0 ? value : undefined)
+    if (response.status !== 200 || !isObject(body)) throw failure(response, host(), sent(), CHECK)
+    const deviceCode = text(body.device_code)
+    const userCode = text(body.user_code)
+    // Google says verification_url, as drafts of RFC 8628 did.
+    const verificationUri = text(body.verification_uri) ?? text(body.verification_url)
+    if (!deviceCode || !userCode || !verificationUri || !isWebUrl(verificationUri)) {
+      throw new ServerError(`${host()} sent a device authorization answer tokenctl cannot use.`, 'Use --flow browser or --flow password instead.')
+    }
+    const complete = text(body.verification_uri_complete)
+    const expiresIn = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 600
+    const interval = typeof body.interval === 'number' && body.interval > 0 ? body.interval : 5
+    return {
+      shown: {
+        verificationUri: printable(verificationUri, 500),
+        verificationUriComplete: complete && isWebUrl(complete) ? printable(complete, 500) : undefined,
+        userCode: printable(userCode, 40),
+        expiresAt: now + expiresIn * 1000,
+      },
+      deviceCode,
+      intervalMs: interval * 1000,
+    }
+  }
+
+  async function browserLogin(interaction: Interaction): Promise<TokenSet> {
+    await ready()
+    if (!endpoints.authorizeUrl) {
+      throw new UsageError(`The server of "${env.name}" has no authorization endpoint.`, 'Use --flow device or --flow password, or add the env again with --authorize-url URL.')
+    }
+    const { authorizeInBrowser } = await import('./oauth2-browser.js')
+    const granted = await authorizeInBrowser({
+      authorizeUrl: endpoints.authorizeUrl,
+      clientId,
+      scope: personScope(),
+      envName: env.name,
+      interaction,
+      mapError: (code, description) => mapError({ code, description }, 'code'),
+    })
+    return exchange('code', { grant_type: 'authorization_code', code: granted.code, redirect_uri: granted.redirectUri, code_verifier: granted.codeVerifier }, interaction)
+  }
+
+  async function clientCredentials(interaction?: Interaction): Promise<TokenSet> {
+    if (!secret && !(await askForSecret(interaction))) {
+      throw new LoginRequiredError(
+        `The client-credentials flow of "${env.name}" needs the secret of client "${printable(clientId, 80)}".`,
+        `Set TOKENCTL_CLIENT_SECRET (or TOKENCTL_${env.name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_CLIENT_SECRET), or run on a terminal: tokenctl login -e ${env.name} --flow client-credentials`,
+      )
+    }
+    return exchange('client-credentials', { grant_type: 'client_credentials', ...(env.scope ? { scope: env.scope } : {}) }, interaction)
+  }
+
+  return {
+    async defaultFlow(): Promise<LoginFlow> {
+      await ready()
+      return endpoints.deviceUrl ? 'device' : 'password'
+    },
+
+    async login(request: LoginRequest): Promise<TokenSet> {
+      const { interaction } = request
+      switch (request.flow) {
+        case 'password': {
+          const { username, password } = request.credentials ?? { username: '', password: '' }
+          const scope = personScope()
+          return exchange('password', { grant_type: 'password', username, password, ...(scope ? { scope } : {}) }, interaction)
+        }
+        case 'client-credentials':
+          return clientCredentials(interaction)
+        case 'device':
+          return deviceLogin(interaction ?? {})
+        case 'browser':
+          return browserLogin(interaction ?? {})
+      }
+    },
+
+    async refresh(refreshToken: string): Promise<TokenSet> {
+      // No scope: the grant keeps the scope it was given (RFC 6749 §6).
+      return exchange('refresh', { grant_type: 'refresh_token', refresh_token: refreshToken })
+    },
+
+    /** RFC 7009: the refresh token first (it takes the grant with it at most servers), then the access token. */
+    async revoke(tokens): Promise<'revoked' | 'unsupported'> {
+      await ready()
+      if (!endpoints.revokeUrl) return 'unsupported'
+      const pending: Array<[string | undefined, string]> = [
+        [tokens.refreshToken, 'refresh_token'],
+        [tokens.accessToken, 'access_token'],
+      ]
+      for (const [token, hint] of pending) {
+        if (!token) continue
+        const response = await post('revokeUrl', { token, token_type_hint: hint })
+        if (response.status >= 200 && response.status < 300) continue
+        const error = errorOf(response)
+        // RFC 7009 §2.2.1: a server may decline to revoke access tokens; they expire soon anyway.
+        if (error?.code === 'unsupported_token_type' && hint === 'access_token') continue
+        throw error ? mapError(error, 'refresh') : failure(response, host(), [...sent(), token], CHECK)
+      }
+      return 'revoked'
+    },
+
+    typedClientSecret: () => typed,
+  }
+}
+
+const GRANT_NAMES: Record<Exchange, string> = {
+  password: 'password login',
+  'client-credentials': 'client-credentials grant',
+  code: 'authorization code',
+  device: 'device code',
+  refresh: 'refresh token',
+}
+
+function isWebUrl(value: string): boolean {
+  try {
+    const url = new URL(value)
+    return url.protocol === 'https:' || url.protocol === 'http:'
+  } catch {
+    return false
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const stopped = () => {
+      clearTimeout(timer)
+      reject(new InterruptedError('The login was stopped; nothing was stored.'))
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', stopped)
+      resolve()
+    }, ms)
+    if (signal?.aborted) return stopped()
+    signal?.addEventListener('abort', stopped, { once: true })
+  })
+}
