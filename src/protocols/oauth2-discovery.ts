@@ -93,5 +93,7 @@ export async function completeSettings(settings: EnvSettings, http: HttpOptions,
   if (settings.protocol !== 'oauth2' || !settings.issuer || settings.tokenUrl) return settings
   const found = await discover(settings.issuer, http, settings.allowHttp)
   const { clientAuth, ...endpoints } = found
-  return { ...settings, ...endpoints, clientAuth: settings.clientAuth ?? clientAuth, discoveredAt: now.toISOString().replace(/\.\d{3}Z$/, 'Z') }
+  // Endpoints given by hand beside --issuer win over discovered ones (GitLab's device endpoint, say).
+  const byHand = Object.fromEntries(Object.entries(settings).filter(([key, value]) => key.endsWith('Url') && value !== undefined))
+  return { ...settings, ...endpoints, ...byHand, clientAuth: settings.clientAuth ?? clientAuth, discoveredAt: now.toISOString().replace(/\.\d{3}Z$/, 'Z') }
 }
