@@ -76,7 +76,9 @@ async function protocolFor(env: Env, environ: Environ, userAgent: string, client
     const { apiProtocol } = await import('../protocols/api.js')
     return apiProtocol({ ...env, url }, http)
   }
-  const clientId = env.clientId ?? variable(environ, env.name, 'CLIENT_ID')
+  // The variable wins, as it does for §6 credentials (credentials.ts): CI names its own client
+  // beside a config made for people, and the secret it sets belongs to that client.
+  const clientId = variable(environ, env.name, 'CLIENT_ID') ?? env.clientId
   if (!clientId) {
     throw new UsageError(`The oauth2 env "${env.name}" has no client id.`, `Add it: tokenctl env add ${env.name} --issuer URL --client-id ID --force (or set TOKENCTL_CLIENT_ID).`)
   }
@@ -92,7 +94,16 @@ async function protocolFor(env: Env, environ: Environ, userAgent: string, client
             const kept = data.envs[env.name]
             if (!kept) return
             const { tokenUrl, deviceUrl, authorizeUrl, revokeUrl, defaultScope } = found
-            data.envs[env.name] = { ...kept, tokenUrl, deviceUrl, authorizeUrl, revokeUrl, defaultScope, clientAuth: kept.clientAuth ?? found.clientAuth, discoveredAt: new Date().toISOString() }
+            data.envs[env.name] = {
+              ...kept,
+              tokenUrl,
+              deviceUrl: deviceUrl ?? kept.deviceUrl,
+              authorizeUrl: authorizeUrl ?? kept.authorizeUrl,
+              revokeUrl: revokeUrl ?? kept.revokeUrl,
+              defaultScope,
+              clientAuth: kept.clientAuth ?? found.clientAuth,
+              discoveredAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+            }
           })
         },
   })

@@ -87,7 +87,9 @@ export class Session {
    */
   async login(request: LoginRequest): Promise<SecretRecord> {
     const { env, store } = this.options
-    const previous = await store.get(env.name).catch(() => undefined)
+    // Not swallowed: with the store out of reach the login could not be saved, and a person
+    // must not approve a device code or a browser page for nothing (SPEC §4: 6 comes first).
+    const previous = await store.get(env.name)
     const protocol = await this.options.protocol(this.clientSecret(previous))
     const tokens = await protocol.login(request)
     // Only a secret a person typed is kept; one from a variable is never written (SPEC §6).

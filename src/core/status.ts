@@ -32,7 +32,8 @@ export async function statusOf({ env, store, credentials }: Context, now = Date.
     refreshExpiresAt: record?.refreshToken ? (record.refreshExpiresAt ?? null) : null,
     url: displayUrl(env),
     storeLocation: store.location,
-    ready: loggedIn || Boolean(credentials),
+    // A client-credentials login with its typed secret kept is simply run again: no person needed.
+    ready: loggedIn || Boolean(credentials) || (record?.flow === 'client-credentials' && Boolean(record.clientSecret)),
     fromVariables: Boolean(credentials),
   }
 }

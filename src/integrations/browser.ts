@@ -13,7 +13,10 @@ export function openInBrowser(url: string, environ: Environ, platform: NodeJS.Pl
   if (!command) return false
   const [program, ...args] = command
   try {
-    const child = spawn(program!, [...args, url], { detached: true, stdio: 'ignore', env: environ })
+    // The browser may outlive us by days and has no business with TOKENCTL_PASSWORD,
+    // TOKENCTL_CLIENT_SECRET or TOKENCTL_REFRESH_TOKEN (SPEC §9): none of ours goes to it.
+    const env = Object.fromEntries(Object.entries(environ).filter(([name]) => !name.startsWith('TOKENCTL_')))
+    const child = spawn(program!, [...args, url], { detached: true, stdio: 'ignore', env })
     child.on('error', () => {})
     child.unref()
     return true

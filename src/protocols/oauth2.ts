@@ -39,12 +39,21 @@ export function oauth2Protocol(env: Env, options: OAuth2Options): AuthProtocol {
   let secret = options.clientSecret
   let typed: string | undefined
 
+  /** The secret fields of the last request: a server that quotes them back must not get them printed (SPEC §9). */
+  let carried: Array<string | undefined> = []
+
   const host = () => new URL(endpoints.tokenUrl ?? env.issuer ?? 'https://server').host
-  const sent = () => [secret?.value]
+  const sent = () => [secret?.value, ...carried]
   const personScope = () => env.scope ?? defaultScope
 
+  // An endpoint the document lacks keeps what the env had: it may have been given by hand (GitLab's device URL).
   const apply = (found: DiscoveredEndpoints) => {
-    endpoints = { tokenUrl: found.tokenUrl, deviceUrl: found.deviceUrl, authorizeUrl: found.authorizeUrl, revokeUrl: found.revokeUrl }
+    endpoints = {
+      tokenUrl: found.tokenUrl,
+      deviceUrl: found.deviceUrl ?? endpoints.deviceUrl,
+      authorizeUrl: found.authorizeUrl ?? endpoints.authorizeUrl,
+      revokeUrl: found.revokeUrl ?? endpoints.revokeUrl,
+    }
     clientAuth = env.clientAuth ?? found.clientAuth
     defaultScope = found.defaultScope
   }
@@ -71,6 +80,7 @@ export function oauth2Protocol(env: Env, options: OAuth2Options): AuthProtocol {
    */
   async function post(endpoint: Endpoint, form: Record<string, string>): Promise<HttpResponse> {
     await ready()
+    carried = [form.password, form.refresh_token, form.device_code, form.code, form.code_verifier, form.token]
     const url = endpoints[endpoint]!
     const send = (target: string) => {
       const auth = clientAuthentication()

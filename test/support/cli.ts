@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -67,6 +67,14 @@ export class Sandbox {
     return runCli(args, { env: this.env(options.env), input: options.input, timeoutMs: options.timeoutMs })
   }
 
+  /**
+   * Start the CLI and return at once, for a test that must act while it runs (approve a
+   * device code it printed, browse to the URL it opened, send it a signal).
+   */
+  start(args: string[], options: { env?: Record<string, string | undefined>; input?: string | Buffer; timeoutMs?: number } = {}): RunningCli {
+    return startCli(args, { env: this.env(options.env), input: options.input, timeoutMs: options.timeoutMs })
+  }
+
   /** Every regular file in the sandbox (HOME, config, runtime dirs), however deep. */
   files(dir = this.dir): string[] {
     const found: string[] = []
@@ -118,4 +126,70 @@ export function runProcess(file: string, args: string[], options: ProcessOptions
 
 export function runCli(args: string[], options: ProcessOptions & { bin?: string }): Promise<RunResult> {
   return runProcess(process.execPath, [options.bin ?? BIN, ...args], options)
+}
+
+/** A CLI process still running: what it printed so far, and ways to await a line or its end. */
+export interface RunningCli {
+  readonly child: ChildProcessWithoutNullStreams
+  /** stderr so far. */
+  readonly stderr: string
+  /** Resolves with the first match of `pattern` in stderr (as printed so far or later); rejects if the process ends first or after `timeoutMs`. */
+  waitForStderr(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>
+  /** The process's end, as `runProcess` reports it. */
+  readonly done: Promise<RunResult>
+}
+
+/** Spawn the CLI asynchronously (never synchronously: a server in this process must go on answering it). */
+export function startCli(args: string[], options: ProcessOptions & { bin?: string }): RunningCli {
+  const started = Date.now()
+  const child = spawn(process.execPath, [options.bin ?? BIN, ...args], { env: options.env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  let ended = false
+  const watchers = new Set<() => void>()
+  const notify = () => {
+    for (const watcher of [...watchers]) watcher()
+  }
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk
+    notify()
+  })
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000)
+  const done = new Promise<RunResult>((resolve, reject) => {
+    child.on('error', reject)
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      ended = true
+      notify()
+      resolve({ code, signal, stdout, stderr, ms: Date.now() - started })
+    })
+  })
+  child.stdin.on('error', () => undefined)
+  child.stdin.end(options.input ?? '')
+  return {
+    child,
+    get stderr() {
+      return stderr
+    },
+    done,
+    waitForStderr(pattern, timeoutMs = 30_000) {
+      return new Promise<RegExpMatchArray>((resolve, reject) => {
+        const deadline = setTimeout(() => finish(new Error(`no ${pattern} on stderr within ${timeoutMs} ms; stderr so far: ${stderr}`)), timeoutMs)
+        const finish = (error?: Error, match?: RegExpMatchArray) => {
+          clearTimeout(deadline)
+          watchers.delete(check)
+          if (error) reject(error)
+          else resolve(match!)
+        }
+        const check = () => {
+          const match = stderr.match(pattern)
+          if (match) finish(undefined, match)
+          else if (ended) finish(new Error(`the process ended without ${pattern} on stderr: ${stderr}`))
+        }
+        watchers.add(check)
+        check()
+      })
+    },
+  }
 }
