@@ -286,6 +286,9 @@ export function failedAttempts(environ: Environ, env: string, now = Date.now()):
 
 /** The last `max` bytes of a file, or undefined when it is missing or older than `since`. */
 function readTail(file: string, max: number, since: number): { text: string; bytes: number; whole: boolean } | undefined {
+  // A stat first: an idle (or absent) log, the usual case, costs nothing more.
+  const seen = fs.statSync(file, { throwIfNoEntry: false })
+  if (!seen || seen.mtimeMs < since) return undefined
   let fd: number
   try {
     fd = fs.openSync(file, 'r')
@@ -294,7 +297,6 @@ function readTail(file: string, max: number, since: number): { text: string; byt
   }
   try {
     const stat = fs.fstatSync(fd)
-    if (stat.mtimeMs < since) return undefined
     const bytes = Math.min(stat.size, max)
     const buffer = Buffer.alloc(bytes)
     fs.readSync(fd, buffer, 0, bytes, stat.size - bytes)
