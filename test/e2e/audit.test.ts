@@ -28,6 +28,9 @@ const PASSWORD = 'wonderland'
 const WRONG_PASSWORD = 'not-the-password-42'
 const ISO_MS_Z = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
 const MiB = 1024 * 1024
+// These tests run a dozen CLI processes or more one after the other; on a busy two-core CI
+// machine that can take longer than jest's default.
+const SLOW = 180_000
 
 let sandbox: Sandbox
 let servers: ApiServer[]
@@ -124,7 +127,7 @@ test('a session (login, refresh, revoke) shows in `audit --json` and the table, 
   expect(rows[0]).toMatch(/^TIME\s+ENV\s+EVENT\s+OUTCOME\s+COMMAND\s+PID\s+DETAILS$/)
   expect(rows.slice(1).map((row) => row.split(/\s+/).slice(1, 6))).toEqual(events.map((e) => ['dev', e.event, 'ok', e.command, String(e.pid)]))
   expect(rows[1]).toContain('as alice')
-})
+}, SLOW)
 
 test('failures are recorded with a fixed reason and the exit code, never the server text', async () => {
   const server = await serve()
@@ -156,7 +159,7 @@ test('failures are recorded with a fixed reason and the exit code, never the ser
   const table = await run(['audit', '-e', 'dev'])
   expect(table.stdout).toContain('credentials rejected (exit 4)')
   expect(table.stdout).toContain('refresh token rejected (exit 3)')
-})
+}, SLOW)
 
 test('no password, refresh token or access token is ever in the log', async () => {
   const server = await serve()
@@ -189,7 +192,7 @@ test('no password, refresh token or access token is ever in the log', async () =
   // The log is the user's alone.
   expect(fs.statSync(logFile()).mode & 0o777).toBe(0o600)
   expect(fs.statSync(stateDir()).mode & 0o777).toBe(0o700)
-})
+}, SLOW)
 
 test('lines from many processes at once are whole lines, one per event', async () => {
   const server = await serve()
@@ -201,7 +204,7 @@ test('lines from many processes at once are whole lines, one per event', async (
   expect(lines).toHaveLength(8)
   const entries = lines.map((text) => JSON.parse(text) as Entry)
   expect(new Set(entries.map((e) => e.pid)).size).toBe(8)
-})
+}, SLOW)
 
 // ---- rotation, off, write failures ------------------------------------------------------
 
@@ -231,7 +234,7 @@ test('at 1 MiB the log is rotated into audit.log.1 (one kept), and `audit` reads
   expect(await run(['token', '-e', 'dev', '--force-refresh'])).toMatchObject({ code: 0 })
   expect(logLines()).toHaveLength(2)
   expect(fs.statSync(`${logFile()}.1`).size).toBeLessThanOrEqual(MiB)
-})
+}, SLOW)
 
 test('TOKENCTL_AUDIT=off writes nothing, and `audit` says it is off', async () => {
   const server = await serve()
@@ -249,7 +252,7 @@ test('TOKENCTL_AUDIT=off writes nothing, and `audit` says it is off', async () =
   // The control: the same failure with the log on is written.
   expect(await login('dev', WRONG_PASSWORD)).toMatchObject({ code: 4 })
   expect(logLines()).toHaveLength(1)
-})
+}, SLOW)
 
 test('a log that cannot be written warns once and never fails the command', async () => {
   const server = await serve()
@@ -299,12 +302,12 @@ test('--since keeps the newer events (a duration or an ISO time); -e keeps one e
   const unfiltered = await run(['audit', '--json'], { TOKENCTL_ENV: 'staging' })
   expect(JSON.parse(unfiltered.stdout)).toHaveLength(4)
 
-  for (const bad of [['--since', 'yesterday'], ['--since', '5'.repeat(3) + 'x'], ['-e', 'Not_Valid']]) {
-    const result = await run(['audit', ...bad])
+  const refused = await Promise.all([['--since', 'yesterday'], ['--since', '555x'], ['-e', 'Not_Valid']].map((bad) => run(['audit', ...bad])))
+  for (const result of refused) {
     expect(result).toMatchObject({ code: 2, stdout: '' })
     expect(result.stderr).toMatch(/^Error: /)
   }
-})
+}, SLOW)
 
 test('unreadable lines are skipped and counted, and the table shows no control characters', async () => {
   fs.mkdirSync(stateDir(), { recursive: true, mode: 0o700 })
@@ -355,7 +358,7 @@ test('three rejected logins within 15 minutes: every command for that env warns,
   // A login that works means the credentials were put right.
   expect(await login('dev')).toMatchObject({ code: 0 })
   expect((await run(['token', '-e', 'dev'])).stderr).toBe('')
-})
+}, SLOW)
 
 test('network and server failures do not count towards the warning', async () => {
   const server = await serve()
@@ -368,7 +371,8 @@ test('network and server failures do not count towards the warning', async () =>
   const closed = await serve()
   await closed.close()
   await addEnv('down', closed)
-  for (let i = 0; i < 3; i++) expect(await login('down')).toMatchObject({ code: 5 })
+  const refused = await Promise.all([login('down'), login('down'), login('down')])
+  expect(refused.map((result) => result.code)).toEqual([5, 5, 5])
 
   const events = await auditJson()
   expect(events.map((e) => [e.env, e.outcome, e.exitCode])).toEqual([...Array(3).fill(['dev', 'failure', 5]), ...Array(3).fill(['down', 'failure', 5])])
@@ -377,7 +381,7 @@ test('network and server failures do not count towards the warning', async () =>
   // The control: one rejection on top of them is still one, not four.
   expect(await login('dev', WRONG_PASSWORD)).toMatchObject({ code: 4 })
   expect((await run(['status', '-e', 'dev'])).stderr).not.toMatch(/Warning/)
-})
+}, SLOW)
 
 test('refresh tokens the server rejects count too (a stale TOKENCTL_REFRESH_TOKEN in CI)', async () => {
   const server = await serve()
@@ -392,7 +396,7 @@ test('refresh tokens the server rejects count too (a stale TOKENCTL_REFRESH_TOKE
   expect(warned.stderr).toMatch(/Warning: 3 rejected refresh tokens for dev in the last 15 minutes\. Check whether the session was revoked/)
   const events = await auditJson()
   expect(events.slice(0, 3).map((e) => [e.event, e.reason, e.source])).toEqual(Array(3).fill(['refresh', 'refresh token rejected', 'variables']))
-})
+}, SLOW)
 
 test('rejections older than 15 minutes do not warn', async () => {
   const server = await serve()

@@ -121,7 +121,7 @@ describe('the failed-attempts warning', () => {
 
   test.each([
     ['token', ['token'], ''],
-    ['token -f json', ['token', '-f', 'json'], ''],
+    ['token -f header', ['token', '-f', 'header'], ''],
     ['git-credential get', ['git-credential', 'get'], 'protocol=https\nhost=git.example.com\n\n'],
   ])('%s for an env with 3 recent rejections: the full path serves it and warns', async (_name, args, input) => {
     const state = stateWith(rejected('prod', 10) + rejected('prod', 5) + rejected('prod'))
