@@ -240,6 +240,8 @@ export interface FailedAttempts {
   count: number
   credentials: number
   refresh: number
+  /** What was rejected, for the advice: a password, a client secret, or a person's approval (device, browser). */
+  rejected: Set<'password' | 'client' | 'approval'>
 }
 
 /** Enough for 15 minutes of any real use: cache hits are not logged, only logins, refreshes and revokes. */
@@ -251,8 +253,8 @@ const TAIL_BYTES = 64 * 1024
  * a log untouched for 15 minutes costs one stat; otherwise only the tail is read.
  */
 export function failedAttempts(environ: Environ, env: string, now = Date.now()): FailedAttempts {
-  const none = { count: 0, credentials: 0, refresh: 0 }
-  if (!auditEnabled(environ)) return none
+  const none = (): FailedAttempts => ({ count: 0, credentials: 0, refresh: 0, rejected: new Set() })
+  if (!auditEnabled(environ)) return none()
   const since = now - FAILED_ATTEMPTS_WINDOW_MS
   const file = auditFile(environ)
   try {
@@ -266,7 +268,7 @@ export function failedAttempts(environ: Environ, env: string, now = Date.now()):
       wanted -= chunk.bytes
       if (!chunk.whole || wanted <= 0) break
     }
-    const found = { ...none }
+    const found = none()
     for (let i = lines.length - 1; i >= 0; i--) {
       const entry = lines[i] ? parseEntry(lines[i]!) : undefined
       if (!entry || entry.env !== env) continue
@@ -274,13 +276,17 @@ export function failedAttempts(environ: Environ, env: string, now = Date.now()):
       if (entry.event === 'login' && entry.outcome === 'ok') break
       if (!isRejection(entry)) continue
       found.count++
-      if (entry.reason === REASONS.refreshRejected) found.refresh++
-      else found.credentials++
+      if (entry.reason === REASONS.refreshRejected) {
+        found.refresh++
+        continue
+      }
+      found.credentials++
+      found.rejected.add(entry.flow === 'client-credentials' ? 'client' : entry.flow === 'device' || entry.flow === 'browser' ? 'approval' : 'password')
     }
     return found
   } catch {
     // A log we cannot read cannot warn; the command itself must go on.
-    return none
+    return none()
   }
 }
 
@@ -318,7 +324,10 @@ export function failedAttemptsWarning(environ: Environ, env: string, now = Date.
   const what =
     found.refresh === 0 ? 'failed logins' : found.credentials === 0 ? 'rejected refresh tokens' : 'failed logins or rejected refresh tokens'
   const checks: string[] = []
-  if (found.credentials > 0) checks.push(`the user name and password (or TOKENCTL_${envVariablePart(env)}_PASSWORD / TOKENCTL_PASSWORD) before the server locks the account`)
+  const variable = (name: string) => `TOKENCTL_${envVariablePart(env)}_${name} / TOKENCTL_${name}`
+  if (found.rejected.has('password')) checks.push(`the user name and password (or ${variable('PASSWORD')}) before the server locks the account`)
+  if (found.rejected.has('client')) checks.push(`the client id and secret (${variable('CLIENT_SECRET')})`)
+  if (found.rejected.has('approval')) checks.push("the account and the env's client id used in the browser")
   if (found.refresh > 0) checks.push('whether the session was revoked at the server or TOKENCTL_REFRESH_TOKEN is stale')
   return `${found.count} ${what} for ${env} in the last ${FAILED_ATTEMPTS_WINDOW_MS / 60_000} minutes. Check ${checks.join(', and ')}; details: tokenctl audit -e ${env} --since 15m`
 }

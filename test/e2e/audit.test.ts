@@ -7,6 +7,7 @@ import path from 'node:path'
 
 import { type ApiServer, type ApiServerOptions, startApiServer } from '../support/api-server.js'
 import { type RunResult, Sandbox } from '../support/cli.js'
+import { SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET, startOidcServer } from '../support/oidc-server.js'
 
 interface Entry {
   time: string
@@ -409,3 +410,27 @@ test('rejections older than 15 minutes do not warn', async () => {
   fs.appendFileSync(logFile(), line({ ...rejected, time: at(0.5) }) + line({ ...rejected, time: at(0) }))
   expect((await run(['status', '-e', 'dev'])).stderr).toMatch(WARNING)
 })
+
+test('oauth2: the flow is recorded, a client secret never is, and rejected client secrets warn about the client', async () => {
+  const server = await startOidcServer()
+  try {
+    expect(await run(['env', 'add', 'corp', '--issuer', server.issuer, '--client-id', SERVICE_CLIENT_ID, '--scope', 'api:read'])).toMatchObject({ code: 0 })
+    expect(await run(['token', '-e', 'corp'], { TOKENCTL_CLIENT_SECRET: SERVICE_CLIENT_SECRET })).toMatchObject({ code: 0 })
+    const wrong = 'wrong-client-secret-0123456789'
+    for (let i = 0; i < 3; i++) expect(await run(['token', '-e', 'corp', '--force-refresh'], { TOKENCTL_CLIENT_SECRET: wrong })).toMatchObject({ code: 4 })
+
+    const events = await auditJson('-e', 'corp')
+    expect(events.map((e) => [e.event, e.outcome, e.protocol, (e as { flow?: string }).flow, e.source, e.exitCode])).toEqual([
+      ['login', 'ok', 'oauth2', 'client-credentials', 'variables', undefined],
+      ...Array(3).fill(['login', 'failure', 'oauth2', 'client-credentials', 'variables', 4]),
+    ])
+    const bytes = fs.readFileSync(logFile(), 'utf8')
+    for (const secret of [SERVICE_CLIENT_SECRET, wrong, 'client authentication failed']) expect(bytes).not.toContain(secret)
+
+    const warned = await run(['status', '-e', 'corp'])
+    expect(warned.stderr).toMatch(/Warning: 3 failed logins for corp in the last 15 minutes\. Check the client id and secret \(TOKENCTL_CORP_CLIENT_SECRET \/ TOKENCTL_CLIENT_SECRET\)/)
+    expect(warned.stderr).not.toMatch(/password/)
+  } finally {
+    await server.close()
+  }
+}, SLOW)

@@ -7,6 +7,7 @@ import path from 'node:path'
 
 import { type ApiServer, type ApiServerOptions, startApiServer } from '../support/api-server.js'
 import { type RunResult, Sandbox } from '../support/cli.js'
+import { API_RESOURCE, SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET, startOidcServer } from '../support/oidc-server.js'
 
 const REFRESH = '/auth/token/refresh'
 const ISO_Z = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/
@@ -181,5 +182,29 @@ test('hostile claims are printed without control characters; junk is opaque, not
     expect(result).toMatchObject({ code: 0, stderr: '' })
     expect(JSON.parse(result.stdout)).toMatchObject({ format: 'opaque', header: null, claims: null })
     expect(result.stdout).not.toContain(junk)
+  }
+})
+
+test('oauth2: a JWT access token from a real OpenID provider shows its iss, sub, aud and scope', async () => {
+  const server = await startOidcServer({ accessTokenFormat: 'jwt' })
+  try {
+    expect(await run(['env', 'add', 'corp', '--issuer', server.issuer, '--client-id', SERVICE_CLIENT_ID, '--scope', 'api:read', '--use'])).toMatchObject({ code: 0 })
+    const secret = { TOKENCTL_CLIENT_SECRET: SERVICE_CLIENT_SECRET }
+    const token = (await run(['token'], secret)).stdout.trim()
+    expect(token.split('.')).toHaveLength(3)
+
+    const human = await run(['inspect'], secret)
+    expect(human).toMatchObject({ code: 0, stderr: '' })
+    expectNoTokenIn(human, token)
+    expect(human.stdout).toMatch(/^ {2}alg: +RS256$/m)
+    expect(human.stdout).toMatch(new RegExp(`^ {2}iss: +${server.issuer.replace(/[.]/g, '\\.')}$`, 'm'))
+    expect(human.stdout).toMatch(new RegExp(`^ {2}sub: +${SERVICE_CLIENT_ID}$`, 'm'))
+    expect(human.stdout).toMatch(new RegExp(`^ {2}aud: +${API_RESOURCE.replace(/[.]/g, '\\.')}$`, 'm'))
+    expect(human.stdout).toMatch(/^ {2}scope: +api:read$/m)
+
+    const json = JSON.parse((await run(['inspect', '--json'], secret)).stdout) as { claims: Record<string, unknown> }
+    expect(json.claims).toEqual(claimsOf(token))
+  } finally {
+    await server.close()
   }
 })

@@ -1,5 +1,5 @@
 import { describeFailure, isRejection, parseEntry, REASONS } from '../../src/core/audit.js'
-import { CredentialsRejectedError, LoginRequiredError, ServerError, StoreUnavailableError, UsageError } from '../../src/core/errors.js'
+import { CredentialsRejectedError, InterruptedError, LoginRequiredError, ServerError, StoreUnavailableError, UsageError } from '../../src/core/errors.js'
 import { RefreshRejectedError } from '../../src/protocols/types.js'
 import { sanitize, viewToken } from '../../src/util/jwt.js'
 
@@ -60,6 +60,7 @@ describe('audit: reasons are fixed phrases, and only rejections count', () => {
     [new ServerError('x'), REASONS.server, 5],
     [new StoreUnavailableError('x'), REASONS.store, 6],
     [new UsageError('x'), REASONS.usage, 2],
+    [new InterruptedError('x'), REASONS.interrupted, 130],
     [new TypeError('x'), REASONS.internal, 1],
     ['a string', REASONS.internal, 1],
   ])('%p → %s (exit %d)', (error, reason, exitCode) => {
