@@ -66,10 +66,12 @@ try {
   const me = await fetch(`${server.url}/api/me`, { headers: { authorization: `Bearer ${token.trim()}` } })
   console.log(`  → the server's /api/me says: HTTP ${me.status} ${await me.text()}`)
   await step('Status: who, until when, where the secrets are', ['status'])
+  await step('Inspect: what the token says about itself (never the token)', ['inspect'])
   await step('Refresh now (the server rotates the refresh token)', ['refresh'])
   await step('A token again: the new one, from the cache, no request', ['token', '-f', 'json'])
   await step('Revoke: the server forgets the refresh token, and so does the store', ['revoke'])
   await step('Status after revoke: a login is needed (exit 3)', ['status'], { expect: 3 })
+  await step('The audit log: every login, refresh and revoke, never a secret', ['audit'])
   console.log(`\nRequests the server saw: ${server.requests.map((request) => `${request.method} ${request.path}`).join(', ')}`)
 } finally {
   await server.close()

@@ -9,6 +9,7 @@
 import path from 'node:path'
 
 import { keepStdin, readStdinUpTo } from './cli/stdin.js'
+import { shouldWarnAboutFailures } from './core/audit.js'
 import { readConfigFile } from './core/config-file.js'
 import { selectEnv } from './core/env-select.js'
 import type { Env } from './core/env-settings.js'
@@ -48,8 +49,9 @@ async function serveToken(args: string[], environ: Environ): Promise<boolean> {
   const variable = String(flags.get('var') ?? 'TOKENCTL_TOKEN')
   if (!TOKEN_FORMATS.includes(format) || minTtl === undefined || !isShellVariable(variable)) return false
   const env = envFor(flags, environ)
-  const cached = env && (await cachedAccess(env, flags, environ))
-  if (!env || !cached || !isFresh(cached.accessToken, cached.accessExpiresAt, minTtl)) return false
+  if (!env || mustWarn(env, flags, environ)) return false
+  const cached = await cachedAccess(env, flags, environ)
+  if (!cached || !isFresh(cached.accessToken, cached.accessExpiresAt, minTtl)) return false
   process.stdout.write(formatToken(format, { env: env.name, accessToken: cached.accessToken, accessExpiresAt: cached.accessExpiresAt, variable }))
   return true
 }
@@ -61,13 +63,22 @@ async function serveGitCredential(args: string[], environ: Environ): Promise<boo
   keepStdin(input ?? Buffer.alloc(MAX_INPUT + 1))
   const request = input && parseCredentialRequest(input)
   const env = envFor(flags, environ)
-  if (!request || !env || !isOurHost(env, request)) return false
+  if (!request || !env || !isOurHost(env, request) || mustWarn(env, flags, environ)) return false
   const cached = await cachedAccess(env, flags, environ)
   if (!cached || !isFresh(cached.accessToken, cached.accessExpiresAt, DEFAULT_MIN_TTL_MS)) return false
   const username = cached.user ?? env.username ?? DEFAULT_GIT_USER
   if (!isOurUser(request, [username, env.username, DEFAULT_GIT_USER])) return false
   process.stdout.write(formatCredentialAnswer(request, { username, token: cached.accessToken, expiresAt: cached.accessExpiresAt }))
   return true
+}
+
+/**
+ * The failed-attempts warning of SPEC §8 is the full path's to print (one wording, one
+ * colour rule), so a cache hit for an env with recent rejections goes there; it is rare,
+ * and the check is one stat of the audit log in the common case.
+ */
+function mustWarn(env: Env, flags: Flags, environ: Environ): boolean {
+  return !flags.has('quiet') && shouldWarnAboutFailures(environ, env.name)
 }
 
 /** The flags as oclif would read them, or undefined for anything else (help, typos, repeats). */

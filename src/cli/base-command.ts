@@ -68,7 +68,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected get contextOptions(): ContextOptions {
-    return { envFlag: this.flags.env, storeFlag: this.flags.store, environ: this.environ, warn: (message) => this.warning(message), userAgent: this.config.userAgent }
+    return { envFlag: this.flags.env, storeFlag: this.flags.store, environ: this.environ, warn: (message) => this.warning(message), userAgent: this.config.userAgent, command: this.id }
   }
 
   /** The env, its store and its session, as the global flags and variables select them. */

@@ -3,13 +3,14 @@ import { FallbackStore } from '../stores/fallback-store.js'
 import { chooseStoreKind, openStore } from '../stores/open.js'
 import type { SecretStore } from '../stores/types.js'
 import type { AuthProtocol, ClientSecret } from '../protocols/types.js'
+import { appendAudit, describeFailure, failedAttemptsWarning } from './audit.js'
 import { Config, type ConfigData } from './config.js'
 import { clientSecretFromVariables, credentialsFromVariables, type VariableCredentials } from './credentials.js'
 import { selectEnv } from './env-select.js'
 import type { Env } from './env-settings.js'
 import { UsageError } from './errors.js'
 import { type Environ, runtimeDir } from './paths.js'
-import { Session } from './session.js'
+import { Session, type SessionEvent } from './session.js'
 import { checkServerUrl } from './url-policy.js'
 import { variable } from './variables.js'
 
@@ -19,6 +20,8 @@ export interface ContextOptions {
   environ: Environ
   warn: (message: string) => void
   userAgent: string
+  /** The command being run, for the audit log. */
+  command?: string
 }
 
 export interface Context {
@@ -42,6 +45,9 @@ export async function contextFor(env: Env, config: ConfigData, options: ContextO
   // variables never went through `env add`, so its URL is checked here, before any store call.
   if (env.fromVariables && env.protocol === 'api') checkServerUrl(env.url ?? '', 'TOKENCTL_URL', env.allowHttp)
   if (env.fromVariables && env.protocol === 'oauth2') checkServerUrl(env.issuer ?? '', 'TOKENCTL_ISSUER', env.allowHttp)
+  // SPEC §8: every command for an env with repeated rejections says so, before it does anything.
+  const failures = failedAttemptsWarning(environ, env.name)
+  if (failures) options.warn(failures)
   const credentials = credentialsFromVariables(environ, env)
   const explicit = Boolean(options.storeFlag || environ.TOKENCTL_STORE)
   const kind = chooseStoreKind(options.storeFlag, environ)
@@ -64,8 +70,14 @@ export async function contextFor(env: Env, config: ConfigData, options: ContextO
     clientSecret: clientSecretFromVariables(environ, env),
     lockDir: `${runtimeDir(environ)}/locks`,
     protocol: (clientSecret) => protocolFor(env, environ, options.userAgent, clientSecret),
+    onEvent: (event) => audit(event, env, options),
   })
   return { config, env, store, credentials, session }
+}
+
+/** A session event as an audit line: the error only as its fixed reason, exit code and class. */
+function audit({ error, ...event }: SessionEvent, env: Env, options: ContextOptions): void {
+  appendAudit(options.environ, { ...event, ...(event.outcome === 'failure' ? describeFailure(error) : {}), command: options.command, protocol: env.protocol }, { warn: options.warn })
 }
 
 async function protocolFor(env: Env, environ: Environ, userAgent: string, clientSecret: ClientSecret | undefined): Promise<AuthProtocol> {

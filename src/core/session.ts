@@ -24,7 +24,26 @@ export interface SessionOptions {
   lockDir: string
   onLockWait?: () => void
   now?: () => number
+  /** Told of every login, refresh, revoke and local deletion, and of their failures (the audit log listens). */
+  onEvent?: (event: SessionEvent) => void
 }
+
+/** What happened to the env's tokens. Plain values, and the error itself for the listener to classify. */
+export interface SessionEvent {
+  env: string
+  event: 'login' | 'refresh' | 'revoke' | 'forget' | 'erase'
+  outcome: 'ok' | 'failure'
+  error?: unknown
+  /** Where the credential came from: the store, or §6 variables; absent for an explicit login. */
+  source?: 'store' | 'variables'
+  /** oauth2 logins: the flow (SPEC §2.2). */
+  flow?: LoginFlow
+  user?: string
+  server?: 'revoked' | 'unsupported'
+}
+
+/** A request `obtain` makes: told as a failure when it fails, as a success once its tokens are saved. */
+type Attempt = Omit<SessionEvent, 'env' | 'outcome' | 'error'> & { event: 'refresh' | 'login' }
 
 export interface TokenResult {
   accessToken: string
@@ -75,9 +94,9 @@ export class Session {
           return { accessToken: record.accessToken, accessExpiresAt: record.accessExpiresAt, source: 'cache', user: record.user }
         }
       }
-      const { tokens, source } = await this.obtain(record)
-      const saved = await this.save(tokens, record)
-      return { accessToken: saved.accessToken!, accessExpiresAt: saved.accessExpiresAt!, source, user: saved.user }
+      const { tokens, done } = await this.obtain(record)
+      const saved = await this.reported(done, () => this.save(tokens, record))
+      return { accessToken: saved.accessToken!, accessExpiresAt: saved.accessExpiresAt!, source: done.event, user: saved.user }
     })
   }
 
@@ -91,10 +110,12 @@ export class Session {
     // must not approve a device code or a browser page for nothing (SPEC §4: 6 comes first).
     const previous = await store.get(env.name)
     const protocol = await this.options.protocol(this.clientSecret(previous))
-    const tokens = await protocol.login(request)
-    // Only a secret a person typed is kept; one from a variable is never written (SPEC §6).
-    const clientSecret = protocol.typedClientSecret?.() ?? previous?.clientSecret
-    return this.locked(() => this.save(tokens, { clientSecret, flow: env.protocol === 'oauth2' ? request.flow : undefined }))
+    return this.reported({ event: 'login', flow: this.flowOf(request.flow) }, async () => {
+      const tokens = await protocol.login(request)
+      // Only a secret a person typed is kept; one from a variable is never written (SPEC §6).
+      const clientSecret = protocol.typedClientSecret?.() ?? previous?.clientSecret
+      return this.locked(() => this.save(tokens, { clientSecret, flow: this.flowOf(request.flow) }))
+    })
   }
 
   /** The flow `login` uses when none is given. */
@@ -122,6 +143,7 @@ export class Session {
       }
       accessCache?.delete(env.name)
       await store.delete(env.name)
+      if (hadTokens) this.emit(failure ? { event: 'revoke', outcome: 'failure', error: failure } : { event: 'revoke', outcome: 'ok', server: server === 'skipped' ? undefined : server })
       if (failure) throw failure
       return { hadTokens, server }
     })
@@ -138,6 +160,7 @@ export class Session {
       if (!record?.accessToken || (only !== undefined && only !== record.accessToken)) return
       accessCache?.delete(env.name)
       await store.set(env.name, { ...record, accessToken: undefined, accessExpiresAt: undefined, obtainedAt: undefined })
+      this.emit({ event: 'erase', outcome: 'ok' })
     })
   }
 
@@ -146,11 +169,13 @@ export class Session {
     const { env, store, accessCache } = this.options
     return this.locked(async () => {
       accessCache?.delete(env.name)
-      return store.delete(env.name)
+      const deleted = await store.delete(env.name)
+      if (deleted) this.emit({ event: 'forget', outcome: 'ok' })
+      return deleted
     })
   }
 
-  private async obtain(record: SecretRecord | undefined): Promise<{ tokens: TokenSet; source: 'refresh' | 'login' }> {
+  private async obtain(record: SecretRecord | undefined): Promise<{ tokens: TokenSet; done: Attempt }> {
     const { env, credentials } = this.options
     const secret = this.clientSecret(record)
     const protocol = await this.options.protocol(secret)
@@ -158,17 +183,22 @@ export class Session {
     const refreshToken = stored ?? credentials?.refreshToken
     let rejected: TokenctlError | undefined
     if (refreshToken) {
+      const done: Attempt = { event: 'refresh', source: stored ? 'store' : 'variables' }
       try {
-        return { tokens: await protocol.refresh(refreshToken), source: 'refresh' }
+        return { tokens: await this.attempt(done, () => protocol.refresh(refreshToken)), done }
       } catch (error) {
         if (!(error instanceof RefreshRejectedError)) throw error
         rejected = error
       }
     }
-    if (credentials?.password) return { tokens: await protocol.login({ flow: 'password', credentials: credentials.password }), source: 'login' }
+    if (credentials?.password) {
+      const done: Attempt = { event: 'login', source: 'variables', flow: this.flowOf('password') }
+      return { tokens: await this.attempt(done, () => protocol.login({ flow: 'password', credentials: credentials.password })), done }
+    }
     // The client-credentials grant has no refresh token: it is simply run again (SPEC §2.2).
     if (env.protocol === 'oauth2' && secret && (credentials?.client || record?.flow === 'client-credentials')) {
-      return { tokens: await protocol.login({ flow: 'client-credentials' }), source: 'login' }
+      const done: Attempt = { event: 'login', source: secret.from === 'variable' ? 'variables' : 'store', flow: 'client-credentials' }
+      return { tokens: await this.attempt(done, () => protocol.login({ flow: 'client-credentials' })), done }
     }
     if (rejected) {
       // A refresh token the server refuses is dead: forget it, so `status` tells the truth.
@@ -209,6 +239,41 @@ export class Session {
     await store.set(env.name, record)
     accessCache?.set(env.name, { accessToken: tokens.accessToken, accessExpiresAt: tokens.accessExpiresAt, user: record.user })
     return record
+  }
+
+  private async attempt(details: Attempt, request: () => Promise<TokenSet>): Promise<TokenSet> {
+    try {
+      return await request()
+    } catch (error) {
+      this.emit({ ...details, outcome: 'failure', error })
+      throw error
+    }
+  }
+
+  /** The flow is worth recording only where there is a choice of flows. */
+  private flowOf(flow: LoginFlow): LoginFlow | undefined {
+    return this.options.env.protocol === 'oauth2' ? flow : undefined
+  }
+
+  /** Run `work` (a save, or a whole login) and tell the listener how it went. */
+  private async reported(details: Omit<SessionEvent, 'env' | 'outcome'>, work: () => Promise<SecretRecord>): Promise<SecretRecord> {
+    try {
+      const record = await work()
+      this.emit({ ...details, outcome: 'ok', user: details.event === 'login' ? record.user : undefined })
+      return record
+    } catch (error) {
+      this.emit({ ...details, outcome: 'failure', error })
+      throw error
+    }
+  }
+
+  /** A listener that throws must not change the outcome of the work it was told about. */
+  private emit(event: Omit<SessionEvent, 'env'>): void {
+    try {
+      this.options.onEvent?.({ env: this.options.env.name, ...event })
+    } catch {
+      // see above
+    }
   }
 
   private async locked<T>(work: () => Promise<T>): Promise<T> {

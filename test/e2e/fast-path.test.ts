@@ -104,3 +104,46 @@ test.each(gitRequests)('git-credential get for %s: the same answer both ways', a
   expect(fast.path).toBe(expected)
   expect({ ...fast, path: '' }).toEqual({ ...full, path: '' })
 })
+
+// SPEC §8: after 3 rejections for an env within 15 minutes every command for it warns. The
+// fast path leaves that to the full path (one wording, one colour rule), unless -q has
+// silenced the warning anyway; both ways print the same bytes.
+describe('the failed-attempts warning', () => {
+  const rejected = (env: string, minutesAgo = 0) =>
+    `${JSON.stringify({ time: new Date(Date.now() - minutesAgo * 60_000).toISOString(), env, event: 'login', outcome: 'failure', reason: 'credentials rejected', exitCode: 4, error: 'CredentialsRejectedError', command: 'login', protocol: 'api', pid: 1 })}\n`
+  const stateWith = (lines: string) => {
+    const home = fs.mkdtempSync(path.join(sandbox.dir, 'state-'))
+    fs.mkdirSync(path.join(home, 'tokenctl'), { mode: 0o700 })
+    fs.writeFileSync(path.join(home, 'tokenctl', 'audit.log'), lines, { mode: 0o600 })
+    return home
+  }
+  const WARNING = /^Warning: 3 failed logins for prod in the last 15 minutes\./
+
+  test.each([
+    ['token', ['token'], ''],
+    ['token -f header', ['token', '-f', 'header'], ''],
+    ['git-credential get', ['git-credential', 'get'], 'protocol=https\nhost=git.example.com\n\n'],
+  ])('%s for an env with 3 recent rejections: the full path serves it and warns', async (_name, args, input) => {
+    const state = stateWith(rejected('prod', 10) + rejected('prod', 5) + rejected('prod'))
+    const { fast, full } = await both([...args], { TOKENCTL_STORE: 'file', XDG_STATE_HOME: state }, input)
+    expect(fast.path).toBe('full')
+    expect(fast.code).toBe(0)
+    expect(fast.stderr).toMatch(WARNING)
+    expectSameOutput(fast.stdout, full.stdout)
+    expect({ ...fast, stdout: '' }).toEqual({ ...full, stdout: '' })
+  })
+
+  test.each([
+    ['-q silences the warning', ['-q'], rejected('prod', 10) + rejected('prod', 5) + rejected('prod'), {}],
+    ['the rejections are for another env', [], rejected('staging') + rejected('staging') + rejected('staging'), {}],
+    ['two rejections only', [], rejected('prod') + rejected('prod'), {}],
+    ['the first of three is older than 15 minutes', [], rejected('prod', 16) + rejected('prod', 5) + rejected('prod'), {}],
+    ['TOKENCTL_AUDIT=off', [], rejected('prod') + rejected('prod') + rejected('prod'), { TOKENCTL_AUDIT: 'off' }],
+  ])('token when %s: still the fast path, no warning, the same bytes', async (_name, args, lines, env) => {
+    const { fast, full } = await both(['token', ...args], { TOKENCTL_STORE: 'file', XDG_STATE_HOME: stateWith(lines), ...env })
+    expect(fast.path).toBe('fast')
+    expect(fast).toMatchObject({ code: 0, stderr: '' })
+    expect(full.stderr).toBe('')
+    expectSameOutput(fast.stdout, full.stdout)
+  })
+})
