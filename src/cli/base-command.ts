@@ -2,13 +2,17 @@ import { Command, Errors, Flags, type Interfaces } from '@oclif/core'
 
 import { Config } from '../core/config.js'
 import { type Context, type ContextOptions, contextFor, openContext } from '../core/context.js'
+import { rememberVariableSecrets } from '../core/credentials.js'
+import { setDebug } from '../core/debug.js'
 import { selectEnv } from '../core/env-select.js'
 import type { Env } from '../core/env-settings.js'
 import { ExitCode, isTokenctlError } from '../core/errors.js'
+import { redactAll } from '../core/secrets.js'
 import { isCi } from '../core/variables.js'
 import { chooseStoreKind, openStore } from '../stores/open.js'
 import type { SecretStore } from '../stores/types.js'
 import { colourFor } from './output.js'
+import { toStderr } from './stderr.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -33,6 +37,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   private readonly stderrColour = colourFor(process.stderr)
 
   public override async init(): Promise<void> {
+    // Before anything can fail: an error message must already know what to hide.
+    rememberVariableSecrets(this.environ)
+    setDebug(this.environ.TOKENCTL_DEBUG === '1')
     await super.init()
     const { args, flags, argv } = await this.parse({
       flags: this.ctor.flags,
@@ -108,11 +115,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** Information for a person: stderr, silenced by --quiet. */
   protected info(message: string): void {
-    if (!this.flags?.quiet) process.stderr.write(`${message}\n`)
+    if (!this.flags?.quiet) toStderr(`${message}\n`)
   }
 
   protected warning(message: string): void {
-    if (!this.flags?.quiet) process.stderr.write(`${this.stderrColour.yellow('Warning:')} ${message}\n`)
+    if (!this.flags?.quiet) toStderr(`${this.stderrColour.yellow('Warning:')} ${message}\n`)
   }
 
   protected override async finally(error: Error | undefined): Promise<unknown> {
@@ -123,15 +130,20 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
     const debug = this.environ.TOKENCTL_DEBUG === '1'
     if (isTokenctlError(error)) {
-      process.stderr.write(`${this.stderrColour.red('Error:')} ${error.message}\n`)
-      if (error.fix) process.stderr.write(`${error.fix}\n`)
-      if (debug && error.stack) process.stderr.write(`${error.stack}\n`)
+      toStderr(`${this.stderrColour.red('Error:')} ${error.message}\n`)
+      if (error.fix) toStderr(`${error.fix}\n`)
+      if (debug && error.stack) toStderr(`${error.stack}\n`)
       this.exit(error.exitCode)
     }
-    // oclif's own errors (bad flag, missing argument) already carry exit 2 and a good message.
-    if (error instanceof Errors.CLIError || (error as { oclif?: unknown }).oclif) throw error
-    process.stderr.write(`${this.stderrColour.red('Error:')} unexpected internal error: ${(error as Error).message}\n`)
-    process.stderr.write(debug ? `${error.stack}\n` : 'This is a bug in tokenctl; run again with TOKENCTL_DEBUG=1 and report what it prints.\n')
+    // oclif's own errors (bad flag, missing argument) already carry exit 2 and a good message;
+    // oclif prints them, so they are redacted here, on their way out.
+    if (error instanceof Errors.CLIError || (error as { oclif?: unknown }).oclif) {
+      error.message = redactAll(error.message)
+      if (error.stack) error.stack = redactAll(error.stack)
+      throw error
+    }
+    toStderr(`${this.stderrColour.red('Error:')} unexpected internal error: ${(error as Error)?.message}\n`)
+    toStderr(debug ? `${(error as Error)?.stack}\n` : 'This is a bug in tokenctl; run again with TOKENCTL_DEBUG=1 and report what it prints.\n')
     this.exit(ExitCode.internal)
   }
 }

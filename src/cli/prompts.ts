@@ -1,3 +1,5 @@
+import { rememberSecret } from '../core/secrets.js'
+
 /**
  * Terminal prompts, on stderr so that stdout keeps only results. Loaded on demand:
  * most runs never ask anything.
@@ -9,7 +11,9 @@ export async function askText(message: string, defaultValue?: string): Promise<s
 
 export async function askSecret(message: string): Promise<string> {
   const { password } = await import('@inquirer/prompts')
-  return password({ message, mask: true, validate: (value) => value.length > 0 || 'Required' }, { output: process.stderr })
+  const secret = await password({ message, mask: true, validate: (value) => value.length > 0 || 'Required' }, { output: process.stderr })
+  rememberSecret(secret)
+  return secret
 }
 
 /** Prompts need a person at a terminal on both ends. */
@@ -21,5 +25,8 @@ export function canPrompt(): boolean {
 export async function readStdin(): Promise<string> {
   const chunks: Buffer[] = []
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')
+  const text = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')
+  // Only --password-stdin reads this way: what came in is a password.
+  rememberSecret(text)
+  return text
 }

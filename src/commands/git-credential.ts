@@ -2,6 +2,7 @@ import { Args } from '@oclif/core'
 
 import { BaseCommand } from '../cli/base-command.js'
 import { readStdinUpTo } from '../cli/stdin.js'
+import { toStderr } from '../cli/stderr.js'
 import { DEFAULT_GIT_USER, isOurHost, isOurUser } from '../core/git-hosts.js'
 import { isTokenctlError, LoginRequiredError } from '../core/errors.js'
 import { formatCredentialAnswer, MAX_INPUT, parseCredentialRequest } from '../integrations/git-credential.js'
@@ -49,11 +50,11 @@ export default class GitCredential extends BaseCommand<typeof GitCredential> {
     } catch (error) {
       if (!isTokenctlError(error)) throw error
       const hint = error instanceof LoginRequiredError ? ` Run: tokenctl login -e ${env.name}` : ''
-      process.stderr.write(`tokenctl: ${error.message}${hint}\n`)
+      toStderr(`tokenctl: ${error.message}${hint}\n`)
     }
   }
 
   private debugNote(error: unknown): void {
-    if (this.environ.TOKENCTL_DEBUG === '1') process.stderr.write(`tokenctl: not answering: ${(error as Error).message}\n`)
+    if (this.environ.TOKENCTL_DEBUG === '1') toStderr(`tokenctl: not answering: ${(error as Error).message}\n`)
   }
 }

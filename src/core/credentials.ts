@@ -1,6 +1,7 @@
 import type { PasswordCredentials } from '../protocols/types.js'
 import type { Env } from './env-settings.js'
 import type { Environ } from './paths.js'
+import { rememberSecrets } from './secrets.js'
 import { variable } from './variables.js'
 
 /** SPEC §6: credentials from variables, counted only when complete. Never written anywhere. */
@@ -22,12 +23,26 @@ export function credentialsFromVariables(environ: Environ, env: Env): VariableCr
     const clientSecret = clientSecretFromVariables(environ, env)
     if (clientId && clientSecret) found.client = { clientId, clientSecret }
   }
+  rememberSecrets(password, refreshToken, variable(environ, env.name, 'CLIENT_SECRET'))
   return found.password || found.refreshToken || found.client ? found : undefined
 }
 
 /** TOKENCTL_CLIENT_SECRET: a confidential client's secret for every oauth2 flow, complete credentials or not. */
 export function clientSecretFromVariables(environ: Environ, env: Env): string | undefined {
   return env.protocol === 'oauth2' ? variable(environ, env.name, 'CLIENT_SECRET') : undefined
+}
+
+/** The §6 variables that hold a secret, for any env: `TOKENCTL_PASSWORD`, `TOKENCTL_PROD_EU_CLIENT_SECRET`, … */
+const SECRET_VARIABLE = /^TOKENCTL_(?:[A-Z0-9_]+_)?(?:PASSWORD|CLIENT_SECRET|REFRESH_TOKEN)$/
+
+/**
+ * Remember every secret the §6 variables hold, whichever env they are for: the process
+ * holds them all, even those of envs it does not use, so none of them may be printed.
+ */
+export function rememberVariableSecrets(environ: Environ): void {
+  for (const [name, value] of Object.entries(environ)) {
+    if (value && SECRET_VARIABLE.test(name)) rememberSecrets(value)
+  }
 }
 
 /** Every secret value the variables hold, for redaction. */

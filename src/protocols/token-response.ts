@@ -1,18 +1,14 @@
 import { printable } from '../core/env-name.js'
 import { ServerError } from '../core/errors.js'
+import { rememberSecrets } from '../core/secrets.js'
+import { isSafeToken, MAX_TOKEN } from '../util/b64token.js'
 import { jwtExpiry } from '../util/jwt.js'
 import type { TokenSet } from './types.js'
 
 export const DEFAULT_ACCESS_TTL_MS = 30 * 60_000
 export const DEFAULT_REFRESH_TTL_MS = 7 * 86_400_000
 
-/** RFC 6750 b64token, at most 16 KiB (SPEC §9): nothing a server sends can break a line, a quote or a header. */
-const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
-const MAX_TOKEN = 16 * 1024
-
-export function isSafeToken(token: string): boolean {
-  return token.length <= MAX_TOKEN && B64TOKEN.test(token)
-}
+export { isSafeToken } from '../util/b64token.js'
 
 export interface TokenFields {
   accessToken: unknown
@@ -27,6 +23,8 @@ export interface TokenFields {
  * the response, then the JWT `exp`, then the defaults (SPEC §2.1).
  */
 export function toTokenSet(fields: TokenFields, host: string, now = Date.now()): TokenSet {
+  // Known as secrets before they are judged: a refused token must not be printed either.
+  rememberSecrets(fields.accessToken, fields.refreshToken)
   const access = fields.accessToken
   if (typeof access !== 'string' || access.length === 0) {
     throw new ServerError(`${host} answered without an access token.`, 'The server may not speak the protocol this env is set to; check "tokenctl env show".')
@@ -52,8 +50,16 @@ function checkToken(token: string, kind: string, host: string): void {
   }
 }
 
+/**
+ * Longer lifetimes than this are taken as this: a server that says 1e300 seconds would
+ * otherwise give a time no Date can hold, and `-f json` would fail on it.
+ */
+const MAX_LIFETIME_MS = 10 * 365 * 86_400_000
+
 function expiry(seconds: unknown, token: string, fallback: number, now: number): number {
   const value = typeof seconds === 'string' && /^\d+$/.test(seconds) ? Number(seconds) : seconds
-  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return now + value * 1000
-  return jwtExpiry(token) ?? now + fallback
+  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return now + Math.min(value * 1000, MAX_LIFETIME_MS)
+  const exp = jwtExpiry(token)
+  if (exp !== undefined) return Math.min(Math.max(exp, 0), now + MAX_LIFETIME_MS)
+  return now + fallback
 }

@@ -1,6 +1,7 @@
 import { type Agents, CancelError, got, RequestError } from 'got'
 import { HttpProxyAgent, HttpsProxyAgent } from 'hpagent'
 
+import { debug, safeUrl } from '../core/debug.js'
 import { ServerError, UsageError } from '../core/errors.js'
 import type { Environ } from '../core/paths.js'
 import { proxyFor } from './proxy.js'
@@ -78,16 +79,22 @@ export async function send(url: string, what: SendOptions, options: HttpOptions)
     timeout: { request: timeout },
     retry: { limit: 2, methods: ['GET', 'POST'], statusCodes: [], errorCodes: NOT_SENT, backoffLimit: 1000 },
     agent: agentsFor(target, options.environ),
+    hooks: { beforeRetry: [(error, count) => debug('http', () => `${error.code ?? 'error'}: nothing was sent; retry ${count}`)] },
   })
+  const started = Date.now()
+  const line = () => `${what.method} ${safeUrl(target)}`
   request.on('downloadProgress', (progress: { transferred: number }) => {
     if (progress.transferred > MAX_BODY) request.cancel('too large')
   })
   try {
     const response = await request
     const contentType = String(response.headers['content-type'] ?? '')
+    debug('http', () => `${line()} → ${response.statusCode} (${Date.now() - started} ms, ${response.body.length} bytes)`)
     return { status: response.statusCode, json: parseJson(response.body), text: response.body, contentType }
   } catch (error) {
-    throw describe(error, target, timeout)
+    const failure = describe(error, target, timeout)
+    debug('http', () => `${line()} → failed after ${Date.now() - started} ms: ${failure.message}`)
+    throw failure
   }
 }
 
