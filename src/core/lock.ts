@@ -3,55 +3,113 @@ import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 import { ensurePrivateDir } from '../util/private-file.js'
+import { debug } from './debug.js'
 import { StoreUnavailableError } from './errors.js'
 
 /** SPEC §5: a lock left by a crashed process is taken over within 30 s. */
 export const STALE_LOCK_MS = 30_000
 
+/** A holder rewrites its lock this often, so a slow but live holder never looks stale. */
+const HEARTBEAT_MS = STALE_LOCK_MS / 4
+
+/** How long a waiter stays quiet before it tells the person why nothing happens. */
+const NOTICE_MS = 2_000
+
 export type Release = () => void
 
-interface Holder {
+export interface LockHolder {
   pid: number
+  /** When the holder last showed it is alive (epoch ms): it took the lock, or its heartbeat since. */
   at: number
 }
 
+export interface LockOptions {
+  staleMs?: number
+  /** Called at once when the lock is taken by someone else. */
+  onWait?: () => void
+  /** Called once when the wait has lasted a while (NOTICE_MS): say who is in the way. */
+  onLongWait?: (holder: LockHolder) => void
+  /** Called when a lock whose holder is still running is taken over, as it stopped showing life. */
+  onTakeOver?: (holder: LockHolder) => void
+}
+
 /**
- * An inter-process lock: a file created with O_EXCL in the user's private runtime dir.
- * A lock whose holder is gone (no such pid) or older than STALE_LOCK_MS is broken; the
- * breaking itself goes through a second O_EXCL file so that two waiters never both break
- * the lock and then delete each other's fresh one.
+ * An inter-process lock: a file created with O_EXCL. A lock whose holder is gone (no such
+ * pid) or that shows no life for STALE_LOCK_MS is broken; the breaking itself goes through
+ * a second O_EXCL file so that two waiters never both break the lock and then delete each
+ * other's fresh one. A holder rewrites the file every HEARTBEAT_MS, so one that waits long
+ * for a server (a TOKENCTL_TIMEOUT above 30 s) is not taken for dead: breaking it would
+ * send its refresh token a second time, and a server with reuse detection would then
+ * revoke the whole login.
  */
-export async function acquireLock(dir: string, name: string, options: { staleMs?: number; onWait?: () => void } = {}): Promise<Release> {
+export async function acquireLock(dir: string, name: string, options: LockOptions = {}): Promise<Release> {
   const staleMs = options.staleMs ?? STALE_LOCK_MS
   try {
     ensurePrivateDir(dir)
   } catch (error) {
-    throw new StoreUnavailableError(`The lock dir ${dir} cannot be used: ${(error as Error).message}.`, 'Check the permissions of $XDG_RUNTIME_DIR (or the temp dir).', { cause: error })
+    throw new StoreUnavailableError(`The lock dir ${dir} cannot be used: ${(error as Error).message}.`, `Check the permissions of ${dir}.`, { cause: error })
   }
   const file = path.join(dir, `${name}.lock`)
   let delay = 10
-  let waited = false
+  let waitedSince: number | undefined
+  let noticed = false
   for (;;) {
-    if (tryCreate(file)) return () => release(file)
-    if (!waited) {
-      waited = true
+    const at = tryCreate(file)
+    if (at !== undefined) {
+      if (waitedSince !== undefined) debug('lock', () => `got ${file} after ${Date.now() - waitedSince!} ms`)
+      return holdWithHeartbeat(file, at)
+    }
+    const holder = readHolder(file)
+    if (waitedSince === undefined) {
+      waitedSince = Date.now()
+      debug('lock', () => `waiting for ${file} (held by pid ${holder?.pid ?? '?'})`)
       options.onWait?.()
     }
-    breakIfStale(file, staleMs)
+    if (!noticed && holder && Date.now() - waitedSince >= NOTICE_MS) {
+      noticed = true
+      options.onLongWait?.(holder)
+    }
+    breakIfStale(file, staleMs, options)
     await sleep(delay)
     delay = Math.min(delay * 2, 100)
   }
 }
 
-function tryCreate(file: string): boolean {
+/** Creates the lock file; the time written in it, or undefined when someone else has it. */
+function tryCreate(file: string): number | undefined {
   try {
+    const at = Date.now()
     const fd = fs.openSync(file, 'wx', 0o600)
-    fs.writeSync(fd, JSON.stringify({ pid: process.pid, at: Date.now() } satisfies Holder))
-    fs.closeSync(fd)
-    return true
+    try {
+      fs.writeSync(fd, JSON.stringify({ pid: process.pid, at } satisfies LockHolder))
+    } finally {
+      fs.closeSync(fd)
+    }
+    return at
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false
-    throw new StoreUnavailableError(`The lock file ${file} cannot be created (${(error as NodeJS.ErrnoException).code}).`, 'Check the permissions of $XDG_RUNTIME_DIR (or the temp dir).')
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined
+    throw new StoreUnavailableError(`The lock file ${file} cannot be created (${(error as NodeJS.ErrnoException).code}).`, `Check the permissions of ${path.dirname(file)}.`)
+  }
+}
+
+function holdWithHeartbeat(file: string, takenAt: number): Release {
+  let last = takenAt
+  const beat = setInterval(() => {
+    // Only while the file is still ours, as we last wrote it.
+    const holder = readHolder(file)
+    if (holder?.pid !== process.pid || holder.at !== last) return
+    const at = Date.now()
+    try {
+      fs.writeFileSync(file, JSON.stringify({ pid: process.pid, at } satisfies LockHolder))
+      last = at
+    } catch {
+      // A lock dir gone read-only: the lock goes stale, which is the safe way to fail.
+    }
+  }, HEARTBEAT_MS)
+  beat.unref()
+  return () => {
+    clearInterval(beat)
+    release(file)
   }
 }
 
@@ -60,11 +118,13 @@ function release(file: string): void {
   if (holder?.pid === process.pid) fs.rmSync(file, { force: true })
 }
 
-function breakIfStale(file: string, staleMs: number): void {
+function breakIfStale(file: string, staleMs: number, options: LockOptions): void {
   const holder = readHolder(file)
-  if (holder === undefined || !isStale(holder, staleMs)) return
+  if (holder === undefined) return
+  const state = staleness(holder, staleMs)
+  if (state === 'fresh') return
   const breaker = `${file}.break`
-  if (!tryCreate(breaker)) {
+  if (tryCreate(breaker) === undefined) {
     // Someone else is breaking it, or crashed while doing so: clear a breaker that old.
     const breakerHolder = readHolder(breaker)
     if (breakerHolder && Date.now() - breakerHolder.at > 5_000) fs.rmSync(breaker, { force: true })
@@ -72,26 +132,31 @@ function breakIfStale(file: string, staleMs: number): void {
   }
   try {
     const again = readHolder(file)
-    if (again && again.pid === holder.pid && again.at === holder.at) fs.rmSync(file, { force: true })
+    if (again && again.pid === holder.pid && again.at === holder.at) {
+      fs.rmSync(file, { force: true })
+      debug('lock', () => `broke ${file}: pid ${holder.pid} ${state === 'gone' ? 'is gone' : `showed no life for ${Date.now() - holder.at} ms`}`)
+      if (state === 'silent' && holder.pid > 0) options.onTakeOver?.(holder)
+    }
   } finally {
     fs.rmSync(breaker, { force: true })
   }
 }
 
-function isStale(holder: Holder, staleMs: number): boolean {
-  if (Date.now() - holder.at > staleMs) return true
-  if (holder.pid === process.pid) return false
-  if (holder.pid <= 0) return false
+/** `gone`: the holder process no longer exists; `silent`: it has not shown life for staleMs. */
+function staleness(holder: LockHolder, staleMs: number): 'fresh' | 'gone' | 'silent' {
+  if (Date.now() - holder.at > staleMs) return 'silent'
+  if (holder.pid === process.pid) return 'fresh'
+  if (holder.pid <= 0) return 'fresh'
   try {
     process.kill(holder.pid, 0)
-    return false
+    return 'fresh'
   } catch (error) {
     // EPERM: the pid exists but is someone else's; the lock dir is ours, so treat it as alive.
-    return (error as NodeJS.ErrnoException).code === 'ESRCH'
+    return (error as NodeJS.ErrnoException).code === 'ESRCH' ? 'gone' : 'fresh'
   }
 }
 
-function readHolder(file: string): Holder | undefined {
+function readHolder(file: string): LockHolder | undefined {
   let text: string
   try {
     text = fs.readFileSync(file, 'utf8')
@@ -99,7 +164,7 @@ function readHolder(file: string): Holder | undefined {
     return undefined
   }
   try {
-    const value = JSON.parse(text) as Holder
+    const value = JSON.parse(text) as LockHolder
     if (typeof value.pid === 'number' && typeof value.at === 'number') return value
   } catch {
     // A holder that crashed between create and write leaves an empty file.
