@@ -24,6 +24,7 @@ export default class Status extends BaseCommand<typeof Status> {
     const contexts = this.flags.all ? await this.allContexts() : [await this.context()]
     const statuses: EnvStatus[] = []
     for (const context of contexts) statuses.push(await statusOf(context))
+    for (const status of statuses) if (status.problem) this.warning(status.problem)
 
     if (this.flags.json) {
       const shown = statuses.map(toJson)

@@ -2,6 +2,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 
 import { type ConfigData, corrupt, readConfigFile } from './config-file.js'
+import { ConfigError } from './errors.js'
+import { acquireLock } from './lock.js'
 import { configDir, type Environ } from './paths.js'
 
 export type { ConfigData } from './config-file.js'
@@ -9,7 +11,7 @@ export type { ConfigData } from './config-file.js'
 /**
  * The config file (SPEC §5): envs and the current env, nothing secret. Reads never write;
  * a file we cannot understand is reported and left as it is. `conf` does the atomic writes
- * and is loaded only for them: most commands only read.
+ * (temp file, fsync, rename) and is loaded only for them: most commands only read.
  */
 export class Config {
   readonly path: string
@@ -27,10 +29,11 @@ export class Config {
   async write(data: ConfigData): Promise<void> {
     const clean: Record<string, unknown> = { envs: data.envs }
     if (data.current) clean.current = data.current
-    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 })
     const { default: Conf } = await import('conf')
+    let conf
     try {
-      const conf = new Conf<Record<string, unknown>>({
+      fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 })
+      conf = new Conf<Record<string, unknown>>({
         cwd: this.dir,
         configName: 'config',
         projectName: 'tokenctl',
@@ -38,17 +41,44 @@ export class Config {
         accessPropertiesByDotNotation: false,
         configFileMode: 0o600,
       })
+    } catch (error) {
+      if (error instanceof SyntaxError) throw corrupt(this.path, error)
+      throw this.unwritable(error)
+    }
+    try {
       conf.store = clean
     } catch (error) {
-      throw corrupt(this.path, error)
+      throw this.unwritable(error)
     }
   }
 
-  /** Read, change and write back in one step. */
+  /**
+   * Read, change and write back in one step, under a lock: two `env add` at once must not
+   * each write back a config without the other's env.
+   */
   async update(change: (data: ConfigData) => void): Promise<ConfigData> {
-    const data = this.read()
-    change(data)
-    await this.write(data)
-    return data
+    let release: () => void
+    try {
+      release = await acquireLock(this.dir, 'config')
+    } catch (error) {
+      throw this.unwritable(error)
+    }
+    try {
+      const data = this.read()
+      change(data)
+      await this.write(data)
+      return data
+    } finally {
+      release()
+    }
+  }
+
+  private unwritable(cause: unknown): ConfigError {
+    const code = (cause as NodeJS.ErrnoException).code
+    return new ConfigError(
+      `The config file ${this.path} cannot be written${code ? ` (${code})` : ''}; it was left as it was.`,
+      `Check the permissions of ${this.dir} and the free space on its disk.`,
+      { cause },
+    )
   }
 }

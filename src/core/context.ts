@@ -1,11 +1,15 @@
 import { AccessCache } from '../stores/access-cache.js'
 import { FallbackStore } from '../stores/fallback-store.js'
+import { FileStore } from '../stores/file-store.js'
 import { chooseStoreKind, openStore } from '../stores/open.js'
+import { RescuingStore } from '../stores/rescue-store.js'
+import { traced } from '../stores/traced-store.js'
 import type { SecretStore } from '../stores/types.js'
 import type { AuthProtocol, ClientSecret } from '../protocols/types.js'
 import { appendAudit, describeFailure, failedAttemptsWarning } from './audit.js'
 import { Config, type ConfigData } from './config.js'
 import { clientSecretFromVariables, credentialsFromVariables, type VariableCredentials } from './credentials.js'
+import { isDebug } from './debug.js'
 import { selectEnv } from './env-select.js'
 import type { Env } from './env-settings.js'
 import { UsageError } from './errors.js'
@@ -54,14 +58,17 @@ export async function contextFor(env: Env, config: ConfigData, options: ContextO
   const opened = await openStore(kind, { environ, warn: options.warn })
   let store: SecretStore & { close?: () => void } = opened
   let accessCache: AccessCache | undefined
+  // SPEC §5's per-user cache file: the keychain's stand-in in CI, and where a rotated refresh token goes when the store fails.
+  const runtimeCache = () => new FileStore(runtimeDir(environ), () => {}, 'cache')
   if (kind === 'keychain') {
     accessCache = new AccessCache(`${runtimeDir(environ)}/access`)
     if (!explicit && credentials) {
-      const { FileStore } = await import('../stores/file-store.js')
-      const fallback = new FallbackStore(opened, () => new FileStore(runtimeDir(environ), () => {}, 'cache'))
+      const fallback = new FallbackStore(opened, runtimeCache)
       store = Object.assign(fallback, { close: () => opened.close?.() })
     }
   }
+  store = new RescuingStore(store, runtimeCache(), options.warn)
+  if (isDebug()) store = traced(store)
   const session = new Session({
     env,
     store,
@@ -69,6 +76,7 @@ export async function contextFor(env: Env, config: ConfigData, options: ContextO
     credentials,
     clientSecret: clientSecretFromVariables(environ, env),
     lockDir: `${runtimeDir(environ)}/locks`,
+    warn: options.warn,
     protocol: (clientSecret) => protocolFor(env, environ, options.userAgent, clientSecret),
     onEvent: (event) => audit(event, env, options),
   })

@@ -44,6 +44,12 @@ export class LoginRequiredError extends TokenctlError {
   readonly exitCode = ExitCode.loginRequired
 }
 
+/**
+ * A stored entry that cannot be read (garbage in the keychain, a hand-edited file, a token
+ * that is not a bearer token): as good as no login, so exit 3 with a message saying why.
+ */
+export class CorruptRecordError extends LoginRequiredError {}
+
 /** The server said no to the credentials: exit 4. */
 export class CredentialsRejectedError extends TokenctlError {
   readonly exitCode = ExitCode.rejected

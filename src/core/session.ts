@@ -3,10 +3,11 @@ import { RefreshRejectedError } from '../protocols/types.js'
 import type { AccessCache } from '../stores/access-cache.js'
 import type { SecretRecord, SecretStore } from '../stores/types.js'
 import type { VariableCredentials } from './credentials.js'
+import { debug } from './debug.js'
 import type { Env } from './env-settings.js'
-import { LoginRequiredError, TokenctlError } from './errors.js'
+import { CorruptRecordError, LoginRequiredError, TokenctlError } from './errors.js'
 import { DEFAULT_MIN_TTL_MS, isFresh } from './freshness.js'
-import { acquireLock } from './lock.js'
+import { acquireLock, type LockHolder, STALE_LOCK_MS } from './lock.js'
 
 export interface SessionOptions {
   env: Env
@@ -23,6 +24,8 @@ export interface SessionOptions {
   clientSecret?: string
   lockDir: string
   onLockWait?: () => void
+  /** Warnings for a person: a long wait for the lock, a lock taken over. */
+  warn?: (message: string) => void
   now?: () => number
   /** Told of every login, refresh, revoke and local deletion, and of their failures (the audit log listens). */
   onEvent?: (event: SessionEvent) => void
@@ -57,6 +60,8 @@ export interface RevokeResult {
   /** There was something to revoke at all. */
   hadTokens: boolean
   server: 'revoked' | 'unsupported' | 'skipped'
+  /** The stored entry could not be read, so nothing could be revoked at the server; it was deleted here. */
+  unreadable?: boolean
 }
 
 /**
@@ -78,14 +83,17 @@ export class Session {
   async getToken({ minTtlMs = DEFAULT_MIN_TTL_MS, forceRefresh = false } = {}): Promise<TokenResult> {
     const { env, store, accessCache } = this.options
     if (!forceRefresh) {
-      const cached = accessCache?.get(env.name) ?? (await store.get(env.name))
+      // An entry that cannot be read is a miss here; the locked path says what to do about it.
+      const cached = accessCache?.get(env.name) ?? (await store.get(env.name).catch(unlessCorrupt))
       if (cached && isFresh(cached.accessToken, cached.accessExpiresAt, minTtlMs, this.now())) {
+        debug('session', () => `${env.name}: cached access token, ${Math.round((cached.accessExpiresAt! - this.now()) / 1000)} s left`)
         return { accessToken: cached.accessToken, accessExpiresAt: cached.accessExpiresAt!, source: 'cache', user: cached.user }
       }
     }
     const askedAt = this.now()
     return this.locked(async () => {
-      const record = await store.get(env.name)
+      await store.settle?.(env.name)
+      const record = await this.readRecord()
       // Whoever held the lock before us may have just done this very work.
       const justObtained = record?.obtainedAt !== undefined && record.obtainedAt >= askedAt
       if (record && (justObtained || (!forceRefresh && isFresh(record.accessToken, record.accessExpiresAt, minTtlMs, this.now())))) {
@@ -95,7 +103,10 @@ export class Session {
         }
       }
       const { tokens, done } = await this.obtain(record)
-      const saved = await this.reported(done, () => this.save(tokens, record))
+      debug('session', () => `${env.name}: ${done.event === 'refresh' ? 'refreshed' : 'logged in'}${tokens.refreshToken ? ', with a new refresh token' : ''}`)
+      // After a rotation the stored refresh token is dead at the server: this record is the only good one.
+      const irreplaceable = done.event === 'refresh' && tokens.refreshToken !== undefined
+      const saved = await this.reported(done, () => this.save(tokens, record, irreplaceable))
       return { accessToken: saved.accessToken!, accessExpiresAt: saved.accessExpiresAt!, source: done.event, user: saved.user }
     })
   }
@@ -108,7 +119,8 @@ export class Session {
     const { env, store } = this.options
     // Not swallowed: with the store out of reach the login could not be saved, and a person
     // must not approve a device code or a browser page for nothing (SPEC §4: 6 comes first).
-    const previous = await store.get(env.name)
+    // An entry that cannot be read is another matter: replacing it is what a login is for.
+    const previous = await store.get(env.name).catch(unlessCorrupt)
     const protocol = await this.options.protocol(this.clientSecret(previous))
     return this.reported({ event: 'login', flow: this.flowOf(request.flow) }, async () => {
       const tokens = await protocol.login(request)
@@ -130,8 +142,16 @@ export class Session {
   async revoke(): Promise<RevokeResult> {
     const { env, store, accessCache } = this.options
     return this.locked(async () => {
-      const record = await store.get(env.name)
-      const hadTokens = Boolean(record?.refreshToken || record?.accessToken)
+      let record: SecretRecord | undefined
+      let unreadable = false
+      try {
+        record = await store.get(env.name)
+      } catch (error) {
+        // Nothing can be revoked with it, but it still goes: that is what the person asked for.
+        if (!(error instanceof CorruptRecordError)) throw error
+        unreadable = true
+      }
+      const hadTokens = unreadable || Boolean(record?.refreshToken || record?.accessToken)
       let server: RevokeResult['server'] = 'skipped'
       let failure: unknown
       if (hadTokens) {
@@ -145,7 +165,7 @@ export class Session {
       await store.delete(env.name)
       if (hadTokens) this.emit(failure ? { event: 'revoke', outcome: 'failure', error: failure } : { event: 'revoke', outcome: 'ok', server: server === 'skipped' ? undefined : server })
       if (failure) throw failure
-      return { hadTokens, server }
+      return unreadable ? { hadTokens, server, unreadable } : { hadTokens, server }
     })
   }
 
@@ -156,7 +176,7 @@ export class Session {
   async dropAccessToken(only?: string): Promise<void> {
     const { env, store, accessCache } = this.options
     await this.locked(async () => {
-      const record = await store.get(env.name)
+      const record = await store.get(env.name).catch(unlessCorrupt)
       if (!record?.accessToken || (only !== undefined && only !== record.accessToken)) return
       accessCache?.delete(env.name)
       await store.set(env.name, { ...record, accessToken: undefined, accessExpiresAt: undefined, obtainedAt: undefined })
@@ -224,7 +244,21 @@ export class Session {
     return record?.clientSecret ? { value: record.clientSecret, from: 'store' } : undefined
   }
 
-  private async save(tokens: TokenSet, previous: SecretRecord | undefined): Promise<SecretRecord> {
+  /**
+   * The env's record, read under the lock. One that cannot be read is a login required
+   * (exit 3, saying why), unless §6 credentials can log in again and replace it.
+   */
+  private async readRecord(): Promise<SecretRecord | undefined> {
+    try {
+      return await this.options.store.get(this.options.env.name)
+    } catch (error) {
+      if (!(error instanceof CorruptRecordError) || !this.options.credentials) throw error
+      debug('session', () => `${this.options.env.name}: ${error.message} Logging in again with the TOKENCTL_* credentials.`)
+      return undefined
+    }
+  }
+
+  private async save(tokens: TokenSet, previous: SecretRecord | undefined, irreplaceable = false): Promise<SecretRecord> {
     const { env, store, accessCache } = this.options
     const rotated = tokens.refreshToken !== undefined
     const record: SecretRecord = {
@@ -236,7 +270,7 @@ export class Session {
       user: tokens.user ?? previous?.user,
       obtainedAt: this.now(),
     }
-    await store.set(env.name, record)
+    await store.set(env.name, record, { irreplaceable })
     accessCache?.set(env.name, { accessToken: tokens.accessToken, accessExpiresAt: tokens.accessExpiresAt, user: record.user })
     return record
   }
@@ -277,11 +311,24 @@ export class Session {
   }
 
   private async locked<T>(work: () => Promise<T>): Promise<T> {
-    const release = await acquireLock(this.options.lockDir, this.options.env.name, { onWait: this.options.onLockWait })
+    const { env, warn } = this.options
+    const seconds = (holder: LockHolder) => Math.round((Date.now() - holder.at) / 1000)
+    const release = await acquireLock(this.options.lockDir, env.name, {
+      onWait: this.options.onLockWait,
+      onLongWait: (holder) =>
+        warn?.(`Waiting for another tokenctl (pid ${holder.pid}) that is working on "${env.name}"; its lock is taken over if it shows no life for ${STALE_LOCK_MS / 1000} s.`),
+      onTakeOver: (holder) => warn?.(`Took over the lock of "${env.name}" from pid ${holder.pid}, which had shown no life for ${seconds(holder)} s.`),
+    })
     try {
       return await work()
     } finally {
       release()
     }
   }
+}
+
+/** For reads where an unreadable entry counts as none. */
+function unlessCorrupt(error: unknown): undefined {
+  if (error instanceof CorruptRecordError) return undefined
+  throw error
 }

@@ -1,5 +1,7 @@
+import type { SecretRecord } from '../stores/types.js'
 import type { Context } from './context.js'
 import { displayUrl } from './env-settings.js'
+import { CorruptRecordError } from './errors.js'
 import { isLoggedIn } from './login-state.js'
 
 export interface EnvStatus {
@@ -16,11 +18,20 @@ export interface EnvStatus {
   /** A token can be had without a person: logged in, or §6 credentials can log in. */
   ready: boolean
   fromVariables: boolean
+  /** Why the stored entry cannot be used, when it cannot (it then counts as no login). */
+  problem?: string
 }
 
 /** SPEC §3 `status`: read-only, never refreshes, never shows a token. */
 export async function statusOf({ env, store, credentials }: Context, now = Date.now()): Promise<EnvStatus> {
-  const record = await store.get(env.name)
+  let record: SecretRecord | undefined
+  let problem: string | undefined
+  try {
+    record = await store.get(env.name)
+  } catch (error) {
+    if (!(error instanceof CorruptRecordError)) throw error
+    problem = error.message
+  }
   const loggedIn = isLoggedIn(record, now)
   return {
     env: env.name,
@@ -35,5 +46,6 @@ export async function statusOf({ env, store, credentials }: Context, now = Date.
     // A client-credentials login with its typed secret kept is simply run again: no person needed.
     ready: loggedIn || Boolean(credentials) || (record?.flow === 'client-credentials' && Boolean(record.clientSecret)),
     fromVariables: Boolean(credentials),
+    ...(problem ? { problem } : {}),
   }
 }

@@ -1,6 +1,9 @@
 import fs from 'node:fs'
 import path from 'node:path'
 
+import { StoreUnavailableError } from '../core/errors.js'
+import { rememberSecret } from '../core/secrets.js'
+import { isSafeToken } from '../util/b64token.js'
 import { ensurePrivateDir, readFileIfExists, writeFileAtomic } from '../util/private-file.js'
 
 /** What a cache hit needs, and nothing more: never the refresh token (SPEC §5). */
@@ -13,7 +16,9 @@ export interface CachedAccess {
 /**
  * The short-lived access-token cache beside the keychain: one 0600 file per env in the
  * private runtime dir, so a cache hit reads a file instead of starting the keychain helper.
- * Every failure here is a miss; the keychain stays the truth.
+ * Content that cannot be used is a miss (the keychain stays the truth), but a file that
+ * other users can read, or that is not ours, is refused out loud: its token may have been
+ * seen, and the person should know (SPEC §5, like the file store).
  */
 export class AccessCache {
   constructor(private readonly dir: string) {}
@@ -23,14 +28,22 @@ export class AccessCache {
   }
 
   get(env: string): CachedAccess | undefined {
+    const file = this.file(env)
+    let text: string | undefined
     try {
-      const file = this.file(env)
-      const text = readFileIfExists(file)
-      if (text === undefined) return undefined
-      const stat = fs.statSync(file)
-      if ((stat.mode & 0o077) !== 0 || (typeof process.getuid === 'function' && stat.uid !== process.getuid())) return undefined
+      text = readFileIfExists(file)
+    } catch {
+      return undefined
+    }
+    if (text === undefined) return undefined
+    this.checkOwnership(file)
+    try {
       const value = JSON.parse(text) as CachedAccess
-      return typeof value.accessToken === 'string' && typeof value.accessExpiresAt === 'number' ? value : undefined
+      if (typeof value.accessToken !== 'string' || typeof value.accessExpiresAt !== 'number') return undefined
+      rememberSecret(value.accessToken)
+      // Someone else's bytes could end up in git's credential stream or a shell line (SPEC §9).
+      if (!isSafeToken(value.accessToken)) return undefined
+      return value
     } catch {
       return undefined
     }
@@ -47,5 +60,25 @@ export class AccessCache {
 
   delete(env: string): void {
     fs.rmSync(this.file(env), { force: true })
+  }
+
+  private checkOwnership(file: string): void {
+    if (process.platform === 'win32') return
+    let stat: fs.Stats
+    try {
+      stat = fs.statSync(file)
+    } catch {
+      return
+    }
+    const mode = stat.mode & 0o777
+    if ((mode & 0o077) !== 0) {
+      throw new StoreUnavailableError(
+        `The access-token cache ${file} can be read by other users (mode ${mode.toString(8).padStart(4, '0')}), so tokenctl will not use it.`,
+        `Run: chmod 600 '${file}'`,
+      )
+    }
+    if (typeof process.getuid === 'function' && stat.uid !== process.getuid()) {
+      throw new StoreUnavailableError(`The access-token cache ${file} belongs to another user, so tokenctl will not use it.`, `Remove it: rm '${file}'`)
+    }
   }
 }

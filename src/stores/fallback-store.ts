@@ -1,5 +1,5 @@
 import { StoreUnavailableError } from '../core/errors.js'
-import type { SecretRecord, SecretStore } from './types.js'
+import type { SecretRecord, SecretStore, WriteOptions } from './types.js'
 
 /**
  * SPEC §5: when no store was chosen, the keychain is out of reach, and §6 credentials can
@@ -28,8 +28,8 @@ export class FallbackStore implements SecretStore {
     return this.attempt((store) => store.get(env))
   }
 
-  set(env: string, record: SecretRecord) {
-    return this.attempt((store) => store.set(env, record))
+  set(env: string, record: SecretRecord, options?: WriteOptions) {
+    return this.attempt((store) => store.set(env, record, options))
   }
 
   delete(env: string) {

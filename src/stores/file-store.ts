@@ -1,18 +1,25 @@
 import fs from 'node:fs'
 import path from 'node:path'
 
-import { StoreUnavailableError } from '../core/errors.js'
+import { CorruptRecordError, StoreUnavailableError } from '../core/errors.js'
+import { acquireLock } from '../core/lock.js'
 import { ensurePrivateDir, readFileIfExists, writeFileAtomic } from '../util/private-file.js'
-import { parseRecord, type SecretRecord, type SecretStore } from './types.js'
+import { judgeRecord, type SecretRecord, type SecretStore } from './types.js'
 
+/** The file as it is on disk: entries are judged one by one when asked for, never dropped on a write. */
 interface FileData {
   version: 1
-  envs: Record<string, SecretRecord>
+  envs: Record<string, unknown>
 }
 
 /**
  * SPEC §5 `file`: `<config dir>/credentials.json`, 0600 in a 0700 dir, written atomically.
  * For machines without a keychain; the first write says that tokens now sit in a file.
+ *
+ * One file holds every env, so a write is a read-modify-write of the whole file. Two
+ * processes refreshing two envs at the same instant would each write back the other's old
+ * record (and lose a rotated refresh token), so every change holds a store-wide lock beside
+ * the file; reads need none, since a rename is all or nothing.
  */
 export class FileStore implements SecretStore {
   readonly file: string
@@ -30,29 +37,66 @@ export class FileStore implements SecretStore {
   }
 
   async get(env: string): Promise<SecretRecord | undefined> {
-    return this.read().envs[env]
+    const raw = this.read().envs[env]
+    if (raw === undefined) return undefined
+    const judged = judgeRecord(raw)
+    if ('problem' in judged) {
+      throw new CorruptRecordError(`The entry of "${env}" in ${this.file} cannot be used (${judged.problem}).`, `Run: tokenctl login -e ${env} (it replaces the entry).`)
+    }
+    return judged.record
   }
 
   async set(env: string, record: SecretRecord): Promise<void> {
-    const existed = fs.existsSync(this.file)
-    const data = this.read()
-    data.envs[env] = record
-    this.write(data)
-    if (!existed) {
+    const created = await this.change((data) => {
+      data.envs[env] = record
+      return true
+    })
+    if (created && this.kind === 'file') {
       this.warn(`Tokens are kept in the plain file ${this.file} (mode 0600), not in the OS keychain.`)
     }
   }
 
   async delete(env: string): Promise<boolean> {
-    const data = this.read()
-    if (!(env in data.envs)) return false
-    delete data.envs[env]
-    this.write(data)
-    return true
+    let found = false
+    await this.change((data) => {
+      found = env in data.envs
+      delete data.envs[env]
+      return found
+    })
+    return found
   }
 
   async list(): Promise<Array<[string, SecretRecord]>> {
-    return Object.entries(this.read().envs)
+    const records: Array<[string, SecretRecord]> = []
+    for (const [env, raw] of Object.entries(this.read().envs)) {
+      const judged = judgeRecord(raw)
+      if ('record' in judged) records.push([env, judged.record])
+    }
+    return records
+  }
+
+  /**
+   * Read, change and write back under the store-wide lock; `change` says whether there is
+   * anything to write. Resolves to true when this created the file.
+   */
+  private async change(change: (data: FileData) => boolean): Promise<boolean> {
+    const dir = path.dirname(this.file)
+    let release: () => void
+    try {
+      release = await acquireLock(dir, 'credentials')
+    } catch (error) {
+      const reason = (error as Error).message.replace(/\.$/, '')
+      throw this.unavailable(`cannot be written (${reason.charAt(0).toLowerCase()}${reason.slice(1)}); the previous content is intact`, error)
+    }
+    try {
+      const existed = fs.existsSync(this.file)
+      const data = this.read()
+      if (!change(data)) return false
+      this.write(data)
+      return !existed
+    } finally {
+      release()
+    }
   }
 
   private read(): FileData {
@@ -65,20 +109,21 @@ export class FileStore implements SecretStore {
       throw this.unavailable(`cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`, error)
     }
     if (text === undefined) return { version: 1, envs: {} }
-    const parsed = parseRecord(text) as Partial<FileData> | undefined
-    const envs = parsed && typeof parsed.envs === 'object' && parsed.envs !== null ? parsed.envs : undefined
-    if (!envs) {
-      throw new StoreUnavailableError(
-        `The credentials file ${this.file} is not readable JSON.`,
-        'Move it away and log in again; tokenctl left it as it was.',
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(text)
+    } catch {
+      parsed = undefined
+    }
+    const envs = (parsed as Partial<FileData> | undefined)?.envs
+    if (typeof envs !== 'object' || envs === null || Array.isArray(envs)) {
+      // Left as it is: it may be fixable by hand, and overwriting it would lose every env in it.
+      throw new CorruptRecordError(
+        `The credentials file ${this.file} is not readable JSON; tokenctl left it as it was.`,
+        `Move it away (mv '${this.file}' '${this.file}.bad'), then log in again.`,
       )
     }
-    const clean: Record<string, SecretRecord> = {}
-    for (const [env, raw] of Object.entries(envs)) {
-      const record = typeof raw === 'object' && raw !== null ? (raw as SecretRecord) : undefined
-      if (record) clean[env] = record
-    }
-    return { version: 1, envs: clean }
+    return { version: 1, envs: { ...envs } }
   }
 
   private checkMode(): void {
@@ -102,6 +147,6 @@ export class FileStore implements SecretStore {
   }
 
   private unavailable(why: string, cause: unknown): StoreUnavailableError {
-    return new StoreUnavailableError(`The credentials file ${this.file} ${why}.`, 'Check the permissions of the config dir.', { cause })
+    return new StoreUnavailableError(`The credentials file ${this.file} ${why}.`, 'Check the permissions of the config dir and the free space on its disk.', { cause })
   }
 }

@@ -4,9 +4,9 @@ import { createInterface } from 'node:readline'
 import type { Readable, Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 
-import { StoreUnavailableError } from '../core/errors.js'
+import { CorruptRecordError, StoreUnavailableError } from '../core/errors.js'
 import type { AgentReply, AgentRequest } from './keychain-agent.js'
-import { parseRecord, type SecretRecord, type SecretStore } from './types.js'
+import { parseRecord, parseRecordText, type SecretRecord, type SecretStore } from './types.js'
 
 export const KEYCHAIN_SERVICE = 'tokenctl'
 /** SPEC §5: every keychain call answers within 3 s or the store counts as unavailable. */
@@ -37,7 +37,12 @@ export class KeychainStore implements SecretStore {
 
   async get(env: string): Promise<SecretRecord | undefined> {
     const text = (await this.call({ op: 'get', account: env })) as string | null
-    return text === null ? undefined : parseRecord(text)
+    if (text === null) return undefined
+    const judged = parseRecordText(text)
+    if ('problem' in judged) {
+      throw new CorruptRecordError(`The keychain entry of "${env}" cannot be used (${judged.problem}).`, `Run: tokenctl login -e ${env} (it replaces the entry).`)
+    }
+    return judged.record
   }
 
   async set(env: string, record: SecretRecord): Promise<void> {

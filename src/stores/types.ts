@@ -1,3 +1,6 @@
+import { rememberSecrets } from '../core/secrets.js'
+import { isSafeToken } from '../util/b64token.js'
+
 /** Everything secret tokenctl keeps for one env: one keychain entry, or one key of the file store. */
 export interface SecretRecord {
   refreshToken?: string
@@ -23,22 +26,76 @@ export type ActiveStoreKind = StoreKind | 'cache'
 
 export const STORE_KINDS: readonly StoreKind[] = ['keychain', 'file']
 
+export interface WriteOptions {
+  /**
+   * The record holds the only copy of a refresh token the server has just rotated: the old
+   * one is dead there, so a lost write would be a lost login (SPEC §5: a rotated refresh
+   * token is never lost).
+   */
+  irreplaceable?: boolean
+}
+
 export interface SecretStore {
   readonly kind: ActiveStoreKind
   /** Where the secrets are, in words a person understands. */
   readonly location: string
+  /** Undefined when there is no record; CorruptRecordError (exit 3) when there is one that cannot be used. */
   get(env: string): Promise<SecretRecord | undefined>
-  set(env: string, record: SecretRecord): Promise<void>
+  set(env: string, record: SecretRecord, options?: WriteOptions): Promise<void>
   /** True when there was something to delete. */
   delete(env: string): Promise<boolean>
   list(): Promise<Array<[env: string, record: SecretRecord]>>
+  /** Move a record kept aside after a failed write back into the store; called under the env's lock. */
+  settle?(env: string): Promise<void>
 }
 
 /** Parse a stored record; anything unreadable counts as no record. */
 export function parseRecord(text: string): SecretRecord | undefined {
+  const judged = judgeRecord(parseJson(text))
+  return 'record' in judged ? judged.record : undefined
+}
+
+/** Parse a stored record, or say what is wrong with it. */
+export function parseRecordText(text: string): { record: SecretRecord } | { problem: string } {
+  const value = parseJson(text)
+  return value === undefined ? { problem: 'not JSON' } : judgeRecord(value)
+}
+
+/**
+ * A stored value, checked field by field before anything of it is used. Someone else may
+ * have written it (another tool, a hand edit, an attacker with the user's files), and its
+ * tokens end up in git's credential stream, shell `export` lines and curl configs: a token
+ * that is not a plain bearer token makes the whole record unusable (SPEC §9).
+ * Unknown fields are left alone, for newer versions of tokenctl.
+ */
+export function judgeRecord(value: unknown): { record: SecretRecord } | { problem: string } {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { problem: 'not an object' }
+  const record = value as Record<string, unknown>
+  // Secrets even when the record is refused: they must not be printed either.
+  rememberSecrets(record.refreshToken, record.accessToken, record.clientSecret)
+  for (const key of ['refreshToken', 'accessToken'] as const) {
+    const token = record[key]
+    if (token === undefined) continue
+    if (typeof token !== 'string' || !isSafeToken(token)) return { problem: `its ${key === 'accessToken' ? 'access' : 'refresh'} token is not a bearer token` }
+  }
+  for (const key of ['refreshExpiresAt', 'accessExpiresAt', 'obtainedAt'] as const) {
+    const time = record[key]
+    if (time !== undefined && (typeof time !== 'number' || !Number.isFinite(time) || Math.abs(time) > 8.64e15)) return { problem: `${key} is not a time` }
+  }
+  for (const key of ['user', 'clientSecret'] as const) {
+    if (record[key] !== undefined && typeof record[key] !== 'string') return { problem: `${key} is not text` }
+  }
+  return { record: record as SecretRecord }
+}
+
+/** Every secret of a record read from a store becomes known to the redaction (SPEC §9). */
+export function rememberRecord(record: SecretRecord | undefined): void {
+  if (record) rememberSecrets(record.refreshToken, record.accessToken, record.clientSecret)
+}
+
+function parseJson(text: string): unknown {
   try {
-    const value: unknown = JSON.parse(text)
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as SecretRecord) : undefined
+    return JSON.parse(text) as unknown
   } catch {
     return undefined
   }

@@ -22,6 +22,7 @@ export function ensurePrivateDir(dir: string): void {
  */
 export function writeFileAtomic(file: string, data: string, mode = 0o600): void {
   const dir = path.dirname(file)
+  removeStaleTemps(dir, path.basename(file))
   // Unique enough with the pid; O_EXCL below refuses a clash rather than sharing a file.
   // (No node:crypto here: loading it costs the token fast path ~5 ms.)
   const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`)
@@ -39,6 +40,42 @@ export function writeFileAtomic(file: string, data: string, mode = 0o600): void 
     throw error
   }
   syncDir(dir)
+}
+
+/**
+ * A process killed between writing its temp file and the rename leaves the temp file,
+ * secrets and all, beside the real one. The next write removes such files: those of a pid
+ * that no longer runs, or older than a write could ever take.
+ */
+function removeStaleTemps(dir: string, base: string): void {
+  let names: string[]
+  try {
+    names = fs.readdirSync(dir)
+  } catch {
+    return
+  }
+  const prefix = `.${base}.`
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue
+    const pid = Number(name.slice(prefix.length).split('.')[0])
+    if (pid === process.pid) continue
+    const temp = path.join(dir, name)
+    try {
+      if (!isRunning(pid) || Date.now() - fs.statSync(temp).mtimeMs > 60_000) fs.rmSync(temp, { force: true })
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
+}
+
+function isRunning(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH'
+  }
 }
 
 function syncDir(dir: string): void {

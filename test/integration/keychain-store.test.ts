@@ -65,7 +65,7 @@ describe('keychain store against a real gnome-keyring (SPEC §5)', () => {
     expect(await store.list()).toEqual([['staging', staging]])
   })
 
-  withKeyring('reads entries written by another program; an entry that is not a record counts as none', async () => {
+  withKeyring('reads entries written by another program; an entry that is not a record is a login required (exit 3) and is left out of the list', async () => {
     const ci = { refreshToken: 'r-ci' }
     expect((await keyring()!.secretTool(['store', '--label', 'ci', 'service', 'tokenctl', 'username', 'ci'], JSON.stringify(ci))).code).toBe(0)
     expect((await keyring()!.secretTool(['store', '--label', 'junk', 'service', 'tokenctl', 'username', 'junk'], 'not json')).code).toBe(0)
@@ -73,7 +73,7 @@ describe('keychain store against a real gnome-keyring (SPEC §5)', () => {
 
     const store = storeOn(keyring()!.address)
     expect(await store.get('ci')).toEqual(ci)
-    expect(await store.get('junk')).toBeUndefined()
+    await expect(store.get('junk')).rejects.toThrow(expect.objectContaining({ exitCode: 3, message: 'The keychain entry of "junk" cannot be used (not JSON).' }))
     // Another service's entry with the same account is not ours.
     expect(await store.get('prod')).toBeUndefined()
     expect(await store.list()).toEqual([['ci', ci]])
