@@ -1,3 +1,5 @@
+import { UsageError } from '../core/errors.js'
+
 /**
  * git's credential helper protocol (gitcredentials(7), SPEC §7): `key=value` lines ended
  * by a blank line or EOF, unknown keys ignored, `url=` expanded into its parts.
@@ -78,8 +80,17 @@ export interface CredentialAnswer {
   expiresAt: number
 }
 
-/** The answer to `get`; with `capability[]=authtype` (git >= 2.46) a Bearer credential instead of user/password. */
+/**
+ * The answer to `get`; with `capability[]=authtype` (git >= 2.46) a Bearer credential instead of user/password.
+ * Every value is one line: the token is a checked b64token, and a user name with a line
+ * break (from TOKENCTL_USERNAME, a hand-edited config) would add lines of its own to git's
+ * stream, so it is refused rather than written.
+ */
 export function formatCredentialAnswer(request: CredentialRequest, answer: CredentialAnswer): string {
+  for (const [what, value] of [['user name', answer.username], ['token', answer.token]] as const) {
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u001f\u007f]/.test(value)) throw new UsageError(`The ${what} for git holds a control character, so it cannot be handed to git.`, 'Log in again with a plain user name: tokenctl login --username NAME')
+  }
   const expiry = Math.floor(answer.expiresAt / 1000)
   if (request.capabilities.includes('authtype')) {
     return ['capability[]=authtype', 'authtype=Bearer', `credential=${answer.token}`, 'ephemeral=true', `password_expiry_utc=${expiry}`, ''].join('\n')

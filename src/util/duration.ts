@@ -6,7 +6,8 @@ const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000,
  */
 export function parseDuration(text: string): number | undefined {
   const value = text.trim()
-  if (/^\d+$/.test(value)) return Number(value) * 1000
+  // A number too big for a double is not a duration, not Infinity.
+  if (/^\d+$/.test(value)) return Number.isFinite(Number(value) * 1000) ? Number(value) * 1000 : undefined
   const parts = [...value.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)]
   if (parts.length === 0 || parts.map((part) => part[0]).join('') !== value) return undefined
   let total = 0
