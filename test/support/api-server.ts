@@ -22,7 +22,33 @@ export type FailureMode =
   | 'noToken' // 200 with a refreshToken but no access token
   | 'hang' // never answers (until the server closes): exercises client timeouts
   | 'drop' // destroys the socket without answering
+  | 'huge' // 200 with a 2 MiB JSON body: a client must cut it off, not buffer it
+  | 'redirect' // 307 elsewhere (by default plain http): a client must not follow it
+  | 'echo' // 400 whose error message repeats the whole request body, secrets and all
+  | 'echoHtml' // 500 with an HTML page that repeats the request body and headers
   | `status:${number}` // that status with a JSON error body
+
+/**
+ * One of every kind of failure, for tests that must cover them all (the leak test):
+ * a mode added to FailureMode belongs here too.
+ */
+export const FAILURE_MODES: readonly FailureMode[] = [
+  'html500',
+  'malformedJson',
+  'wrongShape',
+  'noToken',
+  'hang',
+  'drop',
+  'huge',
+  'redirect',
+  'echo',
+  'echoHtml',
+  'status:400',
+  'status:401',
+  'status:404',
+  'status:429',
+  'status:503',
+]
 
 export interface FailureOptions {
   /** Only POSTs to this path fail; default: any POST. */
@@ -60,6 +86,16 @@ export interface ApiServerOptions {
   mePath?: string
   /** Default true; false answers 404 on the revoke path. */
   revokeSupported?: boolean
+  /** Where the `redirect` failure sends the client. Default: a plain-http port nothing listens on. */
+  redirectTo?: string
+}
+
+/** Tokens to send instead of the ones the server mints (they are still what it accepts). */
+export interface TokenOverride {
+  accessToken?: string
+  refreshToken?: string
+  /** Only answers to this path; default: login and refresh. */
+  path?: string
 }
 
 export interface LoggedRequest {
@@ -86,6 +122,16 @@ export interface ApiServer {
   failNext(mode: FailureMode, count?: number, options?: FailureOptions): void
   /** Fail every matching POST with `mode` until called with `undefined`. */
   setFailure(mode: FailureMode | undefined, options?: FailureOptions): void
+  /**
+   * Put these values in every token response (after the real tokens were minted and
+   * registered) until called with `undefined`: the hostile or broken server of SPEC §9.
+   */
+  overrideTokens(override: TokenOverride | undefined): void
+  /**
+   * Call `hook` once the answer to a request on `path` has been handed to the socket:
+   * the moment between "the server has answered" and "the client has saved it".
+   */
+  onAnswered(path: string, hook: ((request: LoggedRequest) => void) | undefined): void
   /** Revoke every family: all tokens issued so far stop working. */
   revokeAll(): void
   /** Make every access token issued so far invalid at the protected endpoint (server-side revocation). */
@@ -140,6 +186,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     revokePath: options.revokePath ?? '/auth/token/revoke',
     mePath: options.mePath ?? '/api/me',
     revokeSupported: options.revokeSupported ?? true,
+    redirectTo: options.redirectTo ?? 'http://127.0.0.1:9/elsewhere',
   }
   // A fresh key per server, so a token from one test can never validate in another.
   const jwtKey = randomBytes(32)
@@ -149,6 +196,8 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   const requests: LoggedRequest[] = []
   const queuedFailures: Failure[] = []
   let standingFailure: Failure | undefined
+  let tokenOverride: TokenOverride | undefined
+  const answeredHooks = new Map<string, (request: LoggedRequest) => void>()
   let clockOffset = 0
   const sockets = new Set<Socket>()
 
@@ -266,7 +315,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     return standingFailure && applies(standingFailure) ? standingFailure : undefined
   }
 
-  function sendFailure(mode: FailureMode, req: IncomingMessage, res: ServerResponse): void {
+  function sendFailure(mode: FailureMode, req: IncomingMessage, res: ServerResponse, raw: string): void {
     switch (mode) {
       case 'html500':
         return send(res, 500, 'text/html; charset=utf-8', '<html><body><h1>500 Internal Server Error</h1></body></html>')
@@ -283,6 +332,16 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       case 'drop':
         req.socket.destroy()
         return
+      case 'huge':
+        return send(res, 200, 'application/json', JSON.stringify({ data: { token: 'a'.repeat(2 * 1024 * 1024) } }))
+      case 'redirect':
+        res.writeHead(307, { location: config.redirectTo })
+        res.end()
+        return
+      case 'echo':
+        return sendJson(res, error(400, 'bad_request', `Could not process ${raw}`))
+      case 'echoHtml':
+        return send(res, 500, 'text/html', `<html><body><pre>${raw}\n${JSON.stringify(req.headers)}</pre></body></html>`)
       default: {
         const status = Number(mode.slice('status:'.length))
         return sendJson(res, error(status, 'injected_failure', `Injected status ${status}`))
@@ -299,11 +358,27 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     const body = parseJson(raw)
     requests.push({ method, path, body, headers: req.headers, at: Date.now() })
 
+    const logged = requests[requests.length - 1]!
+    const hook = answeredHooks.get(path)
+    if (hook) res.once('finish', () => hook(logged))
+
     const failure = takeFailure(method, path)
-    if (failure && !failure.options.afterHandling) return sendFailure(failure.mode, req, res)
-    const reply = route(method, path, body, req.headers)
-    if (failure) return sendFailure(failure.mode, req, res)
+    if (failure && !failure.options.afterHandling) return sendFailure(failure.mode, req, res, raw)
+    const reply = overridden(path, route(method, path, body, req.headers))
+    if (failure) return sendFailure(failure.mode, req, res, raw)
     sendJson(res, reply)
+  }
+
+  /** A successful token response with the override's values put in. */
+  function overridden(path: string, reply: Reply): Reply {
+    const override = tokenOverride
+    if (!override || reply.status !== 200 || (path !== config.loginPath && path !== config.refreshPath)) return reply
+    if (override.path !== undefined && override.path !== path) return reply
+    const body = structuredClone(reply.body) as Record<string, Record<string, unknown>>
+    const fields = config.wrapInData ? body.data! : (body as Record<string, unknown>)
+    if (override.accessToken !== undefined) fields.token = override.accessToken
+    if (override.refreshToken !== undefined) fields.refreshToken = override.refreshToken
+    return { status: reply.status, body }
   }
 
   const server = http.createServer((req, res) => {
@@ -325,6 +400,13 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     },
     setFailure(mode, failureOptions = {}) {
       standingFailure = mode === undefined ? undefined : { mode, options: failureOptions }
+    },
+    overrideTokens(override) {
+      tokenOverride = override
+    },
+    onAnswered(path, hook) {
+      if (hook) answeredHooks.set(path, hook)
+      else answeredHooks.delete(path)
     },
     revokeAll() {
       for (const family of families) family.revoked = true
