@@ -142,6 +142,8 @@ export interface ApiServer {
   isRefreshTokenActive(token: string): boolean
   /** True when `token` is an access token the server would still accept. */
   isAccessTokenActive(token: string): boolean
+  /** Every token this server has minted so far, valid or not: what a leak check looks for. */
+  issued(): { access: string[]; refresh: string[] }
   /** Stops listening and ends every open socket, hanging ones included. */
   close(): Promise<void>
 }
@@ -197,6 +199,8 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   const queuedFailures: Failure[] = []
   let standingFailure: Failure | undefined
   let tokenOverride: TokenOverride | undefined
+  /** Tokens sent but never valid (the noToken answer): still secrets a client must not print. */
+  const strayTokens: string[] = []
   const answeredHooks = new Map<string, (request: LoggedRequest) => void>()
   let clockOffset = 0
   const sockets = new Set<Socket>()
@@ -323,9 +327,12 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
         return send(res, 200, 'application/json', '{"data": {"tok')
       case 'wrongShape':
         return sendJson(res, { status: 200, body: { data: { foo: 1 } } })
-      case 'noToken':
+      case 'noToken': {
         // A refresh token the server never stored: the response itself is what is under test.
-        return sendJson(res, { status: 200, body: tokenResponse(undefined, randomBytes(32).toString('base64url')) })
+        const stray = randomBytes(32).toString('base64url')
+        strayTokens.push(stray)
+        return sendJson(res, { status: 200, body: tokenResponse(undefined, stray) })
+      }
       case 'hang':
         // Leave the response open; close() destroys the socket.
         return
@@ -419,6 +426,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     },
     isRefreshTokenActive: (token) => isActive(refreshTokens.get(token)),
     isAccessTokenActive: (token) => isActive(accessTokens.get(token)),
+    issued: () => ({ access: [...accessTokens.keys()], refresh: [...refreshTokens.keys(), ...strayTokens] }),
     close() {
       return new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()))
