@@ -9,9 +9,6 @@ import { StoreUnavailableError } from './errors.js'
 /** SPEC §5: a lock left by a crashed process is taken over within 30 s. */
 export const STALE_LOCK_MS = 30_000
 
-/** A holder rewrites its lock this often, so a slow but live holder never looks stale. */
-const HEARTBEAT_MS = STALE_LOCK_MS / 4
-
 /** How long a waiter stays quiet before it tells the person why nothing happens. */
 const NOTICE_MS = 2_000
 
@@ -37,7 +34,7 @@ export interface LockOptions {
  * An inter-process lock: a file created with O_EXCL. A lock whose holder is gone (no such
  * pid) or that shows no life for STALE_LOCK_MS is broken; the breaking itself goes through
  * a second O_EXCL file so that two waiters never both break the lock and then delete each
- * other's fresh one. A holder rewrites the file every HEARTBEAT_MS, so one that waits long
+ * other's fresh one. A holder rewrites the file four times per stale time, so one that waits long
  * for a server (a TOKENCTL_TIMEOUT above 30 s) is not taken for dead: breaking it would
  * send its refresh token a second time, and a server with reuse detection would then
  * revoke the whole login.
@@ -57,7 +54,8 @@ export async function acquireLock(dir: string, name: string, options: LockOption
     const at = tryCreate(file)
     if (at !== undefined) {
       if (waitedSince !== undefined) debug('lock', () => `got ${file} after ${Date.now() - waitedSince!} ms`)
-      return holdWithHeartbeat(file, at)
+      // Four beats per stale time: a slow but live holder never looks stale.
+      return holdWithHeartbeat(file, at, staleMs / 4)
     }
     const holder = readHolder(file)
     if (waitedSince === undefined) {
@@ -88,11 +86,11 @@ function tryCreate(file: string): number | undefined {
     return at
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined
-    throw new StoreUnavailableError(`The lock file ${file} cannot be created (${(error as NodeJS.ErrnoException).code}).`, `Check the permissions of ${path.dirname(file)}.`)
+    throw new StoreUnavailableError(`The lock file ${file} cannot be created (${(error as NodeJS.ErrnoException).code}).`, `Check the permissions of ${path.dirname(file)}.`, { cause: error })
   }
 }
 
-function holdWithHeartbeat(file: string, takenAt: number): Release {
+function holdWithHeartbeat(file: string, takenAt: number, everyMs: number): Release {
   let last = takenAt
   const beat = setInterval(() => {
     // Only while the file is still ours, as we last wrote it.
@@ -105,7 +103,7 @@ function holdWithHeartbeat(file: string, takenAt: number): Release {
     } catch {
       // A lock dir gone read-only: the lock goes stale, which is the safe way to fail.
     }
-  }, HEARTBEAT_MS)
+  }, everyMs)
   beat.unref()
   return () => {
     clearInterval(beat)
