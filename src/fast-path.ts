@@ -5,10 +5,16 @@
  * stale token, any error) returns false, and the full CLI runs as if this did not exist;
  * the freshness rule, env selection, store choice and output formats are the same modules
  * the full path uses, so both print the same bytes for the same state.
+ *
+ * It writes nothing to stderr: anything worth saying is the full path's to say. bin/run.js
+ * puts the stderr redaction in place (guardStderr) before either path runs, and the secrets
+ * this path reads from a cache are remembered where the full path will find them, so both
+ * redact alike.
  */
 import path from 'node:path'
 
 import { keepStdin, readStdinUpTo } from './cli/stdin.js'
+export { guardStderr } from './cli/stderr.js'
 import { shouldWarnAboutFailures } from './core/audit.js'
 import { readConfigFile } from './core/config-file.js'
 import { selectEnv } from './core/env-select.js'
