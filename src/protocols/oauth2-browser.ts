@@ -3,6 +3,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 
 import { CredentialsRejectedError, InterruptedError, LoginRequiredError, type TokenctlError } from '../core/errors.js'
+import { rememberSecrets } from '../core/secrets.js'
 import type { Interaction } from './types.js'
 
 export interface AuthorizationCode {
@@ -91,6 +92,8 @@ export async function authorizeInBrowser(options: BrowserAuthorization): Promise
         return
       }
       const code = params.get('code')
+      // An authorization code buys tokens (with the verifier): neither may be printed.
+      rememberSecrets(code, codeVerifier)
       if (!code) {
         page(response, 400, 'The answer had no authorization code. Go back to the terminal.')
         finish(new CredentialsRejectedError('The browser came back without an authorization code; nothing was stored.', again))

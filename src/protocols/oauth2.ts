@@ -1,6 +1,7 @@
 import { printable } from '../core/env-name.js'
 import type { Env } from '../core/env-settings.js'
 import { CredentialsRejectedError, InterruptedError, LoginRequiredError, ServerError, type TokenctlError, UsageError } from '../core/errors.js'
+import { rememberSecret } from '../core/secrets.js'
 import { type HttpOptions, type HttpResponse, postForm, UnreachableError } from '../util/http.js'
 import { decodeJwt } from '../util/jwt.js'
 import { redact } from '../util/redact.js'
@@ -165,6 +166,8 @@ export function oauth2Protocol(env: Env, options: OAuth2Options): AuthProtocol {
     if (typeof body.token_type === 'string' && body.token_type.toLowerCase() !== 'bearer') {
       throw new ServerError(`${host()} issued a "${printable(body.token_type, 30)}" token, which tokenctl cannot send as a bearer token; nothing was stored.`, 'Ask whoever runs the server for a client that gets Bearer tokens.')
     }
+    // The ID token is not kept, but it is a token the process holds (SPEC §9).
+    rememberSecret(body.id_token)
     return toTokenSet(
       { accessToken: body.access_token, refreshToken: body.refresh_token, expiresIn: body.expires_in, refreshExpiresIn: body.refresh_expires_in, user: userOf(body, exchange) },
       host(),
@@ -231,6 +234,8 @@ export function oauth2Protocol(env: Env, options: OAuth2Options): AuthProtocol {
     const text = (value: unknown) => (typeof value === 'string' && value.length > 0 ? value : undefined)
     if (response.status !== 200 || !isObject(body)) throw failure(response, host(), sent(), CHECK)
     const deviceCode = text(body.device_code)
+    // It buys tokens until it expires: a secret like them (SPEC §9); the user code is shown on purpose.
+    rememberSecret(deviceCode)
     const userCode = text(body.user_code)
     // Google says verification_url, as drafts of RFC 8628 did.
     const verificationUri = text(body.verification_uri) ?? text(body.verification_url)
