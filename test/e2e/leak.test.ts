@@ -13,6 +13,7 @@ import path from 'node:path'
 
 import { type ApiServer, FAILURE_MODES, startApiServer } from '../support/api-server.js'
 import { ROOT, type RunResult, Sandbox } from '../support/cli.js'
+import { POST_CLIENT_ID, POST_CLIENT_SECRET, SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET, startOidcServer } from '../support/oidc-server.js'
 
 const PASSWORD = 'leak-test-Pa55word'
 const CLIENT_SECRET = 'leak-test-client-secret-9f8e'
@@ -258,3 +259,58 @@ test(`every failure mode of the server (${FAILURE_MODES.join(', ')}), before and
   })
   expect(problems).toEqual([])
 }, 600_000)
+
+test('oauth2 (a real OpenID provider): password and client-credentials flows, refresh, status, revoke, with debug: no leak', async () => {
+  const sandbox = new Sandbox()
+  const server = await startOidcServer({ users: { alice: PASSWORD }, accessTokenFormat: 'jwt' })
+  try {
+    const evidence: Evidence[] = []
+    // Every token tokenctl ever held, read from the store after each step (the provider keeps no list).
+    const seen = new Set<string>()
+    const look = () => {
+      const file = path.join(sandbox.configDir, 'credentials.json')
+      if (!fs.existsSync(file)) return
+      for (const record of Object.values((JSON.parse(fs.readFileSync(file, 'utf8')) as { envs: Record<string, Record<string, unknown>> }).envs)) {
+        for (const key of ['accessToken', 'refreshToken']) if (typeof record[key] === 'string') seen.add(record[key] as string)
+      }
+    }
+    // Per-env secrets (SPEC §6), so one `revoke --all` has the right one for each.
+    const env = { ...BASE_ENV, TOKENCTL_DEBUG: '1', TOKENCTL_SSO_CLIENT_SECRET: POST_CLIENT_SECRET, TOKENCTL_SVC_CLIENT_SECRET: SERVICE_CLIENT_SECRET }
+    const steps: Array<Step & { id: string }> = [
+      { id: 'env:add', args: ['env', 'add', 'sso', '--issuer', server.issuer, '--client-id', POST_CLIENT_ID, '--client-auth', 'post', '--scope', 'openid offline_access', '--use'] },
+      { id: 'env:add', args: ['env', 'add', 'svc', '--issuer', server.issuer, '--client-id', SERVICE_CLIENT_ID, '--scope', 'api:read'] },
+      { id: 'login', args: ['login', '--flow', 'password', '--username', 'alice', '--password-stdin'], input: `${PASSWORD}\n` },
+      { id: 'token', args: ['token', '--force-refresh'] },
+      { id: 'refresh', args: ['refresh'] },
+      // A wrong secret: the server's refusal must carry neither it nor the right one.
+      { id: 'refresh', args: ['refresh'], env: { TOKENCTL_SSO_CLIENT_SECRET: `${POST_CLIENT_SECRET}-wrong` } },
+      { id: 'status', args: ['status', '--all'] },
+      { id: 'login', args: ['login', '-e', 'svc', '--flow', 'client-credentials', '--no-input'] },
+      { id: 'token', args: ['token', '-e', 'svc', '--force-refresh'] },
+      { id: 'revoke', args: ['revoke', '--all'] },
+    ]
+    const codes: string[] = []
+    for (const step of steps) {
+      const result = await runStep(sandbox, step, env, evidence)
+      codes.push(`${step.args.slice(0, 2).join(' ')}: ${result.code}`)
+      look()
+    }
+    // The flows really ran (a leak test that logs nobody in proves nothing).
+    expect(codes).toEqual(['env add: 0', 'env add: 0', 'login --flow: 0', 'token --force-refresh: 0', 'refresh: 0', 'refresh: 4', 'status --all: 0', 'login -e: 0', 'token -e: 0', 'revoke --all: 0'])
+    expect(seen.size).toBeGreaterThanOrEqual(4)
+    collectFiles(sandbox, evidence)
+    const secrets: Array<[string, string]> = [
+      ['the password', PASSWORD],
+      ['a client secret', POST_CLIENT_SECRET],
+      ['a wrong client secret', `${POST_CLIENT_SECRET}-wrong`],
+      ['a client secret', SERVICE_CLIENT_SECRET],
+      ...[...seen].map((token): [string, string] => ['a token', token]),
+      ...[...seen].map((token): [string, string] => ['the tail of a token', token.slice(-24)]),
+    ]
+    const leaks = evidence.flatMap(({ what, text }) => secrets.filter(([, secret]) => text.includes(secret)).map(([name]) => `${name} in ${what}`))
+    expect(leaks).toEqual([])
+  } finally {
+    await server.close()
+    sandbox.cleanup()
+  }
+}, 300_000)
