@@ -6,7 +6,8 @@
 import fs from 'node:fs'
 
 import { Sandbox } from '../support/cli.js'
-import { credentialsFile, expireStoredAccessToken, FILE_STORE, inTerminal, readConfig, stored } from '../support/oauth2-e2e.js'
+import { credentialsFile, expireStoredAccessToken, FILE_STORE, readConfig, stored } from '../support/oauth2-e2e.js'
+import { inTerminal } from '../support/terminal.js'
 import { type OidcServer, SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET, startOidcServer } from '../support/oidc-server.js'
 
 let sandbox: Sandbox

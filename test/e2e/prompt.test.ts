@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 
 import { type ApiServer, startApiServer } from '../support/api-server.js'
-import { BIN, Sandbox } from '../support/cli.js'
+import { Sandbox } from '../support/cli.js'
+import { inTerminal } from '../support/terminal.js'
 
 // A person at a terminal: util-linux `script` gives tokenctl a real pty, and the test types.
 let server: ApiServer
@@ -16,19 +16,6 @@ afterEach(async () => {
   await server.close()
   sandbox.cleanup()
 })
-
-function inTerminal(args: string[], env: Record<string, string>) {
-  const command = [process.execPath, BIN, ...args].map((word) => `'${word}'`).join(' ')
-  const child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...env, TERM: 'dumb' }, stdio: ['pipe', 'pipe', 'pipe'] })
-  let screen = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (screen += chunk))
-  const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
-  const waitFor = async (text: string) => {
-    for (let i = 0; i < 200 && !screen.includes(text); i++) await new Promise((resolve) => setTimeout(resolve, 50))
-    if (!screen.includes(text)) throw new Error(`never saw ${JSON.stringify(text)} in ${JSON.stringify(screen)}`)
-  }
-  return { type: (text: string) => child.stdin.write(text), waitFor, exited, screen: () => screen, kill: () => child.kill('SIGKILL') }
-}
 
 test('login prompts for the user name and password on a terminal, and the password is not echoed', async () => {
   const terminal = inTerminal(['login', '-e', 'prod', '--store', 'file'], sandbox.env())

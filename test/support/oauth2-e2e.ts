@@ -2,11 +2,10 @@
  * What the oauth2 end-to-end suites (test/e2e/oauth2-*.test.ts) share: the sandbox's
  * files read and edited the way a test needs, and a device login driven to its end.
  */
-import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 
-import { BIN, type RunResult, type Sandbox } from './cli.js'
+import type { RunResult, Sandbox } from './cli.js'
 import type { OidcServer } from './oidc-server.js'
 
 export interface StoredRecord {
@@ -77,19 +76,3 @@ export function jwtClaims(token: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>
 }
 
-/**
- * The CLI at a terminal: util-linux `script` gives it a real pty, and the test types
- * (as test/e2e/prompt.test.ts does).
- */
-export function inTerminal(args: string[], env: Record<string, string>) {
-  const command = [process.execPath, BIN, ...args].map((word) => `'${word}'`).join(' ')
-  const child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...env, TERM: 'dumb' }, stdio: ['pipe', 'pipe', 'pipe'] })
-  let screen = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (screen += chunk))
-  const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
-  const waitFor = async (text: string) => {
-    for (let i = 0; i < 400 && !screen.includes(text); i++) await new Promise((resolve) => setTimeout(resolve, 50))
-    if (!screen.includes(text)) throw new Error(`never saw ${JSON.stringify(text)} in ${JSON.stringify(screen)}`)
-  }
-  return { type: (text: string) => child.stdin.write(text), waitFor, exited, screen: () => screen, kill: () => child.kill('SIGKILL') }
-}
