@@ -63,9 +63,11 @@ test('a wait for the lock is shown, and how long it lasted', async () => {
   fs.mkdirSync(path.dirname(lock), { recursive: true, mode: 0o700 })
   // Held by a live process (this one) that lets go after a moment.
   fs.writeFileSync(lock, JSON.stringify({ pid: process.pid, at: Date.now() }), { mode: 0o600 })
-  const running = run(['token', '--force-refresh'], { TOKENCTL_DEBUG: '1' })
-  setTimeout(() => fs.rmSync(lock, { force: true }), 1500)
-  const result = await running
+  const running = sandbox.start(['token', '--force-refresh'], { env: { TOKENCTL_STORE: 'file', TOKENCTL_DEBUG: '1' } })
+  // Let go only once it is waiting: a timer would race a slow start on a busy machine.
+  await running.waitForStderr(/lock: waiting for/)
+  fs.rmSync(lock, { force: true })
+  const result = await running.done
   expect(result.code).toBe(0)
   expect(result.stderr).toContain(`tokenctl debug: lock: waiting for ${lock} (held by pid ${process.pid})\n`)
   expect(result.stderr).toMatch(new RegExp(`tokenctl debug: lock: got ${lock} after \\d+ ms\n`))

@@ -41,10 +41,13 @@ async function both(args: string[], env: Record<string, string | undefined> = {}
   return { fast, full }
 }
 
-/** `expiresIn` counts seconds at run time, so two runs may differ by a second or two; nothing else may differ. */
+/**
+ * `expiresIn` counts seconds at run time, so two runs differ by however long the second one
+ * took to start (seconds on a loaded CI machine); `expiresAt` still has to match exactly.
+ */
 function expectSameOutput(fast: string, full: string): void {
   const seconds = (text: string) => Number(/"expiresIn":(\d+)/.exec(text)?.[1] ?? 0)
-  expect(Math.abs(seconds(fast) - seconds(full))).toBeLessThanOrEqual(2)
+  expect(Math.abs(seconds(fast) - seconds(full))).toBeLessThanOrEqual(30)
   expect(fast.replace(/"expiresIn":\d+/, '"expiresIn":N')).toBe(full.replace(/"expiresIn":\d+/, '"expiresIn":N'))
 }
 
