@@ -11,8 +11,7 @@ import { redactAll } from '../core/secrets.js'
 import { isCi } from '../core/variables.js'
 import { chooseStoreKind, openStore } from '../stores/open.js'
 import type { SecretStore } from '../stores/types.js'
-import { colourFor } from './output.js'
-import { toStderr } from './stderr.js'
+import { Voice } from './voice.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -34,7 +33,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** The words that are not flags (all of them, for commands that are not strict). */
   protected rest: string[] = []
   private openedStores: Array<SecretStore & { close?: () => void }> = []
-  private readonly stderrColour = colourFor(process.stderr)
+  protected readonly voice = new Voice(() => Boolean(this.flags?.quiet), this.environ)
 
   public override async init(): Promise<void> {
     // Before anything can fail: an error message must already know what to hide.
@@ -106,20 +105,20 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** The result of the command: stdout, exactly as given. */
   protected out(text: string): void {
-    process.stdout.write(text.endsWith('\n') ? text : `${text}\n`)
+    this.voice.out(text)
   }
 
   protected outJson(value: unknown): void {
-    this.out(JSON.stringify(value, null, 2))
+    this.voice.outJson(value)
   }
 
   /** Information for a person: stderr, silenced by --quiet. */
   protected info(message: string): void {
-    if (!this.flags?.quiet) toStderr(`${message}\n`)
+    this.voice.info(message)
   }
 
   protected warning(message: string): void {
-    if (!this.flags?.quiet) toStderr(`${this.stderrColour.yellow('Warning:')} ${message}\n`)
+    this.voice.warning(message)
   }
 
   protected override async finally(error: Error | undefined): Promise<unknown> {
@@ -130,9 +129,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
     const debug = this.environ.TOKENCTL_DEBUG === '1'
     if (isTokenctlError(error)) {
-      toStderr(`${this.stderrColour.red('Error:')} ${error.message}\n`)
-      if (error.fix) toStderr(`${error.fix}\n`)
-      if (debug && error.stack) toStderr(`${error.stack}\n`)
+      this.voice.error(error.message, ...(error.fix ? [error.fix] : []), ...(debug && error.stack ? [error.stack] : []))
       this.exit(error.exitCode)
     }
     // oclif's own errors (bad flag, missing argument) already carry exit 2 and a good message;
@@ -142,8 +139,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       if (error.stack) error.stack = redactAll(error.stack)
       throw error
     }
-    toStderr(`${this.stderrColour.red('Error:')} unexpected internal error: ${(error as Error)?.message}\n`)
-    toStderr(debug ? `${(error as Error)?.stack}\n` : 'This is a bug in tokenctl; run again with TOKENCTL_DEBUG=1 and report what it prints.\n')
+    this.voice.error(`unexpected internal error: ${(error as Error)?.message}`, debug ? `${(error as Error)?.stack}` : 'This is a bug in tokenctl; run again with TOKENCTL_DEBUG=1 and report what it prints.')
     this.exit(ExitCode.internal)
   }
 }

@@ -1,16 +1,18 @@
 import { Chalk, type ChalkInstance } from 'chalk'
+import { isatty } from 'node:tty'
 
 import type { Environ } from '../core/paths.js'
 
 /**
  * Colour only on a TTY; NO_COLOR turns it off and FORCE_COLOR on (FORCE_COLOR wins,
- * as the two conventions agree).
+ * as the two conventions agree). Asked of a file descriptor, not a stream: building
+ * process.stdout costs time that a command printing no colour need not spend.
  */
-export function colourFor(stream: NodeJS.WriteStream, environ: Environ = process.env): ChalkInstance {
+export function colourFor(fd: 1 | 2, environ: Environ = process.env): ChalkInstance {
   const force = environ.FORCE_COLOR
   if (force !== undefined && force !== '' && force !== '0' && force !== 'false') return new Chalk({ level: 1 })
   if (environ.NO_COLOR || force === '0' || force === 'false') return new Chalk({ level: 0 })
-  return new Chalk({ level: stream.isTTY ? 1 : 0 })
+  return new Chalk({ level: isatty(fd) ? 1 : 0 })
 }
 
 /** Plain text table with left-aligned columns; the last column is not padded. */

@@ -1,5 +1,6 @@
 import { Args } from '@oclif/core'
 
+import { writeStdout } from '../cli/fd-output.js'
 import { BaseCommand } from '../cli/base-command.js'
 import { readStdinUpTo } from '../cli/stdin.js'
 import { toStderr } from '../cli/stderr.js'
@@ -46,7 +47,7 @@ export default class GitCredential extends BaseCommand<typeof GitCredential> {
       const token = await session.getToken()
       const username = token.user ?? env.username ?? DEFAULT_GIT_USER
       if (!isOurUser(request, [username, env.username, DEFAULT_GIT_USER])) return
-      process.stdout.write(formatCredentialAnswer(request, { username, token: token.accessToken, expiresAt: token.accessExpiresAt }))
+      writeStdout(formatCredentialAnswer(request, { username, token: token.accessToken, expiresAt: token.accessExpiresAt }))
     } catch (error) {
       if (!isTokenctlError(error)) throw error
       const hint = error instanceof LoginRequiredError ? ` Run: tokenctl login -e ${env.name}` : ''

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core'
 
+import { writeStdout } from '../cli/fd-output.js'
 import { BaseCommand } from '../cli/base-command.js'
 import { describeExpiry } from '../cli/time.js'
 
@@ -16,6 +17,6 @@ export default class Refresh extends BaseCommand<typeof Refresh> {
     const { env, session } = await this.context()
     const token = await session.getToken({ forceRefresh: true })
     this.info(`Refreshed ${env.name}: the access token expires ${describeExpiry(token.accessExpiresAt)}.`)
-    if (this.flags.print) process.stdout.write(`${token.accessToken}\n`)
+    if (this.flags.print) writeStdout(`${token.accessToken}\n`)
   }
 }

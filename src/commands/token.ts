@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core'
 
+import { writeStdout } from '../cli/fd-output.js'
 import { BaseCommand } from '../cli/base-command.js'
 import { UsageError } from '../core/errors.js'
 import { formatToken, isShellVariable, TOKEN_FORMATS, type TokenFormat } from '../integrations/formats.js'
@@ -40,6 +41,6 @@ Exit codes: 0 token printed, 2 usage, 3 login needed, 4 credentials rejected, 5 
     if (token.source !== 'cache' && left < minTtlMs) {
       this.warning(`The server grants tokens for ${formatDuration(left)}, less than --min-ttl ${this.flags['min-ttl']}; printing it anyway.`)
     }
-    process.stdout.write(formatToken(this.flags.format as TokenFormat, { env: env.name, accessToken: token.accessToken, accessExpiresAt: token.accessExpiresAt, variable: this.flags.var }))
+    writeStdout(formatToken(this.flags.format as TokenFormat, { env: env.name, accessToken: token.accessToken, accessExpiresAt: token.accessExpiresAt, variable: this.flags.var }))
   }
 }

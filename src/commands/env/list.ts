@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 
 import { BaseCommand } from '../../cli/base-command.js'
-import { colourFor, table } from '../../cli/output.js'
+import { showEnvList, showEnvNames } from '../../cli/env-list-view.js'
 import { listEnvs } from '../../core/envs.js'
 
 export default class EnvList extends BaseCommand<typeof EnvList> {
@@ -19,27 +19,8 @@ export default class EnvList extends BaseCommand<typeof EnvList> {
 
   public async run(): Promise<void> {
     const data = this.openConfig().read()
-    if (this.flags.names) {
-      const names = Object.keys(data.envs).sort()
-      if (names.length) this.out(names.join('\n'))
-      return
-    }
+    if (this.flags.names) return showEnvNames(data, this.voice)
     const { envs, storeError } = await listEnvs(data, await this.store())
-    if (storeError) this.warning(`Login states are unknown: ${storeError.message} ${(storeError as { fix?: string }).fix ?? ""}`.trim())
-    if (this.flags.json) {
-      this.outJson(envs)
-      return
-    }
-    if (envs.length === 0) {
-      this.info('No envs yet. Add one: tokenctl env add NAME --url URL')
-      return
-    }
-    const colour = colourFor(process.stdout)
-    const rows = [['', 'NAME', 'PROTOCOL', 'URL', 'USER', 'LOGGED IN']]
-    for (const env of envs) {
-      const state = env.loggedIn === null ? '?' : env.loggedIn ? 'yes' : 'no'
-      rows.push([env.current ? '*' : '', env.current ? colour.bold(env.name) : env.name, env.protocol, env.url ?? '-', env.user ?? '-', state])
-    }
-    this.out(table(rows))
+    showEnvList(envs, storeError, this.flags, this.voice)
   }
 }

@@ -1,0 +1,35 @@
+import type { ConfigData } from '../core/config-file.js'
+import type { EnvSummary } from '../core/envs.js'
+import { table } from './output.js'
+import type { Voice } from './voice.js'
+
+export interface EnvListView {
+  json?: boolean
+  names?: boolean
+}
+
+/** `env list --names`: the config alone, no store asked (shell completion runs it often). */
+export function showEnvNames(data: ConfigData, voice: Voice): void {
+  const names = Object.keys(data.envs).sort()
+  if (names.length) voice.out(names.join('\n'))
+}
+
+/** SPEC §3 `env list`, shared by the command and the fast path of bin/run.js. */
+export function showEnvList(envs: EnvSummary[], storeError: Error | undefined, view: EnvListView, voice: Voice): void {
+  if (storeError) voice.warning(`Login states are unknown: ${storeError.message} ${(storeError as { fix?: string }).fix ?? ''}`.trim())
+  if (view.json) {
+    voice.outJson(envs)
+    return
+  }
+  if (envs.length === 0) {
+    voice.info('No envs yet. Add one: tokenctl env add NAME --url URL')
+    return
+  }
+  const colour = voice.stdoutColour()
+  const rows = [['', 'NAME', 'PROTOCOL', 'URL', 'USER', 'LOGGED IN']]
+  for (const env of envs) {
+    const state = env.loggedIn === null ? '?' : env.loggedIn ? 'yes' : 'no'
+    rows.push([env.current ? '*' : '', env.current ? colour.bold(env.name) : env.name, env.protocol, env.url ?? '-', env.user ?? '-', state])
+  }
+  voice.out(table(rows))
+}

@@ -1,0 +1,58 @@
+import { ExitCode } from '../core/errors.js'
+import type { EnvStatus } from '../core/status.js'
+import { table } from './output.js'
+import { describeExpiry, isoTime } from './time.js'
+import type { Voice } from './voice.js'
+
+export interface StatusView {
+  all?: boolean
+  json?: boolean
+}
+
+/**
+ * SPEC §3 `status` as a person or a script sees it; the exit code it ends with (3 when a
+ * login is needed). Shared by the command and the fast path of bin/run.js.
+ */
+export function showStatus(statuses: EnvStatus[], view: StatusView, voice: Voice): number {
+  for (const status of statuses) if (status.problem) voice.warning(status.problem)
+  if (view.json) {
+    const shown = statuses.map(toJson)
+    voice.outJson(view.all ? shown : shown[0])
+  } else if (statuses.length === 0) {
+    voice.info('No envs yet. Add one: tokenctl env add NAME --url URL')
+  } else {
+    voice.out(statuses.map(describe).join('\n\n'))
+  }
+  const missing = statuses.filter((status) => !status.ready).map((status) => status.env)
+  if (missing.length === 0) return ExitCode.ok
+  if (!view.json) voice.info(`Run: ${missing.map((env) => `tokenctl login -e ${env}`).join('; ')}`)
+  return ExitCode.loginRequired
+}
+
+function toJson(status: EnvStatus) {
+  return {
+    env: status.env,
+    loggedIn: status.loggedIn,
+    user: status.user,
+    protocol: status.protocol,
+    store: status.store,
+    accessExpiresAt: isoTime(status.accessExpiresAt ?? undefined),
+    refreshExpiresAt: isoTime(status.refreshExpiresAt ?? undefined),
+  }
+}
+
+function describe(status: EnvStatus): string {
+  const login = status.loggedIn
+    ? `yes${status.user ? `, as ${status.user}` : ''}`
+    : status.ready
+      ? 'no, but TOKENCTL_* credentials can log in'
+      : 'no'
+  const rows = [
+    ['logged in:', login],
+    ['access token:', status.accessExpiresAt === null ? '-' : `expires ${describeExpiry(status.accessExpiresAt)}`],
+    ['refresh token:', status.refreshExpiresAt === null ? '-' : `expires ${describeExpiry(status.refreshExpiresAt)}`],
+    ['protocol:', `${status.protocol}${status.url ? `  ${status.url}` : ''}`],
+    ['store:', status.store === 'file' ? `${status.storeLocation} (not the OS keychain)` : status.storeLocation],
+  ]
+  return `${status.env}\n${table(rows).replace(/^/gm, '  ')}`
+}
