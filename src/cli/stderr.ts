@@ -20,7 +20,23 @@ const GUARDED = Symbol.for('tokenctl.stderr-guarded')
  */
 export function guardStderr(environ: NodeJS.ProcessEnv = process.env): void {
   rememberVariableSecrets(environ)
-  const stream = process.stderr as NodeJS.WriteStream & { [GUARDED]?: boolean }
+  // Node builds process.stderr on first use, and building it costs a few milliseconds that
+  // a cache hit, which never writes to stderr, need not pay: the guard goes on when it is built.
+  const descriptor = Object.getOwnPropertyDescriptor(process, 'stderr')
+  if (!descriptor?.get || !descriptor.configurable) return guard(process.stderr)
+  const build = descriptor.get
+  Object.defineProperty(process, 'stderr', {
+    configurable: true,
+    enumerable: descriptor.enumerable,
+    get() {
+      const stream = build.call(process) as NodeJS.WriteStream
+      guard(stream)
+      return stream
+    },
+  })
+}
+
+function guard(stream: NodeJS.WriteStream & { [GUARDED]?: boolean }): void {
   if (stream[GUARDED]) return
   stream[GUARDED] = true
   const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean
