@@ -13,7 +13,7 @@ import { isDebug } from './debug.js'
 import { selectEnv } from './env-select.js'
 import type { Env } from './env-settings.js'
 import { UsageError } from './errors.js'
-import { type Environ, runtimeDir } from './paths.js'
+import { type Environ, lockDir, runtimeDir } from './paths.js'
 import { Session, type SessionEvent } from './session.js'
 import { checkServerUrl } from './url-policy.js'
 import { variable } from './variables.js'
@@ -75,7 +75,7 @@ export async function contextFor(env: Env, config: ConfigData, options: ContextO
     accessCache,
     credentials,
     clientSecret: clientSecretFromVariables(environ, env),
-    lockDir: `${runtimeDir(environ)}/locks`,
+    lockDir: lockDir(environ),
     warn: options.warn,
     protocol: (clientSecret) => protocolFor(env, environ, options.userAgent, clientSecret),
     onEvent: (event) => audit(event, env, options),

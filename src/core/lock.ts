@@ -10,7 +10,7 @@ import { StoreUnavailableError } from './errors.js'
 export const STALE_LOCK_MS = 30_000
 
 /** How long a waiter stays quiet before it tells the person why nothing happens. */
-const NOTICE_MS = 2_000
+export const NOTICE_MS = 2_000
 
 export type Release = () => void
 
@@ -40,6 +40,41 @@ export interface LockOptions {
  * revoke the whole login.
  */
 export async function acquireLock(dir: string, name: string, options: LockOptions = {}): Promise<Release> {
+  return (await acquire(dir, name, options, Infinity))!
+}
+
+/** acquireLock, giving up (undefined) once it has waited `maxWaitMs` for someone else's lock. */
+export async function tryAcquireLock(dir: string, name: string, maxWaitMs: number, options: LockOptions = {}): Promise<Release | undefined> {
+  return acquire(dir, name, options, maxWaitMs)
+}
+
+const HANDED = Symbol.for('tokenctl.handed-locks')
+type HandedLocks = Map<string, Release>
+
+function handedLocks(): HandedLocks {
+  const holder = globalThis as { [HANDED]?: HandedLocks }
+  if (!holder[HANDED]) {
+    holder[HANDED] = new Map()
+    // A lock handed over but never taken (the full path failed before it needed it) ends with the process.
+    process.once('exit', () => {
+      for (const release of holder[HANDED]!.values()) release()
+    })
+  }
+  return holder[HANDED]
+}
+
+/**
+ * The fast path of bin/run.js takes an env's lock when its cached token is stale and hands
+ * it to the full CLI in the same process: the next acquireLock of that lock gets it at once.
+ * So a crowd of processes waits on the lock in the fast path, and each is served there
+ * from the cache the first one refreshed, instead of every one of them loading oclif only
+ * to find the work done. The fast path is a bundle of its own, so the two share a global.
+ */
+export function handOverLock(dir: string, name: string, release: Release): void {
+  handedLocks().set(path.join(dir, `${name}.lock`), release)
+}
+
+async function acquire(dir: string, name: string, options: LockOptions, maxWaitMs: number): Promise<Release | undefined> {
   const staleMs = options.staleMs ?? STALE_LOCK_MS
   try {
     ensurePrivateDir(dir)
@@ -47,6 +82,12 @@ export async function acquireLock(dir: string, name: string, options: LockOption
     throw new StoreUnavailableError(`The lock dir ${dir} cannot be used: ${(error as Error).message}.`, `Check the permissions of ${dir}.`, { cause: error })
   }
   const file = path.join(dir, `${name}.lock`)
+  const handed = handedLocks().get(file)
+  if (handed) {
+    handedLocks().delete(file)
+    debug('lock', () => `took ${file} over from the fast path`)
+    return handed
+  }
   let delay = 10
   let waitedSince: number | undefined
   let noticed = false
@@ -68,6 +109,7 @@ export async function acquireLock(dir: string, name: string, options: LockOption
       options.onLongWait?.(holder)
     }
     breakIfStale(file, staleMs, options)
+    if (Date.now() - waitedSince >= maxWaitMs) return undefined
     await sleep(delay)
     delay = Math.min(delay * 2, 100)
   }

@@ -30,6 +30,11 @@ export function runtimeDir(environ: Environ = process.env): string {
   return path.join(os.tmpdir(), `tokenctl-${uid}`)
 }
 
+/** Where the per-env locks of SPEC §5 live. */
+export function lockDir(environ: Environ = process.env): string {
+  return path.join(runtimeDir(environ), 'locks')
+}
+
 /** SPEC §8: $XDG_STATE_HOME/tokenctl. */
 export function stateDir(environ: Environ = process.env): string {
   const base = environ.XDG_STATE_HOME || path.join(home(environ), '.local', 'state')
