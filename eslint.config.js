@@ -13,4 +13,10 @@ export default tseslint.config(
     },
   },
   { files: ['test/**', 'scripts/**', 'bin/**'], rules: { 'no-console': 'off' } },
+  // bin/ is CommonJS (bin/package.json): the entry loads faster without the ES module loader.
+  {
+    files: ['bin/**/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', __dirname: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 )

@@ -1,5 +1,6 @@
 #!/usr/bin/env -S node --import tsx --disable-warning=ExperimentalWarning
+'use strict'
 // Runs the commands straight from src/ (no build) while working on tokenctl.
-import { execute } from '@oclif/core'
+const path = require('node:path')
 
-await execute({ development: true, dir: import.meta.url })
+require('@oclif/core').execute({ development: true, dir: path.join(__dirname, '..', 'package.json') })

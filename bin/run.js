@@ -1,12 +1,17 @@
 #!/usr/bin/env node
-// A cache hit of `token` or `git-credential get` is served by the fast path with Node's
-// built-ins alone; everything else (and anything the fast path is unsure of) goes to oclif.
-if (Number(process.versions.node.split('.')[0]) >= 22) (await import('node:module')).enableCompileCache?.()
+'use strict'
+// A cache hit of `token` or `git-credential get`, and `status` and `env list`, are served by
+// the fast path with Node's built-ins alone; everything else (and anything the fast path is
+// unsure of) goes to oclif. CommonJS (bin/package.json), like the bundle: Node's ES module
+// loader would cost every start a few milliseconds.
+const path = require('node:path')
 
-const { fastPath, guardStderr } = await import('../dist/fast-path.bundle.js')
+if (Number(process.versions.node.split('.')[0]) >= 22) require('node:module').enableCompileCache?.()
+
+const { fastPath, guardStderr } = require('../dist/fast-path.bundle.cjs')
 // Every byte to stderr is redacted, whoever writes it (SPEC §9).
 guardStderr()
-if (!(await fastPath(process.argv.slice(2)))) {
-  const { execute } = await import('@oclif/core')
-  await execute({ dir: import.meta.url })
-}
+fastPath(process.argv.slice(2)).then((served) => {
+  // oclif finds its root from the package.json named here (bin/ has one of its own).
+  if (!served) return require('@oclif/core').execute({ dir: path.join(__dirname, '..', 'package.json') })
+})

@@ -1,18 +1,24 @@
 /**
- * The fast path of bin/run.js: `token` and `git-credential get` served from a still-valid
- * cached access token with Node's built-ins and the core's pure modules alone — no oclif,
- * no conf, no got, no keychain binding. Anything it is not sure about (an unusual flag, a
- * stale token, any error) returns false, and the full CLI runs as if this did not exist;
- * the freshness rule, env selection, store choice and output formats are the same modules
- * the full path uses, so both print the same bytes for the same state.
+ * The fast path of bin/run.js, with Node's built-ins and the core's own modules alone — no
+ * oclif, no conf, no got: `token` and `git-credential get` served from a still-valid cached
+ * access token, and `status` and `env list` (fast/status.ts). Anything it is not sure about
+ * (an unusual flag, a stale token, any error) returns false, and the full CLI runs as if
+ * this did not exist; the freshness rule, env selection, store choice, output formats and
+ * views are the same modules the full path uses, so both print the same bytes for the same
+ * state (test/e2e/fast-path.test.ts runs the same cases both ways).
  *
- * It writes nothing to stderr: anything worth saying is the full path's to say. bin/run.js
- * puts the stderr redaction in place (guardStderr) before either path runs, and the secrets
- * this path reads from a cache are remembered where the full path will find them, so both
- * redact alike.
+ * A stale token is the full path's to refresh, but the wait for another process that is
+ * refreshing it happens here: the lock is taken here and, when the token is still stale,
+ * handed over to the full CLI in this process (lock.ts handOverLock). A crowd of 50 then
+ * costs one oclif start and one refresh, and 49 cache hits.
+ *
+ * bin/run.js puts the stderr redaction in place (guardStderr) before either path runs, and
+ * the secrets this path reads from a cache are remembered where the full path will find
+ * them, so both redact alike.
  */
 import path from 'node:path'
 
+import { writeStdout } from './cli/fd-output.js'
 import { keepStdin, readStdinUpTo } from './cli/stdin.js'
 export { guardStderr } from './cli/stderr.js'
 import { shouldWarnAboutFailures } from './core/audit.js'
@@ -20,8 +26,9 @@ import { readConfigFile } from './core/config-file.js'
 import { selectEnv } from './core/env-select.js'
 import type { Env } from './core/env-settings.js'
 import { DEFAULT_MIN_TTL_MS, isFresh } from './core/freshness.js'
+import { handOverLock, NOTICE_MS, tryAcquireLock } from './core/lock.js'
 import { DEFAULT_GIT_USER, isOurHost, isOurUser } from './core/git-hosts.js'
-import { configDir, configFile, type Environ, runtimeDir } from './core/paths.js'
+import { configDir, configFile, type Environ, lockDir, runtimeDir } from './core/paths.js'
 import { checkServerUrl } from './core/url-policy.js'
 import { formatToken, isShellVariable, TOKEN_FORMATS, type TokenFormat } from './integrations/formats.js'
 import { formatCredentialAnswer, MAX_INPUT, parseCredentialRequest } from './integrations/git-credential.js'
@@ -29,11 +36,7 @@ import { AccessCache } from './stores/access-cache.js'
 import { FileStore } from './stores/file-store.js'
 import { chooseStoreKind } from './stores/open.js'
 import { parseDuration } from './util/duration.js'
-
-type Flags = Map<string, string | true>
-
-const VALUE_FLAGS: Record<string, string> = { '-e': 'env', '--env': 'env', '-f': 'format', '--format': 'format', '--min-ttl': 'min-ttl', '--var': 'var', '--store': 'store' }
-const BOOLEAN_FLAGS: Record<string, string> = { '-q': 'quiet', '--quiet': 'quiet', '--no-input': 'no-input' }
+import { type Flags, GLOBAL_FLAGS, parseFlags, stringFlag } from './fast/argv.js'
 
 /** True when the command was served here; false hands it to the full CLI. */
 export async function fastPath(argv: string[], environ: Environ = process.env): Promise<boolean> {
@@ -41,6 +44,9 @@ export async function fastPath(argv: string[], environ: Environ = process.env): 
   try {
     if (argv[0] === 'token') return await serveToken(argv.slice(1), environ)
     if (argv[0] === 'git-credential' && argv[1] === 'get') return await serveGitCredential(argv.slice(2), environ)
+    // Loaded only for these two: their views need colour, which a token never does.
+    if (argv[0] === 'status') return await (await import('./fast/status.js')).serveStatus(argv.slice(1), environ)
+    if (argv[0] === 'env' && argv[1] === 'list') return await (await import('./fast/status.js')).serveEnvList(argv.slice(2), environ)
   } catch {
     // Whatever went wrong, the full path will say it properly.
   }
@@ -48,7 +54,7 @@ export async function fastPath(argv: string[], environ: Environ = process.env): 
 }
 
 async function serveToken(args: string[], environ: Environ): Promise<boolean> {
-  const flags = parseFlags(args, ['env', 'format', 'min-ttl', 'var', 'store', 'quiet', 'no-input'])
+  const flags = parseFlags(args, [...GLOBAL_FLAGS, 'format', 'min-ttl', 'var'])
   if (!flags) return false
   const format = (flags.get('format') ?? 'token') as TokenFormat
   const minTtl = parseDuration(String(flags.get('min-ttl') ?? '5m'))
@@ -56,25 +62,25 @@ async function serveToken(args: string[], environ: Environ): Promise<boolean> {
   if (!TOKEN_FORMATS.includes(format) || minTtl === undefined || !isShellVariable(variable)) return false
   const env = envFor(flags, environ)
   if (!env || mustWarn(env, flags, environ)) return false
-  const cached = await cachedAccess(env, flags, environ)
-  if (!cached || !isFresh(cached.accessToken, cached.accessExpiresAt, minTtl)) return false
-  process.stdout.write(formatToken(format, { env: env.name, accessToken: cached.accessToken, accessExpiresAt: cached.accessExpiresAt, variable }))
+  const cached = await freshAccess(env, flags, environ, minTtl)
+  if (!cached) return false
+  writeStdout(formatToken(format, { env: env.name, accessToken: cached.accessToken, accessExpiresAt: cached.accessExpiresAt, variable }))
   return true
 }
 
 async function serveGitCredential(args: string[], environ: Environ): Promise<boolean> {
-  const flags = parseFlags(args, ['env', 'store', 'quiet', 'no-input'])
+  const flags = parseFlags(args, GLOBAL_FLAGS)
   if (!flags) return false
   const input = await readStdinUpTo(MAX_INPUT)
   keepStdin(input ?? Buffer.alloc(MAX_INPUT + 1))
   const request = input && parseCredentialRequest(input)
   const env = envFor(flags, environ)
   if (!request || !env || !isOurHost(env, request) || mustWarn(env, flags, environ)) return false
-  const cached = await cachedAccess(env, flags, environ)
-  if (!cached || !isFresh(cached.accessToken, cached.accessExpiresAt, DEFAULT_MIN_TTL_MS)) return false
+  const cached = await freshAccess(env, flags, environ, DEFAULT_MIN_TTL_MS)
+  if (!cached) return false
   const username = cached.user ?? env.username ?? DEFAULT_GIT_USER
   if (!isOurUser(request, [username, env.username, DEFAULT_GIT_USER])) return false
-  process.stdout.write(formatCredentialAnswer(request, { username, token: cached.accessToken, expiresAt: cached.accessExpiresAt }))
+  writeStdout(formatCredentialAnswer(request, { username, token: cached.accessToken, expiresAt: cached.accessExpiresAt }))
   return true
 }
 
@@ -87,40 +93,41 @@ function mustWarn(env: Env, flags: Flags, environ: Environ): boolean {
   return !flags.has('quiet') && shouldWarnAboutFailures(environ, env.name)
 }
 
-/** The flags as oclif would read them, or undefined for anything else (help, typos, repeats). */
-function parseFlags(args: string[], allowed: string[]): Flags | undefined {
-  const flags: Flags = new Map()
-  for (let i = 0; i < args.length; i++) {
-    const word = args[i]!
-    const eq = word.startsWith('--') ? word.indexOf('=') : -1
-    const spelled = eq > 0 ? word.slice(0, eq) : word
-    const name = VALUE_FLAGS[spelled] ?? BOOLEAN_FLAGS[spelled]
-    if (!name || !allowed.includes(name) || flags.has(name)) return undefined
-    if (BOOLEAN_FLAGS[spelled]) {
-      if (eq > 0) return undefined
-      flags.set(name, true)
-      continue
-    }
-    const value = eq > 0 ? word.slice(eq + 1) : args[++i]
-    if (value === undefined || (eq < 0 && value.startsWith('-'))) return undefined
-    flags.set(name, value)
-  }
-  const store = flags.get('store')
-  if (store !== undefined && store !== 'keychain' && store !== 'file') return undefined
-  return flags
-}
-
 function envFor(flags: Flags, environ: Environ): Env | undefined {
   const config = readConfigFile(configFile(environ))
-  const env = selectEnv(flags.get('env') as string | undefined, config, environ)
+  const env = selectEnv(stringFlag(flags, 'env'), config, environ)
   // The full path refuses a plain-http TOKENCTL_URL before anything else; so must this.
   if (env.fromVariables && env.protocol === 'api') checkServerUrl(env.url ?? '', 'TOKENCTL_URL', env.allowHttp)
   return env
 }
 
+type Cached = { accessToken: string; accessExpiresAt: number; user?: string }
+
+/**
+ * A cached token that outlives minTtl. When there is none, another process may be getting
+ * one: wait for the env's lock (no longer than the full path stays quiet while it waits)
+ * and look again. Still none: the lock goes to the full path, whose turn it is to refresh.
+ */
+async function freshAccess(env: Env, flags: Flags, environ: Environ, minTtlMs: number): Promise<Cached | undefined> {
+  const fresh = (cached: Cached | undefined) => (cached && isFresh(cached.accessToken, cached.accessExpiresAt, minTtlMs) ? cached : undefined)
+  const cached = fresh(await cachedAccess(env, flags, environ))
+  if (cached) return cached
+  const dir = lockDir(environ)
+  const release = await tryAcquireLock(dir, env.name, NOTICE_MS)
+  if (!release) return undefined
+  let again: Cached | undefined
+  try {
+    again = fresh(await cachedAccess(env, flags, environ))
+  } finally {
+    if (again) release()
+    else handOverLock(dir, env.name, release)
+  }
+  return again
+}
+
 /** The same place the full path looks first: the access cache beside the keychain, or the file store. */
-async function cachedAccess(env: Env, flags: Flags, environ: Environ): Promise<{ accessToken: string; accessExpiresAt: number; user?: string } | undefined> {
-  const kind = chooseStoreKind(flags.get('store') as string | undefined, environ)
+async function cachedAccess(env: Env, flags: Flags, environ: Environ): Promise<Cached | undefined> {
+  const kind = chooseStoreKind(stringFlag(flags, 'store'), environ)
   if (kind === 'keychain') return new AccessCache(path.join(runtimeDir(environ), 'access')).get(env.name)
   const record = await new FileStore(configDir(environ)).get(env.name)
   if (!record?.accessToken || record.accessExpiresAt === undefined) return undefined
