@@ -26,7 +26,7 @@ import { readConfigFile } from './core/config-file.js'
 import { selectEnv } from './core/env-select.js'
 import type { Env } from './core/env-settings.js'
 import { DEFAULT_MIN_TTL_MS, isFresh } from './core/freshness.js'
-import { handOverLock, NOTICE_MS, tryAcquireLock } from './core/lock.js'
+import { acquireLock, envLockNotices, handOverLock } from './core/lock.js'
 import { DEFAULT_GIT_USER, isOurHost, isOurUser } from './core/git-hosts.js'
 import { configDir, configFile, type Environ, lockDir, runtimeDir } from './core/paths.js'
 import { checkServerUrl } from './core/url-policy.js'
@@ -84,6 +84,12 @@ async function serveGitCredential(args: string[], environ: Environ): Promise<boo
   return true
 }
 
+/** Rare (a wait of seconds for another process), so the voice and its colours are loaded only then. */
+async function warn(message: string, flags: Flags, environ: Environ): Promise<void> {
+  const { Voice } = await import('./cli/voice.js')
+  new Voice(() => flags.has('quiet'), environ).warning(message)
+}
+
 /**
  * The failed-attempts warning of SPEC §8 is the full path's to print (one wording, one
  * colour rule), so a cache hit for an env with recent rejections goes there; it is rare,
@@ -105,22 +111,22 @@ type Cached = { accessToken: string; accessExpiresAt: number; user?: string }
 
 /**
  * A cached token that outlives minTtl. When there is none, another process may be getting
- * one: wait for the env's lock (no longer than the full path stays quiet while it waits)
- * and look again. Still none: the lock goes to the full path, whose turn it is to refresh.
+ * one: wait for the env's lock, saying so as the full path would after a while, and look
+ * again. Still none: the lock goes to the full path, whose turn it is to refresh.
  */
 async function freshAccess(env: Env, flags: Flags, environ: Environ, minTtlMs: number): Promise<Cached | undefined> {
   const fresh = (cached: Cached | undefined) => (cached && isFresh(cached.accessToken, cached.accessExpiresAt, minTtlMs) ? cached : undefined)
+  const askedAt = Date.now()
   const cached = fresh(await cachedAccess(env, flags, environ))
   if (cached) return cached
   const dir = lockDir(environ)
-  const release = await tryAcquireLock(dir, env.name, NOTICE_MS)
-  if (!release) return undefined
+  const release = await acquireLock(dir, env.name, envLockNotices(env.name, (message) => void warn(message, flags, environ)))
   let again: Cached | undefined
   try {
     again = fresh(await cachedAccess(env, flags, environ))
   } finally {
     if (again) release()
-    else handOverLock(dir, env.name, release)
+    else handOverLock(dir, env.name, release, askedAt)
   }
   return again
 }

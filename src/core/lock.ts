@@ -10,7 +10,7 @@ import { StoreUnavailableError } from './errors.js'
 export const STALE_LOCK_MS = 30_000
 
 /** How long a waiter stays quiet before it tells the person why nothing happens. */
-export const NOTICE_MS = 2_000
+const NOTICE_MS = 2_000
 
 export type Release = () => void
 
@@ -40,41 +40,6 @@ export interface LockOptions {
  * revoke the whole login.
  */
 export async function acquireLock(dir: string, name: string, options: LockOptions = {}): Promise<Release> {
-  return (await acquire(dir, name, options, Infinity))!
-}
-
-/** acquireLock, giving up (undefined) once it has waited `maxWaitMs` for someone else's lock. */
-export async function tryAcquireLock(dir: string, name: string, maxWaitMs: number, options: LockOptions = {}): Promise<Release | undefined> {
-  return acquire(dir, name, options, maxWaitMs)
-}
-
-const HANDED = Symbol.for('tokenctl.handed-locks')
-type HandedLocks = Map<string, Release>
-
-function handedLocks(): HandedLocks {
-  const holder = globalThis as { [HANDED]?: HandedLocks }
-  if (!holder[HANDED]) {
-    holder[HANDED] = new Map()
-    // A lock handed over but never taken (the full path failed before it needed it) ends with the process.
-    process.once('exit', () => {
-      for (const release of holder[HANDED]!.values()) release()
-    })
-  }
-  return holder[HANDED]
-}
-
-/**
- * The fast path of bin/run.js takes an env's lock when its cached token is stale and hands
- * it to the full CLI in the same process: the next acquireLock of that lock gets it at once.
- * So a crowd of processes waits on the lock in the fast path, and each is served there
- * from the cache the first one refreshed, instead of every one of them loading oclif only
- * to find the work done. The fast path is a bundle of its own, so the two share a global.
- */
-export function handOverLock(dir: string, name: string, release: Release): void {
-  handedLocks().set(path.join(dir, `${name}.lock`), release)
-}
-
-async function acquire(dir: string, name: string, options: LockOptions, maxWaitMs: number): Promise<Release | undefined> {
   const staleMs = options.staleMs ?? STALE_LOCK_MS
   try {
     ensurePrivateDir(dir)
@@ -86,7 +51,7 @@ async function acquire(dir: string, name: string, options: LockOptions, maxWaitM
   if (handed) {
     handedLocks().delete(file)
     debug('lock', () => `took ${file} over from the fast path`)
-    return handed
+    return handed.release
   }
   let delay = 10
   let waitedSince: number | undefined
@@ -109,10 +74,52 @@ async function acquire(dir: string, name: string, options: LockOptions, maxWaitM
       options.onLongWait?.(holder)
     }
     breakIfStale(file, staleMs, options)
-    if (Date.now() - waitedSince >= maxWaitMs) return undefined
     await sleep(delay)
     delay = Math.min(delay * 2, 100)
   }
+}
+
+/** What a person waiting on an env's lock is told (the full path and the fast path alike). */
+export function envLockNotices(env: string, warn: ((message: string) => void) | undefined): LockOptions {
+  const seconds = (holder: LockHolder) => Math.round((Date.now() - holder.at) / 1000)
+  return {
+    onLongWait: (holder) => warn?.(`Waiting for another tokenctl (pid ${holder.pid}) that is working on "${env}"; its lock is taken over if it shows no life for ${STALE_LOCK_MS / 1000} s.`),
+    onTakeOver: (holder) => warn?.(`Took over the lock of "${env}" from pid ${holder.pid}, which had shown no life for ${seconds(holder)} s.`),
+  }
+}
+
+const HANDED = Symbol.for('tokenctl.handed-locks')
+type HandedLocks = Map<string, { release: Release; askedAt: number }>
+
+function handedLocks(): HandedLocks {
+  const holder = globalThis as { [HANDED]?: HandedLocks }
+  if (!holder[HANDED]) {
+    holder[HANDED] = new Map()
+    // A lock handed over but never taken (the full path failed before it needed it) ends with the process.
+    process.once('exit', () => {
+      for (const { release } of holder[HANDED]!.values()) release()
+    })
+  }
+  return holder[HANDED]
+}
+
+/**
+ * The fast path of bin/run.js takes an env's lock when its cached token is stale and hands
+ * it to the full CLI in the same process: the next acquireLock of that lock gets it at once.
+ * So a crowd of processes waits on the lock in the fast path, and each is served there
+ * from the cache the first one refreshed, instead of every one of them loading oclif only
+ * to find the work done. The fast path is a bundle of its own, so the two share a global.
+ */
+export function handOverLock(dir: string, name: string, release: Release, askedAt: number): void {
+  handedLocks().set(path.join(dir, `${name}.lock`), { release, askedAt })
+}
+
+/**
+ * When the fast path first found the token stale, if it handed this lock over: work another
+ * process finished after that moment was done for this one too (session.ts `justObtained`).
+ */
+export function handedLockAskedAt(dir: string, name: string): number | undefined {
+  return handedLocks().get(path.join(dir, `${name}.lock`))?.askedAt
 }
 
 /** Creates the lock file; the time written in it, or undefined when someone else has it. */

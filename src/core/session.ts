@@ -7,7 +7,7 @@ import { debug } from './debug.js'
 import type { Env } from './env-settings.js'
 import { CorruptRecordError, LoginRequiredError, TokenctlError } from './errors.js'
 import { DEFAULT_MIN_TTL_MS, isFresh } from './freshness.js'
-import { acquireLock, type LockHolder, STALE_LOCK_MS } from './lock.js'
+import { acquireLock, envLockNotices, handedLockAskedAt } from './lock.js'
 
 export interface SessionOptions {
   env: Env
@@ -90,7 +90,8 @@ export class Session {
         return { accessToken: cached.accessToken, accessExpiresAt: cached.accessExpiresAt!, source: 'cache', user: cached.user }
       }
     }
-    const askedAt = this.now()
+    // The fast path of bin/run.js may have found the token stale and waited for the lock already.
+    const askedAt = Math.min(this.now(), handedLockAskedAt(this.options.lockDir, env.name) ?? Infinity)
     return this.locked(async () => {
       await store.settle?.(env.name)
       const record = await this.readRecord()
@@ -312,13 +313,7 @@ export class Session {
 
   private async locked<T>(work: () => Promise<T>): Promise<T> {
     const { env, warn } = this.options
-    const seconds = (holder: LockHolder) => Math.round((Date.now() - holder.at) / 1000)
-    const release = await acquireLock(this.options.lockDir, env.name, {
-      onWait: this.options.onLockWait,
-      onLongWait: (holder) =>
-        warn?.(`Waiting for another tokenctl (pid ${holder.pid}) that is working on "${env.name}"; its lock is taken over if it shows no life for ${STALE_LOCK_MS / 1000} s.`),
-      onTakeOver: (holder) => warn?.(`Took over the lock of "${env.name}" from pid ${holder.pid}, which had shown no life for ${seconds(holder)} s.`),
-    })
+    const release = await acquireLock(this.options.lockDir, env.name, { onWait: this.options.onLockWait, ...envLockNotices(env.name, warn) })
     try {
       return await work()
     } finally {

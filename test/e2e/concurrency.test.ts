@@ -10,7 +10,7 @@ import path from 'node:path'
 
 import { acquireLock, STALE_LOCK_MS } from '../../src/core/lock.js'
 import { type ApiServer, startApiServer } from '../support/api-server.js'
-import { BIN, Sandbox } from '../support/cli.js'
+import { BIN, ROOT, runProcess, Sandbox } from '../support/cli.js'
 import { eventually } from '../support/keyring.js'
 
 const REFRESH = '/auth/token/refresh'
@@ -103,6 +103,72 @@ describe('concurrent token calls (SPEC §5)', () => {
     expect(again).toMatchObject({ code: 0, stdout: printed })
     expect(server.count(REFRESH)).toBe(1)
   }, 180_000)
+
+  test('50 `token` processes on an expired access token: one refresh, one token, and the crowd served by the fast path', async () => {
+    await loggedIn()
+    expireStoredAccessToken()
+    const markers = path.join(sandbox.dir, 'which')
+    fs.mkdirSync(markers)
+    // test/support/which-path.mjs records whether oclif was loaded: 'full', or 'fast' for the fast path of bin/run.js.
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        runProcess(process.execPath, ['--import', path.join(ROOT, 'test', 'support', 'which-path.mjs'), BIN, 'token'], {
+          env: sandbox.env({ ...fileStore, WHICH_PATH_FILE: path.join(markers, String(i)) }),
+          timeoutMs: 120_000,
+        }),
+      ),
+    )
+    for (const result of results) {
+      expect(result).toMatchObject({ code: 0, signal: null })
+      // On a loaded machine the refresh can take longer than 2 s, and whoever waits that long is told why, as the full path would.
+      expect(result.stderr).toMatch(/^(Warning: Waiting for another tokenctl \(pid \d+\) that is working on "prod"; its lock is taken over if it shows no life for 30 s\.\n)?$/)
+    }
+    expect(server.count(REFRESH)).toBe(1)
+    expect(new Set(results.map((result) => result.stdout)).size).toBe(1)
+    expect(results[0]!.stdout.trimEnd()).toBe(stored().accessToken)
+    expect(fs.existsSync(lockFile('prod'))).toBe(false)
+    // The one that refreshed went through oclif; every other one either found the new token at
+    // once or waited for the refresh in the fast path, and was served there.
+    const paths = fs.readdirSync(markers).map((name) => fs.readFileSync(path.join(markers, name), 'utf8'))
+    expect(paths.sort()).toEqual([...Array(49).fill('fast'), 'full'])
+  }, 180_000)
+
+  test.each([
+    ['the fast path', undefined, 'fast'],
+    ['the full path', '0', 'full'],
+  ])('a long wait for another process refreshing: %s says why, then serves what it got', async (_name, fastPathSetting, expected) => {
+    const login = await loggedIn()
+    expireStoredAccessToken()
+    const marker = path.join(sandbox.dir, `which-${expected}`)
+    const env = sandbox.env({ ...fileStore, TOKENCTL_FAST_PATH: fastPathSetting, WHICH_PATH_FILE: marker, NODE_OPTIONS: `--import=${path.join(ROOT, 'test', 'support', 'which-path.mjs')}` })
+    // This test process is the other one: it holds the env's lock, as a refreshing tokenctl would.
+    const release = await acquireLock(path.dirname(lockFile('prod')), 'prod')
+    const running = sandbox.start(['token'], { env, timeoutMs: 60_000 })
+    try {
+      await running.waitForStderr(/Waiting for another tokenctl/, 30_000)
+      const data = JSON.parse(fs.readFileSync(credentialsFile(), 'utf8'))
+      Object.assign(data.envs.prod, { accessToken: 'got.by.the.other.one', accessExpiresAt: Date.now() + 1_800_000, obtainedAt: Date.now() })
+      fs.writeFileSync(credentialsFile(), JSON.stringify(data), { mode: 0o600 })
+    } finally {
+      release()
+    }
+    const result = await running.done
+    expect(result).toMatchObject({ code: 0, stdout: 'got.by.the.other.one\n' })
+    expect(result.stderr).toBe(`Warning: Waiting for another tokenctl (pid ${process.pid}) that is working on "prod"; its lock is taken over if it shows no life for 30 s.\n`)
+    expect(fs.readFileSync(marker, 'utf8')).toBe(expected)
+    expect(server.count(REFRESH)).toBe(0)
+    expect(stored().refreshToken).toBe(login.refreshToken)
+  }, 90_000)
+
+  test('a lock the fast path took but the full path never needed is released at exit', async () => {
+    expect(await sandbox.run(['env', 'add', 'prod', '--url', server.url])).toMatchObject({ code: 0 })
+    // Not logged in: the fast path finds no token, takes the lock and hands it over; the full path says a login is needed.
+    const result = await sandbox.run(['token'], { env: fileStore })
+    expect(result).toMatchObject({ code: 3, stdout: '' })
+    expect(result.stderr).toMatch(/login/i)
+    expect(fs.existsSync(lockFile('prod'))).toBe(false)
+    expect(server.requests).toHaveLength(0)
+  })
 
   test('a holder killed with SIGKILL while refreshing does not block the next process for the stale time', async () => {
     const login = await loggedIn()
