@@ -2,7 +2,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 
 import { type ApiServer, startApiServer } from '../support/api-server.js'
-import { BIN, ROOT, runProcess, Sandbox } from '../support/cli.js'
+import { Sandbox } from '../support/cli.js'
+import { expectSameOutput, rejectedLogin, runBothWays } from '../support/fast-path.js'
 
 // The fast path of bin/run.js and the full oclif path must print the same bytes for the
 // same state. Each case runs both ways (TOKENCTL_FAST_PATH=0 forces the full path), and a
@@ -26,30 +27,7 @@ afterAll(async () => {
   sandbox.cleanup()
 })
 
-async function both(args: string[], env: Record<string, string | undefined> = {}, input = '') {
-  const run = async (fast: boolean) => {
-    const marker = path.join(sandbox.dir, `which-${fast}`)
-    const result = await runProcess(process.execPath, ['--import', path.join(ROOT, 'test', 'support', 'which-path.mjs'), BIN, ...args], {
-      env: sandbox.env({ ...env, WHICH_PATH_FILE: marker, TOKENCTL_FAST_PATH: fast ? undefined : '0' }),
-      input,
-    })
-    return { code: result.code, stdout: result.stdout, stderr: result.stderr, path: fs.readFileSync(marker, 'utf8') }
-  }
-  const fast = await run(true)
-  const full = await run(false)
-  expect(full.path).toBe('full')
-  return { fast, full }
-}
-
-/**
- * `expiresIn` counts seconds at run time, so two runs differ by however long the second one
- * took to start (seconds on a loaded CI machine); `expiresAt` still has to match exactly.
- */
-function expectSameOutput(fast: string, full: string): void {
-  const seconds = (text: string) => Number(/"expiresIn":(\d+)/.exec(text)?.[1] ?? 0)
-  expect(Math.abs(seconds(fast) - seconds(full))).toBeLessThanOrEqual(30)
-  expect(fast.replace(/"expiresIn":\d+/, '"expiresIn":N')).toBe(full.replace(/"expiresIn":\d+/, '"expiresIn":N'))
-}
+const both = (args: string[], env: Record<string, string | undefined> = {}, input = '') => runBothWays(sandbox, args, env, { input })
 
 const served = [
   ['token', [], { TOKENCTL_STORE: 'file' }],
@@ -112,8 +90,7 @@ test.each(gitRequests)('git-credential get for %s: the same answer both ways', a
 // fast path leaves that to the full path (one wording, one colour rule), unless -q has
 // silenced the warning anyway; both ways print the same bytes.
 describe('the failed-attempts warning', () => {
-  const rejected = (env: string, minutesAgo = 0) =>
-    `${JSON.stringify({ time: new Date(Date.now() - minutesAgo * 60_000).toISOString(), env, event: 'login', outcome: 'failure', reason: 'credentials rejected', exitCode: 4, error: 'CredentialsRejectedError', command: 'login', protocol: 'api', pid: 1 })}\n`
+  const rejected = rejectedLogin
   const stateWith = (lines: string) => {
     const home = fs.mkdtempSync(path.join(sandbox.dir, 'state-'))
     fs.mkdirSync(path.join(home, 'tokenctl'), { mode: 0o700 })
