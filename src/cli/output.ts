@@ -17,7 +17,9 @@ export function colourFor(fd: 1 | 2, environ: Environ = process.env): ChalkInsta
 
 /** Plain text table with left-aligned columns; the last column is not padded. */
 export function table(rows: string[][], widths = columnWidths(rows)): string {
-  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ').trimEnd()).join('\n')
+  // Padded by what shows: a bold name is longer in bytes than on screen.
+  const pad = (cell: string, width: number) => cell + ' '.repeat(Math.max(0, width - visibleLength(cell)))
+  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : pad(cell, widths[i] ?? 0))).join('  ').trimEnd()).join('\n')
 }
 
 function columnWidths(rows: string[][]): number[] {

@@ -315,7 +315,8 @@ const served: Case[] = [
     env: () => ({ ...FILE, ...state({ records: loggedIn() }), FORCE_COLOR: '1' }),
     code: 0,
     // eslint-disable-next-line no-control-regex
-    stdout: /^\* {2}\u001b\[1mprod\u001b\[22m +api/m,
+    // Aligned by what shows: prod is padded as if it were not bold (NO_COLOR's layout below).
+    stdout: /^\* {2}\u001b\[1mprod\u001b\[22m {5}api/m,
     stderr: '',
   },
   {
