@@ -314,8 +314,8 @@ const served: Case[] = [
     args: ['env', 'list'],
     env: () => ({ ...FILE, ...state({ records: loggedIn() }), FORCE_COLOR: '1' }),
     code: 0,
-    // eslint-disable-next-line no-control-regex
     // Aligned by what shows: prod is padded as if it were not bold (NO_COLOR's layout below).
+    // eslint-disable-next-line no-control-regex
     stdout: /^\* {2}\u001b\[1mprod\u001b\[22m {5}api/m,
     stderr: '',
   },
