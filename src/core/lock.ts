@@ -69,7 +69,9 @@ export async function acquireLock(dir: string, name: string, options: LockOption
       debug('lock', () => `waiting for ${file} (held by pid ${holder?.pid ?? '?'})`)
       options.onWait?.()
     }
-    if (!noticed && holder && Date.now() - waitedSince >= NOTICE_MS) {
+    // Not while the file is caught empty (a holder between creating and writing it, or
+    // rewriting it for its heartbeat): a person would be told of "pid -1".
+    if (!noticed && holder && holder.pid > 0 && Date.now() - waitedSince >= NOTICE_MS) {
       noticed = true
       options.onLongWait?.(holder)
     }

@@ -42,3 +42,19 @@ test('a holder whose heartbeat stopped is taken over after the stale time, and t
   release()
   expect(fs.existsSync(file)).toBe(false)
 })
+
+test('the long-wait notice names the holder: a lock file caught empty (mid-write) is not "pid -1"', async () => {
+  const file = path.join(dir, 'prod.lock')
+  // What a waiter sees between a holder's create and its write, or during its heartbeat's rewrite.
+  fs.writeFileSync(file, '', { mode: 0o600 })
+  const told: number[] = []
+  const waiting = acquireLock(dir, 'prod', { onLongWait: (holder) => told.push(holder.pid) })
+  await sleep(2_500)
+  // Past the notice time, but nobody known to name yet.
+  expect(told).toEqual([])
+  fs.writeFileSync(file, JSON.stringify({ pid: process.ppid, at: Date.now() }), { mode: 0o600 })
+  await sleep(300)
+  expect(told).toEqual([process.ppid])
+  fs.rmSync(file)
+  ;(await waiting)()
+})
