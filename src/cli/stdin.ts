@@ -1,3 +1,5 @@
+import fs from 'node:fs'
+
 /**
  * stdin can be read once. The fast path of bin/run.js may read it and then hand over to
  * the full CLI; what it read waits on a global for the command, because the fast path is
@@ -16,15 +18,38 @@ export async function readStdinUpTo(max: number): Promise<Buffer | undefined> {
   if (preRead !== undefined) return preRead.length > max ? undefined : preRead
   const chunks: Buffer[] = []
   let size = 0
-  for await (const chunk of process.stdin) {
-    chunks.push(chunk as Buffer)
-    size += (chunk as Buffer).length
-    if (size > max) {
-      keepStdin(Buffer.concat(chunks))
-      return undefined
-    }
+  const add = (chunk: Buffer) => {
+    chunks.push(chunk)
+    size += chunk.length
+    return size > max
   }
-  const all = Buffer.concat(chunks)
+  const tooLarge = () => {
+    keepStdin(Buffer.concat(chunks))
+    return undefined
+  }
+  // Read synchronously while the descriptor lets us: building process.stdin costs a few ms of
+  // every `git credential get` (a pipe is a net.Socket). A non-blocking pipe (EAGAIN), or
+  // anything odd, goes on through the stream.
+  const buffer = Buffer.allocUnsafe(64 * 1024)
+  for (;;) {
+    let read: number
+    try {
+      read = fs.readSync(0, buffer, 0, buffer.length, null)
+    } catch (error) {
+      // Windows says EOF where others return 0.
+      if ((error as NodeJS.ErrnoException).code === 'EOF') read = 0
+      else break
+    }
+    if (read === 0) return kept(Buffer.concat(chunks))
+    if (add(Buffer.from(buffer.subarray(0, read)))) return tooLarge()
+  }
+  for await (const chunk of process.stdin) {
+    if (add(chunk as Buffer)) return tooLarge()
+  }
+  return kept(Buffer.concat(chunks))
+}
+
+function kept(all: Buffer): Buffer {
   keepStdin(all)
   return all
 }

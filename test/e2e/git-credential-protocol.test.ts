@@ -123,6 +123,7 @@ describe('git-credential get answers (SPEC §7)', () => {
   test('url= with a port', () => expectAnswer('url=https://git.example.com:8443/org/repo.git\n'))
   test('CRLF lines, ended by EOF without a blank line', () => expectAnswer('protocol=https\r\nhost=git.example.com\r\npath=org/repo.git\r\n'))
   test('unknown keys are ignored', () => expectAnswer('protocol=https\nhost=git.example.com\nwwwauth[]=Bearer realm="git"\nstate[]=x:y\n\n'))
+  test('a request longer than one read of stdin (200 KiB of keys it ignores)', () => expectAnswer(`protocol=https\nhost=git.example.com\n${'state[]=x\n'.repeat(20_000)}\n`))
   test('an empty capability[]= drops an earlier authtype', () => expectAnswer('capability[]=authtype\ncapability[]=\nprotocol=https\nhost=git.example.com\n\n'))
 
   test('capability[]=authtype: a Bearer credential, exact bytes', async () => {
@@ -175,6 +176,7 @@ describe('git-credential get stays silent (SPEC §7)', () => {
   test('random binary bytes', () => expectSilence(Buffer.concat([Buffer.from([0xff, 0xfe, 0x00]), randomBytes(4096)])))
   test('invalid UTF-8 in an otherwise good request', () => expectSilence(Buffer.concat([Buffer.from('protocol=https\nhost=git.example.com\npath='), Buffer.from([0xc3, 0x28]), Buffer.from('\n\n')])))
   test('a line over 64 KiB', () => expectSilence(`protocol=https\nhost=git.example.com\npath=${'a'.repeat(64 * 1024)}\n\n`))
+  test('a request over 1 MiB', () => expectSilence(`protocol=https\nhost=git.example.com\n${'state[]=x\n'.repeat(120_000)}\n`))
 })
 
 describe('git-credential store and erase (SPEC §7)', () => {
