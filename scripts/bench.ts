@@ -76,18 +76,28 @@ function once(test: Case): { ms: number; rssKb: number | null } {
   return { ms, rssKb: Number.isFinite(rss) ? rss : null }
 }
 
-function measure(test: Case): Measured {
-  for (let i = 0; i < WARMUP; i++) once(test)
-  const times: number[] = []
-  const rss: number[] = []
-  for (let i = 0; i < RUNS; i++) {
-    const { ms, rssKb } = once(test)
-    times.push(ms)
-    if (rssKb !== null) rss.push(rssKb)
+/**
+ * All cases in turns (one run of each, then the next round), not one case after another:
+ * on a shared machine a neighbour's busy second then slows every case alike instead of
+ * one, and the ratios to `node -e 0` stay put from run to run.
+ */
+function measureInTurns(cases: Case[]): Measured[] {
+  for (let i = 0; i < WARMUP; i++) for (const test of cases) once(test)
+  const times = cases.map(() => [] as number[])
+  const rss = cases.map(() => [] as number[])
+  for (let round = 0; round < RUNS; round++) {
+    if (round % 10 === 0) process.stderr.write(`round ${round + 1} of ${RUNS}…\n`)
+    cases.forEach((test, i) => {
+      const { ms, rssKb } = once(test)
+      times[i]!.push(ms)
+      if (rssKb !== null) rss[i]!.push(rssKb)
+    })
   }
-  times.sort((a, b) => a - b)
-  const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))]!
-  return { name: test.name, medianMs: at(0.5), minMs: times[0]!, maxMs: times[times.length - 1]!, p90Ms: at(0.9), peakRssKb: rss.length ? Math.max(...rss) : null }
+  return cases.map((test, i) => {
+    const sorted = times[i]!.sort((a, b) => a - b)
+    const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
+    return { name: test.name, medianMs: at(0.5), minMs: sorted[0]!, maxMs: sorted[sorted.length - 1]!, p90Ms: at(0.9), peakRssKb: rss[i]!.length ? Math.max(...rss[i]!) : null }
+  })
 }
 
 /** Issue 6's goals, judged on this run's medians. */
@@ -148,10 +158,7 @@ try {
   if (gh.status === 0) cases.splice(1, 0, { name: 'gh auth token (GH_TOKEN set)', command: ['gh', 'auth', 'token'], env: { GH_TOKEN: 'ghp_bench', GH_CONFIG_DIR: path.join(work, 'gh') } })
   else console.error('gh not installed: its case is left out (apt-get install gh).')
 
-  const results = cases.map((test) => {
-    process.stderr.write(`measuring ${test.name}…\n`)
-    return measure(test)
-  })
+  const results = measureInTurns(cases)
   const crowdResult = await crowd(50)
 
   const floor = results[0]!
@@ -162,7 +169,7 @@ try {
     return { ...r, vsNode, rssVsNode, goal: verdict(r.name, vsNode, rssVsNode, r.medianMs, ghMs) }
   })
   const pad = (text: string, width: number) => text.padEnd(width)
-  console.log(`\n${RUNS} runs each after ${WARMUP} warm-ups; ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, NODE_EXTRA_CA_CERTS unset\n`)
+  console.log(`\n${RUNS} runs of each case, taken in turns, after ${WARMUP} warm-ups; ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, NODE_EXTRA_CA_CERTS unset\n`)
   console.log(`${pad('case', 36)}${pad('median', 10)}${pad('min–max', 16)}${pad('× node', 9)}${pad('peak RSS', 11)}${pad('× node RSS', 12)}goal (issue 6)`)
   for (const r of rows) {
     console.log(
