@@ -195,6 +195,14 @@ describe('numbers from a provider are bounded', () => {
     expect(stored(sandbox, 'corp')).toBeUndefined()
   })
 
+  test('expires_in 1e12 of a device code: waited for 30 minutes at most', async () => {
+    const a = await startDeviceLogin({ expires_in: '1e12', interval: '1' })
+    a.on(PATHS.token, { status: 400, json: { error: 'access_denied' } })
+    const result = await run(['login', '--flow', 'device'])
+    expect(result).toMatchObject({ code: 4 })
+    expect(result.stderr).toMatch(/the code expires in (29|30)m\b/)
+  })
+
   test.each(['interval', 'expires_in'])('%s 1e400 (Infinity in JSON): exit 5, no poll, nothing stored, no TimeoutOverflowWarning', async (field) => {
     const a = await startDeviceLogin({ [field]: '1e400' })
     // Bounded: the old code polled without end here.
