@@ -135,6 +135,7 @@ describe('rediscovery: endpoints stay where the person put them', () => {
     const audit = await run(['audit', '--json'])
     expect(audit).toMatchObject({ code: 0 })
     expect(JSON.parse(audit.stdout)).toContainEqual(expect.objectContaining({ env: 'corp', event: 'endpoint', outcome: 'ok', endpoint: 'token_endpoint', from: a.url(PATHS.token), to: a.url('/v2/token') }))
+    expect((await run(['audit'])).stdout).toContain(`token_endpoint moved to ${a.url('/v2/token')}`)
   })
 
   test('a moved endpoint that fails is not kept: the config keeps the old one', async () => {
