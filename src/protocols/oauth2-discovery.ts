@@ -4,6 +4,9 @@ import { ServerError, UsageError } from '../core/errors.js'
 import { checkServerUrl } from '../core/url-policy.js'
 import { getJson, type HttpOptions, UnreachableError } from '../util/http.js'
 
+/** A discovery document that would send tokens in clear: said as it is, even where other discovery failures are passed over. */
+export class PlainHttpEndpointError extends ServerError {}
+
 /** What discovery finds out about an OAuth 2.0 server, in the shape the env keeps. */
 export interface DiscoveredEndpoints {
   tokenUrl: string
@@ -66,7 +69,7 @@ function endpointsOf(document: Record<string, unknown>, issuer: string, from: st
     if (value === undefined || value === null || value === '') return undefined
     if (typeof value !== 'string') throw new ServerError(`The discovery document at ${from} has a ${field} that is not a URL.`, 'Report this to whoever runs the server, or give the endpoints by hand.')
     if (secure && protocolOf(value) === 'http:') {
-      throw new ServerError(
+      throw new PlainHttpEndpointError(
         `The discovery document at ${from} names a plain-http ${field} (${printable(value, 200)}) for an https issuer; tokenctl does not send tokens there, and nothing was saved.`,
         'Report this to whoever runs the server, or give the endpoints by hand: --token-url URL (and --device-url, --authorize-url, --revoke-url).',
       )

@@ -5,7 +5,7 @@ import { rememberSecret, rememberSecrets } from '../core/secrets.js'
 import { type HttpOptions, type HttpResponse, postForm, UnreachableError } from '../util/http.js'
 import { decodeJwt } from '../util/jwt.js'
 import { redact } from '../util/redact.js'
-import { type DiscoveredEndpoints, discover, type EndpointMove, endpointMoves } from './oauth2-discovery.js'
+import { type DiscoveredEndpoints, discover, type EndpointMove, endpointMoves, PlainHttpEndpointError } from './oauth2-discovery.js'
 import { failure, isObject } from './responses.js'
 import { toTokenSet } from './token-response.js'
 import { type AuthProtocol, type ClientSecret, type DevicePrompt, type Interaction, type LoginFlow, type LoginRequest, RefreshRejectedError, type TokenSet } from './types.js'
@@ -128,7 +128,10 @@ export function oauth2Protocol(env: Env, options: OAuth2Options): AuthProtocol {
     let found: DiscoveredEndpoints
     try {
       found = await discover(env.issuer, http, env.allowHttp)
-    } catch {
+    } catch (error) {
+      // A document that cannot be had leaves the first failure to be told; one that names
+      // plain http for an https issuer is told itself, since nothing is sent there.
+      if (error instanceof PlainHttpEndpointError) throw error
       return false
     }
     if (!found[endpoint] || found[endpoint] === old) return false

@@ -172,6 +172,28 @@ describe('an https issuer never names a plain-http endpoint', () => {
     expect(plain.requests).toEqual([])
     expect(readConfig(sandbox)?.envs.corp).toBeUndefined()
   })
+
+  test('a rediscovery that finds an http loopback token endpoint for an https issuer: refused (exit 5), nothing sent there', async () => {
+    const tls = makeTestCertificate(sandbox.dir)
+    if (!tls) {
+      console.warn('!!! SKIPPED the https-issuer rediscovery check: openssl is not on PATH to make a test certificate.')
+      return
+    }
+    const env = { NODE_EXTRA_CA_CERTS: tls.certFile, TOKENCTL_CLIENT_SECRET: CLIENT_SECRET }
+    const secure = await provider({ tls })
+    const plain = await provider()
+    expect(await run(['env', 'add', 'corp', '--issuer', secure.issuer, '--client-id', CLIENT_ID], env)).toMatchObject({ code: 0 })
+    expect(await run(['login', '--flow', 'password', '--username', 'alice', '--password-stdin'], env, 'wonderland\n')).toMatchObject({ code: 0 })
+    secure.on(PATHS.token, { status: 404, json: { error: 'not_found' } })
+    secure.setDocument({ token_endpoint: plain.url(PATHS.token) })
+    expireStoredAccessToken(sandbox, 'corp')
+
+    const result = await run(['token'], env)
+    expect(result).toMatchObject({ code: 5, stdout: '' })
+    expect(result.stderr).toContain('plain-http token_endpoint')
+    expect(plain.requests).toEqual([])
+    expect(readConfig(sandbox)!.envs.corp!.tokenUrl).toBe(secure.url(PATHS.token))
+  })
 })
 
 describe('numbers from a provider are bounded', () => {
