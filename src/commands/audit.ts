@@ -66,6 +66,7 @@ function row(entry: AuditEntry): string[] {
   if (entry.user) details.push(`as ${entry.user}`)
   if (entry.source) details.push(`from ${entry.source}`)
   if (entry.server === 'unsupported') details.push('server has no revocation')
+  if (entry.endpoint) details.push(`${entry.endpoint} moved to ${entry.to ?? '?'}`)
   const cell = (value: unknown) => printable(value === undefined || value === null ? '-' : String(value), 64)
   return [isoTime(Date.parse(entry.time)) ?? '-', cell(entry.env), cell(entry.event), cell(entry.outcome), cell(entry.command), cell(entry.pid), printable(details.join(', ') || '-', 120)]
 }

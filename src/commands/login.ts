@@ -4,6 +4,7 @@ import { BaseCommand } from '../cli/base-command.js'
 import { askSecret, askText, canPrompt, readStdin } from '../cli/prompts.js'
 import { describeExpiry } from '../cli/time.js'
 import type { Context } from '../core/context.js'
+import { printable } from '../core/env-name.js'
 import { LoginRequiredError, UsageError } from '../core/errors.js'
 import { openInBrowser } from '../integrations/browser.js'
 import { DEFAULT_BROWSER_TIMEOUT_MS } from '../protocols/oauth2-browser.js'
@@ -104,11 +105,18 @@ oauth2 envs: --flow device (the default when the server has a device endpoint: a
     return { username, password }
   }
 
-  /** Not silenced by --quiet: without the code there is no login. */
+  /**
+   * Not silenced by --quiet: without the code there is no login. Every part of it is the
+   * provider's text, so each goes through printable() here too: a bidi override or a line
+   * separator in it must not rearrange what the person reads before approving a login.
+   */
   private showDeviceCode(env: string, prompt: DevicePrompt): void {
-    const lines = prompt.verificationUriComplete
-      ? [`To log in to ${env}, open ${prompt.verificationUriComplete}`, `and check that the page shows the code ${prompt.userCode}.`, `(Or open ${prompt.verificationUri} and enter the code.)`]
-      : [`To log in to ${env}, open ${prompt.verificationUri}`, `and enter the code ${prompt.userCode}.`]
+    const uri = printable(prompt.verificationUri, 500)
+    const complete = prompt.verificationUriComplete === undefined ? undefined : printable(prompt.verificationUriComplete, 500)
+    const code = printable(prompt.userCode, 40)
+    const lines = complete
+      ? [`To log in to ${env}, open ${complete}`, `and check that the page shows the code ${code}.`, `(Or open ${uri} and enter the code.)`]
+      : [`To log in to ${env}, open ${uri}`, `and enter the code ${code}.`]
     lines.push(`Waiting for approval; the code expires ${describeExpiry(prompt.expiresAt)}. Ctrl-C stops.`)
     process.stderr.write(`${lines.join('\n')}\n`)
   }

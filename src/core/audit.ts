@@ -14,7 +14,7 @@ import { envVariablePart, printable } from './env-name.js'
 import { ExitCode, isTokenctlError } from './errors.js'
 import { type Environ, stateDir } from './paths.js'
 
-export type AuditEventName = 'login' | 'refresh' | 'revoke' | 'forget' | 'erase'
+export type AuditEventName = 'login' | 'refresh' | 'revoke' | 'forget' | 'erase' | 'endpoint'
 export type AuditOutcome = 'ok' | 'failure'
 
 /** One line of the log, keys in this order. */
@@ -41,6 +41,10 @@ export interface AuditEntry {
   user?: string
   /** Revoke: what the server said (`revoked`, or `unsupported` when it has no revocation). */
   server?: string
+  /** A kept oauth2 endpoint moved by rediscovery: which one (the discovery document's field), and its URLs before and after. */
+  endpoint?: string
+  from?: string
+  to?: string
   pid: number
 }
 
@@ -135,6 +139,9 @@ function toEntry(record: AuditRecord, now: number): AuditEntry {
     flow: clean(record.flow, 20),
     user: clean(record.user, 128),
     server: clean(record.server, 20),
+    endpoint: clean(record.endpoint, 40),
+    from: clean(record.from, 300),
+    to: clean(record.to, 300),
     pid: process.pid,
   }
   return Object.fromEntries(Object.entries(entry).filter(([, value]) => value !== undefined)) as unknown as AuditEntry

@@ -12,6 +12,7 @@ import { clientSecretFromVariables, credentialsFromVariables, type VariableCrede
 import { isDebug } from './debug.js'
 import { selectEnv } from './env-select.js'
 import type { Env } from './env-settings.js'
+import { printable } from './env-name.js'
 import { UsageError } from './errors.js'
 import { type Environ, lockDir, runtimeDir } from './paths.js'
 import { Session, type SessionEvent } from './session.js'
@@ -77,7 +78,7 @@ export async function contextFor(env: Env, config: ConfigData, options: ContextO
     clientSecret: clientSecretFromVariables(environ, env),
     lockDir: lockDir(environ),
     warn: options.warn,
-    protocol: (clientSecret) => protocolFor(env, environ, options.userAgent, clientSecret),
+    protocol: (clientSecret) => protocolFor(env, environ, options.userAgent, clientSecret, options),
     onEvent: (event) => audit(event, env, options),
   })
   return { config, env, store, credentials, session }
@@ -88,7 +89,7 @@ function audit({ error, ...event }: SessionEvent, env: Env, options: ContextOpti
   appendAudit(options.environ, { ...event, ...(event.outcome === 'failure' ? describeFailure(error) : {}), command: options.command, protocol: env.protocol }, { warn: options.warn })
 }
 
-async function protocolFor(env: Env, environ: Environ, userAgent: string, clientSecret: ClientSecret | undefined): Promise<AuthProtocol> {
+async function protocolFor(env: Env, environ: Environ, userAgent: string, clientSecret: ClientSecret | undefined, { warn, command }: Pick<ContextOptions, 'warn' | 'command'>): Promise<AuthProtocol> {
   const http = { environ, userAgent }
   if (env.protocol === 'api') {
     // Checked again here: an env made from variables, or a hand-edited config, never saw `env add`.
@@ -107,24 +108,29 @@ async function protocolFor(env: Env, environ: Environ, userAgent: string, client
     http,
     clientId,
     clientSecret,
-    onRediscovered: env.fromVariables
-      ? undefined
-      : async (found) => {
-          await new Config(environ).update((data) => {
-            const kept = data.envs[env.name]
-            if (!kept) return
-            const { tokenUrl, deviceUrl, authorizeUrl, revokeUrl, defaultScope } = found
-            data.envs[env.name] = {
-              ...kept,
-              tokenUrl,
-              deviceUrl: deviceUrl ?? kept.deviceUrl,
-              authorizeUrl: authorizeUrl ?? kept.authorizeUrl,
-              revokeUrl: revokeUrl ?? kept.revokeUrl,
-              defaultScope,
-              clientAuth: kept.clientAuth ?? found.clientAuth,
-              discoveredAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
-            }
-          })
-        },
+    // Every move of a kept endpoint is said and logged; a saved env keeps it (the protocol
+    // calls this only once a request to the new endpoint has succeeded).
+    onRediscovered: async (found, moves) => {
+      for (const move of moves) {
+        warn(`The ${move.field} of "${env.name}" moved from ${printable(move.from, 300)} to ${printable(move.to, 300)} (found by discovery at ${printable(env.issuer ?? '', 300)}).`)
+        appendAudit(environ, { env: env.name, event: 'endpoint', outcome: 'ok', command, protocol: env.protocol, endpoint: move.field, from: move.from, to: move.to }, { warn })
+      }
+      if (env.fromVariables) return
+      await new Config(environ).update((data) => {
+        const kept = data.envs[env.name]
+        if (!kept) return
+        const { tokenUrl, deviceUrl, authorizeUrl, revokeUrl, defaultScope } = found
+        data.envs[env.name] = {
+          ...kept,
+          tokenUrl,
+          deviceUrl: deviceUrl ?? kept.deviceUrl,
+          authorizeUrl: authorizeUrl ?? kept.authorizeUrl,
+          revokeUrl: revokeUrl ?? kept.revokeUrl,
+          defaultScope,
+          clientAuth: kept.clientAuth ?? found.clientAuth,
+          discoveredAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        }
+      })
+    },
   })
 }

@@ -56,7 +56,7 @@ export async function authorizeInBrowser(options: BrowserAuthorization): Promise
 
   return new Promise<AuthorizationCode>((resolve, reject) => {
     const finish = (error: TokenctlError | undefined, value?: AuthorizationCode) => {
-      clearTimeout(timer)
+      timer.clear()
       interaction.signal?.removeEventListener('abort', onAbort)
       server.close()
       server.closeAllConnections()
@@ -64,11 +64,7 @@ export async function authorizeInBrowser(options: BrowserAuthorization): Promise
       else resolve(value!)
     }
     const onAbort = () => finish(new InterruptedError('The login was stopped; nothing was stored.'))
-    const timer = setTimeout(
-      () => finish(new LoginRequiredError(`No answer came back from the browser within ${describe(timeoutMs)}; nothing was stored.`, again)),
-      timeoutMs,
-    )
-    timer.unref?.()
+    const timer = longTimeout(() => finish(new LoginRequiredError(`No answer came back from the browser within ${describe(timeoutMs)}; nothing was stored.`, again)), timeoutMs)
     if (interaction.signal?.aborted) return onAbort()
     interaction.signal?.addEventListener('abort', onAbort, { once: true })
 
@@ -80,9 +76,10 @@ export async function authorizeInBrowser(options: BrowserAuthorization): Promise
       }
       const params = callback.searchParams
       if (params.get('state') !== state) {
-        // Not the answer to our request: someone else's page, or a forged one. Trust nothing of it.
-        page(response, 400, 'This answer does not belong to the login tokenctl started, so it was refused. Go back to the terminal.')
-        finish(new CredentialsRejectedError('The browser came back with a state that tokenctl did not send, so the login was stopped and nothing was stored.', again))
+        // Not the answer to our request: someone else's page, or a forged one. Trust nothing
+        // of it, and let it end nothing either: any local process can reach this port, and
+        // one that could stop the login with a wrong state could stop every login.
+        page(response, 400, 'This answer does not belong to the login tokenctl started, so it was refused.')
         return
       }
       const error = params.get('error')
@@ -105,6 +102,20 @@ export async function authorizeInBrowser(options: BrowserAuthorization): Promise
 
     interaction.openBrowser?.(url.toString())
   })
+}
+
+/** Node's timers hold at most 2^31-1 ms (about 24.8 days); a longer --timeout is waited for in steps, never overflowed into "at once". */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+function longTimeout(fire: () => void, ms: number): { clear: () => void } {
+  const end = Date.now() + ms
+  let timer: NodeJS.Timeout
+  const arm = () => {
+    const left = end - Date.now()
+    timer = left > MAX_TIMER_MS ? setTimeout(arm, MAX_TIMER_MS) : setTimeout(fire, Math.max(left, 0))
+  }
+  arm()
+  return { clear: () => clearTimeout(timer) }
 }
 
 /** Fixed text only: nothing from the query string is echoed into the page. */

@@ -2,7 +2,10 @@ import { printable } from '../core/env-name.js'
 import type { EnvSettings } from '../core/env-settings.js'
 import { ServerError, UsageError } from '../core/errors.js'
 import { checkServerUrl } from '../core/url-policy.js'
-import { getJson, type HttpOptions } from '../util/http.js'
+import { getJson, type HttpOptions, UnreachableError } from '../util/http.js'
+
+/** A discovery document that would send tokens in clear: said as it is, even where other discovery failures are passed over. */
+export class PlainHttpEndpointError extends ServerError {}
 
 /** What discovery finds out about an OAuth 2.0 server, in the shape the env keeps. */
 export interface DiscoveredEndpoints {
@@ -33,10 +36,14 @@ export async function discover(issuer: string, http: HttpOptions, allowHttp = fa
     try {
       const response = await getJson(url, http)
       document = response.status === 200 ? response.json : undefined
-      tried.push(`${url} (${document === undefined ? (response.status === 200 ? 'not JSON' : `HTTP ${response.status}`) : 'ok'})`)
+      const what = response.status !== 200 ? `HTTP ${response.status}` : document === undefined ? 'not JSON' : isObject(document) ? 'ok' : 'JSON that is not an object'
+      tried.push(`${url} (${what})`)
     } catch (error) {
-      // A document that cannot be had falls through to the next URL, whatever the reason.
-      tried.push(`${url} (${error instanceof ServerError ? 'unreachable' : 'failed'})`)
+      // A document that cannot be had falls through to the next URL, whatever the reason;
+      // the reason is told as it is (a document over 1 MiB is not "unreachable").
+      // Those messages are made here from the host and fixed words: nothing of the server's.
+      const why = error instanceof UnreachableError ? 'unreachable' : error instanceof ServerError ? error.message.replace(/\.$/, '') : 'failed'
+      tried.push(`${url} (${why})`)
       continue
     }
     if (isObject(document)) return endpointsOf(document, issuer, url, allowHttp)
@@ -52,12 +59,21 @@ function endpointsOf(document: Record<string, unknown>, issuer: string, from: st
       named ? `If that server is the one you mean, pass --issuer ${printable(named, 200)}.` : 'Check the issuer URL.',
     )
   }
-  // An https issuer never hands us to plain http, even with --allow-http.
-  const httpOk = allowHttp && new URL(issuer).protocol === 'http:'
+  // An https issuer never hands us to plain http, even with --allow-http, and not even to a
+  // loopback address: a document that could name http://127.0.0.1:PORT would send the
+  // refresh token and client secret in clear to whatever local process holds that port.
+  const secure = new URL(issuer).protocol === 'https:'
+  const httpOk = allowHttp && !secure
   const endpoint = (field: string): string | undefined => {
     const value = document[field]
     if (value === undefined || value === null || value === '') return undefined
     if (typeof value !== 'string') throw new ServerError(`The discovery document at ${from} has a ${field} that is not a URL.`, 'Report this to whoever runs the server, or give the endpoints by hand.')
+    if (secure && protocolOf(value) === 'http:') {
+      throw new PlainHttpEndpointError(
+        `The discovery document at ${from} names a plain-http ${field} (${printable(value, 200)}) for an https issuer; tokenctl does not send tokens there, and nothing was saved.`,
+        'Report this to whoever runs the server, or give the endpoints by hand: --token-url URL (and --device-url, --authorize-url, --revoke-url).',
+      )
+    }
     return checkServerUrl(value, `The discovered ${field}`, httpOk)
   }
   const tokenUrl = endpoint('token_endpoint')
@@ -78,6 +94,70 @@ function endpointsOf(document: Record<string, unknown>, issuer: string, from: st
     if (wanted.length > 0) found.defaultScope = wanted.join(' ')
   }
   return found
+}
+
+function protocolOf(value: string): string | undefined {
+  try {
+    return new URL(value).protocol
+  } catch {
+    return undefined
+  }
+}
+
+export type EndpointName = 'tokenUrl' | 'deviceUrl' | 'authorizeUrl' | 'revokeUrl'
+
+/** One kept endpoint that a rediscovery moves. */
+export interface EndpointMove {
+  endpoint: EndpointName
+  /** The discovery document's name for it, as messages and the audit log say it. */
+  field: string
+  from: string
+  to: string
+}
+
+/** How each endpoint is called in messages, after the discovery document's own field names. */
+export const ENDPOINT_FIELDS: Record<EndpointName, string> = {
+  tokenUrl: 'token_endpoint',
+  deviceUrl: 'device_authorization_endpoint',
+  authorizeUrl: 'authorization_endpoint',
+  revokeUrl: 'revocation_endpoint',
+}
+
+/**
+ * What a rediscovery would change in the endpoints kept, held to the rule that endpoints
+ * stay where the person put them: a new endpoint must be on the issuer's origin or on the
+ * origin of the endpoint it replaces. One 404 or refused connection is all it takes to
+ * trigger a rediscovery, so a document that names another host (a hijacked or badly
+ * edited page, a path the issuer shares with others) would otherwise move the refresh
+ * token and the client secret there for good. Throws, before anything is sent, naming
+ * the new host and how to accept it on purpose.
+ */
+export function endpointMoves(
+  env: { name: string; issuer: string; clientId: string; saved: boolean },
+  kept: Partial<Record<EndpointName, string>>,
+  found: DiscoveredEndpoints,
+): EndpointMove[] {
+  const { issuer } = env
+  const issuerOrigin = new URL(issuer).origin
+  const moves: EndpointMove[] = []
+  for (const endpoint of Object.keys(ENDPOINT_FIELDS) as EndpointName[]) {
+    const from = kept[endpoint]
+    const to = found[endpoint]
+    // A kept endpoint the document lacks stays as it is (it may have been given by hand).
+    if (!to || to === from) continue
+    const origin = new URL(to).origin
+    if (origin !== issuerOrigin && (!from || origin !== new URL(from).origin)) {
+      throw new ServerError(
+        `The discovery document of ${issuer} now names ${printable(new URL(to).host, 100)} for the ${ENDPOINT_FIELDS[endpoint]}, ` +
+          `which is neither the issuer's host nor ${from ? `the one kept (${printable(new URL(from).host, 100)})` : 'a host kept before'}; nothing was sent there.`,
+        env.saved
+          ? `If that server is really the one to use, add the env again: tokenctl env add ${env.name} --issuer ${issuer} --client-id ${printable(env.clientId, 80)} --force`
+          : `If that server is really the one to use, add an env for it: tokenctl env add NAME --issuer ${issuer} --client-id ${printable(env.clientId, 80)}`,
+      )
+    }
+    if (from) moves.push({ endpoint, field: ENDPOINT_FIELDS[endpoint], from, to })
+  }
+  return moves
 }
 
 function strings(value: unknown): string[] | undefined {

@@ -1,11 +1,11 @@
 import { printable } from '../core/env-name.js'
 import type { Env } from '../core/env-settings.js'
 import { CredentialsRejectedError, InterruptedError, LoginRequiredError, ServerError, type TokenctlError, UsageError } from '../core/errors.js'
-import { rememberSecret } from '../core/secrets.js'
+import { rememberSecret, rememberSecrets } from '../core/secrets.js'
 import { type HttpOptions, type HttpResponse, postForm, UnreachableError } from '../util/http.js'
 import { decodeJwt } from '../util/jwt.js'
 import { redact } from '../util/redact.js'
-import { type DiscoveredEndpoints, discover } from './oauth2-discovery.js'
+import { type DiscoveredEndpoints, discover, type EndpointMove, endpointMoves, PlainHttpEndpointError } from './oauth2-discovery.js'
 import { failure, isObject } from './responses.js'
 import { toTokenSet } from './token-response.js'
 import { type AuthProtocol, type ClientSecret, type DevicePrompt, type Interaction, type LoginFlow, type LoginRequest, RefreshRejectedError, type TokenSet } from './types.js'
@@ -14,8 +14,13 @@ export interface OAuth2Options {
   http: HttpOptions
   clientId: string
   clientSecret?: ClientSecret
-  /** Discovery found other endpoints after a kept one stopped answering: keep them (the config, for a saved env). */
-  onRediscovered?: (found: DiscoveredEndpoints) => Promise<void>
+  /**
+   * Discovery found other endpoints after a kept one stopped answering, and a request to
+   * the new one then succeeded: say so, and keep them (the config, for a saved env).
+   * Never called for a move that was only tried: a new endpoint is kept once it has
+   * proved to be a working one.
+   */
+  onRediscovered?: (found: DiscoveredEndpoints, moves: EndpointMove[]) => Promise<void>
 }
 
 type Endpoint = 'tokenUrl' | 'deviceUrl' | 'authorizeUrl' | 'revokeUrl'
@@ -29,6 +34,12 @@ interface OAuthError {
 }
 
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
+/** RFC 8628 §3.2's defaults, and the bounds a provider's numbers are held to. */
+const DEFAULT_INTERVAL_S = 5
+const DEFAULT_DEVICE_EXPIRY_S = 600
+const MIN_INTERVAL_MS = 1000
+const MAX_INTERVAL_MS = 60_000
+const MAX_DEVICE_EXPIRY_MS = 30 * 60_000
 const CHECK = 'issuer or endpoints'
 
 /** SPEC §2.2: OAuth 2.0 / OpenID Connect. */
@@ -42,8 +53,13 @@ export function oauth2Protocol(env: Env, options: OAuth2Options): AuthProtocol {
 
   /** The secret fields of the last request: a server that quotes them back must not get them printed (SPEC §9). */
   let carried: Array<string | undefined> = []
+  /** Endpoints a rediscovery moved to for this run, not yet kept: kept once a request there succeeds. */
+  let unconfirmed: { found: DiscoveredEndpoints; moves: EndpointMove[] } | undefined
 
-  const host = () => new URL(endpoints.tokenUrl ?? env.issuer ?? 'https://server').host
+  const tokenHost = () => new URL(endpoints.tokenUrl ?? env.issuer ?? 'https://server').host
+  const host = tokenHost
+  const deviceHost = () => new URL(endpoints.deviceUrl ?? endpoints.tokenUrl ?? 'https://server').host
+  const revokeHost = () => new URL(endpoints.revokeUrl ?? endpoints.tokenUrl ?? 'https://server').host
   const sent = () => [secret?.value, ...carried]
   const personScope = () => env.scope ?? defaultScope
 
@@ -69,9 +85,16 @@ export function oauth2Protocol(env: Env, options: OAuth2Options): AuthProtocol {
   /** RFC 6749 §2.3.1: Basic with form-encoded id and secret, or both in the body; a public client sends its id only. */
   function clientAuthentication(): { body: Record<string, string>; headers: Record<string, string> } {
     if (!secret) return { body: { client_id: clientId }, headers: {} }
+    // A server (or proxy) that quotes the request back may quote the pair or the Basic
+    // header, not only the secret alone: every form of it is masked wherever it is printed.
+    rememberSecret(`${clientId}:${secret.value}`)
     if (clientAuth === 'post') return { body: { client_id: clientId, client_secret: secret.value }, headers: {} }
     const encode = (value: string) => new URLSearchParams({ v: value }).toString().slice(2)
-    return { body: {}, headers: { authorization: `Basic ${Buffer.from(`${encode(clientId)}:${encode(secret.value)}`).toString('base64')}` } }
+    const pair = `${encode(clientId)}:${encode(secret.value)}`
+    const basic = Buffer.from(pair).toString('base64')
+    rememberSecret(pair)
+    rememberSecret(basic)
+    return { body: {}, headers: { authorization: `Basic ${basic}` } }
   }
 
   /**
@@ -87,27 +110,44 @@ export function oauth2Protocol(env: Env, options: OAuth2Options): AuthProtocol {
       const auth = clientAuthentication()
       return postForm(target, { ...form, ...auth.body }, http, auth.headers)
     }
+    let response: HttpResponse
     try {
-      const response = await send(url)
-      if (response.status !== 404 || !(await rediscovered(endpoint, url))) return response
+      response = await send(url)
+      if (response.status === 404 && (await rediscovered(endpoint, url))) response = await send(endpoints[endpoint]!)
     } catch (error) {
       if (!(error instanceof UnreachableError) || !(await rediscovered(endpoint, url))) throw error
+      response = await send(endpoints[endpoint]!)
     }
-    return send(endpoints[endpoint]!)
+    await confirm(endpoint, response)
+    return response
   }
 
+  /** A rediscovery may only confirm endpoints on the issuer's origin or the one kept (endpointMoves); other moves stop here, before any request. */
   async function rediscovered(endpoint: Endpoint, old: string): Promise<boolean> {
     if (!env.issuer || !(env.discoveredAt || env.fromVariables)) return false
     let found: DiscoveredEndpoints
     try {
       found = await discover(env.issuer, http, env.allowHttp)
-    } catch {
+    } catch (error) {
+      // A document that cannot be had leaves the first failure to be told; one that names
+      // plain http for an https issuer is told itself, since nothing is sent there.
+      if (error instanceof PlainHttpEndpointError) throw error
       return false
     }
     if (!found[endpoint] || found[endpoint] === old) return false
+    const moves = endpointMoves({ name: env.name, issuer: env.issuer, clientId, saved: !env.fromVariables }, endpoints, found)
     apply(found)
-    await options.onRediscovered?.(found)
+    unconfirmed = { found, moves }
     return true
+  }
+
+  /** The first answer that is a success from a moved endpoint makes the move one to keep. */
+  async function confirm(endpoint: Endpoint, response: HttpResponse): Promise<void> {
+    if (!unconfirmed || response.status < 200 || response.status >= 300) return
+    if (!unconfirmed.moves.some((move) => move.endpoint === endpoint)) return
+    const { found, moves } = unconfirmed
+    unconfirmed = undefined
+    await options.onRediscovered?.(found, moves)
   }
 
   /** A person at a terminal may supply the secret the server asks for; one from a variable is not second-guessed. */
@@ -128,7 +168,7 @@ export function oauth2Protocol(env: Env, options: OAuth2Options): AuthProtocol {
   }
 
   /** RFC 6749 §5.2 as SPEC §2.2 maps it to exit codes, with the server's words (minus anything we sent). */
-  function mapError(error: OAuthError, exchange: Exchange): TokenctlError {
+  function mapError(error: OAuthError, exchange: Exchange, at = tokenHost): TokenctlError {
     const code = printable(error.code, 60)
     const says = `: ${code}${error.description ? ` ("${printable(redact(error.description, sent()), 160)}")` : ''}`
     const again = `Run: tokenctl login -e ${env.name}`
@@ -136,7 +176,7 @@ export function oauth2Protocol(env: Env, options: OAuth2Options): AuthProtocol {
       case 'invalid_client':
       case 'unauthorized_client':
         return new CredentialsRejectedError(
-          `${host()} did not accept the client "${printable(clientId, 80)}" of "${env.name}"${says}.`,
+          `${at()} did not accept the client "${printable(clientId, 80)}" of "${env.name}"${says}.`,
           secret
             ? 'Check the client id and secret (TOKENCTL_CLIENT_SECRET, or log in again on a terminal to type it).'
             : 'Check --client-id; a confidential client also needs its secret: set TOKENCTL_CLIENT_SECRET, or log in on a terminal to type it.',
@@ -144,27 +184,32 @@ export function oauth2Protocol(env: Env, options: OAuth2Options): AuthProtocol {
       case 'access_denied':
         return new CredentialsRejectedError(`The login to "${env.name}" was denied${says}.`, `${again}, and approve the request.`)
       case 'invalid_grant':
-        if (exchange === 'refresh') return new RefreshRejectedError(`${host()} no longer accepts the refresh token of "${env.name}"${says}.`, again)
-        if (exchange === 'password') return new CredentialsRejectedError(`${host()} rejected the user name or password for "${env.name}"${says}.`, `Check them and run: tokenctl login -e ${env.name}`)
-        return new CredentialsRejectedError(`${host()} refused the ${GRANT_NAMES[exchange]} of "${env.name}"${says}.`, `${again} once more.`)
+        if (exchange === 'refresh') return new RefreshRejectedError(`${at()} no longer accepts the refresh token of "${env.name}"${says}.`, again)
+        if (exchange === 'password') return new CredentialsRejectedError(`${at()} rejected the user name or password for "${env.name}"${says}.`, `Check them and run: tokenctl login -e ${env.name}`)
+        return new CredentialsRejectedError(`${at()} refused the ${GRANT_NAMES[exchange]} of "${env.name}"${says}.`, `${again} once more.`)
       case 'expired_token':
         return new LoginRequiredError(`The device code for "${env.name}" expired before the login was approved; nothing was stored.`, `${again} again, and approve it in time.`)
       case 'invalid_scope':
-        return new UsageError(`${host()} refused the scope "${printable((exchange === 'client-credentials' ? env.scope : personScope()) ?? '', 120)}"${says}.`, `Change it: tokenctl env add ${env.name} … --scope "SCOPES" --force`)
+        return new UsageError(`${at()} refused the scope "${printable((exchange === 'client-credentials' ? env.scope : personScope()) ?? '', 120)}"${says}.`, `Change it: tokenctl env add ${env.name} … --scope "SCOPES" --force`)
       case 'unsupported_grant_type':
-        return new UsageError(`${host()} does not allow the ${GRANT_NAMES[exchange]} for this client${says}.`, exchange === 'refresh' ? `${again}.` : 'Pick another flow with --flow (device, browser, password, client-credentials).')
+        return new UsageError(`${at()} does not allow the ${GRANT_NAMES[exchange]} for this client${says}.`, exchange === 'refresh' ? `${again}.` : 'Pick another flow with --flow (device, browser, password, client-credentials).')
       case 'invalid_request':
-        return new UsageError(`${host()} refused the request of "${env.name}"${says}.`, `Check the env's settings ("tokenctl env show ${env.name}").`)
+        return new UsageError(`${at()} refused the request of "${env.name}"${says}.`, `Check the env's settings ("tokenctl env show ${env.name}").`)
       default:
-        return new ServerError(`${host()} refused the ${GRANT_NAMES[exchange]} of "${env.name}"${says}.`, 'Try again later; if it persists, report it to whoever runs the server.')
+        return new ServerError(`${at()} refused the ${GRANT_NAMES[exchange]} of "${env.name}"${says}.`, 'Try again later; if it persists, report it to whoever runs the server.')
     }
   }
 
   function tokensOf(response: HttpResponse, exchange: Exchange): TokenSet {
     const body = response.json
     if (response.status !== 200 || !isObject(body)) throw failure(response, host(), sent(), CHECK)
-    if (typeof body.token_type === 'string' && body.token_type.toLowerCase() !== 'bearer') {
-      throw new ServerError(`${host()} issued a "${printable(body.token_type, 30)}" token, which tokenctl cannot send as a bearer token; nothing was stored.`, 'Ask whoever runs the server for a client that gets Bearer tokens.')
+    // RFC 6749 §5.1: token_type is required. A token of another kind (or of no stated kind)
+    // sent as a bearer token would be refused, or worse, accepted where it should not be.
+    if (typeof body.token_type !== 'string' || body.token_type.toLowerCase() !== 'bearer') {
+      // The tokens in it are secrets all the same, refused or not.
+      rememberSecrets(body.access_token, body.refresh_token, body.id_token)
+      const said = typeof body.token_type === 'string' ? `a "${printable(body.token_type, 30)}" token` : body.token_type === undefined ? 'a token without a token_type' : 'a token_type that is not a string'
+      throw new ServerError(`${host()} issued ${said}, which tokenctl cannot send as a bearer token; nothing was stored.`, 'Ask whoever runs the server for a client that gets Bearer tokens.')
     }
     // The ID token is not kept, but it is a token the process holds (SPEC §9).
     rememberSecret(body.id_token)
@@ -207,7 +252,7 @@ export function oauth2Protocol(env: Env, options: OAuth2Options): AuthProtocol {
       const error = errorOf(response)
       if (!error) break
       if (error.code === 'invalid_client' && !asked && (await askForSecret(interaction))) continue
-      throw mapError(error, 'device')
+      throw mapError(error, 'device', deviceHost)
     }
     const prompt = devicePrompt(response, Date.now())
     interaction.showDeviceCode?.(prompt.shown)
@@ -219,9 +264,9 @@ export function oauth2Protocol(env: Env, options: OAuth2Options): AuthProtocol {
       const error = errorOf(answer)
       if (!error) return tokensOf(answer, 'device')
       if (error.code === 'authorization_pending') continue
-      // RFC 8628 §3.5: slow_down adds 5 s to the interval for this and every later poll.
+      // RFC 8628 §3.5: slow_down adds 5 s to the interval for this and every later poll, within the bounds.
       if (error.code === 'slow_down') {
-        interval += 5000
+        interval = Math.min(interval + 5000, MAX_INTERVAL_MS)
         continue
       }
       throw mapError(error, 'device')
@@ -232,7 +277,7 @@ export function oauth2Protocol(env: Env, options: OAuth2Options): AuthProtocol {
   function devicePrompt(response: HttpResponse, now: number): { shown: DevicePrompt; deviceCode: string; intervalMs: number } {
     const body = response.json
     const text = (value: unknown) => (typeof value === 'string' && value.length > 0 ? value : undefined)
-    if (response.status !== 200 || !isObject(body)) throw failure(response, host(), sent(), CHECK)
+    if (response.status !== 200 || !isObject(body)) throw failure(response, deviceHost(), sent(), CHECK)
     const deviceCode = text(body.device_code)
     // It buys tokens until it expires: a secret like them (SPEC §9); the user code is shown on purpose.
     rememberSecret(deviceCode)
@@ -240,21 +285,35 @@ export function oauth2Protocol(env: Env, options: OAuth2Options): AuthProtocol {
     // Google says verification_url, as drafts of RFC 8628 did.
     const verificationUri = text(body.verification_uri) ?? text(body.verification_url)
     if (!deviceCode || !userCode || !verificationUri || !isWebUrl(verificationUri)) {
-      throw new ServerError(`${host()} sent a device authorization answer tokenctl cannot use.`, 'Use --flow browser or --flow password instead.')
+      throw new ServerError(`${deviceHost()} sent a device authorization answer tokenctl cannot use.`, 'Use --flow browser or --flow password instead.')
     }
     const complete = text(body.verification_uri_complete)
-    const expiresIn = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 600
-    const interval = typeof body.interval === 'number' && body.interval > 0 ? body.interval : 5
+    const expiresIn = seconds(body.expires_in, 'expires_in', DEFAULT_DEVICE_EXPIRY_S)
+    const interval = seconds(body.interval, 'interval', DEFAULT_INTERVAL_S)
     return {
       shown: {
-        verificationUri: printable(verificationUri, 500),
-        verificationUriComplete: complete && isWebUrl(complete) ? printable(complete, 500) : undefined,
+        // Shown as the URL parser reads them: a space or a line break cannot make one look like two.
+        verificationUri: printable(new URL(verificationUri).href, 500),
+        verificationUriComplete: complete && isWebUrl(complete) ? printable(new URL(complete).href, 500) : undefined,
         userCode: printable(userCode, 40),
-        expiresAt: now + expiresIn * 1000,
+        // A code that lasts longer than this is polled for no longer: a login nobody approves in 30 minutes is not coming.
+        expiresAt: now + Math.min(expiresIn * 1000, MAX_DEVICE_EXPIRY_MS),
       },
       deviceCode,
-      intervalMs: interval * 1000,
+      // Polled at least a second apart and at most a minute: a huge interval would overflow
+      // the timer (which then fires at once, hammering the provider), a tiny one hammers it anyway.
+      intervalMs: Math.min(Math.max(interval * 1000, MIN_INTERVAL_MS), MAX_INTERVAL_MS),
     }
+  }
+
+  /** A number of seconds from the device answer: the default when absent or not positive; never Infinity (JSON's 1e400). */
+  function seconds(value: unknown, field: string, fallback: number): number {
+    const number = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value
+    if (typeof number !== 'number' || Number.isNaN(number) || number <= 0) return fallback
+    if (!Number.isFinite(number)) {
+      throw new ServerError(`${deviceHost()} sent a device authorization answer whose ${field} is not a finite number; nothing was stored.`, 'Report this to whoever runs the server, or use --flow browser or --flow password instead.')
+    }
+    return number
   }
 
   async function browserLogin(interaction: Interaction): Promise<TokenSet> {
@@ -327,7 +386,8 @@ export function oauth2Protocol(env: Env, options: OAuth2Options): AuthProtocol {
         const error = errorOf(response)
         // RFC 7009 §2.2.1: a server may decline to revoke access tokens; they expire soon anyway.
         if (error?.code === 'unsupported_token_type' && hint === 'access_token') continue
-        throw error ? mapError(error, 'refresh') : failure(response, host(), [...sent(), token], CHECK)
+        // The host that failed is the revocation endpoint's, which need not be the token endpoint's.
+        throw error ? mapError(error, 'refresh', revokeHost) : failure(response, revokeHost(), [...sent(), token], CHECK)
       }
       return 'revoked'
     },

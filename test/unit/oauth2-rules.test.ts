@@ -1,4 +1,5 @@
-import { discoveryUrls } from '../../src/protocols/oauth2-discovery.js'
+import { ServerError } from '../../src/core/errors.js'
+import { discoveryUrls, endpointMoves } from '../../src/protocols/oauth2-discovery.js'
 
 describe('discovery URLs (SPEC §2.2)', () => {
   test.each([
@@ -15,5 +16,44 @@ describe('discovery URLs (SPEC §2.2)', () => {
     ],
   ])('%s', (issuer, expected) => {
     expect(discoveryUrls(issuer)).toEqual(expected)
+  })
+})
+
+describe('rediscovery may move an endpoint only within the issuer origin or the origin kept', () => {
+  const env = { name: 'corp', issuer: 'https://id.example.com/realms/corp', clientId: 'cli', saved: true }
+  const kept = { tokenUrl: 'https://api.example.net/oauth/token', revokeUrl: 'https://id.example.com/revoke' }
+
+  test('nothing changed: no move', () => {
+    expect(endpointMoves(env, kept, { tokenUrl: kept.tokenUrl })).toEqual([])
+  })
+
+  test.each([
+    ['the issuer origin', 'https://id.example.com/realms/corp/token'],
+    ['the origin of the endpoint kept', 'https://api.example.net/v2/token'],
+  ])('a move to %s is a move', (_where, to) => {
+    expect(endpointMoves(env, kept, { tokenUrl: to })).toEqual([{ endpoint: 'tokenUrl', field: 'token_endpoint', from: kept.tokenUrl, to }])
+  })
+
+  test.each([
+    ['another host', 'https://evil.example.org/token'],
+    ['another port of the issuer host', 'https://id.example.com:8443/token'],
+    ['plain http on the issuer host', 'http://id.example.com/token'],
+  ])('a move to %s is refused with exit 5, naming the host and the env add to run', (_what, to) => {
+    let thrown: unknown
+    try {
+      endpointMoves(env, kept, { tokenUrl: to })
+    } catch (error) {
+      thrown = error
+    }
+    expect(thrown).toBeInstanceOf(ServerError)
+    const error = thrown as ServerError
+    expect(error.exitCode).toBe(5)
+    expect(error.message).toContain(new URL(to).host)
+    expect(error.message).toContain('nothing was sent there')
+    expect(error.fix).toContain('tokenctl env add corp --issuer https://id.example.com/realms/corp --client-id cli --force')
+  })
+
+  test('any endpoint of the document is held to it, not only the one that failed', () => {
+    expect(() => endpointMoves(env, kept, { tokenUrl: kept.tokenUrl, revokeUrl: 'https://evil.example.org/revoke' })).toThrow(/revocation_endpoint/)
   })
 })
