@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core'
 
 import { BaseCommand } from '../cli/base-command.js'
 import { askSecret, askText, canPrompt, readStdin } from '../cli/prompts.js'
-import { describeExpiry } from '../cli/time.js'
+import { describeExpiry, expiresPhrase } from '../cli/time.js'
 import type { Context } from '../core/context.js'
 import { LoginRequiredError, UsageError } from '../core/errors.js'
 import { openInBrowser } from '../integrations/browser.js'
@@ -56,7 +56,7 @@ oauth2 envs: --flow device (the default when the server has a device endpoint: a
       const credentials = flow === 'password' ? await this.passwordCredentials(context, interactive) : undefined
       const record = await session.login({ flow, credentials, interaction })
       const who = record.user ?? credentials?.username
-      this.info(`Logged in to ${env.name}${who ? ` as ${who}` : ''}. The access token expires ${describeExpiry(record.accessExpiresAt)}.`)
+      this.info(`Logged in to ${env.name}${who ? ` as ${who}` : ''}. The access token ${expiresPhrase(record.accessExpiresAt)}.`)
     } finally {
       process.removeListener('SIGINT', stop)
     }
