@@ -1,7 +1,7 @@
 import { ExitCode } from '../core/errors.js'
 import type { EnvStatus } from '../core/status.js'
 import { table } from './output.js'
-import { describeExpiry, isoTime } from './time.js'
+import { expiresPhrase, isoTime } from './time.js'
 import type { Voice } from './voice.js'
 
 export interface StatusView {
@@ -49,8 +49,8 @@ function describe(status: EnvStatus): string {
       : 'no'
   const rows = [
     ['logged in:', login],
-    ['access token:', status.accessExpiresAt === null ? '-' : `expires ${describeExpiry(status.accessExpiresAt)}`],
-    ['refresh token:', status.refreshExpiresAt === null ? '-' : `expires ${describeExpiry(status.refreshExpiresAt)}`],
+    ['access token:', status.accessExpiresAt === null ? '-' : expiresPhrase(status.accessExpiresAt)],
+    ['refresh token:', status.refreshExpiresAt === null ? '-' : expiresPhrase(status.refreshExpiresAt)],
     ['protocol:', `${status.protocol}${status.url ? `  ${status.url}` : ''}`],
     ['store:', status.store === 'file' ? `${status.storeLocation} (not the OS keychain)` : status.storeLocation],
   ]

@@ -11,3 +11,13 @@ export function describeExpiry(epochMs: number | undefined, now = Date.now()): s
   const left = epochMs - now
   return left > 0 ? `in ${formatDuration(left)} (${isoTime(epochMs)})` : `expired ${formatDuration(-left)} ago (${isoTime(epochMs)})`
 }
+
+/**
+ * "expires in 25m (…)" or "expired 3m ago (…)": the verb goes with the tense, so a token
+ * that is already out of date (a server that said `expires_in: 0`) never reads
+ * "expires expired 0s ago".
+ */
+export function expiresPhrase(epochMs: number | undefined, now = Date.now()): string {
+  if (epochMs === undefined) return 'expires at an unknown time'
+  return epochMs - now > 0 ? `expires ${describeExpiry(epochMs, now)}` : describeExpiry(epochMs, now)
+}

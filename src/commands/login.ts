@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core'
 
 import { BaseCommand } from '../cli/base-command.js'
 import { askSecret, askText, canPrompt, readStdin } from '../cli/prompts.js'
-import { describeExpiry } from '../cli/time.js'
+import { expiresPhrase } from '../cli/time.js'
 import type { Context } from '../core/context.js'
 import { printable } from '../core/env-name.js'
 import { LoginRequiredError, UsageError } from '../core/errors.js'
@@ -57,7 +57,7 @@ oauth2 envs: --flow device (the default when the server has a device endpoint: a
       const credentials = flow === 'password' ? await this.passwordCredentials(context, interactive) : undefined
       const record = await session.login({ flow, credentials, interaction })
       const who = record.user ?? credentials?.username
-      this.info(`Logged in to ${env.name}${who ? ` as ${who}` : ''}. The access token expires ${describeExpiry(record.accessExpiresAt)}.`)
+      this.info(`Logged in to ${env.name}${who ? ` as ${who}` : ''}. The access token ${expiresPhrase(record.accessExpiresAt)}.`)
     } finally {
       process.removeListener('SIGINT', stop)
     }
@@ -117,7 +117,7 @@ oauth2 envs: --flow device (the default when the server has a device endpoint: a
     const lines = complete
       ? [`To log in to ${env}, open ${complete}`, `and check that the page shows the code ${code}.`, `(Or open ${uri} and enter the code.)`]
       : [`To log in to ${env}, open ${uri}`, `and enter the code ${code}.`]
-    lines.push(`Waiting for approval; the code expires ${describeExpiry(prompt.expiresAt)}. Ctrl-C stops.`)
+    lines.push(`Waiting for approval; the code ${expiresPhrase(prompt.expiresAt)}. Ctrl-C stops.`)
     process.stderr.write(`${lines.join('\n')}\n`)
   }
 

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core'
 
 import { writeStdout } from '../cli/fd-output.js'
 import { BaseCommand } from '../cli/base-command.js'
-import { describeExpiry } from '../cli/time.js'
+import { expiresPhrase } from '../cli/time.js'
 
 export default class Refresh extends BaseCommand<typeof Refresh> {
   static override summary = 'Refresh the access token now.'
@@ -16,7 +16,7 @@ export default class Refresh extends BaseCommand<typeof Refresh> {
   public async run(): Promise<void> {
     const { env, session } = await this.context()
     const token = await session.getToken({ forceRefresh: true })
-    this.info(`Refreshed ${env.name}: the access token expires ${describeExpiry(token.accessExpiresAt)}.`)
+    this.info(`Refreshed ${env.name}: the access token ${expiresPhrase(token.accessExpiresAt)}.`)
     if (this.flags.print) writeStdout(`${token.accessToken}\n`)
   }
 }

@@ -90,7 +90,8 @@ function audit({ error, ...event }: SessionEvent, env: Env, options: ContextOpti
 }
 
 async function protocolFor(env: Env, environ: Environ, userAgent: string, clientSecret: ClientSecret | undefined, { warn, command }: Pick<ContextOptions, 'warn' | 'command'>): Promise<AuthProtocol> {
-  const http = { environ, userAgent }
+  // Without --allow-http, plain http goes only to a connection whose address is loopback.
+  const http = { environ, userAgent, allowHttp: env.allowHttp === true }
   if (env.protocol === 'api') {
     // Checked again here: an env made from variables, or a hand-edited config, never saw `env add`.
     const url = checkServerUrl(env.url ?? '', env.fromVariables ? 'TOKENCTL_URL' : 'The env URL', env.allowHttp)

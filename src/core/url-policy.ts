@@ -1,7 +1,12 @@
 import { printable } from './env-name.js'
 import { UsageError } from './errors.js'
 
-/** SPEC §2.3: loopback is `localhost`, 127.0.0.0/8 and ::1. */
+/**
+ * Loopback by name: `localhost`, `*.localhost`, 127.0.0.0/8 and ::1. This is the check made
+ * when a URL is given (`env add`, the variables); it cannot be the last word, because a
+ * resolver may send `*.localhost` anywhere. Every plain-http request without --allow-http is
+ * held to a loopback address again where the connection is made (util/http.ts).
+ */
 export function isLoopbackHost(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase()
   if (host === 'localhost' || host.endsWith('.localhost')) return true

@@ -1,7 +1,7 @@
 import { API_PATHS, type Env } from '../core/env-settings.js'
 import { CredentialsRejectedError, UsageError } from '../core/errors.js'
 import { type HttpOptions, type HttpResponse, postJson } from '../util/http.js'
-import { failure, isObject, serverSays } from './responses.js'
+import { failure, isJsonBody, isObject, serverSays } from './responses.js'
 import { toTokenSet } from './token-response.js'
 import { type AuthProtocol, type LoginRequest, RefreshRejectedError, type TokenSet } from './types.js'
 
@@ -23,7 +23,7 @@ export function apiProtocol(env: Env & { url: string }, http: HttpOptions): Auth
       }
       const response = await post(env.tokenPath ?? API_PATHS.tokenPath, { username: credentials.username, password: credentials.password })
       if (isOk(response)) return { user: credentials.username, ...tokenSet(response, host) }
-      if ([400, 401, 403].includes(response.status)) {
+      if (isRejection(response)) {
         throw new CredentialsRejectedError(
           `${host} rejected the user name or password for "${env.name}"${serverSays(response, [credentials.password])}.`,
           `Check them and run: tokenctl login -e ${env.name}`,
@@ -35,7 +35,7 @@ export function apiProtocol(env: Env & { url: string }, http: HttpOptions): Auth
     async refresh(refreshToken: string): Promise<TokenSet> {
       const response = await post(env.refreshPath ?? API_PATHS.refreshPath, { refreshToken })
       if (isOk(response)) return tokenSet(response, host)
-      if ([400, 401, 403].includes(response.status)) {
+      if (isRejection(response)) {
         throw new RefreshRejectedError(`${host} no longer accepts the refresh token of "${env.name}"${serverSays(response, [refreshToken])}.`, `Run: tokenctl login -e ${env.name}`)
       }
       throw failure(response, host, [refreshToken], CHECK)
@@ -49,6 +49,26 @@ export function apiProtocol(env: Env & { url: string }, http: HttpOptions): Auth
       throw failure(response, host, [tokens.refreshToken], CHECK)
     },
   }
+}
+
+/**
+ * The server's own "no": a 400, 401 or 403 whose body is the api's JSON error object.
+ *
+ * A rejection has consequences a failure has not: the stored login (a still-valid access
+ * token included) is deleted, and it counts toward the failed-attempts warning. A WAF,
+ * proxy or load balancer between us and the server answers 403 or 401 with its own HTML
+ * or text page, so the status alone proves nothing. The rule: the answer says it is JSON
+ * (`application/json` or `application/*+json`), its body parses to a JSON object, and that
+ * object is the api's error shape: `error` (a code string or an object with details) or a
+ * `message` string. Anything else with any status is a server failure (exit 5) that
+ * deletes nothing.
+ */
+function isRejection(response: HttpResponse): boolean {
+  if (![400, 401, 403].includes(response.status) || !isJsonBody(response)) return false
+  const body = response.json
+  if (!isObject(body)) return false
+  const text = (value: unknown) => typeof value === 'string' && value.length > 0
+  return text(body.error) || isObject(body.error) || text(body.message)
 }
 
 function isOk(response: HttpResponse): boolean {

@@ -34,7 +34,8 @@ export async function discover(issuer: string, http: HttpOptions, allowHttp = fa
   for (const url of discoveryUrls(issuer)) {
     let document: unknown
     try {
-      const response = await getJson(url, http)
+      // The discovery URL is the issuer's own: plain http to it only as the env allows.
+      const response = await getJson(url, { ...http, allowHttp })
       document = response.status === 200 ? response.json : undefined
       const what = response.status !== 200 ? `HTTP ${response.status}` : document === undefined ? 'not JSON' : isObject(document) ? 'ok' : 'JSON that is not an object'
       tried.push(`${url} (${what})`)

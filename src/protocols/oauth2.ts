@@ -4,9 +4,8 @@ import { CredentialsRejectedError, InterruptedError, LoginRequiredError, ServerE
 import { rememberSecret, rememberSecrets } from '../core/secrets.js'
 import { type HttpOptions, type HttpResponse, postForm, UnreachableError } from '../util/http.js'
 import { decodeJwt } from '../util/jwt.js'
-import { redact } from '../util/redact.js'
 import { type DiscoveredEndpoints, discover, type EndpointMove, endpointMoves, PlainHttpEndpointError } from './oauth2-discovery.js'
-import { failure, isObject } from './responses.js'
+import { failure, isObject, serverText } from './responses.js'
 import { toTokenSet } from './token-response.js'
 import { type AuthProtocol, type ClientSecret, type DevicePrompt, type Interaction, type LoginFlow, type LoginRequest, RefreshRejectedError, type TokenSet } from './types.js'
 
@@ -170,7 +169,7 @@ export function oauth2Protocol(env: Env, options: OAuth2Options): AuthProtocol {
   /** RFC 6749 §5.2 as SPEC §2.2 maps it to exit codes, with the server's words (minus anything we sent). */
   function mapError(error: OAuthError, exchange: Exchange, at = tokenHost): TokenctlError {
     const code = printable(error.code, 60)
-    const says = `: ${code}${error.description ? ` ("${printable(redact(error.description, sent()), 160)}")` : ''}`
+    const says = `: ${code}${error.description ? ` ("${serverText(error.description, sent(), 160)}")` : ''}`
     const again = `Run: tokenctl login -e ${env.name}`
     switch (error.code) {
       case 'invalid_client':

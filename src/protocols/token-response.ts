@@ -30,12 +30,12 @@ export function toTokenSet(fields: TokenFields, host: string, now = Date.now()):
     throw new ServerError(`${host} answered without an access token.`, 'The server may not speak the protocol this env is set to; check "tokenctl env show".')
   }
   checkToken(access, 'access', host)
-  const set: TokenSet = { accessToken: access, accessExpiresAt: expiry(fields.expiresIn, access, DEFAULT_ACCESS_TTL_MS, now) }
+  const set: TokenSet = { accessToken: access, accessExpiresAt: expiry(lifetime(fields.expiresIn, 'access', host), access, DEFAULT_ACCESS_TTL_MS, now) }
   const refresh = fields.refreshToken
   if (typeof refresh === 'string' && refresh.length > 0) {
     checkToken(refresh, 'refresh', host)
     set.refreshToken = refresh
-    set.refreshExpiresAt = expiry(fields.refreshExpiresIn, refresh, DEFAULT_REFRESH_TTL_MS, now)
+    set.refreshExpiresAt = expiry(lifetime(fields.refreshExpiresIn, 'refresh', host), refresh, DEFAULT_REFRESH_TTL_MS, now)
   }
   if (typeof fields.user === 'string' && fields.user) set.user = printable(fields.user, 128)
   return set
@@ -56,9 +56,23 @@ function checkToken(token: string, kind: string, host: string): void {
  */
 const MAX_LIFETIME_MS = 10 * 365 * 86_400_000
 
-function expiry(seconds: unknown, token: string, fallback: number, now: number): number {
+/**
+ * A lifetime in seconds as the server sent it (a number, or digits in a string), or
+ * undefined when it sent none that can be read (then the JWT `exp` or the default applies).
+ * A number that is not finite (`1e400` parses as Infinity) is no lifetime a server means:
+ * it is refused rather than read as "for ever" or quietly replaced.
+ */
+function lifetime(seconds: unknown, kind: string, host: string): number | undefined {
   const value = typeof seconds === 'string' && /^\d+$/.test(seconds) ? Number(seconds) : seconds
-  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return now + Math.min(value * 1000, MAX_LIFETIME_MS)
+  if (typeof value !== 'number') return undefined
+  if (!Number.isFinite(value)) {
+    throw new ServerError(`${host} sent a lifetime for the ${kind} token that is not a finite number of seconds; the answer was refused.`, 'Nothing was stored. Report this to whoever runs the server.')
+  }
+  return value >= 0 ? value : undefined
+}
+
+function expiry(value: number | undefined, token: string, fallback: number, now: number): number {
+  if (value !== undefined) return now + Math.min(value * 1000, MAX_LIFETIME_MS)
   const exp = jwtExpiry(token)
   if (exp !== undefined) return Math.min(Math.max(exp, 0), now + MAX_LIFETIME_MS)
   return now + fallback

@@ -1,9 +1,14 @@
+import http from 'node:http'
+import net from 'node:net'
+
 import { type Agents, CancelError, got, RequestError } from 'got'
 import { HttpProxyAgent, HttpsProxyAgent } from 'hpagent'
 
 import { debug, safeUrl } from '../core/debug.js'
+import { printable } from '../core/env-name.js'
 import { ServerError, UsageError } from '../core/errors.js'
 import type { Environ } from '../core/paths.js'
+import { isLoopbackAddress, type LookupFunction, loopbackOnlyLookup, type Refusal, systemLookup } from './loopback-lookup.js'
 import { proxyFor } from './proxy.js'
 
 /** The request never reached the server (refused, DNS, no route): nothing was sent, so nothing can have changed there. */
@@ -20,6 +25,13 @@ export interface HttpResponse {
 export interface HttpOptions {
   environ: Environ
   userAgent: string
+  /**
+   * The env was added with --allow-http: plain http may go to any host, proxies included.
+   * Without it (the default) an http: URL is only ever connected to a loopback address.
+   */
+  allowHttp?: boolean
+  /** For tests only: the resolver under the loopback check, in place of the system's. */
+  lookup?: LookupFunction
 }
 
 /** SPEC §2.3: every request has a timeout, 15 s unless TOKENCTL_TIMEOUT says otherwise. */
@@ -68,6 +80,16 @@ export async function getJson(url: string, options: HttpOptions): Promise<HttpRe
 export async function send(url: string, what: SendOptions, options: HttpOptions): Promise<HttpResponse> {
   const target = new URL(url)
   const timeout = requestTimeoutMs(options.environ)
+  // Plain http without --allow-http is allowed for loopback only, and a name is no proof:
+  // `*.localhost`, or `localhost` itself, may be sent to DNS and answered with any address.
+  // So the address is checked where the connection is made: an IP literal as it is, a name
+  // through a lookup that refuses any address off this machine, before a byte is sent.
+  const loopbackOnly = target.protocol === 'http:' && !options.allowHttp
+  let refusal: Refusal | undefined
+  if (loopbackOnly) {
+    const literal = target.hostname.replace(/^\[|\]$/g, '')
+    if (net.isIP(literal) && !isLoopbackAddress(literal)) throw notLoopback({ host: literal, address: literal })
+  }
   const request = got(target, {
     method: what.method,
     json: what.json,
@@ -78,7 +100,10 @@ export async function send(url: string, what: SendOptions, options: HttpOptions)
     responseType: 'text',
     timeout: { request: timeout },
     retry: { limit: 2, methods: ['GET', 'POST'], statusCodes: [], errorCodes: NOT_SENT, backoffLimit: 1000 },
-    agent: agentsFor(target, options.environ),
+    // Never a proxy for these: "127.0.0.1" or "localhost" at a proxy is the proxy's own
+    // machine, and the request would cross the network to it in clear first.
+    agent: loopbackOnly ? { http: directAgent() } : agentsFor(target, options.environ),
+    dnsLookup: loopbackOnly ? loopbackOnlyLookup(options.lookup ?? systemLookup, (refused) => (refusal = refused)) : options.lookup,
     hooks: { beforeRetry: [(error, count) => debug('http', () => `${error.code ?? 'error'}: nothing was sent; retry ${count}`)] },
   })
   const started = Date.now()
@@ -92,10 +117,29 @@ export async function send(url: string, what: SendOptions, options: HttpOptions)
     debug('http', () => `${line()} → ${response.statusCode} (${Date.now() - started} ms, ${response.body.length} bytes)`)
     return { status: response.statusCode, json: parseJson(response.body), text: response.body, contentType }
   } catch (error) {
-    const failure = describe(error, target, timeout)
+    const failure = refusal ? notLoopback(refusal) : describe(error, target, timeout)
     debug('http', () => `${line()} → failed after ${Date.now() - started} ms: ${failure.message}`)
     throw failure
   }
+}
+
+let direct: http.Agent | undefined
+
+/**
+ * Loopback-only requests get an agent of their own that keeps no connection: a socket kept
+ * alive for an --allow-http request to the same host and port was never checked.
+ */
+function directAgent(): http.Agent {
+  return (direct ??= new http.Agent({ keepAlive: false }))
+}
+
+/** The same rule and fix as a plain-http URL to another host at `env add` (exit 2). */
+function notLoopback({ host, address }: Refusal): UsageError {
+  const where = address === host ? `${printable(host)} is not a loopback address` : `${printable(host)} resolves to ${printable(address)}, which is not a loopback address`
+  return new UsageError(
+    `Plain http:// goes only to this machine's loopback, and ${where}; nothing was sent.`,
+    'Use https://, or add the env with --allow-http if this server really has no TLS.',
+  )
 }
 
 function agentsFor(target: URL, environ: Environ): Agents | undefined {

@@ -138,7 +138,13 @@ function secretsOf(server: ApiServer): Array<[string, string]> {
   // The whole token, and its last 24 characters (the signature of a JWT, or a random tail):
   // a token cut short must not show its unique part either.
   const token = (kind: string) => (value: string) => [[`${kind} token`, value] as [string, string], [`the tail of a ${kind} token`, value.slice(-24)] as [string, string]]
-  return [['the password', PASSWORD], ['the client secret', CLIENT_SECRET], ...access.flatMap(token('access')), ...refresh.flatMap(token('refresh'))]
+  const plain: Array<[string, string]> = [['the password', PASSWORD], ['the client secret', CLIENT_SECRET], ...access.flatMap(token('access')), ...refresh.flatMap(token('refresh'))]
+  // A server may echo a secret back encoded (the echoEncoded mode does): those forms must not show either.
+  const encoded = plain.flatMap(([name, value]): Array<[string, string]> => [
+    [`${name}, base64`, Buffer.from(value).toString('base64').replace(/=+$/, '')],
+    [`${name}, base64url`, Buffer.from(value).toString('base64url')],
+  ])
+  return [...plain, ...encoded]
 }
 
 function expectNoLeak(server: ApiServer, evidence: Evidence[]): void {

@@ -30,3 +30,76 @@ test('a server message that echoes the password or refresh token is shown withou
 test('redact: every known secret, longest first; short values left alone', () => {
   expect(redact('a abcdef abcdefgh b', ['abcdef', 'abcdefgh', 'a', undefined])).toBe('a *** *** b')
 })
+
+/**
+ * Only the server's own word rejects: a 400/401/403 is "credentials rejected" (4) or
+ * "refresh token rejected" (3) only with the api's JSON error object; a proxy's or
+ * firewall's page with the same status is a server failure (5), which deletes nothing.
+ */
+describe('which 400/401/403 answers are the server rejecting the credentials', () => {
+  let answer: { status: number; contentType: string; body: string }
+  let server: http.Server
+  let url: string
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      req.resume()
+      req.on('end', () => res.writeHead(answer.status, { 'content-type': answer.contentType }).end(answer.body))
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  })
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve))
+  })
+
+  async function outcome(status: number, contentType: string, body: string): Promise<{ login: unknown; refresh: unknown }> {
+    answer = { status, contentType, body }
+    const api = apiProtocol({ name: 'prod', protocol: 'api', url }, { environ: {}, userAgent: 'test' })
+    const login = await api.login({ flow: 'password', credentials: { username: 'alice', password: 'pw-12345' } }).catch((e: { exitCode?: number }) => e.exitCode)
+    const refresh = await api.refresh('refresh-token-value').catch((e: { exitCode?: number; constructor: { name: string } }) => `${e.exitCode} ${e.constructor.name}`)
+    return { login, refresh }
+  }
+
+  test.each([
+    [401, 'application/json', '{"error":"invalid_credentials","message":"Invalid username or password"}'],
+    [400, 'application/json; charset=utf-8', '{"message":"bad password"}'],
+    [403, 'application/problem+json', '{"error":{"code":"forbidden","message":"account locked"}}'],
+  ])('%s %s %s: rejected (login 4, refresh 3)', async (status, contentType, body) => {
+    expect(await outcome(status, contentType, body)).toEqual({ login: 4, refresh: '3 RefreshRejectedError' })
+  })
+
+  test.each([
+    [403, 'text/html; charset=utf-8', '<html><body><h1>403 Forbidden</h1>Request blocked by the firewall</body></html>'],
+    [401, 'text/html', '<html><body>Proxy authentication required</body></html>'],
+    [400, 'text/plain', 'Bad Request'],
+    [401, 'text/plain', '{"error":"invalid_grant"}'],
+    [403, '', '{"error":"invalid_grant"}'],
+    [403, 'application/json', '{}'],
+    [401, 'application/json', '{"error":""}'],
+    [403, 'application/json', '["denied"]'],
+    [403, 'application/json', '"denied"'],
+    [401, 'application/json', '{"error": "invalid'],
+  ])('%s %s %s: a server failure (exit 5), not a rejection', async (status, contentType, body) => {
+    expect(await outcome(status, contentType, body)).toEqual({ login: 5, refresh: '5 ServerError' })
+  })
+})
+
+test('an answer to a login that is JSON but not an object is called that, not "not JSON"', async () => {
+  let body = '["token"]'
+  const server = http.createServer((req, res) => {
+    req.resume()
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(body))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const host = new URL(url).host
+  try {
+    const api = apiProtocol({ name: 'prod', protocol: 'api', url }, { environ: {}, userAgent: 'test' })
+    const login = () => api.login({ flow: 'password', credentials: { username: 'alice', password: 'pw-12345' } })
+    await expect(login()).rejects.toThrow(`${host} sent a JSON value that is not an object (HTTP 200, application/json).`)
+    body = '<html>'
+    await expect(login()).rejects.toThrow(`${host} sent an answer that is not JSON (HTTP 200, application/json).`)
+  } finally {
+    await new Promise((resolve) => server.close(resolve))
+  }
+})

@@ -66,13 +66,15 @@ test('posts JSON and reads JSON', async () => {
   }
 })
 
+// An --allow-http env: plain http held to loopback never goes through a proxy (trust-loopback.test.ts).
 test('HTTP_PROXY is used, and NO_PROXY bypasses it', async () => {
   const server = await serve((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'))
   const through = await proxy()
+  const allowHttp = (environ: Record<string, string>) => ({ ...options(environ), allowHttp: true })
   try {
-    expect((await postJson(`${server.url}/x`, {}, options({ HTTP_PROXY: through.url }))).status).toBe(200)
+    expect((await postJson(`${server.url}/x`, {}, allowHttp({ HTTP_PROXY: through.url }))).status).toBe(200)
     expect(through.tunnels).toEqual([new URL(server.url).host])
-    expect((await postJson(`${server.url}/x`, {}, options({ HTTP_PROXY: through.url, NO_PROXY: '127.0.0.1' }))).status).toBe(200)
+    expect((await postJson(`${server.url}/x`, {}, allowHttp({ HTTP_PROXY: through.url, NO_PROXY: '127.0.0.1' }))).status).toBe(200)
     expect(through.tunnels).toHaveLength(1)
     expect(server.hits()).toBe(2)
   } finally {

@@ -26,6 +26,8 @@ export type FailureMode =
   | 'redirect' // 307 elsewhere (by default plain http): a client must not follow it
   | 'echo' // 400 whose error message repeats the whole request body, secrets and all
   | 'echoHtml' // 500 with an HTML page that repeats the request body and headers
+  | 'echoEncoded' // 500 JSON error repeating the refresh token or password base64-, base64url- and percent-encoded, and the body in base64
+  | `html:${number}` // that status with an HTML page, as a WAF or proxy in front of the server sends (`html:403`)
   | `status:${number}` // that status with a JSON error body
 
 /**
@@ -43,6 +45,9 @@ export const FAILURE_MODES: readonly FailureMode[] = [
   'redirect',
   'echo',
   'echoHtml',
+  'echoEncoded',
+  'html:401',
+  'html:403',
   'status:400',
   'status:401',
   'status:404',
@@ -88,6 +93,11 @@ export interface ApiServerOptions {
   revokeSupported?: boolean
   /** Where the `redirect` failure sends the client. Default: a plain-http port nothing listens on. */
   redirectTo?: string
+  /**
+   * The access token's `expiresIn` written as this JSON text instead of `accessTtl`: what
+   * JSON.stringify cannot write, such as `1e400` (JSON.parse reads it as Infinity), or `"0"`.
+   */
+  expiresInText?: string
 }
 
 /** Tokens to send instead of the ones the server mints (they are still what it accepts). */
@@ -189,6 +199,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     mePath: options.mePath ?? '/api/me',
     revokeSupported: options.revokeSupported ?? true,
     redirectTo: options.redirectTo ?? 'http://127.0.0.1:9/elsewhere',
+    expiresInText: options.expiresInText,
   }
   // A fresh key per server, so a token from one test can never validate in another.
   const jwtKey = randomBytes(32)
@@ -242,7 +253,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     if (token !== undefined) fields.token = token
     if (refreshToken !== undefined) fields.refreshToken = refreshToken
     if (config.sendExpiresIn) {
-      if (token !== undefined) fields.expiresIn = config.accessTtl
+      if (token !== undefined) fields.expiresIn = config.expiresInText === undefined ? config.accessTtl : EXPIRES_IN_TEXT
       if (refreshToken !== undefined) fields.refreshExpiresIn = config.refreshTtl
     }
     return config.wrapInData ? { data: fields } : fields
@@ -349,7 +360,16 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
         return sendJson(res, error(400, 'bad_request', `Could not process ${raw}`))
       case 'echoHtml':
         return send(res, 500, 'text/html', `<html><body><pre>${raw}\n${JSON.stringify(req.headers)}</pre></body></html>`)
+      case 'echoEncoded': {
+        const secret = field(parseJson(raw), 'refreshToken') ?? field(parseJson(raw), 'password') ?? ''
+        const forms = [Buffer.from(secret).toString('base64'), Buffer.from(secret).toString('base64url'), encodeURIComponent(secret), Buffer.from(raw).toString('base64')]
+        return sendJson(res, error(500, 'server_error', `Could not process ${forms.join(' ')}`))
+      }
       default: {
+        if (mode.startsWith('html:')) {
+          const status = Number(mode.slice('html:'.length))
+          return send(res, status, 'text/html; charset=utf-8', `<html><head><title>${status} Request blocked</title></head><body><h1>Request blocked</h1><p>The firewall refused this request.</p></body></html>`)
+        }
         const status = Number(mode.slice('status:'.length))
         return sendJson(res, error(status, 'injected_failure', `Injected status ${status}`))
       }
@@ -373,7 +393,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     if (failure && !failure.options.afterHandling) return sendFailure(failure.mode, req, res, raw)
     const reply = overridden(path, route(method, path, body, req.headers))
     if (failure) return sendFailure(failure.mode, req, res, raw)
-    sendJson(res, reply)
+    sendJson(res, reply, config.expiresInText)
   }
 
   /** A successful token response with the override's values put in. */
@@ -476,6 +496,10 @@ function send(res: ServerResponse, status: number, contentType: string, body: st
   res.end(body)
 }
 
-function sendJson(res: ServerResponse, reply: Reply): void {
-  send(res, reply.status, 'application/json', JSON.stringify(reply.body))
+function sendJson(res: ServerResponse, reply: Reply, expiresInText?: string): void {
+  const text = JSON.stringify(reply.body)
+  send(res, reply.status, 'application/json', expiresInText === undefined ? text : text.replace(JSON.stringify(EXPIRES_IN_TEXT), expiresInText))
 }
+
+/** Stands for `expiresInText` until the body is written out. */
+const EXPIRES_IN_TEXT = '\u0000expiresIn\u0000'

@@ -54,6 +54,14 @@ describe('token responses (SPEC §2.1, §9)', () => {
     expect(toTokenSet({ accessToken: access, refreshToken: undefined, expiresIn: undefined, refreshExpiresIn: undefined }, 'h', now)).toEqual({ accessToken: access, accessExpiresAt: 5_000_000 })
     expect(toTokenSet({ accessToken: 'a', refreshToken: 'r', expiresIn: 'soon', refreshExpiresIn: null }, 'h', now)).toEqual({ accessToken: 'a', accessExpiresAt: now + DEFAULT_ACCESS_TTL_MS, refreshToken: 'r', refreshExpiresAt: now + DEFAULT_REFRESH_TTL_MS })
   })
+  test('a lifetime that is not a finite number (1e400 parses as Infinity, or as many digits in a string) is refused (exit 5)', () => {
+    for (const [expiresIn, refreshExpiresIn] of [[Infinity, 60], [60, Infinity], [-Infinity, 60], ['9'.repeat(400), 60]]) {
+      expect(() => toTokenSet({ accessToken: 'a', refreshToken: 'r', expiresIn, refreshExpiresIn }, 'h', now)).toThrow(
+        expect.objectContaining({ exitCode: 5, message: expect.stringContaining('not a finite number of seconds') }),
+      )
+    }
+    expect(toTokenSet({ accessToken: 'a', refreshToken: undefined, expiresIn: '0', refreshExpiresIn: undefined }, 'h', now)).toEqual({ accessToken: 'a', accessExpiresAt: now })
+  })
   test('no token, or a token outside b64token, is a server failure (exit 5)', () => {
     for (const accessToken of [undefined, '', 42, 'a\nb', "a'b", 'a"b', 'a;b', '$(id)', 'x'.repeat(16 * 1024 + 1)]) {
       expect(() => toTokenSet({ accessToken, refreshToken: undefined, expiresIn: 1, refreshExpiresIn: 1 }, 'h', now)).toThrow(expect.objectContaining({ exitCode: 5 }))

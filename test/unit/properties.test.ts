@@ -301,6 +301,35 @@ describe('redaction (SPEC §9)', () => {
     )
     forgetSecrets()
   })
+
+  test('…and in base64 and base64url, padded or not, alone or anywhere inside a longer encoded text', () => {
+    /** Whether three bytes of the secret in a row can be read back from `text`, at any base64 alignment. */
+    const readable = (text: string, bytes: Buffer) => {
+      for (let skip = 0; skip < 4; skip++) {
+        const decoded = Buffer.from(text.slice(skip).replace(/-/g, '+').replace(/_/g, '/'), 'base64')
+        for (let at = 0; at + 3 <= bytes.length; at++) if (decoded.includes(bytes.subarray(at, at + 3))) return true
+      }
+      return false
+    }
+    fc.assert(
+      fc.property(secret, fc.uint8Array({ maxLength: 7 }), fc.uint8Array({ maxLength: 7 }), (s, before, after) => {
+        forgetSecrets()
+        rememberSecret(s)
+        const bytes = Buffer.from(s)
+        for (const encoding of ['base64', 'base64url'] as const) {
+          const padded = encoding === 'base64' ? bytes.toString('base64') : bytes.toString('base64').replace(/\+/g, '-').replace(/\//g, '_')
+          for (const text of [padded, padded.replace(/=+$/, '')]) {
+            expect(redactAll(`<${text}>`)).toBe('<***>')
+          }
+          const inside = Buffer.concat([Buffer.from(before), bytes, Buffer.from(after)]).toString(encoding)
+          const out = redactAll(inside)
+          expect(out).toContain('***')
+          for (const part of out.split('***')) expect(readable(part, bytes)).toBe(false)
+        }
+      }),
+    )
+    forgetSecrets()
+  })
 })
 
 describe('-f env is quoted for POSIX shells, whatever the token (SPEC §9)', () => {
