@@ -135,7 +135,7 @@ test('setup-git writes only an empty helper and tokenctl for the git host, and n
   for (const line of lines) expect(line).toMatch(/^credential\.https?:\/\/127\.0\.0\.1:\d+\.helper=/)
   const helpers = await git(['config', '--global', '--get-all', `credential.${gitServer.url}.helper`])
   expectOk(helpers, 'git config --get-all')
-  expect(helpers.stdout).toBe(`\n!'${BIN}' git-credential -e ${ENV}\n`)
+  expect(helpers.stdout).toBe(`\n!'${BIN}' git-credential -e '${ENV}'\n`)
   // No `credential.helper` (store, cache, a manager) that could write the token somewhere.
   const generic = await git(['config', '--global', '--get-all', 'credential.helper'])
   expect(generic.code).toBe(1)

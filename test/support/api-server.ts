@@ -59,6 +59,8 @@ export interface FailureOptions {
    * a refresh token may already have rotated.
    */
   afterHandling?: boolean
+  /** The error message of a `status:N` failure (default "Injected status N"): text from a server, hostile or not. */
+  message?: string
 }
 
 export interface ApiServerOptions {
@@ -319,7 +321,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     return standingFailure && applies(standingFailure) ? standingFailure : undefined
   }
 
-  function sendFailure(mode: FailureMode, req: IncomingMessage, res: ServerResponse, raw: string): void {
+  function sendFailure(mode: FailureMode, req: IncomingMessage, res: ServerResponse, raw: string, message?: string): void {
     switch (mode) {
       case 'html500':
         return send(res, 500, 'text/html; charset=utf-8', '<html><body><h1>500 Internal Server Error</h1></body></html>')
@@ -351,7 +353,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
         return send(res, 500, 'text/html', `<html><body><pre>${raw}\n${JSON.stringify(req.headers)}</pre></body></html>`)
       default: {
         const status = Number(mode.slice('status:'.length))
-        return sendJson(res, error(status, 'injected_failure', `Injected status ${status}`))
+        return sendJson(res, error(status, 'injected_failure', message ?? `Injected status ${status}`))
       }
     }
   }
@@ -370,9 +372,9 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     if (hook) res.once('finish', () => hook(logged))
 
     const failure = takeFailure(method, path)
-    if (failure && !failure.options.afterHandling) return sendFailure(failure.mode, req, res, raw)
+    if (failure && !failure.options.afterHandling) return sendFailure(failure.mode, req, res, raw, failure.options.message)
     const reply = overridden(path, route(method, path, body, req.headers))
-    if (failure) return sendFailure(failure.mode, req, res, raw)
+    if (failure) return sendFailure(failure.mode, req, res, raw, failure.options.message)
     sendJson(res, reply)
   }
 
