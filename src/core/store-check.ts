@@ -20,12 +20,12 @@ export async function checkStoreBeforeAsking(store: SecretStore, env: string, en
   } catch (error) {
     if (!(error instanceof LoginRequiredError)) throw error
   }
-  if (store.kind === 'file') checkWritableDir(configDir(environ))
-  else if (store.kind === 'cache') checkWritableDir(runtimeDir(environ))
+  if (store.kind === 'file') checkWritableDir(configDir(environ), `The credentials file ${path.join(configDir(environ), 'credentials.json')}`)
+  else if (store.kind === 'cache') checkWritableDir(runtimeDir(environ), `The per-user token cache in ${runtimeDir(environ)}`)
 }
 
 /** The dir, or the nearest existing one above it (the store makes the rest), is a directory this user can write. */
-function checkWritableDir(dir: string): void {
+function checkWritableDir(dir: string, what: string): void {
   for (let probe = dir; ; probe = path.dirname(probe)) {
     let stat: fs.Stats
     try {
@@ -33,21 +33,21 @@ function checkWritableDir(dir: string): void {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code
       if (code === 'ENOENT' && path.dirname(probe) !== probe) continue
-      throw unwritable(dir, code)
+      throw unwritable(what, dir, code)
     }
-    if (!stat.isDirectory()) throw unwritable(dir, `${probe} is not a directory`)
+    if (!stat.isDirectory()) throw unwritable(what, dir, `${probe} is not a directory`)
     try {
       fs.accessSync(probe, fs.constants.W_OK | fs.constants.X_OK)
     } catch (error) {
-      throw unwritable(dir, (error as NodeJS.ErrnoException).code)
+      throw unwritable(what, dir, (error as NodeJS.ErrnoException).code)
     }
     return
   }
 }
 
-function unwritable(dir: string, why: string | undefined): StoreUnavailableError {
+function unwritable(what: string, dir: string, why: string | undefined): StoreUnavailableError {
   return new StoreUnavailableError(
-    `The tokens of a login could not be kept in ${dir}${why ? ` (${why})` : ''}, so nothing was asked.`,
+    `${what} cannot be written${why ? ` (${why})` : ''}; the previous content is intact, and nothing was asked.`,
     `Check the permissions of ${dir} and the free space on its disk, or choose another store with --store.`,
   )
 }
