@@ -1,4 +1,5 @@
 import type { ConfigData } from '../core/config-file.js'
+import { printable } from '../core/env-name.js'
 import type { EnvSummary } from '../core/envs.js'
 import { table } from './output.js'
 import type { Voice } from './voice.js'
@@ -29,7 +30,7 @@ export function showEnvList(envs: EnvSummary[], storeError: Error | undefined, v
   const rows = [['', 'NAME', 'PROTOCOL', 'URL', 'USER', 'LOGGED IN']]
   for (const env of envs) {
     const state = env.loggedIn === null ? '?' : env.loggedIn ? 'yes' : 'no'
-    rows.push([env.current ? '*' : '', env.current ? colour.bold(env.name) : env.name, env.protocol, env.url ?? '-', env.user ?? '-', state])
+    rows.push([env.current ? '*' : '', env.current ? colour.bold(env.name) : env.name, env.protocol, env.url ?? '-', env.user ? printable(env.user, 128) : '-', state])
   }
   voice.out(table(rows))
 }

@@ -1,3 +1,4 @@
+import { printable } from '../core/env-name.js'
 import { ExitCode } from '../core/errors.js'
 import type { EnvStatus } from '../core/status.js'
 import { table } from './output.js'
@@ -33,7 +34,7 @@ function toJson(status: EnvStatus) {
   return {
     env: status.env,
     loggedIn: status.loggedIn,
-    user: status.user,
+    user: shownUser(status),
     protocol: status.protocol,
     store: status.store,
     accessExpiresAt: isoTime(status.accessExpiresAt ?? undefined),
@@ -43,7 +44,7 @@ function toJson(status: EnvStatus) {
 
 function describe(status: EnvStatus): string {
   const login = status.loggedIn
-    ? `yes${status.user ? `, as ${status.user}` : ''}`
+    ? `yes${status.user ? `, as ${shownUser(status)}` : ''}`
     : status.ready
       ? 'no, but TOKENCTL_* credentials can log in'
       : 'no'
@@ -55,4 +56,9 @@ function describe(status: EnvStatus): string {
     ['store:', status.store === 'file' ? `${status.storeLocation} (not the OS keychain)` : status.storeLocation],
   ]
   return `${status.env}\n${table(rows).replace(/^/gm, '  ')}`
+}
+
+/** The user name comes from a server or a store: printed only through the sanitizer. */
+function shownUser(status: EnvStatus): string | null {
+  return status.user ? printable(status.user, 128) : status.user
 }

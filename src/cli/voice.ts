@@ -1,6 +1,7 @@
 import type { ChalkInstance } from 'chalk'
 
 import type { Environ } from '../core/paths.js'
+import { withoutInvisible } from '../util/sanitize.js'
 import { writeStdout } from './fd-output.js'
 import { colourFor } from './output.js'
 import { toStderr } from './stderr.js'
@@ -35,22 +36,32 @@ export class Voice {
 
   /** Information for a person: stderr, silenced by --quiet. */
   info(message: string): void {
-    if (!this.quiet()) this.sink(2, `${message}\n`)
+    if (!this.quiet()) this.say(message)
   }
 
   warning(message: string): void {
-    if (!this.quiet()) this.sink(2, `${this.colour().yellow('Warning:')} ${message}\n`)
+    if (!this.quiet()) this.say(`${this.colour().yellow('Warning:')} ${message}`)
   }
 
   /** Errors show whatever --quiet says. */
   error(message: string, ...more: string[]): void {
-    this.sink(2, `${this.colour().red('Error:')} ${message}\n`)
-    for (const line of more) this.sink(2, `${line}\n`)
+    this.say(`${this.colour().red('Error:')} ${message}`)
+    for (const line of more) this.say(line)
   }
 
   /** Colour for what goes to stdout (a table on a terminal). */
   stdoutColour(): ChalkInstance {
     return colourFor(1, this.environ)
+  }
+
+  /**
+   * Every line for a person loses the bidi, zero-width and line-separator characters, a
+   * last line of defence for a piece of outside text that missed `printable()`: they would
+   * let it reorder or hide the rest of the line. Control characters stay: the colour
+   * escapes and newlines here are tokenctl's own.
+   */
+  private say(line: string): void {
+    this.sink(2, `${withoutInvisible(line)}\n`)
   }
 
   private colour(): ChalkInstance {

@@ -3,11 +3,11 @@ import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { UsageError } from '../core/errors.js'
 import { isShellVariable } from '../integrations/formats.js'
-import { runWithToken } from '../integrations/exec.js'
+import { childEnvironment, runWithToken } from '../integrations/exec.js'
 
 export default class Exec extends BaseCommand<typeof Exec> {
   static override summary = 'Run a command with a fresh access token in its environment.'
-  static override description = `The token goes into $TOKENCTL_TOKEN (or --var NAME), never into argv, so it stays out of the process list. stdio is the command's own, signals are passed on, and tokenctl exits with the command's exit code (128 + N when signal N ended it).`
+  static override description = `The token goes into $TOKENCTL_TOKEN (or --var NAME), never into argv, so it stays out of the process list. The variables that hold passwords, refresh tokens and client secrets (TOKENCTL_PASSWORD, TOKENCTL_<ENV>_REFRESH_TOKEN, …) are removed from the command's environment. stdio is the command's own, signals are passed on (a Ctrl-C at the terminal reaches the command once), and tokenctl exits with the command's exit code (128 + N when signal N ended it).`
   static override strict = false
   static override examples = [
     '<%= config.bin %> <%= command.id %> -- sh -c \'curl -H "Authorization: Bearer $TOKENCTL_TOKEN" https://api.example.com/v1/items\'',
@@ -30,7 +30,7 @@ export default class Exec extends BaseCommand<typeof Exec> {
     }
     const { session } = await this.context()
     const token = await session.getToken()
-    const code = await runWithToken(command, args, { ...this.environ, [this.flags.var]: token.accessToken })
+    const code = await runWithToken(command, args, childEnvironment(this.environ, this.flags.var, token.accessToken))
     process.exitCode = code
   }
 }

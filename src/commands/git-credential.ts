@@ -7,6 +7,7 @@ import { toStderr } from '../cli/stderr.js'
 import { DEFAULT_GIT_USER, isOurHost, isOurUser } from '../core/git-hosts.js'
 import { isTokenctlError, LoginRequiredError } from '../core/errors.js'
 import { formatCredentialAnswer, MAX_INPUT, parseCredentialRequest } from '../integrations/git-credential.js'
+import { withoutInvisible } from '../util/sanitize.js'
 
 export default class GitCredential extends BaseCommand<typeof GitCredential> {
   static override summary = 'A git credential helper that answers with a fresh access token.'
@@ -51,7 +52,7 @@ export default class GitCredential extends BaseCommand<typeof GitCredential> {
     } catch (error) {
       if (!isTokenctlError(error)) throw error
       const hint = error instanceof LoginRequiredError ? ` Run: tokenctl login -e ${env.name}` : ''
-      toStderr(`tokenctl: ${error.message}${hint}\n`)
+      toStderr(withoutInvisible(`tokenctl: ${error.message}${hint}\n`))
       // Nothing on stdout either way, and git asks its next helper whatever the exit code.
       // "Log in" is the normal state of a fresh machine (SPEC §7: exit 0); anything else
       // (a broken server, a store out of reach) keeps its code for the scripts that look.
@@ -60,6 +61,6 @@ export default class GitCredential extends BaseCommand<typeof GitCredential> {
   }
 
   private debugNote(error: unknown): void {
-    if (this.environ.TOKENCTL_DEBUG === '1') toStderr(`tokenctl: not answering: ${(error as Error).message}\n`)
+    if (this.environ.TOKENCTL_DEBUG === '1') toStderr(withoutInvisible(`tokenctl: not answering: ${(error as Error).message}\n`))
   }
 }

@@ -6,6 +6,7 @@ import { expiresPhrase } from '../cli/time.js'
 import type { Context } from '../core/context.js'
 import { printable } from '../core/env-name.js'
 import { LoginRequiredError, UsageError } from '../core/errors.js'
+import { checkStoreBeforeAsking } from '../core/store-check.js'
 import { openInBrowser } from '../integrations/browser.js'
 import { DEFAULT_BROWSER_TIMEOUT_MS } from '../protocols/oauth2-browser.js'
 import { type DevicePrompt, type Interaction, LOGIN_FLOWS, type LoginFlow, type PasswordCredentials } from '../protocols/types.js'
@@ -38,6 +39,10 @@ oauth2 envs: --flow device (the default when the server has a device endpoint: a
     if (!timeoutMs) throw new UsageError(`--timeout "${this.flags.timeout.slice(0, 20)}" is not a duration.`, 'Use a number with s, m or h, such as 90s or 5m.')
     const context = await this.context()
     const { env, session } = context
+    // A usage error is said first; then the store must be able to keep the login before
+    // anyone is asked for anything (or a device or browser flow is started).
+    this.refuseFlowForApi(env)
+    await checkStoreBeforeAsking(context.store, env.name, this.environ)
     const flow = await this.chooseFlow(context)
     const interactive = !this.noInput && canPrompt()
 
@@ -57,7 +62,7 @@ oauth2 envs: --flow device (the default when the server has a device endpoint: a
       const credentials = flow === 'password' ? await this.passwordCredentials(context, interactive) : undefined
       const record = await session.login({ flow, credentials, interaction })
       const who = record.user ?? credentials?.username
-      this.info(`Logged in to ${env.name}${who ? ` as ${who}` : ''}. The access token ${expiresPhrase(record.accessExpiresAt)}.`)
+      this.info(`Logged in to ${env.name}${who ? ` as ${printable(who, 128)}` : ''}. The access token ${expiresPhrase(record.accessExpiresAt)}.`)
     } finally {
       process.removeListener('SIGINT', stop)
     }
@@ -67,7 +72,7 @@ oauth2 envs: --flow device (the default when the server has a device endpoint: a
   private async chooseFlow({ env, session, credentials }: Context): Promise<LoginFlow> {
     const given = this.flags.flow as LoginFlow | undefined
     if (env.protocol === 'api') {
-      if (given && given !== 'password') throw new UsageError(`--flow ${given} is for oauth2 envs; "${env.name}" uses the api protocol.`, 'Leave --flow out: api envs log in with a user name and password.')
+      this.refuseFlowForApi(env)
       return 'password'
     }
     const byPassword = this.flags['password-stdin'] || this.flags.username !== undefined || credentials?.password !== undefined
@@ -81,6 +86,13 @@ oauth2 envs: --flow device (the default when the server has a device endpoint: a
     }
     flow ??= await session.defaultFlow()
     return flow
+  }
+
+  private refuseFlowForApi(env: Context['env']): void {
+    const given = this.flags.flow
+    if (env.protocol === 'api' && given && given !== 'password') {
+      throw new UsageError(`--flow ${given} is for oauth2 envs; "${env.name}" uses the api protocol.`, 'Leave --flow out: api envs log in with a user name and password.')
+    }
   }
 
   private async passwordCredentials({ env, credentials }: Context, interactive: boolean): Promise<PasswordCredentials> {

@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core'
 import path from 'node:path'
 
 import { BaseCommand } from '../cli/base-command.js'
+import { envSettingsOf, hasEnv } from '../core/config-file.js'
 import { gitHost } from '../core/env-build.js'
 import { UsageError } from '../core/errors.js'
 import { gitHostsOf } from '../core/git-hosts.js'
@@ -9,7 +10,7 @@ import { configureGitHelper } from '../integrations/git-config.js'
 
 export default class SetupGit extends BaseCommand<typeof SetupGit> {
   static override summary = "Make git use tokenctl's tokens for the env's git hosts."
-  static override description = `For each host (the host of the env's URL, its --git-host entries, and every --host given here) it writes, in your global git config (--local: this repository's), an empty credential.https://HOST.helper — which drops helpers inherited for that host — followed by "!'/path/to/tokenctl' git-credential -e ENV". Running it twice changes nothing; --unset removes the entries. Hosts given with --host are remembered on the env.`
+  static override description = `For each host (the host of the env's URL, its --git-host entries, and every --host given here) it writes, in your global git config (--local: this repository's), an empty credential.https://HOST.helper — which drops helpers inherited for that host — followed by "!'/path/to/tokenctl' git-credential -e 'ENV'". Running it twice changes nothing; --unset removes the entries. Hosts given with --host are remembered on the env.`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> -e prod',
@@ -41,9 +42,9 @@ export default class SetupGit extends BaseCommand<typeof SetupGit> {
       unset: this.flags.unset,
       environ: this.environ,
     })
-    if (added.length && !this.flags.unset && data.envs[env.name]) {
+    if (added.length && !this.flags.unset && hasEnv(data, env.name)) {
       await config.update((fresh) => {
-        const settings = fresh.envs[env.name]
+        const settings = envSettingsOf(fresh, env.name)
         if (settings) settings.gitHosts = [...new Set([...(settings.gitHosts ?? []), ...added])]
       })
     }

@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 
+import { isValidEnvName, printable } from './env-name.js'
 import type { EnvSettings } from './env-settings.js'
 import { ConfigError } from './errors.js'
 
@@ -44,16 +45,39 @@ export function validateConfig(raw: unknown, file: string): ConfigData {
   if (!isObject(raw)) throw fail('not an object')
   const envs = raw.envs ?? {}
   if (!isObject(envs)) throw fail('"envs" is not an object')
+  // No prototype: a name such as "constructor" or "toString" finds only what the file holds.
+  const checked = Object.create(null) as Record<string, EnvSettings>
   for (const [name, settings] of Object.entries(envs)) {
+    // A name from the file reaches git's helper line, shell completion and key lookups,
+    // exactly as one typed at `env add`: a hand-edited or planted file gets the same rule.
+    if (!isValidEnvName(name)) throw badName(file, `an env named "${printable(name)}"`)
     if (!isObject(settings) || (settings.protocol !== 'api' && settings.protocol !== 'oauth2')) {
       throw new ConfigError(
         `The config file ${file} has an unreadable entry for env "${name}". It was left untouched.`,
         `Fix the entry by hand, or remove it with "tokenctl env remove ${name}".`,
       )
     }
+    checked[name] = settings as unknown as EnvSettings
   }
+  if (typeof raw.current === 'string' && !isValidEnvName(raw.current)) throw badName(file, `"current" set to "${printable(raw.current)}"`)
   const current = typeof raw.current === 'string' ? raw.current : undefined
-  return { current, envs: envs as Record<string, EnvSettings> }
+  return { current, envs: checked }
+}
+
+/** Own envs only: `in` and `[]` would also find "constructor", "toString" and the like. */
+export function envSettingsOf(data: ConfigData, name: string): EnvSettings | undefined {
+  return Object.hasOwn(data.envs, name) ? data.envs[name] : undefined
+}
+
+export function hasEnv(data: ConfigData, name: string): boolean {
+  return Object.hasOwn(data.envs, name)
+}
+
+function badName(file: string, what: string): ConfigError {
+  return new ConfigError(
+    `The config file ${file} has ${what}, which is not a valid env name. It was left untouched.`,
+    'Rename or remove it by hand: an env name is 1 to 64 characters, lower-case letters, digits, ".", "_" or "-", starting with a letter or digit.',
+  )
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -35,13 +35,18 @@ export function clientSecretFromVariables(environ: Environ, env: Env): string | 
 /** The §6 variables that hold a secret, for any env: `TOKENCTL_PASSWORD`, `TOKENCTL_PROD_EU_CLIENT_SECRET`, … */
 const SECRET_VARIABLE = /^TOKENCTL_(?:[A-Z0-9_]+_)?(?:PASSWORD|CLIENT_SECRET|REFRESH_TOKEN)$/
 
+/** Whether a variable of that name holds a password, refresh token or client secret (global or per-env form). */
+export function isSecretVariable(name: string): boolean {
+  return SECRET_VARIABLE.test(name)
+}
+
 /**
  * Remember every secret the §6 variables hold, whichever env they are for: the process
  * holds them all, even those of envs it does not use, so none of them may be printed.
  */
 export function rememberVariableSecrets(environ: Environ): void {
   for (const [name, value] of Object.entries(environ)) {
-    if (value && SECRET_VARIABLE.test(name)) rememberSecrets(value)
+    if (value && isSecretVariable(name)) rememberSecrets(value)
   }
 }
 

@@ -1,3 +1,4 @@
+import { sanitizeText } from '../util/sanitize.js'
 import { UsageError } from './errors.js'
 
 const ENV_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/
@@ -21,9 +22,12 @@ export function envVariablePart(name: string): string {
   return name.toUpperCase().replace(/[^A-Z0-9]/g, '_')
 }
 
-/** User input echoed back in an error: cut short, control characters removed. */
+/**
+ * Text from outside (user input echoed back, a server's message, a name read from a file)
+ * as it may be printed: through the one sanitizer (control, bidi and zero-width characters
+ * removed), then cut short.
+ */
 export function printable(value: string, max = 64): string {
-  // eslint-disable-next-line no-control-regex
-  const clean = value.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
+  const clean = sanitizeText(value)
   return clean.length > max ? `${clean.slice(0, max)}…` : clean
 }

@@ -1,4 +1,5 @@
 import type { ConfigData } from './config.js'
+import { envSettingsOf } from './config-file.js'
 import { assertEnvName } from './env-name.js'
 import type { Env, Protocol } from './env-settings.js'
 import { UsageError } from './errors.js'
@@ -15,14 +16,14 @@ export function selectEnv(flag: string | undefined, config: ConfigData, environ:
   const named = flag || environ.TOKENCTL_ENV || undefined
   if (named) {
     assertEnvName(named)
-    const settings = config.envs[named]
+    const settings = envSettingsOf(config, named)
     if (settings) return { name: named, ...settings }
     const fromVariables = envFromVariables(environ)
     if (fromVariables && fromVariables.name === named) return fromVariables
     throw unknownEnv(named, config)
   }
   if (config.current) {
-    const settings = config.envs[config.current]
+    const settings = envSettingsOf(config, config.current)
     if (settings) return { name: config.current, ...settings }
   }
   const fromVariables = envFromVariables(environ)

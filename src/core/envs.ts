@@ -1,5 +1,6 @@
 import type { SecretRecord, SecretStore } from '../stores/types.js'
 import type { Config, ConfigData } from './config.js'
+import { envSettingsOf, hasEnv } from './config-file.js'
 import { assertEnvName } from './env-name.js'
 import { unknownEnv } from './env-select.js'
 import { displayUrl, type EnvSettings } from './env-settings.js'
@@ -26,10 +27,10 @@ export async function addEnv(config: Config, name: string, settings: EnvSettings
   assertEnvName(name)
   let replaced = false
   const data = await config.update((data) => {
-    replaced = name in data.envs
+    replaced = hasEnv(data, name)
     if (replaced && !options.force) throw duplicateEnv(name)
     data.envs[name] = settings
-    if (options.use || !data.current || !(data.current in data.envs)) data.current = name
+    if (options.use || !data.current || !hasEnv(data, data.current)) data.current = name
   })
   return { replaced, current: data.current === name }
 }
@@ -41,13 +42,13 @@ export function duplicateEnv(name: string): UsageError {
 export async function useEnv(config: Config, name: string): Promise<void> {
   assertEnvName(name)
   await config.update((data) => {
-    if (!(name in data.envs)) throw unknownEnv(name, data)
+    if (!hasEnv(data, name)) throw unknownEnv(name, data)
     data.current = name
   })
 }
 
 export function summarize(data: ConfigData, name: string, record: SecretRecord | undefined, storeReachable: boolean, now = Date.now()): EnvSummary {
-  const settings = data.envs[name]
+  const settings = envSettingsOf(data, name)
   if (!settings) throw unknownEnv(name, data)
   return {
     name,
@@ -84,7 +85,7 @@ export async function listEnvs(data: ConfigData, store: SecretStore): Promise<{ 
 export async function removeEnv(config: Config, name: string, dropSecrets: (settings: EnvSettings) => Promise<boolean>): Promise<{ secretsDeleted: boolean }> {
   assertEnvName(name)
   const data = config.read()
-  const settings = data.envs[name]
+  const settings = envSettingsOf(data, name)
   if (!settings) throw unknownEnv(name, data)
   const secretsDeleted = await dropSecrets(settings)
   await config.update((data) => {

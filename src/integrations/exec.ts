@@ -1,20 +1,52 @@
 import { spawn } from 'node:child_process'
+import fs from 'node:fs'
 import os from 'node:os'
+import tty from 'node:tty'
 
+import { isSecretVariable } from '../core/credentials.js'
 import { UsageError } from '../core/errors.js'
 
 /** Signals a person or a supervisor sends to "the program": the child gets them too. */
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2']
 
 /**
- * Run `command` with the token in its environment (never in argv), stdio inherited,
- * signals forwarded, and resolve with the exit code to pass on: the child's own, or
- * 128 + the signal number when a signal ended it, as shells do.
+ * The keys a terminal sends (Ctrl-C, Ctrl-\) go to its whole foreground process group,
+ * the child included: passed on again, one Ctrl-C would reach the child twice (a program
+ * that counts them, such as one that quits on the second, would quit at the first).
+ */
+const FROM_TERMINAL = new Set<NodeJS.Signals>(['SIGINT', 'SIGQUIT'])
+
+/**
+ * The child's environment: the token under `variable`, and none of the variables that buy
+ * tokens (passwords, refresh tokens, client secrets, global and per-env forms). The child
+ * is handed a token, not the power to mint more: whatever it runs, logs or leaks can only
+ * ever show a token that expires.
+ */
+export function childEnvironment(environ: NodeJS.ProcessEnv, variable: string, token: string): NodeJS.ProcessEnv {
+  const child: NodeJS.ProcessEnv = {}
+  // Windows' variable names know no case: TOKENCTL_PASSWORD and Tokenctl_Password are one.
+  const caseless = process.platform === 'win32'
+  for (const [name, value] of Object.entries(environ)) {
+    if (!isSecretVariable(caseless ? name.toUpperCase() : name)) child[name] = value
+  }
+  child[variable] = token
+  return child
+}
+
+/**
+ * Run `command` with `environ` (never the token in argv), stdio inherited, signals
+ * forwarded, and resolve with the exit code to pass on: the child's own, or 128 + the
+ * signal number when a signal ended it, as shells do.
  */
 export function runWithToken(command: string, args: string[], environ: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: 'inherit', env: environ })
-    const forward = (signal: NodeJS.Signals) => child.kill(signal)
+    // A handler stays for every signal, so that tokenctl itself outlives a Ctrl-C and
+    // passes on the child's exit code; it only holds back what the terminal already sent.
+    const forward = (signal: NodeJS.Signals) => {
+      if (FROM_TERMINAL.has(signal) && inTerminalForeground()) return
+      child.kill(signal)
+    }
     for (const signal of FORWARDED) process.on(signal, forward)
     const stopForwarding = () => {
       for (const signal of FORWARDED) process.off(signal, forward)
@@ -30,4 +62,28 @@ export function runWithToken(command: string, args: string[], environ: NodeJS.Pr
       resolve(code ?? 128 + (signal ? (os.constants.signals[signal] ?? 0) : 0))
     })
   })
+}
+
+/**
+ * Whether tokenctl runs in the foreground process group of its terminal, where a Ctrl-C
+ * reaches every process of the group. Asked when a signal comes, since a shell's job
+ * control can move it between foreground and background. Linux says it exactly
+ * (/proc/self/stat: the process group against the terminal's foreground group); elsewhere
+ * a stdin that is a terminal is the best sign. A signal sent with `kill` to a tokenctl
+ * that has no terminal (a supervisor, CI, a test) is passed on as before.
+ */
+export function inTerminalForeground(): boolean {
+  if (process.platform === 'linux') {
+    try {
+      const stat = fs.readFileSync('/proc/self/stat', 'utf8')
+      // "pid (comm) state ppid pgrp session tty_nr tpgid …"; comm may hold spaces and ")".
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      const pgrp = Number(fields[2])
+      const tpgid = Number(fields[5])
+      return tpgid > 0 && pgrp === tpgid
+    } catch {
+      // No /proc (a sandbox without it): as elsewhere.
+    }
+  }
+  return tty.isatty(0)
 }

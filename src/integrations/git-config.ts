@@ -25,7 +25,9 @@ export interface GitHelperSetup {
  */
 export async function configureGitHelper(setup: GitHelperSetup): Promise<string[]> {
   const keys: string[] = []
-  const command = `!${shellQuote(setup.helperPath)} git-credential -e ${setup.envName}`
+  // Both words reach git's `sh -c`: the env name is quoted as the path is, even though
+  // names are validated (config file included), so that no name can ever become code.
+  const command = `!${shellQuote(setup.helperPath)} git-credential -e ${shellQuote(setup.envName)}`
   for (const host of setup.hosts) {
     for (const scheme of schemesFor(host)) {
       const key = `credential.${scheme}://${host}.helper`

@@ -37,7 +37,9 @@ export class FileStore implements SecretStore {
   }
 
   async get(env: string): Promise<SecretRecord | undefined> {
-    const raw = this.read().envs[env]
+    // Own entries only: "constructor" is a valid env name, not Object's constructor.
+    const { envs } = this.read()
+    const raw = Object.hasOwn(envs, env) ? envs[env] : undefined
     if (raw === undefined) return undefined
     const judged = judgeRecord(raw)
     if ('problem' in judged) {
@@ -59,7 +61,7 @@ export class FileStore implements SecretStore {
   async delete(env: string): Promise<boolean> {
     let found = false
     await this.change((data) => {
-      found = env in data.envs
+      found = Object.hasOwn(data.envs, env)
       delete data.envs[env]
       return found
     })

@@ -1,3 +1,5 @@
+import { sanitizeText } from './sanitize.js'
+
 export interface JwtParts {
   header: Record<string, unknown>
   claims: Record<string, unknown>
@@ -65,17 +67,14 @@ function parseSegment(segment: string): Record<string, unknown> | undefined {
   return isObject(clean) ? clean : undefined
 }
 
-// C0, DEL, C1, and the bidi controls a terminal would obey (LRE…RLO, LRI…PDI).
-// eslint-disable-next-line no-control-regex
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g
 const MAX_DEPTH = 8
 
-/** JSON values with every string made printable; what nests deeper than MAX_DEPTH becomes "…". */
+/** JSON values with every string (keys too) through the one sanitizer of printed text; what nests deeper than MAX_DEPTH becomes "…". */
 export function sanitize(value: unknown, depth = 0): unknown {
-  if (typeof value === 'string') return value.replace(UNPRINTABLE, '')
+  if (typeof value === 'string') return sanitizeText(value)
   if (value === null || typeof value !== 'object') return value
   if (depth >= MAX_DEPTH) return '…'
   if (Array.isArray(value)) return value.map((item) => sanitize(item, depth + 1))
   // fromEntries defines own properties: a "__proto__" claim stays a claim, not a prototype.
-  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key.replace(UNPRINTABLE, ''), sanitize(item, depth + 1)]))
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [sanitizeText(key), sanitize(item, depth + 1)]))
 }

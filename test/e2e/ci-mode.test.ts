@@ -146,8 +146,16 @@ describe('CI: an env and credentials from variables alone (SPEC §6)', () => {
     expect(server.requests).toHaveLength(0)
   })
 
-  test('login --no-input without credentials exits 3, names what to set, and never hangs', async () => {
+  test('login --no-input without credentials and without a keychain exits 6 naming --store file, and never hangs', async () => {
+    // The store is checked before anything else of a login: 6 comes before 3.
     const result = await sandbox.run(['login', '--no-input'], { env: ci({ TOKENCTL_USERNAME: undefined, TOKENCTL_PASSWORD: undefined }), timeoutMs: 30_000 })
+    expect(result).toMatchObject({ code: 6, signal: null, stdout: '' })
+    expect(result.stderr).toContain('--store file')
+    expect(server.requests).toHaveLength(0)
+  })
+
+  test('login --no-input without credentials, with a store, exits 3, names what to set, and never hangs', async () => {
+    const result = await sandbox.run(['login', '--no-input'], { env: ci({ TOKENCTL_USERNAME: undefined, TOKENCTL_PASSWORD: undefined, TOKENCTL_STORE: 'file' }), timeoutMs: 30_000 })
     expect(result).toMatchObject({ code: 3, signal: null, stdout: '' })
     expect(result.stderr).toContain('TOKENCTL_USERNAME')
     expect(server.requests).toHaveLength(0)

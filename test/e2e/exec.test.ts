@@ -10,6 +10,7 @@ import path from 'node:path'
 
 import { type ApiServer, startApiServer } from '../support/api-server.js'
 import { BIN, type RunResult, Sandbox } from '../support/cli.js'
+import { inTerminal } from '../support/terminal.js'
 
 const ENV = 'prod'
 
@@ -124,6 +125,90 @@ describe('exec, logged in (SPEC §3)', () => {
     expect({ code, signal, stderr }).toEqual({ code: 0, signal: null, stderr: '' })
     expect(stdout).toBe('ready\n')
     expect(fs.readFileSync(marker, 'utf8')).toBe('term\n')
+  })
+
+  test('the child gets the token, and none of the variables that hold passwords, refresh tokens or client secrets', async () => {
+    const secrets = {
+      TOKENCTL_PASSWORD: 'pw-global-1',
+      TOKENCTL_REFRESH_TOKEN: 'rt-global-2',
+      TOKENCTL_CLIENT_SECRET: 'cs-global-3',
+      TOKENCTL_PROD_PASSWORD: 'pw-prod-4',
+      TOKENCTL_PROD_REFRESH_TOKEN: 'rt-prod-5',
+      TOKENCTL_PROD_CLIENT_SECRET: 'cs-prod-6',
+      // Another env's: the child has no more business with those.
+      TOKENCTL_STAGING_EU_PASSWORD: 'pw-staging-7',
+      TOKENCTL_STAGING_EU_CLIENT_SECRET: 'cs-staging-8',
+    }
+    const kept = { TOKENCTL_USERNAME: 'alice', TOKENCTL_PROD_CLIENT_ID: 'cli', UNRELATED: 'stays' }
+    const result = await exec(['sh', '-c', 'env'], { env: { ...secrets, ...kept } })
+    expect(result.code).toBe(0)
+    const childEnv = new Map(result.stdout.split('\n').filter(Boolean).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]))
+    expect(childEnv.get('TOKENCTL_TOKEN')).toBe(token)
+    for (const [name, value] of Object.entries(kept)) expect(childEnv.get(name)).toBe(value)
+    for (const [name, value] of Object.entries(secrets)) {
+      expect(childEnv.has(name)).toBe(false)
+      expect(result.stdout).not.toContain(value)
+    }
+    // --var names another variable: the scrub is the same.
+    const renamed = await exec(['sh', '-c', 'env'], { env: secrets, flags: ['--var', 'API_TOKEN'] })
+    expect(renamed.stdout).toContain(`API_TOKEN=${token}\n`)
+    for (const value of Object.values(secrets)) expect(renamed.stdout).not.toContain(value)
+  })
+
+  test('one Ctrl-C at a terminal reaches the child exactly once', async () => {
+    // The terminal sends SIGINT to its whole foreground process group, the child included:
+    // tokenctl must not pass it on a second time. The child counts every SIGINT in a file.
+    const count = path.join(sandbox.dir, 'sigints')
+    const stop = path.join(sandbox.dir, 'stop')
+    const childScript = path.join(sandbox.dir, 'count-sigints.cjs')
+    fs.writeFileSync(
+      childScript,
+      [
+        'const fs = require("node:fs")',
+        'process.on("SIGINT", () => fs.appendFileSync(process.env.COUNT, "int\\n"))',
+        'process.stdout.write("child ready\\n")',
+        'const timer = setInterval(() => { if (fs.existsSync(process.env.STOP)) { clearInterval(timer); process.exit(0) } }, 50)',
+      ].join('\n'),
+    )
+    const terminal = inTerminal(['exec', '-e', ENV, '--', process.execPath, childScript], sandbox.env({ TOKENCTL_STORE: 'file', COUNT: count, STOP: stop }))
+    try {
+      await terminal.waitFor('child ready')
+      terminal.type('\u0003')
+      for (let i = 0; i < 200 && !fs.existsSync(count); i++) await new Promise((resolve) => setTimeout(resolve, 50))
+      // Time for a second one to arrive, were it sent.
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+      fs.writeFileSync(stop, '')
+      expect(await terminal.exited).toBe(0)
+    } finally {
+      terminal.kill()
+    }
+    expect(fs.readFileSync(count, 'utf8')).toBe('int\n')
+  })
+
+  test('SIGINT sent with kill to a tokenctl without a terminal still reaches the child', async () => {
+    const marker = path.join(sandbox.dir, 'got-int')
+    const script = 'trap \'echo int > "$MARKER"; exit 0\' INT; echo ready; while :; do sleep 0.1; done'
+    const child = spawn(process.execPath, [BIN, 'exec', '-e', ENV, '--', 'sh', '-c', script], {
+      env: sandbox.env({ TOKENCTL_STORE: 'file', MARKER: marker }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // A process group (and session) of its own, with no terminal: only tokenctl can pass the signal on.
+      detached: true,
+    })
+    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000)
+    let stdout = ''
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
+    await new Promise<void>((resolve) => {
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        stdout += chunk
+        if (stdout.includes('ready\n')) resolve()
+      })
+      void exited.then(() => resolve())
+    })
+    child.kill('SIGINT')
+    const code = await exited
+    clearTimeout(killer)
+    expect(code).toBe(0)
+    expect(fs.readFileSync(marker, 'utf8')).toBe('int\n')
   })
 
   test("the token is in neither the child's argv nor tokenctl's, only in the child's environment", async () => {

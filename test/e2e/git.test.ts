@@ -135,7 +135,7 @@ test('setup-git writes only an empty helper and tokenctl for the git host, and n
   for (const line of lines) expect(line).toMatch(/^credential\.https?:\/\/127\.0\.0\.1:\d+\.helper=/)
   const helpers = await git(['config', '--global', '--get-all', `credential.${gitServer.url}.helper`])
   expectOk(helpers, 'git config --get-all')
-  expect(helpers.stdout).toBe(`\n!'${BIN}' git-credential -e ${ENV}\n`)
+  expect(helpers.stdout).toBe(`\n!'${BIN}' git-credential -e '${ENV}'\n`)
   // No `credential.helper` (store, cache, a manager) that could write the token somewhere.
   const generic = await git(['config', '--global', '--get-all', 'credential.helper'])
   expect(generic.code).toBe(1)
@@ -191,8 +191,8 @@ test('a token revoked server-side: the next git command fails and erases it; the
   const rejected = await git(['fetch', 'origin'], { cwd: clonePath(), env: { GIT_TRACE: '1' } })
   expect(rejected.code).not.toBe(0)
   expect(rejected.stderr).toMatch(/Authentication failed/)
-  expect(rejected.stderr).toMatch(/git-credential -e prod get/)
-  expect(rejected.stderr).toMatch(/git-credential -e prod erase/)
+  expect(rejected.stderr).toMatch(/git-credential -e \S*prod\S* get/)
+  expect(rejected.stderr).toMatch(/git-credential -e \S*prod\S* erase/)
   const refused = gitServer.authAttempts.slice(attemptsBefore)
   expect(refused).toEqual([expect.objectContaining(authedWith(oldToken, false))])
   // `erase` dropped the cached access token and kept the refresh token; nothing refreshed yet.

@@ -13,7 +13,7 @@ import { BIN, type RunResult, runProcess, Sandbox } from '../support/cli.js'
 const ENV = 'prod'
 /** Loopback, so http is allowed and setup-git also writes the http:// key; nothing listens there. */
 const URL_HOST = '127.0.0.1:8123'
-const HELPER = `!'${BIN}' git-credential -e ${ENV}`
+const HELPER = `!'${BIN}' git-credential -e '${ENV}'`
 
 let sandbox: Sandbox
 let globalConfig: string
@@ -202,7 +202,7 @@ describe('setup-git (SPEC §3)', () => {
     expect(fs.existsSync(globalConfig)).toBe(false)
 
     await ok(['setup-git', '-e', 'bare', '--host', 'git.example.com'])
-    expect(credentialEntries()).toEqual([`credential.https://git.example.com.helper `, `credential.https://git.example.com.helper !'${BIN}' git-credential -e bare`])
+    expect(credentialEntries()).toEqual([`credential.https://git.example.com.helper `, `credential.https://git.example.com.helper !'${BIN}' git-credential -e 'bare'`])
     expect(envSettings('bare').gitHosts).toEqual(['git.example.com'])
   })
 

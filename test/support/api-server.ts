@@ -64,6 +64,8 @@ export interface FailureOptions {
    * a refresh token may already have rotated.
    */
   afterHandling?: boolean
+  /** The error message of a `status:N` failure (default "Injected status N"): text from a server, hostile or not. */
+  message?: string
 }
 
 export interface ApiServerOptions {
@@ -330,7 +332,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     return standingFailure && applies(standingFailure) ? standingFailure : undefined
   }
 
-  function sendFailure(mode: FailureMode, req: IncomingMessage, res: ServerResponse, raw: string): void {
+  function sendFailure(mode: FailureMode, req: IncomingMessage, res: ServerResponse, raw: string, message?: string): void {
     switch (mode) {
       case 'html500':
         return send(res, 500, 'text/html; charset=utf-8', '<html><body><h1>500 Internal Server Error</h1></body></html>')
@@ -371,7 +373,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
           return send(res, status, 'text/html; charset=utf-8', `<html><head><title>${status} Request blocked</title></head><body><h1>Request blocked</h1><p>The firewall refused this request.</p></body></html>`)
         }
         const status = Number(mode.slice('status:'.length))
-        return sendJson(res, error(status, 'injected_failure', `Injected status ${status}`))
+        return sendJson(res, error(status, 'injected_failure', message ?? `Injected status ${status}`))
       }
     }
   }
@@ -390,9 +392,9 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     if (hook) res.once('finish', () => hook(logged))
 
     const failure = takeFailure(method, path)
-    if (failure && !failure.options.afterHandling) return sendFailure(failure.mode, req, res, raw)
+    if (failure && !failure.options.afterHandling) return sendFailure(failure.mode, req, res, raw, failure.options.message)
     const reply = overridden(path, route(method, path, body, req.headers))
-    if (failure) return sendFailure(failure.mode, req, res, raw)
+    if (failure) return sendFailure(failure.mode, req, res, raw, failure.options.message)
     sendJson(res, reply, config.expiresInText)
   }
 

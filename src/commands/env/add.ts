@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 
 import { BaseCommand } from '../../cli/base-command.js'
+import { hasEnv } from '../../core/config-file.js'
 import { buildEnvSettings } from '../../core/env-build.js'
 import { addEnv, duplicateEnv } from '../../core/envs.js'
 
@@ -64,7 +65,7 @@ The first env added becomes the current one; --use makes any new env current.`
     })
     // Refuse a duplicate before any request is made.
     const config = this.openConfig()
-    if (!flags.force && config.read().envs[args.name]) throw duplicateEnv(args.name)
+    if (!flags.force && hasEnv(config.read(), args.name)) throw duplicateEnv(args.name)
     let complete = settings
     if (settings.protocol === 'oauth2' && settings.issuer && !settings.tokenUrl) {
       this.info(`Discovering the endpoints of ${settings.issuer}…`)

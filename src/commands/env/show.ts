@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core'
 
 import { BaseCommand } from '../../cli/base-command.js'
 import { table } from '../../cli/output.js'
+import { envSettingsOf } from '../../core/config-file.js'
 import { summarize } from '../../core/envs.js'
 import { unknownEnv } from '../../core/env-select.js'
 import type { SecretRecord } from '../../stores/types.js'
@@ -23,7 +24,7 @@ export default class EnvShow extends BaseCommand<typeof EnvShow> {
     const config = this.openConfig()
     const data = config.read()
     const name = this.args.name ?? this.selectEnv(config).name
-    const settings = data.envs[name]
+    const settings = envSettingsOf(data, name)
     if (!settings) throw unknownEnv(name, data)
 
     let record: SecretRecord | undefined
