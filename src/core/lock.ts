@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 
-import { ensurePrivateDir, readPrivateFile, shellQuote } from '../util/private-file.js'
+import { checkPrivateDir, ensurePrivateDir, readPrivateFile, shellQuote } from '../util/private-file.js'
 import { debug } from './debug.js'
 import { StoreUnavailableError } from './errors.js'
 
@@ -44,6 +44,12 @@ export interface LockOptions {
    * be readable by others, as long as nobody else can write in it. Otherwise it must be 0700.
    */
   dirHoldsNoSecret?: boolean
+  /**
+   * The lock dir is inside a private dir that is checked too, on every use (the env locks'
+   * dir inside the runtime dir): whoever could change that dir could move the locks away,
+   * and two processes would refresh at once. Its label for a person: "The runtime dir".
+   */
+  privateParent?: string
   /** Names the lock in the error when the wait ends: `the lock of "prod"`. */
   label?: string
   /** Called at once when the lock is taken by someone else. */
@@ -88,6 +94,7 @@ export async function acquireLock(dir: string, name: string, options: LockOption
   const staleMs = options.staleMs ?? STALE_LOCK_MS
   const maxWaitMs = options.maxWaitMs ?? maxLockWaitMs()
   try {
+    if (options.privateParent) checkPrivateDir(path.dirname(dir), options.privateParent)
     ensurePrivateDir(dir, 'The lock dir', options.dirHoldsNoSecret ? 0o022 : 0o077)
   } catch (error) {
     if (error instanceof StoreUnavailableError) throw error
@@ -172,11 +179,15 @@ function tooLong(file: string, holder: LockHolder, since: number, label: string 
   )
 }
 
-/** What a person waiting on an env's lock is told (the full path and the fast path alike). */
+/**
+ * The options of an env's lock (the full path and the fast path alike): what a person
+ * waiting on it is told, and the runtime dir the locks dir is in, checked with it.
+ */
 export function envLockNotices(env: string, warn: ((message: string) => void) | undefined): LockOptions {
   const seconds = (holder: LockHolder) => Math.round(Math.abs(Date.now() - holder.at) / 1000)
   return {
     label: `the lock of "${env}"`,
+    privateParent: 'The runtime dir',
     onLongWait: (holder) => warn?.(`Waiting for another tokenctl (pid ${holder.pid}) that is working on "${env}"; its lock is taken over if it shows no life for ${STALE_LOCK_MS / 1000} s.`),
     onTakeOver: (holder, why) =>
       warn?.(

@@ -47,7 +47,7 @@ export class RescuingStore implements SecretStore {
 
   async get(env: string): Promise<SecretRecord | undefined> {
     const kept = await this.kept(env)
-    if (!kept) return this.primary.get(env)
+    if (!kept) return withBelievableTime(await this.primary.get(env))
     let current: SecretRecord | undefined
     try {
       current = await this.primary.get(env)
@@ -56,7 +56,7 @@ export class RescuingStore implements SecretStore {
       if (error instanceof CorruptRecordError) return kept
       throw error
     }
-    return isNewer(kept, current) ? kept : current
+    return isNewer(kept, current) ? kept : withBelievableTime(current)
   }
 
   async set(env: string, record: SecretRecord, options?: WriteOptions): Promise<void> {
@@ -165,6 +165,16 @@ function isNewer(kept: SecretRecord, current: SecretRecord | undefined): boolean
   if (!current) return true
   const currentAt = current.obtainedAt !== undefined && isBelievable(current) ? current.obtainedAt : 0
   return (kept.obtainedAt ?? 0) > currentAt
+}
+
+/**
+ * A store record dated in the future loses its date: otherwise it would pass for work
+ * another process has just done (session.ts `justObtained`), and `refresh` would do nothing.
+ */
+function withBelievableTime(record: SecretRecord | undefined): SecretRecord | undefined {
+  if (!record || isBelievable(record)) return record
+  debug('store', () => `not believing the time the record was obtained at: it is in the future`)
+  return { ...record, obtainedAt: undefined }
 }
 
 /** Not obtained in the future (beyond the slack of one machine's clock). */
