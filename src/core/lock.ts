@@ -172,7 +172,7 @@ function tooLong(file: string, holder: LockHolder, since: number, label: string 
   const seconds = Math.round((Date.now() - since) / 1000)
   const who = holder.pid > 0 ? `pid ${holder.pid}` : 'a process that did not write its pid'
   return new StoreUnavailableError(
-    `Gave up waiting for ${label ?? 'the lock'} (${file}): it has been held by ${who} for ${seconds} s, which is alive and still working.`,
+    `Gave up waiting for ${label ?? 'the lock'} (${file}): ${who} has held it for ${seconds} s and is still alive and working.`,
     holder.pid > 0
       ? `Wait for it to finish and try again; if it is stuck, end it (kill ${holder.pid}) and tokenctl takes the lock over.`
       : `Wait and try again; if no tokenctl is running, remove the lock: rm ${shellQuote(file)}`,

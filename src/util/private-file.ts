@@ -86,10 +86,13 @@ export function checkPrivateDir(dir: string, label = 'The directory', forbiddenB
 }
 
 /**
- * A private directory in a directory someone else can change is not private: they can
- * rename it away (and a second lock dir appears, and with it a second refresh) or put
- * their own in its place. So its parent must be ours or root's, and writable by nobody
- * else unless it is sticky (like /tmp, where only an entry's owner may rename it).
+ * A private directory in a directory others can write is not private: they can rename it
+ * away (and a second lock dir appears, and with it a second refresh) or put their own in
+ * its place. So its parent must not be writable by everyone, unless it is sticky (like
+ * /tmp, where only an entry's owner may rename it). Its group and owner are not judged:
+ * with a group per user (Fedora's umask 002) ~/.config is group-writable by the user
+ * alone, and a root-run CI container often has a HOME owned by the runner's uid; what is
+ * in our own dir is still checked, dir and file, on every use.
  */
 function checkParent(dir: string, label: string): void {
   const parent = path.dirname(dir)
@@ -99,14 +102,8 @@ function checkParent(dir: string, label: string): void {
   } catch {
     return
   }
-  const uid = ourUid()
-  const trustedOwner = uid === undefined || stat.uid === uid || stat.uid === 0
-  const openToOthers = (stat.mode & 0o022) !== 0 && (stat.mode & 0o1000) === 0
-  if (!trustedOwner || openToOthers) {
-    throw refuse(
-      `${label} ${dir} is in ${parent}, which ${trustedOwner ? `other users can change (mode ${mode(stat)})` : `belongs to another user (uid ${stat.uid})`}, so tokenctl will not use it.`,
-      trustedOwner ? `Run: chmod go-w ${shellQuote(parent)}` : `Point tokenctl at a directory of your own (XDG_RUNTIME_DIR, XDG_STATE_HOME or TOKENCTL_CONFIG_DIR).`,
-    )
+  if ((stat.mode & 0o002) !== 0 && (stat.mode & 0o1000) === 0) {
+    throw refuse(`${label} ${dir} is in ${parent}, which other users can change (mode ${mode(stat)}), so tokenctl will not use it.`, `Run: chmod o-w ${shellQuote(parent)}`)
   }
 }
 

@@ -63,7 +63,7 @@ test('a live holder that keeps beating past the maximum wait: the waiter gives u
     expect(outcome).toBeInstanceOf(StoreUnavailableError)
     const error = outcome as StoreUnavailableError
     const file = path.join(dir, 'prod.lock')
-    expect(error.message).toMatch(new RegExp(`^Gave up waiting for the lock of "prod" \\(${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\): it has been held by pid ${process.pid} for \\d+ s, which is alive and still working\\.$`))
+    expect(error.message).toMatch(new RegExp(`^Gave up waiting for the lock of "prod" \\(${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\): pid ${process.pid} has held it for \\d+ s and is still alive and working\\.$`))
     expect(error.fix).toBe(`Wait for it to finish and try again; if it is stuck, end it (kill ${process.pid}) and tokenctl takes the lock over.`)
     expect(Date.now() - started).toBeGreaterThanOrEqual(1_500)
   } finally {
