@@ -1,8 +1,7 @@
-import fs from 'node:fs'
-
+import { readPrivateFile } from '../util/private-file.js'
 import { isValidEnvName, printable } from './env-name.js'
 import type { EnvSettings } from './env-settings.js'
-import { ConfigError } from './errors.js'
+import { ConfigError, StoreUnavailableError } from './errors.js'
 
 /**
  * What config.json holds, and how it is judged. Free of `conf` so that the fast path of
@@ -13,15 +12,28 @@ export interface ConfigData {
   envs: Record<string, EnvSettings>
 }
 
-/** Read and check config.json; a missing file is an empty config. */
+/**
+ * Read and check config.json; a missing file is an empty config.
+ *
+ * It holds no secret, but it says which server gets the user's secrets, so it must be the
+ * user's own and nobody else's to change: a regular file, owned by the user (or root: a
+ * dotfile manager such as home-manager links it into a root-owned store, and root can
+ * change any of the user's files anyway), not writable by group or other. It is opened
+ * without blocking, so a FIFO there is refused at once instead of hanging every command.
+ * A symlink is followed: dotfile managers (stow, chezmoi, home-manager) link config files
+ * from elsewhere, and the checks apply to the file the link leads to, on the descriptor
+ * that is read. Anything else is exit 2 naming the file, like a corrupt config: it is a
+ * configuration problem, and it is reported before any store is touched.
+ */
 export function readConfigFile(file: string): ConfigData {
-  let text: string
+  let text: string | undefined
   try {
-    text = fs.readFileSync(file, 'utf8')
+    text = readPrivateFile(file, { label: 'The config file', followSymlink: true, forbiddenBits: 0o022, alsoOwnedBy: [0], chmod: 'chmod go-w' })
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { envs: {} }
+    if (error instanceof StoreUnavailableError) throw new ConfigError(error.message, error.fix, { cause: error })
     throw corrupt(file, error)
   }
+  if (text === undefined) return { envs: {} }
   let raw: unknown
   try {
     raw = JSON.parse(text)

@@ -59,7 +59,8 @@ export class Config {
   async update(change: (data: ConfigData) => void): Promise<ConfigData> {
     let release: () => void
     try {
-      release = await acquireLock(this.dir, 'config')
+      // The config dir may be readable by others (it holds no secret unless the file store is there, which checks for itself).
+      release = await acquireLock(this.dir, 'config', { dirHoldsNoSecret: true })
     } catch (error) {
       throw this.unwritable(error)
     }

@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 
-import { ensurePrivateDir } from '../util/private-file.js'
+import { checkPrivateDir, ensurePrivateDir, readPrivateFile, shellQuote } from '../util/private-file.js'
 import { debug } from './debug.js'
 import { StoreUnavailableError } from './errors.js'
 
@@ -12,6 +12,15 @@ export const STALE_LOCK_MS = 30_000
 /** How long a waiter stays quiet before it tells the person why nothing happens. */
 const NOTICE_MS = 2_000
 
+/**
+ * How far ahead of this clock a time written by a process of this machine may be and still
+ * be believed: one clock, and a file's time is only as fine as its filesystem's.
+ */
+export const FUTURE_SLACK_MS = 1_000
+
+/** The shortest wait for a holder that is alive and beating before the waiter gives up. */
+export const MIN_MAX_WAIT_MS = 120_000
+
 export type Release = () => void
 
 export interface LockHolder {
@@ -20,14 +29,47 @@ export interface LockHolder {
   at: number
 }
 
+/** Why a lock was taken over from a holder that may still run: it stopped beating, or its beat was dated in the future. */
+export type TakeOverReason = 'silent' | 'future'
+
 export interface LockOptions {
   staleMs?: number
+  /**
+   * How long to wait for one live holder (alive pid, fresh heartbeat) before giving up with
+   * an error; maxLockWaitMs() unless given.
+   */
+  maxWaitMs?: number
+  /**
+   * The lock's dir holds nothing secret (the config dir, for the config's own lock): it may
+   * be readable by others, as long as nobody else can write in it. Otherwise it must be 0700.
+   */
+  dirHoldsNoSecret?: boolean
+  /**
+   * The lock dir is inside a private dir that is checked too, on every use (the env locks'
+   * dir inside the runtime dir): whoever could change that dir could move the locks away,
+   * and two processes would refresh at once. Its label for a person: "The runtime dir".
+   */
+  privateParent?: string
+  /** Names the lock in the error when the wait ends: `the lock of "prod"`. */
+  label?: string
   /** Called at once when the lock is taken by someone else. */
   onWait?: () => void
   /** Called once when the wait has lasted a while (NOTICE_MS): say who is in the way. */
   onLongWait?: (holder: LockHolder) => void
   /** Called when a lock whose holder is still running is taken over, as it stopped showing life. */
-  onTakeOver?: (holder: LockHolder) => void
+  onTakeOver?: (holder: LockHolder, why: TakeOverReason) => void
+}
+
+/**
+ * How long a waiter waits for a live holder: 2 minutes, or four request timeouts when
+ * TOKENCTL_TIMEOUT is longer (a holder may make a few requests: a refresh, the login
+ * fallback, a discovery). Read here, not through util/http.ts, which loads got: the fast
+ * path waits on locks too. A value that is not a number is util/http.ts's to report.
+ */
+export function maxLockWaitMs(environ: Readonly<Record<string, string | undefined>> = process.env): number {
+  const seconds = Number(environ.TOKENCTL_TIMEOUT)
+  const timeoutMs = Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 15_000
+  return Math.max(MIN_MAX_WAIT_MS, 4 * timeoutMs)
 }
 
 /**
@@ -38,12 +80,24 @@ export interface LockOptions {
  * for a server (a TOKENCTL_TIMEOUT above 30 s) is not taken for dead: breaking it would
  * send its refresh token a second time, and a server with reuse detection would then
  * revoke the whole login.
+ *
+ * Every wait ends. Something at the lock path that is not a regular file of ours (a
+ * directory, a FIFO, a symlink) is an error at once, naming it. A heartbeat dated in the
+ * future is no sign of life: the holder's silence is counted from when this waiter first
+ * saw that time, so it is taken over after the stale time unless it writes a believable
+ * beat (a live holder whose clock was set back does so within a quarter of it). And a
+ * holder that is alive and beating but keeps the lock past maxWaitMs ends the wait with an
+ * error naming its pid and the lock: exit 6, like a keychain that does not answer in time,
+ * since the store's state cannot be known while another process is changing it.
  */
 export async function acquireLock(dir: string, name: string, options: LockOptions = {}): Promise<Release> {
   const staleMs = options.staleMs ?? STALE_LOCK_MS
+  const maxWaitMs = options.maxWaitMs ?? maxLockWaitMs()
   try {
-    ensurePrivateDir(dir)
+    if (options.privateParent) checkPrivateDir(path.dirname(dir), options.privateParent)
+    ensurePrivateDir(dir, 'The lock dir', options.dirHoldsNoSecret ? 0o022 : 0o077)
   } catch (error) {
+    if (error instanceof StoreUnavailableError) throw error
     throw new StoreUnavailableError(`The lock dir ${dir} cannot be used: ${(error as Error).message}.`, `Check the permissions of ${dir}.`, { cause: error })
   }
   const file = path.join(dir, `${name}.lock`)
@@ -56,6 +110,7 @@ export async function acquireLock(dir: string, name: string, options: LockOption
   let delay = 10
   let waitedSince: number | undefined
   let noticed = false
+  const seen = new Sightings()
   for (;;) {
     const at = tryCreate(file)
     if (at !== undefined) {
@@ -69,24 +124,77 @@ export async function acquireLock(dir: string, name: string, options: LockOption
       debug('lock', () => `waiting for ${file} (held by pid ${holder?.pid ?? '?'})`)
       options.onWait?.()
     }
+    if (holder) seen.saw(holder)
     // Not while the file is caught empty (a holder between creating and writing it, or
     // rewriting it for its heartbeat): a person would be told of "pid -1".
     if (!noticed && holder && holder.pid > 0 && Date.now() - waitedSince >= NOTICE_MS) {
       noticed = true
       options.onLongWait?.(holder)
     }
-    breakIfStale(file, staleMs, options)
+    if (!breakIfStale(file, staleMs, options, seen) && holder && Date.now() - seen.holderSince >= maxWaitMs) {
+      throw tooLong(file, holder, seen.holderSince, options.label)
+    }
     await sleep(delay)
     delay = Math.min(delay * 2, 100)
   }
 }
 
-/** What a person waiting on an env's lock is told (the full path and the fast path alike). */
+/**
+ * What a waiter has seen of the lock file, by its own clock: since when the same holder has
+ * held it (for the maximum wait), and since when each time dated in the future has stood
+ * unchanged (such a time is no sign of life, so silence is counted from its first sighting).
+ */
+class Sightings {
+  holderSince = Date.now()
+  private pid: number | undefined
+  private readonly future = new Map<string, number>()
+
+  saw(holder: LockHolder): void {
+    // A file caught empty (pid -1) is the same holder mid-write, not a new one.
+    if (holder.pid > 0 && holder.pid !== this.pid) {
+      if (this.pid !== undefined) this.holderSince = Date.now()
+      this.pid = holder.pid
+    }
+  }
+
+  /** The time the holder last showed life, as far as this waiter can believe it. */
+  believedAt(holder: LockHolder, now = Date.now()): number {
+    if (holder.at <= now + FUTURE_SLACK_MS) return holder.at
+    const key = `${holder.pid}:${holder.at}`
+    const first = this.future.get(key)
+    if (first !== undefined) return first
+    this.future.set(key, now)
+    return now
+  }
+}
+
+function tooLong(file: string, holder: LockHolder, since: number, label: string | undefined): StoreUnavailableError {
+  const seconds = Math.round((Date.now() - since) / 1000)
+  const who = holder.pid > 0 ? `pid ${holder.pid}` : 'a process that did not write its pid'
+  return new StoreUnavailableError(
+    `Gave up waiting for ${label ?? 'the lock'} (${file}): ${who} has held it for ${seconds} s and is still alive and working.`,
+    holder.pid > 0
+      ? `Wait for it to finish and try again; if it is stuck, end it (kill ${holder.pid}) and tokenctl takes the lock over.`
+      : `Wait and try again; if no tokenctl is running, remove the lock: rm ${shellQuote(file)}`,
+  )
+}
+
+/**
+ * The options of an env's lock (the full path and the fast path alike): what a person
+ * waiting on it is told, and the runtime dir the locks dir is in, checked with it.
+ */
 export function envLockNotices(env: string, warn: ((message: string) => void) | undefined): LockOptions {
-  const seconds = (holder: LockHolder) => Math.round((Date.now() - holder.at) / 1000)
+  const seconds = (holder: LockHolder) => Math.round(Math.abs(Date.now() - holder.at) / 1000)
   return {
+    label: `the lock of "${env}"`,
+    privateParent: 'The runtime dir',
     onLongWait: (holder) => warn?.(`Waiting for another tokenctl (pid ${holder.pid}) that is working on "${env}"; its lock is taken over if it shows no life for ${STALE_LOCK_MS / 1000} s.`),
-    onTakeOver: (holder) => warn?.(`Took over the lock of "${env}" from pid ${holder.pid}, which had shown no life for ${seconds(holder)} s.`),
+    onTakeOver: (holder, why) =>
+      warn?.(
+        why === 'future'
+          ? `Took over the lock of "${env}" from pid ${holder.pid}, whose last sign of life was dated ${seconds(holder)} s in the future.`
+          : `Took over the lock of "${env}" from pid ${holder.pid}, which had shown no life for ${seconds(holder)} s.`,
+      ),
   }
 }
 
@@ -128,6 +236,7 @@ export function handedLockAskedAt(dir: string, name: string): number | undefined
 function tryCreate(file: string): number | undefined {
   try {
     const at = Date.now()
+    // O_EXCL: an existing path of any kind, a symlink included, is never opened or followed.
     const fd = fs.openSync(file, 'wx', 0o600)
     try {
       fs.writeSync(fd, JSON.stringify({ pid: process.pid, at } satisfies LockHolder))
@@ -141,18 +250,25 @@ function tryCreate(file: string): number | undefined {
   }
 }
 
+const REWRITE = fs.constants.O_WRONLY | fs.constants.O_TRUNC | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0)
+
 function holdWithHeartbeat(file: string, takenAt: number, everyMs: number): Release {
   let last = takenAt
   const beat = setInterval(() => {
-    // Only while the file is still ours, as we last wrote it.
-    const holder = readHolder(file)
-    if (holder?.pid !== process.pid || holder.at !== last) return
-    const at = Date.now()
     try {
-      fs.writeFileSync(file, JSON.stringify({ pid: process.pid, at } satisfies LockHolder))
+      // Only while the file is still ours, as we last wrote it.
+      const holder = readHolder(file)
+      if (holder?.pid !== process.pid || holder.at !== last) return
+      const at = Date.now()
+      const fd = fs.openSync(file, REWRITE)
+      try {
+        fs.writeSync(fd, JSON.stringify({ pid: process.pid, at } satisfies LockHolder))
+      } finally {
+        fs.closeSync(fd)
+      }
       last = at
     } catch {
-      // A lock dir gone read-only: the lock goes stale, which is the safe way to fail.
+      // A lock dir gone read-only, or the file replaced: the lock goes stale, which is the safe way to fail.
     }
   }, everyMs)
   beat.unref()
@@ -163,37 +279,50 @@ function holdWithHeartbeat(file: string, takenAt: number, everyMs: number): Rele
 }
 
 function release(file: string): void {
-  const holder = readHolder(file)
-  if (holder?.pid === process.pid) fs.rmSync(file, { force: true })
+  try {
+    const holder = readHolder(file)
+    if (holder?.pid === process.pid) fs.rmSync(file, { force: true })
+  } catch {
+    // Not a lock file of ours any more: nothing of ours to remove.
+  }
 }
 
-function breakIfStale(file: string, staleMs: number, options: LockOptions): void {
+/** Breaks the lock when its holder is gone or silent; true when it did (or someone else is doing so). */
+function breakIfStale(file: string, staleMs: number, options: LockOptions, seen: Sightings): boolean {
   const holder = readHolder(file)
-  if (holder === undefined) return
-  const state = staleness(holder, staleMs)
-  if (state === 'fresh') return
+  if (holder === undefined) return true
+  const state = staleness(holder, staleMs, seen)
+  if (state === 'fresh') return false
   const breaker = `${file}.break`
   if (tryCreate(breaker) === undefined) {
-    // Someone else is breaking it, or crashed while doing so: clear a breaker that old.
+    // Someone else is breaking it, or crashed while doing so: clear a breaker that old, or
+    // one dated in the future (no breaking takes seconds, and such a time is not believed).
     const breakerHolder = readHolder(breaker)
-    if (breakerHolder && Date.now() - breakerHolder.at > 5_000) fs.rmSync(breaker, { force: true })
-    return
+    const now = Date.now()
+    if (breakerHolder && (now - breakerHolder.at > 5_000 || breakerHolder.at > now + FUTURE_SLACK_MS)) fs.rmSync(breaker, { force: true })
+    return true
   }
   try {
     const again = readHolder(file)
     if (again && again.pid === holder.pid && again.at === holder.at) {
       fs.rmSync(file, { force: true })
-      debug('lock', () => `broke ${file}: pid ${holder.pid} ${state === 'gone' ? 'is gone' : `showed no life for ${Date.now() - holder.at} ms`}`)
-      if (state === 'silent' && holder.pid > 0) options.onTakeOver?.(holder)
+      debug('lock', () => `broke ${file}: pid ${holder.pid} ${state === 'gone' ? 'is gone' : state === 'future' ? 'wrote a time from the future and no beat since' : `showed no life for ${Date.now() - holder.at} ms`}`)
+      if (state !== 'gone' && holder.pid > 0) options.onTakeOver?.(holder, state)
     }
   } finally {
     fs.rmSync(breaker, { force: true })
   }
+  return true
 }
 
-/** `gone`: the holder process no longer exists; `silent`: it has not shown life for staleMs. */
-function staleness(holder: LockHolder, staleMs: number): 'fresh' | 'gone' | 'silent' {
-  if (Date.now() - holder.at > staleMs) return 'silent'
+/**
+ * `gone`: the holder process no longer exists; `silent`: it has not shown life for staleMs;
+ * `future`: the same, where its last beat was dated in the future (and so not believed).
+ */
+function staleness(holder: LockHolder, staleMs: number, seen: Sightings): 'fresh' | 'gone' | 'silent' | 'future' {
+  const now = Date.now()
+  const at = seen.believedAt(holder, now)
+  if (now - at > staleMs) return at === holder.at ? 'silent' : 'future'
   if (holder.pid === process.pid) return 'fresh'
   if (holder.pid <= 0) return 'fresh'
   try {
@@ -205,23 +334,28 @@ function staleness(holder: LockHolder, staleMs: number): 'fresh' | 'gone' | 'sil
   }
 }
 
+/**
+ * The holder named in a lock file; undefined when there is none. A path there that is not
+ * a regular file of ours (a directory, a FIFO, a symlink, another user's file) is an
+ * error at once, naming it and how to clear it: waiting would never end.
+ */
 function readHolder(file: string): LockHolder | undefined {
-  let text: string
+  let text: string | undefined
   try {
-    text = fs.readFileSync(file, 'utf8')
-  } catch {
-    return undefined
+    text = readPrivateFile(file, { label: 'The lock file' })
+  } catch (error) {
+    if (error instanceof StoreUnavailableError) throw error
+    const code = (error as NodeJS.ErrnoException).code ?? 'error'
+    throw new StoreUnavailableError(`The lock file ${file} cannot be read (${code}).`, `Remove it if no tokenctl is running: rm ${shellQuote(file)}`, { cause: error })
   }
+  if (text === undefined) return undefined
   try {
     const value = JSON.parse(text) as LockHolder
-    if (typeof value.pid === 'number' && typeof value.at === 'number') return value
+    if (typeof value.pid === 'number' && typeof value.at === 'number' && Number.isFinite(value.at)) return value
   } catch {
     // A holder that crashed between create and write leaves an empty file.
   }
   // Unreadable content: judge by the file's age alone.
-  try {
-    return { pid: -1, at: fs.statSync(file).mtimeMs }
-  } catch {
-    return undefined
-  }
+  const stat = fs.lstatSync(file, { throwIfNoEntry: false })
+  return stat ? { pid: -1, at: stat.mtimeMs } : undefined
 }

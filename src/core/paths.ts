@@ -20,14 +20,23 @@ export function configFile(environ: Environ = process.env): string {
 }
 
 /**
- * Per-user directory for short-lived files (access-token cache, locks):
- * $XDG_RUNTIME_DIR/tokenctl, else `tokenctl-<uid>` in the OS temp dir.
- * The uid in the name keeps users apart; `ensurePrivateDir` refuses one someone else owns.
+ * Per-user directory for short-lived files (access-token cache, locks, the per-user cache
+ * file): `$XDG_RUNTIME_DIR/tokenctl` (logind's private tmpfs), else `run` in the user's own
+ * state dir (`$XDG_STATE_HOME/tokenctl/run`, `~/.local/state/tokenctl/run`).
+ *
+ * Not `tokenctl-<uid>` in the temp dir, as before: a name anyone can predict in a dir
+ * anyone can write lets another local user create it first, and then plant records and
+ * FIFOs there or move the locks away (two refreshes at once, and a server with reuse
+ * detection revokes the login). Refusing such a dir only turns that into a denial of
+ * service. Nor `$TMPDIR`: cron, `sudo -u`, SSH and a shell with another TMPDIR would each
+ * get their own dir, and locks only work when every caller of one user shares them.
+ * The state dir is under the user's home, which only the user (and root) can write, and
+ * every caller of one user finds the same one. It is on disk rather than tmpfs, like the
+ * file store in the config dir, with the same 0600 files in 0700 dirs.
  */
 export function runtimeDir(environ: Environ = process.env): string {
   if (environ.XDG_RUNTIME_DIR) return path.join(environ.XDG_RUNTIME_DIR, 'tokenctl')
-  const uid = typeof process.getuid === 'function' ? process.getuid() : os.userInfo().username
-  return path.join(os.tmpdir(), `tokenctl-${uid}`)
+  return path.join(stateDir(environ), 'run')
 }
 
 /** Where the per-env locks of SPEC §5 live. */

@@ -4,7 +4,7 @@ import path from 'node:path'
 import { StoreUnavailableError } from '../core/errors.js'
 import { rememberSecret } from '../core/secrets.js'
 import { isSafeToken } from '../util/b64token.js'
-import { ensurePrivateDir, readFileIfExists, writeFileAtomic } from '../util/private-file.js'
+import { checkPrivateDir, ensurePrivateDir, readPrivateFile, writeFileAtomic } from '../util/private-file.js'
 
 /** What a cache hit needs, and nothing more: never the refresh token (SPEC §5). */
 export interface CachedAccess {
@@ -16,12 +16,19 @@ export interface CachedAccess {
 /**
  * The short-lived access-token cache beside the keychain: one 0600 file per env in the
  * private runtime dir, so a cache hit reads a file instead of starting the keychain helper.
- * Content that cannot be used is a miss (the keychain stays the truth), but a file that
- * other users can read, or that is not ours, is refused out loud: its token may have been
- * seen, and the person should know (SPEC §5, like the file store).
+ * Content that cannot be used is a miss (the keychain stays the truth), but a file or a
+ * directory that another user could have read or written, or a FIFO or a symlink in place
+ * of the file, is refused out loud (exit 6): its token may have been seen or planted, and
+ * the person should know. `dir` is the cache dir inside the runtime dir, and both are
+ * checked on every read.
  */
 export class AccessCache {
   constructor(private readonly dir: string) {}
+
+  /** The runtime dir this cache's dir is in. */
+  private get runtimeDir(): string {
+    return path.dirname(this.dir)
+  }
 
   file(env: string): string {
     return path.join(this.dir, `${env}.json`)
@@ -29,14 +36,15 @@ export class AccessCache {
 
   get(env: string): CachedAccess | undefined {
     const file = this.file(env)
+    if (!checkPrivateDir(this.runtimeDir, 'The runtime dir') || !checkPrivateDir(this.dir, 'The access-token cache dir')) return undefined
     let text: string | undefined
     try {
-      text = readFileIfExists(file)
-    } catch {
+      text = readPrivateFile(file, { label: 'The access-token cache' })
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) throw error
       return undefined
     }
     if (text === undefined) return undefined
-    this.checkOwnership(file)
     try {
       const value = JSON.parse(text) as CachedAccess
       if (typeof value.accessToken !== 'string' || typeof value.accessExpiresAt !== 'number') return undefined
@@ -51,34 +59,15 @@ export class AccessCache {
 
   set(env: string, entry: CachedAccess): void {
     try {
-      ensurePrivateDir(this.dir)
+      ensurePrivateDir(this.runtimeDir, 'The runtime dir')
+      ensurePrivateDir(this.dir, 'The access-token cache dir')
       writeFileAtomic(this.file(env), JSON.stringify(entry), 0o600)
     } catch {
-      // A cache that cannot be written only costs speed.
+      // A cache that cannot be written only costs speed; a dir that fails its check is refused on the next read.
     }
   }
 
   delete(env: string): void {
     fs.rmSync(this.file(env), { force: true })
-  }
-
-  private checkOwnership(file: string): void {
-    if (process.platform === 'win32') return
-    let stat: fs.Stats
-    try {
-      stat = fs.statSync(file)
-    } catch {
-      return
-    }
-    const mode = stat.mode & 0o777
-    if ((mode & 0o077) !== 0) {
-      throw new StoreUnavailableError(
-        `The access-token cache ${file} can be read by other users (mode ${mode.toString(8).padStart(4, '0')}), so tokenctl will not use it.`,
-        `Run: chmod 600 '${file}'`,
-      )
-    }
-    if (typeof process.getuid === 'function' && stat.uid !== process.getuid()) {
-      throw new StoreUnavailableError(`The access-token cache ${file} belongs to another user, so tokenctl will not use it.`, `Remove it: rm '${file}'`)
-    }
   }
 }

@@ -1,9 +1,8 @@
-import fs from 'node:fs'
 import path from 'node:path'
 
 import { CorruptRecordError, StoreUnavailableError } from '../core/errors.js'
 import { acquireLock } from '../core/lock.js'
-import { ensurePrivateDir, readFileIfExists, writeFileAtomic } from '../util/private-file.js'
+import { checkPrivateDir, ensurePrivateDir, pathExists, readPrivateFile, writeFileAtomic } from '../util/private-file.js'
 import { judgeRecord, type SecretRecord, type SecretStore } from './types.js'
 
 /** The file as it is on disk: entries are judged one by one when asked for, never dropped on a write. */
@@ -20,6 +19,10 @@ interface FileData {
  * processes refreshing two envs at the same instant would each write back the other's old
  * record (and lose a rotated refresh token), so every change holds a store-wide lock beside
  * the file; reads need none, since a rename is all or nothing.
+ *
+ * Every read and every change first checks the dir (ours, 0700, not a symlink) and reads
+ * the file only through readPrivateFile (a regular 0600 file of ours): a record someone
+ * else planted, or a FIFO that would hang the read, is refused with exit 6 naming it.
  */
 export class FileStore implements SecretStore {
   readonly file: string
@@ -30,6 +33,14 @@ export class FileStore implements SecretStore {
     readonly kind: 'file' | 'cache' = 'file',
   ) {
     this.file = path.join(dir, 'credentials.json')
+  }
+
+  private get dir(): string {
+    return path.dirname(this.file)
+  }
+
+  private get dirLabel(): string {
+    return this.kind === 'cache' ? 'The runtime dir' : 'The config dir'
   }
 
   get location(): string {
@@ -82,16 +93,20 @@ export class FileStore implements SecretStore {
    * anything to write. Resolves to true when this created the file.
    */
   private async change(change: (data: FileData) => boolean): Promise<boolean> {
-    const dir = path.dirname(this.file)
+    const dir = this.dir
+    // Checked before the lock, so that a dir of the wrong kind is named with its own fix.
+    checkPrivateDir(dir, this.dirLabel)
     let release: () => void
     try {
       release = await acquireLock(dir, 'credentials')
     } catch (error) {
       const reason = (error as Error).message.replace(/\.$/, '')
-      throw this.unavailable(`cannot be written (${reason.charAt(0).toLowerCase()}${reason.slice(1)}); the previous content is intact`, error)
+      // The lock's own fix (which lock, how to clear it) is the one to follow.
+      const fix = error instanceof StoreUnavailableError ? error.fix : undefined
+      throw this.unavailable(`cannot be written (${reason.charAt(0).toLowerCase()}${reason.slice(1)}); the previous content is intact`, error, fix)
     }
     try {
-      const existed = fs.existsSync(this.file)
+      const existed = pathExists(this.file)
       const data = this.read()
       if (!change(data)) return false
       this.write(data)
@@ -104,8 +119,7 @@ export class FileStore implements SecretStore {
   private read(): FileData {
     let text: string | undefined
     try {
-      text = readFileIfExists(this.file)
-      if (text !== undefined) this.checkMode()
+      if (checkPrivateDir(this.dir, this.dirLabel)) text = readPrivateFile(this.file, { label: 'The credentials file' })
     } catch (error) {
       if (error instanceof StoreUnavailableError) throw error
       throw this.unavailable(`cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`, error)
@@ -128,27 +142,17 @@ export class FileStore implements SecretStore {
     return { version: 1, envs: { ...envs } }
   }
 
-  private checkMode(): void {
-    if (process.platform === 'win32') return
-    const mode = fs.statSync(this.file).mode & 0o777
-    if ((mode & 0o077) !== 0) {
-      throw new StoreUnavailableError(
-        `The credentials file ${this.file} can be read by other users (mode ${mode.toString(8).padStart(4, '0')}), so tokenctl will not use it.`,
-        `Run: chmod 600 '${this.file}'`,
-      )
-    }
-  }
-
   private write(data: FileData): void {
     try {
-      ensurePrivateDir(path.dirname(this.file))
+      ensurePrivateDir(this.dir, this.dirLabel)
       writeFileAtomic(this.file, `${JSON.stringify(data, null, 2)}\n`, 0o600)
     } catch (error) {
+      if (error instanceof StoreUnavailableError) throw error
       throw this.unavailable(`cannot be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); the previous content is intact`, error)
     }
   }
 
-  private unavailable(why: string, cause: unknown): StoreUnavailableError {
-    return new StoreUnavailableError(`The credentials file ${this.file} ${why}.`, 'Check the permissions of the config dir and the free space on its disk.', { cause })
+  private unavailable(why: string, cause: unknown, fix = 'Check the permissions of the config dir and the free space on its disk.'): StoreUnavailableError {
+    return new StoreUnavailableError(`The credentials file ${this.file} ${why}.`, fix, { cause })
   }
 }

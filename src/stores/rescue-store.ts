@@ -1,7 +1,7 @@
-import fs from 'node:fs'
-
 import { debug } from '../core/debug.js'
+import { FUTURE_SLACK_MS } from '../core/lock.js'
 import { CorruptRecordError, StoreUnavailableError } from '../core/errors.js'
+import { pathExists } from '../util/private-file.js'
 import type { FileStore } from './file-store.js'
 import type { SecretRecord, SecretStore, WriteOptions } from './types.js'
 
@@ -18,6 +18,13 @@ import type { SecretRecord, SecretStore, WriteOptions } from './types.js'
  * `settle` (under the env's lock) moves it back into the store as soon as the store works.
  * A login, which a person can simply run again, never takes this way: like `gh` refusing
  * to fall back to plain text without --insecure-storage, secrets stay in the chosen store.
+ *
+ * What is kept aside is believed only when this user wrote it: the file store's checks
+ * (a private dir, a regular 0600 file of ours, no symlink, no FIFO) refuse anything else
+ * out loud, exit 6, rather than pass over it, since someone had to plant it. A kept record
+ * dated in the future is not believed either: it never wins over the store's record, is
+ * never used, and never moved into the store (a planted or clock-skewed time would
+ * otherwise beat every real refresh).
  */
 export class RescuingStore implements SecretStore {
   constructor(
@@ -40,7 +47,7 @@ export class RescuingStore implements SecretStore {
 
   async get(env: string): Promise<SecretRecord | undefined> {
     const kept = await this.kept(env)
-    if (!kept) return this.primary.get(env)
+    if (!kept) return withBelievableTime(await this.primary.get(env))
     let current: SecretRecord | undefined
     try {
       current = await this.primary.get(env)
@@ -49,7 +56,7 @@ export class RescuingStore implements SecretStore {
       if (error instanceof CorruptRecordError) return kept
       throw error
     }
-    return isNewer(kept, current) ? kept : current
+    return isNewer(kept, current) ? kept : withBelievableTime(current)
   }
 
   async set(env: string, record: SecretRecord, options?: WriteOptions): Promise<void> {
@@ -71,9 +78,9 @@ export class RescuingStore implements SecretStore {
 
   async list(): Promise<Array<[string, SecretRecord]>> {
     const records = new Map(await this.primary.list())
-    if (!this.isAside() && fs.existsSync(this.aside.file)) {
-      for (const [env, kept] of await this.aside.list().catch(() => [])) {
-        if (isNewer(kept, records.get(env))) records.set(env, kept)
+    if (!this.isAside() && pathExists(this.aside.file)) {
+      for (const [env, kept] of await this.aside.list().catch(unlessUnsafe)) {
+        if (isBelievable(kept) && isNewer(kept, records.get(env))) records.set(env, kept)
       }
     }
     return [...records].sort(([a], [b]) => a.localeCompare(b))
@@ -105,14 +112,22 @@ export class RescuingStore implements SecretStore {
     return this.primary.location === this.aside.location
   }
 
+  /** The record kept aside for `env`, when there is one this user wrote with a believable time. */
   private async kept(env: string): Promise<SecretRecord | undefined> {
-    if (this.isAside() || !fs.existsSync(this.aside.file)) return undefined
+    if (this.isAside() || !pathExists(this.aside.file)) return undefined
+    let kept: SecretRecord | undefined
     try {
-      return await this.aside.get(env)
+      kept = await this.aside.get(env)
     } catch (error) {
+      unlessUnsafe(error)
       debug('store', () => `ignoring ${this.aside.file}: ${(error as Error).message}`)
       return undefined
     }
+    if (kept && !isBelievable(kept)) {
+      debug('store', () => `ignoring the record of ${env} in ${this.aside.file}: it was obtained in the future`)
+      return undefined
+    }
+    return kept
   }
 
   private async keepAside(env: string, record: SecretRecord, failure: unknown): Promise<void> {
@@ -133,7 +148,7 @@ export class RescuingStore implements SecretStore {
   }
 
   private async dropAside(env: string): Promise<boolean> {
-    if (this.isAside() || !fs.existsSync(this.aside.file)) return false
+    if (this.isAside() || !pathExists(this.aside.file)) return false
     try {
       return await this.aside.delete(env)
     } catch {
@@ -142,7 +157,37 @@ export class RescuingStore implements SecretStore {
   }
 }
 
-/** The record obtained later wins; one without a time loses to one with. */
+/**
+ * The record obtained later wins; one without a time loses to one with. A store record
+ * dated in the future counts as one without a time: no time from the future is believed.
+ */
 function isNewer(kept: SecretRecord, current: SecretRecord | undefined): boolean {
-  return !current || (kept.obtainedAt ?? 0) > (current.obtainedAt ?? 0)
+  if (!current) return true
+  const currentAt = current.obtainedAt !== undefined && isBelievable(current) ? current.obtainedAt : 0
+  return (kept.obtainedAt ?? 0) > currentAt
+}
+
+/**
+ * A store record dated in the future loses its date: otherwise it would pass for work
+ * another process has just done (session.ts `justObtained`), and `refresh` would do nothing.
+ */
+function withBelievableTime(record: SecretRecord | undefined): SecretRecord | undefined {
+  if (!record || isBelievable(record)) return record
+  debug('store', () => `not believing the time the record was obtained at: it is in the future`)
+  return { ...record, obtainedAt: undefined }
+}
+
+/** Not obtained in the future (beyond the slack of one machine's clock). */
+function isBelievable(record: SecretRecord): boolean {
+  return record.obtainedAt === undefined || record.obtainedAt <= Date.now() + FUTURE_SLACK_MS
+}
+
+/**
+ * A kept-aside file that fails the checks of a private file (someone else's, a FIFO, a
+ * symlink, a dir open to others) is refused out loud; anything else wrong with it (a
+ * corrupt entry) only means nothing usable was kept.
+ */
+function unlessUnsafe(error: unknown): never[] {
+  if (error instanceof StoreUnavailableError) throw error
+  return []
 }

@@ -1,19 +1,193 @@
 import fs from 'node:fs'
 import path from 'node:path'
 
+import { StoreUnavailableError } from '../core/errors.js'
+
 /**
- * Make `dir` (and its parents) exist, and make sure the last part is a real directory
- * that belongs to us and that nobody else can read. Throws a plain Error with a reason
- * the caller turns into a typed one.
+ * The user's own files and directories are the only local things tokenctl trusts. Another
+ * local user who can create a path before us (a predictable name in a shared temp dir),
+ * or swap a file for a FIFO or a symlink, could otherwise plant a token record we believe,
+ * make a read hang for ever, or read what we write. So every private directory is checked
+ * each time it is used, reads included, and every private file is checked on the open
+ * descriptor, before a byte of it is read. Whatever fails a check is refused out loud
+ * (exit 6, naming the path and the fix), never silently repaired: a directory someone
+ * else could read may already have been read, and the person should know.
  */
-export function ensurePrivateDir(dir: string): void {
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
-  const stat = fs.lstatSync(dir)
-  if (!stat.isDirectory()) throw new Error(`${dir} is not a directory`)
-  if (typeof process.getuid === 'function' && stat.uid !== process.getuid()) {
-    throw new Error(`${dir} belongs to another user`)
+
+/** Whom a file or directory must belong to: the effective uid (undefined where there are no uids). */
+function ourUid(): number | undefined {
+  if (typeof process.geteuid === 'function') return process.geteuid()
+  return typeof process.getuid === 'function' ? process.getuid() : undefined
+}
+
+/** POSIX ownership and modes mean nothing on Windows; the per-user profile dir is what protects files there. */
+const CHECKS = process.platform !== 'win32'
+
+/** No symlink is followed, and a FIFO or a device returns at once instead of blocking the open. */
+const O_NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0
+const O_NONBLOCK = fs.constants.O_NONBLOCK ?? 0
+
+/** For a fix a person pastes into a shell: the path in single quotes, whatever it holds. */
+export function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`
+}
+
+function mode(stat: fs.Stats): string {
+  return (stat.mode & 0o777).toString(8).padStart(4, '0')
+}
+
+function kindOf(stat: fs.Stats): string {
+  if (stat.isSymbolicLink()) return 'a symbolic link'
+  if (stat.isDirectory()) return 'a directory'
+  if (stat.isFIFO()) return 'a FIFO'
+  if (stat.isSocket()) return 'a socket'
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) return 'a device'
+  return 'not a regular file'
+}
+
+function refuse(message: string, fix: string): StoreUnavailableError {
+  return new StoreUnavailableError(message, fix)
+}
+
+/**
+ * Check that `dir` is a private directory of ours: `lstat` (a symlink is refused, not
+ * followed), a real directory, owned by us, no group or other bits. False when it does
+ * not exist (nothing in it can be read); throws StoreUnavailableError (exit 6) otherwise.
+ * `label` names it for a person: "The runtime dir". `forbiddenBits`: 0o022 for a dir that
+ * holds nothing secret (it may be readable, never writable, by others).
+ */
+export function checkPrivateDir(dir: string, label = 'The directory', forbiddenBits = 0o077): boolean {
+  let stat: fs.Stats
+  try {
+    stat = fs.lstatSync(dir)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return false
+    throw refuse(`${label} ${dir} cannot be checked (${(error as NodeJS.ErrnoException).code ?? 'error'}), so tokenctl will not use it.`, `Check the permissions of ${path.dirname(dir)}.`)
   }
-  if ((stat.mode & 0o077) !== 0) fs.chmodSync(dir, 0o700)
+  if (stat.isSymbolicLink()) {
+    throw refuse(`${label} ${dir} is a symbolic link, so tokenctl will not use it.`, `Remove the link (rm ${shellQuote(dir)}); tokenctl then makes a private directory there.`)
+  }
+  if (!stat.isDirectory()) {
+    throw refuse(`${label} ${dir} is ${kindOf(stat)}, not a directory, so tokenctl will not use it.`, `Remove it (rm ${shellQuote(dir)}); tokenctl then makes a private directory there.`)
+  }
+  if (!CHECKS) return true
+  const uid = ourUid()
+  if (uid !== undefined && stat.uid !== uid) {
+    throw refuse(
+      `${label} ${dir} belongs to another user (uid ${stat.uid}), so tokenctl will not use it: whatever is in it may have been planted.`,
+      `Remove it (rm -r ${shellQuote(dir)}); tokenctl then makes a private directory there.`,
+    )
+  }
+  if ((stat.mode & forbiddenBits) !== 0) {
+    throw refuse(`${label} ${dir} is open to other users (mode ${mode(stat)}), so tokenctl will not use it.`, `Run: chmod ${forbiddenBits === 0o077 ? '700' : 'go-w'} ${shellQuote(dir)}`)
+  }
+  checkParent(dir, label)
+  return true
+}
+
+/**
+ * A private directory in a directory others can write is not private: they can rename it
+ * away (and a second lock dir appears, and with it a second refresh) or put their own in
+ * its place. So its parent must not be writable by everyone, unless it is sticky (like
+ * /tmp, where only an entry's owner may rename it). Its group and owner are not judged:
+ * with a group per user (Fedora's umask 002) ~/.config is group-writable by the user
+ * alone, and a root-run CI container often has a HOME owned by the runner's uid; what is
+ * in our own dir is still checked, dir and file, on every use.
+ */
+function checkParent(dir: string, label: string): void {
+  const parent = path.dirname(dir)
+  let stat: fs.Stats
+  try {
+    stat = fs.statSync(parent)
+  } catch {
+    return
+  }
+  if ((stat.mode & 0o002) !== 0 && (stat.mode & 0o1000) === 0) {
+    throw refuse(`${label} ${dir} is in ${parent}, which other users can change (mode ${mode(stat)}), so tokenctl will not use it.`, `Run: chmod o-w ${shellQuote(parent)}`)
+  }
+}
+
+/**
+ * Make `dir` (and its missing parents, 0700) exist, then check it as `checkPrivateDir` does.
+ * A directory that fails the check is refused, never chmod-ed into shape: one that others
+ * could read or write may already have been read or written.
+ */
+export function ensurePrivateDir(dir: string, label = 'The directory', forbiddenBits = 0o077): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
+  } catch (error) {
+    // EEXIST: something that is not a directory is in the way; the check below names it.
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+  }
+  if (!checkPrivateDir(dir, label, forbiddenBits)) {
+    throw refuse(`${label} ${dir} could not be made.`, `Check the permissions of ${path.dirname(dir)}.`)
+  }
+}
+
+export interface ReadOptions {
+  /** Names the file for a person: "The access-token cache". */
+  label: string
+  /**
+   * Follow a symlink at the path (the target is still checked). Only for files with no
+   * secret in them that people link from elsewhere (the config file).
+   */
+  followSymlink?: boolean
+  /** Mode bits that must be clear: group and other, unless the file holds nothing secret. */
+  forbiddenBits?: number
+  /** Owners besides us whose files are accepted (root, for a file of a dotfile manager's store). */
+  alsoOwnedBy?: readonly number[]
+  /** The fix for a file whose mode has a forbidden bit. */
+  chmod?: string
+}
+
+/**
+ * Read a file that only this user may have written: opened with O_NOFOLLOW (a symlink is
+ * refused, not followed) and O_NONBLOCK (a FIFO planted at the path returns at once instead
+ * of waiting for a writer for ever), then `fstat` on the descriptor — the very file that
+ * will be read, not whatever the path names a moment later — must show a regular file,
+ * ours, with no group or other bits. Undefined when there is no file; StoreUnavailableError
+ * (exit 6, naming the path) for anything that fails a check; other errors as they come.
+ */
+export function readPrivateFile(file: string, options: ReadOptions): string | undefined {
+  const { label } = options
+  const forbidden = options.forbiddenBits ?? 0o077
+  let fd: number
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | O_NONBLOCK | (options.followSymlink ? 0 : O_NOFOLLOW))
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') return undefined
+    // O_NOFOLLOW on a symlink: ELOOP on Linux, EMLINK on FreeBSD, EFTYPE on NetBSD.
+    if (code === 'ELOOP' || code === 'EMLINK' || code === 'EFTYPE') {
+      throw refuse(`${label} ${file} is a symbolic link, so tokenctl will not follow it.`, `Remove the link: rm ${shellQuote(file)}`)
+    }
+    throw error
+  }
+  try {
+    const stat = fs.fstatSync(fd)
+    if (!stat.isFile()) {
+      const what = stat.isDirectory() ? `rm -r ${shellQuote(file)}` : `rm ${shellQuote(file)}`
+      throw refuse(`${label} ${file} is ${kindOf(stat)}, not a regular file, so tokenctl will not read it.`, `Remove it: ${what}`)
+    }
+    if (CHECKS) {
+      const uid = ourUid()
+      if (uid !== undefined && stat.uid !== uid && !(options.alsoOwnedBy ?? []).includes(stat.uid)) {
+        throw refuse(`${label} ${file} belongs to another user (uid ${stat.uid}), so tokenctl will not use it.`, `Remove it: rm ${shellQuote(file)}`)
+      }
+      if ((stat.mode & forbidden) !== 0) {
+        const how = (stat.mode & forbidden & 0o044) !== 0 ? 'can be read by other users' : 'can be changed by other users'
+        throw refuse(`${label} ${file} ${how} (mode ${mode(stat)}), so tokenctl will not use it.`, `Run: ${options.chmod ?? 'chmod 600'} ${shellQuote(file)}`)
+      }
+    }
+    return fs.readFileSync(fd, 'utf8')
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
+/** Whether anything (a file, a link, a FIFO) is at `file`, without following a symlink. */
+export function pathExists(file: string): boolean {
+  return fs.lstatSync(file, { throwIfNoEntry: false }) !== undefined
 }
 
 /**
@@ -89,15 +263,5 @@ function syncDir(dir: string): void {
     }
   } catch {
     // best effort
-  }
-}
-
-/** Read a file, or undefined when it does not exist. */
-export function readFileIfExists(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw error
   }
 }

@@ -183,7 +183,7 @@ describe('a server that echoes what it was sent in its error (SPEC §9: never on
       // A stored login whose refresh token the server now refuses, quoting it.
       const refreshToken = 'rt-0123456789abcdefghijklmnopqrstuv'
       const record = { refreshToken, accessToken: 'at-0123456789abcdefghijklmnopqrstuv', accessExpiresAt: Date.now() - 60_000, flow: 'password' }
-      fs.mkdirSync(sandbox.configDir, { recursive: true })
+      fs.mkdirSync(sandbox.configDir, { recursive: true, mode: 0o700 })
       fs.writeFileSync(credentialsFile(sandbox), JSON.stringify({ version: 1, envs: { echo: record } }), { mode: 0o600 })
       const token = await run(['token', '-e', 'echo'])
       expect(token).toMatchObject({ code: 3, stdout: '' })

@@ -35,11 +35,28 @@ describe('file store (SPEC §5)', () => {
     expect(JSON.parse(fs.readFileSync(store.file, 'utf8'))).toEqual({ version: 1, envs: { staging: { accessToken: 'a2', accessExpiresAt: 5 } } })
   })
 
-  test('tightens a config dir that others could read', async () => {
+  test('a config dir that others could read is refused, not quietly tightened: it may have been read already', async () => {
     fs.mkdirSync(dir, { mode: 0o755 })
     fs.chmodSync(dir, 0o755)
-    await new FileStore(dir).set('prod', { refreshToken: 'r' })
-    expect(mode(dir)).toBe(0o700)
+    for (const call of [() => new FileStore(dir).set('prod', { refreshToken: 'r' }), () => new FileStore(dir).get('prod')]) {
+      const error = await call().catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(StoreUnavailableError)
+      expect((error as StoreUnavailableError).message).toBe(`The config dir ${dir} is open to other users (mode 0755), so tokenctl will not use it.`)
+      expect((error as StoreUnavailableError).fix).toBe(`Run: chmod 700 '${dir}'`)
+    }
+    expect(mode(dir)).toBe(0o755)
+    expect(fs.readdirSync(dir)).toEqual([])
+  })
+
+  test('a store dir that is a symlink is refused for reads and writes alike', async () => {
+    const store = new FileStore(dir)
+    await store.set('prod', { refreshToken: 'r1' })
+    const link = `${dir}-link`
+    fs.symlinkSync(dir, link)
+    const viaLink = new FileStore(link)
+    await expect(viaLink.get('prod')).rejects.toThrow(`The config dir ${link} is a symbolic link, so tokenctl will not use it.`)
+    await expect(viaLink.set('prod', { refreshToken: 'r2' })).rejects.toThrow(StoreUnavailableError)
+    expect(await store.get('prod')).toEqual({ refreshToken: 'r1' })
   })
 
   test('warns once, when the file is first created', async () => {
@@ -66,12 +83,10 @@ describe('file store (SPEC §5)', () => {
     await store.set('prod', { refreshToken: 'r1' })
     const before = fs.readFileSync(store.file)
     if (isRoot()) {
-      // Directory modes do not stop root; a store dir that is a symlink is refused for writing.
-      const link = `${dir}-link`
-      fs.symlinkSync(dir, link)
-      const viaLink = new FileStore(link)
-      expect(await viaLink.get('prod')).toEqual({ refreshToken: 'r1' })
-      await expect(viaLink.set('prod', { refreshToken: 'r2' })).rejects.toThrow('the previous content is intact')
+      // Directory modes do not stop root; a directory in the way of the store's lock does.
+      fs.mkdirSync(path.join(dir, 'credentials.lock'))
+      await expect(store.set('prod', { refreshToken: 'r2' })).rejects.toThrow('the previous content is intact')
+      fs.rmdirSync(path.join(dir, 'credentials.lock'))
     } else {
       fs.chmodSync(dir, 0o500)
       await expect(store.set('prod', { refreshToken: 'r2' })).rejects.toThrow('the previous content is intact')
