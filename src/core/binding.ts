@@ -94,12 +94,14 @@ export function bindingMismatch(stored: Binding | undefined, current: Binding): 
 }
 
 /**
- * An access-cache entry, when it may be served for the env bound to `current`. The cache
- * is only a copy made for speed, so an entry without a binding (written before bindings
- * existed) is a miss, not adopted: the store is asked instead, and decides.
+ * An access-cache entry, when it may be served for the env bound to `current`: by the same
+ * rule as a record (one without a binding is adopted, for the same reasons; it lives at
+ * most as long as its token). One whose binding cannot be read is a miss: the store decides.
  */
 export function matchingEntry<T extends { binding?: unknown }>(entry: T | undefined, current: Binding): T | undefined {
-  if (!entry || !isBinding(entry.binding) || bindingMismatch(entry.binding, current) !== undefined) return undefined
+  if (!entry) return undefined
+  if (entry.binding === undefined) return entry
+  if (!isBinding(entry.binding) || bindingMismatch(entry.binding, current) !== undefined) return undefined
   return entry
 }
 

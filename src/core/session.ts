@@ -69,6 +69,8 @@ export interface RevokeResult {
   unreadable?: boolean
   /** The stored login was made for another server, client or user (why, in words): deleted here, sent nowhere. */
   mismatch?: string
+  /** `keepIfBoundTo` matched: the login was left alone. */
+  kept?: boolean
 }
 
 /**
@@ -157,8 +159,10 @@ export class Session {
   /**
    * Revoke at the server, then delete locally whatever happened there; a server error is
    * re-thrown after the local deletion so the caller can warn and exit 5.
+   * `keepIfBoundTo`: `env add --force` retiring the login of the env's old settings keeps
+   * one that was issued for the new settings already (a hand-edited config set right).
    */
-  async revoke(): Promise<RevokeResult> {
+  async revoke({ keepIfBoundTo }: { keepIfBoundTo?: Binding } = {}): Promise<RevokeResult> {
     const { store, accessCache, key } = this.options
     return this.locked(async () => {
       let record: SecretRecord | undefined
@@ -170,6 +174,7 @@ export class Session {
         if (!(error instanceof CorruptRecordError)) throw error
         unreadable = true
       }
+      if (keepIfBoundTo && record?.binding && bindingMismatch(record.binding, keepIfBoundTo) === undefined) return { hadTokens: false, server: 'skipped', kept: true }
       const { mismatch } = this.bound(record)
       if (mismatch) {
         // Its tokens belong to another server: sending them to this env's server would hand

@@ -13,6 +13,7 @@ import path from 'node:path'
 
 import { type ApiServer, type ApiServerOptions, startApiServer } from '../support/api-server.js'
 import { type RunResult, Sandbox } from '../support/cli.js'
+import { keyringTest, useKeyring } from '../support/keyring.js'
 
 const PASSWORD = 'wonderland'
 const REFRESH = '/auth/token/refresh'
@@ -186,6 +187,43 @@ describe('a login is used only for what it was issued for', () => {
     await ok(['token', '--force-refresh'])
     expect(a.count(REFRESH)).toBe(2)
     expect(storedEnvs().prod!.accessToken).not.toBe(old.accessToken)
+  })
+})
+
+describe('with the keychain and its access cache beside it', () => {
+  const keyring = useKeyring()
+  const withKeyring = keyringTest('bindings against gnome-keyring')
+  const keychain = (extra: Record<string, string | undefined> = {}) => ({ TOKENCTL_STORE: undefined, ...keyring()!.env, ...extra })
+  const accessFile = () => path.join(sandbox.runtimeDir, 'tokenctl', 'access', 'prod.json')
+
+  withKeyring('a cached access token made for A is not served for B, by the fast path or the full path', async () => {
+    const a = await serve()
+    const b = await serve()
+    await ok(['env', 'add', 'prod', '--url', a.url, '--use'])
+    await ok(['login', '-e', 'prod', '--username', 'alice', '--password-stdin'], keychain(), `${PASSWORD}\n`)
+    const token = (await ok(['token'], keychain())).stdout
+    expect(fs.readFileSync(accessFile(), 'utf8')).toContain(token.trimEnd())
+
+    editConfig((data) => (data.envs.prod!.url = b.url))
+    const [fast, full] = [await run(['token'], keychain()), await run(['token'], keychain({ TOKENCTL_FAST_PATH: '0' }))]
+    expectLoginNeeded(fast, a, b)
+    expect({ code: fast.code, stdout: fast.stdout, stderr: fast.stderr }).toEqual({ code: full.code, stdout: full.stdout, stderr: full.stderr })
+    expect(b.requests).toEqual([])
+    expectNoTokensOf(a, b)
+
+    // Set right again: the login made for A is A's, and stays.
+    const back = await ok(['env', 'add', 'prod', '--url', a.url, '--force'], keychain())
+    expect(back.stderr).not.toContain('login kept')
+    expect((await ok(['token'], keychain())).stdout).toBe(token)
+    expect(a.count(REVOKE)).toBe(0)
+
+    // Pointed at B the proper way, the old login goes from the keychain and from the cache.
+    const moved = await ok(['env', 'add', 'prod', '--url', b.url, '--force'], keychain())
+    expect(moved.stderr).toContain(`the login kept for ${a.url} was revoked there and deleted here`)
+    expect(fs.existsSync(accessFile())).toBe(false)
+    expect(await keyring()!.secretTool(['lookup', 'service', 'tokenctl', 'username', 'prod'])).toMatchObject({ code: 1, stdout: '' })
+    expect(a.count(REVOKE)).toBe(1)
+    expect(b.requests).toEqual([])
   })
 })
 

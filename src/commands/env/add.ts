@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 
 import { BaseCommand } from '../../cli/base-command.js'
+import { envBinding } from '../../core/binding.js'
 import { contextFor } from '../../core/context.js'
 import { buildEnvSettings } from '../../core/env-build.js'
 import { displayUrl, type EnvSettings } from '../../core/env-settings.js'
@@ -76,7 +77,7 @@ The first env added becomes the current one; --use makes any new env current.`
     }
     const result = await addEnv(config, args.name, complete, { force: flags.force, use: flags.use })
     this.info(`${result.replaced ? 'Replaced' : 'Added'} env "${args.name}"${result.current ? ' (current)' : ''}.`)
-    if (result.previous && changesLogin(args.name, result.previous, complete, this.environ)) await this.retireLogin(args.name, result.previous)
+    if (result.previous && changesLogin(args.name, result.previous, complete, this.environ)) await this.retireLogin(args.name, result.previous, complete)
     if (complete.discoveredAt) {
       const found = [['token', complete.tokenUrl], ['device', complete.deviceUrl], ['browser', complete.authorizeUrl], ['revocation', complete.revokeUrl]].filter(([, url]) => url)
       this.info(`Endpoints: ${found.map(([what, url]) => `${what} ${url}`).join(', ')}.`)
@@ -91,12 +92,12 @@ The first env added becomes the current one; --use makes any new env current.`
    * failure there only warns: the env is already replaced) and deleted from the store and
    * the access cache.
    */
-  private async retireLogin(name: string, old: EnvSettings): Promise<void> {
+  private async retireLogin(name: string, old: EnvSettings, next: EnvSettings): Promise<void> {
     const where = displayUrl(old) ?? 'the old server'
     try {
       const { session, store } = await contextFor({ name, ...old }, this.openConfig().read(), this.contextOptions)
       this.track(store)
-      const result = await session.revoke()
+      const result = await session.revoke({ keepIfBoundTo: envBinding({ name, ...next }, this.environ) })
       if (!result.hadTokens) return
       if (result.mismatch) this.warning(`${result.mismatch} Its tokens were deleted here without being sent to any server.`)
       else if (result.server === 'unsupported') this.warning(`The env now names another server or client: the login kept for ${where} was deleted here, but that server has no revocation, so it stays valid there until it expires.`)
