@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 
+import { envNameOfKey } from '../core/binding.js'
 import { debug } from '../core/debug.js'
 import { CorruptRecordError, StoreUnavailableError } from '../core/errors.js'
 import type { FileStore } from './file-store.js'
@@ -123,7 +124,7 @@ export class RescuingStore implements SecretStore {
     } catch (error) {
       throw new StoreUnavailableError(
         `Could not save the new tokens of "${env}": ${why} Keeping them in ${this.aside.file} failed too (${clause((error as Error).message)}). The server had already replaced the refresh token, so the stored one no longer works.`,
-        `Fix the store, then run: tokenctl login -e ${env}`,
+        `Fix the store, then run: tokenctl login -e ${envNameOfKey(env)}`,
         { cause: failure },
       )
     }
