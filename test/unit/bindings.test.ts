@@ -28,7 +28,7 @@ describe('what a login was issued for', () => {
 
   test('a cache entry: adopted without a binding, a miss with an unreadable or another one', () => {
     const here = envBinding(api, {})
-    const entry = { accessToken: 't', accessExpiresAt: 1 }
+    const entry: { accessToken: string; accessExpiresAt: number; binding?: unknown } = { accessToken: 't', accessExpiresAt: 1 }
     expect(matchingEntry(entry, here)).toBe(entry)
     expect(matchingEntry({ ...entry, binding: here }, here)).toBeDefined()
     expect(matchingEntry({ ...entry, binding: { protocol: 'api', server: 'https://b.example' } }, here)).toBeUndefined()
