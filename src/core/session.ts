@@ -260,7 +260,7 @@ export class Session {
     }
     if (rejected) {
       // A refresh token the server refuses is dead: forget it, so `status` tells the truth.
-      if (stored && record) await this.options.store.set(key, { user: record.user, clientSecret: record.clientSecret, flow: record.flow, binding: record.binding })
+      if (stored && record) await this.options.store.set(key, { user: record.user, clientSecret: record.clientSecret, flow: record.flow, binding: record.binding ?? this.bindingFor(undefined) })
       this.options.accessCache?.delete(key)
       throw rejected
     }
