@@ -22,6 +22,7 @@ import { writeStdout } from './cli/fd-output.js'
 import { keepStdin, readStdinUpTo } from './cli/stdin.js'
 export { guardStderr } from './cli/stderr.js'
 import { shouldWarnAboutFailures } from './core/audit.js'
+import { type Binding, bindingMismatch, envBinding, matchingEntry, storeKey } from './core/binding.js'
 import { readConfigFile } from './core/config-file.js'
 import { selectEnv } from './core/env-select.js'
 import type { Env } from './core/env-settings.js'
@@ -116,26 +117,33 @@ type Cached = { accessToken: string; accessExpiresAt: number; user?: string }
  */
 async function freshAccess(env: Env, flags: Flags, environ: Environ, minTtlMs: number): Promise<Cached | undefined> {
   const fresh = (cached: Cached | undefined) => (cached && isFresh(cached.accessToken, cached.accessExpiresAt, minTtlMs) ? cached : undefined)
+  // The same key and binding as the session's (context.ts): another env's token is never a hit.
+  const key = storeKey(env, environ)
+  const binding = envBinding(env, environ)
   const askedAt = Date.now()
-  const cached = fresh(await cachedAccess(env, flags, environ))
+  const cached = fresh(await cachedAccess(key, binding, flags, environ))
   if (cached) return cached
   const dir = lockDir(environ)
-  const release = await acquireLock(dir, env.name, envLockNotices(env.name, (message) => void warn(message, flags, environ)))
+  const release = await acquireLock(dir, key, envLockNotices(env.name, (message) => void warn(message, flags, environ)))
   let again: Cached | undefined
   try {
-    again = fresh(await cachedAccess(env, flags, environ))
+    again = fresh(await cachedAccess(key, binding, flags, environ))
   } finally {
     if (again) release()
-    else handOverLock(dir, env.name, release, askedAt)
+    else handOverLock(dir, key, release, askedAt)
   }
   return again
 }
 
-/** The same place the full path looks first: the access cache beside the keychain, or the file store. */
-async function cachedAccess(env: Env, flags: Flags, environ: Environ): Promise<Cached | undefined> {
+/**
+ * The same place the full path looks first, judged by the same rules: the access cache
+ * beside the keychain, or the file store; an entry issued for another server, client or
+ * user is a miss, and the full path says why.
+ */
+async function cachedAccess(key: string, binding: Binding, flags: Flags, environ: Environ): Promise<Cached | undefined> {
   const kind = chooseStoreKind(stringFlag(flags, 'store'), environ)
-  if (kind === 'keychain') return new AccessCache(path.join(runtimeDir(environ), 'access')).get(env.name)
-  const record = await new FileStore(configDir(environ)).get(env.name)
-  if (!record?.accessToken || record.accessExpiresAt === undefined) return undefined
+  if (kind === 'keychain') return matchingEntry(new AccessCache(path.join(runtimeDir(environ), 'access')).get(key), binding)
+  const record = await new FileStore(configDir(environ)).get(key)
+  if (!record?.accessToken || record.accessExpiresAt === undefined || bindingMismatch(record.binding, binding) !== undefined) return undefined
   return { accessToken: record.accessToken, accessExpiresAt: record.accessExpiresAt, user: record.user }
 }

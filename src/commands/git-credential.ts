@@ -34,7 +34,7 @@ export default class GitCredential extends BaseCommand<typeof GitCredential> {
       this.debugNote(error)
       return
     }
-    const { env, session, store } = context
+    const { env, key, session, store } = context
     if (!isOurHost(env, request)) return
 
     try {
@@ -44,7 +44,7 @@ export default class GitCredential extends BaseCommand<typeof GitCredential> {
       }
       // A user name that is not obviously ours is checked against the stored one first:
       // a request for someone else must not cost a refresh.
-      if (request.username && !isOurUser(request, [env.username, DEFAULT_GIT_USER]) && (await store.get(env.name))?.user !== request.username) return
+      if (request.username && !isOurUser(request, [env.username, DEFAULT_GIT_USER]) && (await store.get(key))?.user !== request.username) return
       const token = await session.getToken()
       const username = token.user ?? env.username ?? DEFAULT_GIT_USER
       if (!isOurUser(request, [username, env.username, DEFAULT_GIT_USER])) return

@@ -23,6 +23,7 @@ export default class Revoke extends BaseCommand<typeof Revoke> {
       try {
         const result = await session.revoke()
         if (!result.hadTokens) this.info(`Not logged in to ${name}; nothing to revoke.`)
+        else if (result.mismatch) this.warning(`${result.mismatch} Its tokens were deleted here without being sent to any server; revoke that session on its own server if it matters.`)
         else if (result.unreadable) this.warning(`The stored tokens of ${name} could not be read, so they could not be revoked at the server; they were deleted here.`)
         else if (result.server === 'unsupported') this.warning(`The server of ${name} has no revocation; the tokens were deleted here but stay valid there until they expire.`)
         else this.info(`Revoked and deleted the tokens of ${name}.`)

@@ -7,6 +7,7 @@ import { traced } from '../stores/traced-store.js'
 import type { SecretStore } from '../stores/types.js'
 import type { AuthProtocol, ClientSecret } from '../protocols/types.js'
 import { appendAudit, describeFailure, failedAttemptsWarning } from './audit.js'
+import { type Binding, envBinding, storeKey } from './binding.js'
 import { Config, type ConfigData } from './config.js'
 import { clientSecretFromVariables, credentialsFromVariables, type VariableCredentials } from './credentials.js'
 import { isDebug } from './debug.js'
@@ -32,6 +33,10 @@ export interface ContextOptions {
 export interface Context {
   config: ConfigData
   env: Env
+  /** Where the env's record is kept in the store (binding.ts storeKey): its name, for an env of the config. */
+  key: string
+  /** What a stored record must have been issued for to be used for this env. */
+  binding: Binding
   store: SecretStore & { close?: () => void }
   credentials?: VariableCredentials
   session: Session
@@ -70,8 +75,12 @@ export async function contextFor(env: Env, config: ConfigData, options: ContextO
   }
   store = new RescuingStore(store, runtimeCache(), options.warn)
   if (isDebug()) store = traced(store)
+  const key = storeKey(env, environ)
+  const binding = envBinding(env, environ)
   const session = new Session({
     env,
+    key,
+    binding,
     store,
     accessCache,
     credentials,
@@ -81,7 +90,7 @@ export async function contextFor(env: Env, config: ConfigData, options: ContextO
     protocol: (clientSecret) => protocolFor(env, environ, options.userAgent, clientSecret, options),
     onEvent: (event) => audit(event, env, options),
   })
-  return { config, env, store, credentials, session }
+  return { config, env, key, binding, store, credentials, session }
 }
 
 /** A session event as an audit line: the error only as its fixed reason, exit code and class. */

@@ -1,4 +1,5 @@
 import type { SecretRecord, SecretStore } from '../stores/types.js'
+import { bindingMismatch, envBinding, serverOrClientChanged } from './binding.js'
 import type { Config, ConfigData } from './config.js'
 import { envSettingsOf, hasEnv } from './config-file.js'
 import { assertEnvName } from './env-name.js'
@@ -6,6 +7,7 @@ import { unknownEnv } from './env-select.js'
 import { displayUrl, type EnvSettings } from './env-settings.js'
 import { UsageError } from './errors.js'
 import { isLoggedIn } from './login-state.js'
+import type { Environ } from './paths.js'
 
 /** One line of `env list` (SPEC §3 `env list --json`). */
 export interface EnvSummary {
@@ -23,16 +25,27 @@ export interface AddEnvOptions {
   use?: boolean
 }
 
-export async function addEnv(config: Config, name: string, settings: EnvSettings, options: AddEnvOptions = {}): Promise<{ replaced: boolean; current: boolean }> {
+export async function addEnv(config: Config, name: string, settings: EnvSettings, options: AddEnvOptions = {}): Promise<{ replaced: boolean; current: boolean; previous?: EnvSettings }> {
   assertEnvName(name)
   let replaced = false
+  let previous: EnvSettings | undefined
   const data = await config.update((data) => {
     replaced = hasEnv(data, name)
     if (replaced && !options.force) throw duplicateEnv(name)
+    previous = replaced ? envSettingsOf(data, name) : undefined
     data.envs[name] = settings
     if (options.use || !data.current || !hasEnv(data, data.current)) data.current = name
   })
-  return { replaced, current: data.current === name }
+  return { replaced, current: data.current === name, ...(previous ? { previous } : {}) }
+}
+
+/**
+ * Whether replacing an env's settings points it at another server or client, so that the
+ * login kept for it belongs to someone else now: `env add --force` then revokes it at the
+ * old server and deletes it. Anything else (a scope, a path, a default user) keeps it.
+ */
+export function changesLogin(name: string, before: EnvSettings, after: EnvSettings, environ: Environ): boolean {
+  return serverOrClientChanged(envBinding({ name, ...before }, environ), envBinding({ name, ...after }, environ))
 }
 
 export function duplicateEnv(name: string): UsageError {
@@ -47,9 +60,11 @@ export async function useEnv(config: Config, name: string): Promise<void> {
   })
 }
 
-export function summarize(data: ConfigData, name: string, record: SecretRecord | undefined, storeReachable: boolean, now = Date.now()): EnvSummary {
+export function summarize(data: ConfigData, name: string, record: SecretRecord | undefined, storeReachable: boolean, environ: Environ, now = Date.now()): EnvSummary {
   const settings = envSettingsOf(data, name)
   if (!settings) throw unknownEnv(name, data)
+  // A login made for another server or client is none for this env: the session would not use it.
+  if (record && bindingMismatch(record.binding, envBinding({ name, ...settings }, environ))) record = undefined
   return {
     name,
     current: data.current === name,
@@ -64,7 +79,7 @@ export function summarize(data: ConfigData, name: string, record: SecretRecord |
  * Every env with its login state. A store that cannot be reached does not hide the
  * envs: their state reads `null` and `storeError` says why.
  */
-export async function listEnvs(data: ConfigData, store: SecretStore): Promise<{ envs: EnvSummary[]; storeError?: Error }> {
+export async function listEnvs(data: ConfigData, store: SecretStore, environ: Environ): Promise<{ envs: EnvSummary[]; storeError?: Error }> {
   const names = Object.keys(data.envs).sort()
   let records = new Map<string, SecretRecord>()
   let storeError: Error | undefined
@@ -75,7 +90,7 @@ export async function listEnvs(data: ConfigData, store: SecretStore): Promise<{ 
       storeError = error as Error
     }
   }
-  return { envs: names.map((name) => summarize(data, name, records.get(name), !storeError)), storeError }
+  return { envs: names.map((name) => summarize(data, name, records.get(name), !storeError, environ)), storeError }
 }
 
 /**

@@ -1,4 +1,5 @@
 import { type TokenView, viewToken } from '../util/jwt.js'
+import { bindingMismatch, mismatchError } from './binding.js'
 import type { Context } from './context.js'
 import { LoginRequiredError } from './errors.js'
 import type { TokenResult } from './session.js'
@@ -16,12 +17,15 @@ export type Inspection = TokenView & {
  * rules (so it refreshes a token that runs low); with `refresh: false` it reads what is
  * kept, expired or not, and never talks to the server.
  */
-export async function inspectToken({ env, session, store }: Context, { refresh = true } = {}): Promise<Inspection> {
+export async function inspectToken({ env, key, binding, session, store }: Context, { refresh = true } = {}): Promise<Inspection> {
   let token: { accessToken: string; accessExpiresAt: number; source: Inspection['source'] }
   if (refresh) {
     token = await session.getToken()
   } else {
-    const record = await store.get(env.name)
+    const record = await store.get(key)
+    // A token issued for another server or client is not this env's to show.
+    const mismatch = record && bindingMismatch(record.binding, binding)
+    if (mismatch) throw mismatchError(env.name, mismatch)
     if (!record?.accessToken || record.accessExpiresAt === undefined) {
       throw new LoginRequiredError(`No access token is kept for "${env.name}".`, `Run: tokenctl inspect -e ${env.name} (without --no-refresh), or tokenctl login -e ${env.name}`)
     }

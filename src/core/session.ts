@@ -2,6 +2,7 @@ import type { AuthProtocol, ClientSecret, LoginFlow, LoginRequest, TokenSet } fr
 import { RefreshRejectedError } from '../protocols/types.js'
 import type { AccessCache } from '../stores/access-cache.js'
 import type { SecretRecord, SecretStore } from '../stores/types.js'
+import { type Binding, bindingMismatch, matchingEntry, mismatchError } from './binding.js'
 import type { VariableCredentials } from './credentials.js'
 import { debug } from './debug.js'
 import type { Env } from './env-settings.js'
@@ -11,6 +12,10 @@ import { acquireLock, envLockNotices, handedLockAskedAt } from './lock.js'
 
 export interface SessionOptions {
   env: Env
+  /** Where the env's record, access-cache entry and lock are kept (binding.ts storeKey). */
+  key: string
+  /** What a record must have been issued for to be used for this env (binding.ts envBinding). */
+  binding: Binding
   store: SecretStore
   /** Only beside the keychain: a cache hit then needs no keychain call. */
   accessCache?: AccessCache
@@ -62,7 +67,18 @@ export interface RevokeResult {
   server: 'revoked' | 'unsupported' | 'skipped'
   /** The stored entry could not be read, so nothing could be revoked at the server; it was deleted here. */
   unreadable?: boolean
+  /** The stored login was made for another server, client or user (why, in words): deleted here, sent nowhere. */
+  mismatch?: string
+  /** `keepIfBoundTo` matched: the login was left alone. */
+  kept?: boolean
 }
+
+/**
+ * How far a time read from a record may lie ahead of this clock and still be believed: a
+ * second covers clocks that step while processes run. A time further ahead was not written
+ * by a process on this machine's clock; believing it would make `refresh` do nothing.
+ */
+const CLOCK_SKEW_MS = 1_000
 
 /**
  * The token lifecycle of one env (SPEC §3, §5, §6): serve a cached access token when it
@@ -81,33 +97,35 @@ export class Session {
   }
 
   async getToken({ minTtlMs = DEFAULT_MIN_TTL_MS, forceRefresh = false } = {}): Promise<TokenResult> {
-    const { env, store, accessCache } = this.options
+    const { env, store, accessCache, key, binding } = this.options
     if (!forceRefresh) {
-      // An entry that cannot be read is a miss here; the locked path says what to do about it.
-      const cached = accessCache?.get(env.name) ?? (await store.get(env.name).catch(unlessCorrupt))
+      // An entry that cannot be read, or was issued for something else, is a miss here; the
+      // locked path says what to do about it. The fast path decides with the same matchingEntry.
+      const cached = matchingEntry(accessCache?.get(key), binding) ?? this.bound(await store.get(key).catch(unlessCorrupt)).record
       if (cached && isFresh(cached.accessToken, cached.accessExpiresAt, minTtlMs, this.now())) {
         debug('session', () => `${env.name}: cached access token, ${Math.round((cached.accessExpiresAt! - this.now()) / 1000)} s left`)
         return { accessToken: cached.accessToken, accessExpiresAt: cached.accessExpiresAt!, source: 'cache', user: cached.user }
       }
     }
     // The fast path of bin/run.js may have found the token stale and waited for the lock already.
-    const askedAt = Math.min(this.now(), handedLockAskedAt(this.options.lockDir, env.name) ?? Infinity)
+    const askedAt = Math.min(this.now(), handedLockAskedAt(this.options.lockDir, key) ?? Infinity)
     return this.locked(async () => {
-      await store.settle?.(env.name)
-      const record = await this.readRecord()
-      // Whoever held the lock before us may have just done this very work.
-      const justObtained = record?.obtainedAt !== undefined && record.obtainedAt >= askedAt
+      await store.settle?.(key)
+      const { record, mismatch } = this.bound(await this.readRecord())
+      // Whoever held the lock before us may have just done this very work. A time from the
+      // future was not written by them: believed, it would make every refresh do nothing.
+      const justObtained = record?.obtainedAt !== undefined && record.obtainedAt >= askedAt && record.obtainedAt <= this.now() + CLOCK_SKEW_MS
       if (record && (justObtained || (!forceRefresh && isFresh(record.accessToken, record.accessExpiresAt, minTtlMs, this.now())))) {
         if (record.accessToken && record.accessExpiresAt && record.accessExpiresAt > this.now()) {
-          accessCache?.set(env.name, { accessToken: record.accessToken, accessExpiresAt: record.accessExpiresAt, user: record.user })
+          accessCache?.set(key, { accessToken: record.accessToken, accessExpiresAt: record.accessExpiresAt, user: record.user, binding: record.binding ?? this.bindingFor(undefined) })
           return { accessToken: record.accessToken, accessExpiresAt: record.accessExpiresAt, source: 'cache', user: record.user }
         }
       }
-      const { tokens, done } = await this.obtain(record)
+      const { tokens, done, user } = await this.obtain(record, mismatch)
       debug('session', () => `${env.name}: ${done.event === 'refresh' ? 'refreshed' : 'logged in'}${tokens.refreshToken ? ', with a new refresh token' : ''}`)
       // After a rotation the stored refresh token is dead at the server: this record is the only good one.
       const irreplaceable = done.event === 'refresh' && tokens.refreshToken !== undefined
-      const saved = await this.reported(done, () => this.save(tokens, record, irreplaceable))
+      const saved = await this.reported(done, () => this.save(tokens, record, { irreplaceable, user }))
       return { accessToken: saved.accessToken!, accessExpiresAt: saved.accessExpiresAt!, source: done.event, user: saved.user }
     })
   }
@@ -117,17 +135,19 @@ export class Session {
    * the lock (a person may take minutes to approve a device code); only the save is locked.
    */
   async login(request: LoginRequest): Promise<SecretRecord> {
-    const { env, store } = this.options
+    const { store, key } = this.options
     // Not swallowed: with the store out of reach the login could not be saved, and a person
     // must not approve a device code or a browser page for nothing (SPEC §4: 6 comes first).
-    // An entry that cannot be read is another matter: replacing it is what a login is for.
-    const previous = await store.get(env.name).catch(unlessCorrupt)
+    // An entry that cannot be read is another matter: replacing it is what a login is for,
+    // and so is one made for another server (whose client secret is not this client's).
+    const previous = this.bound(await store.get(key).catch(unlessCorrupt)).record
     const protocol = await this.options.protocol(this.clientSecret(previous))
     return this.reported({ event: 'login', flow: this.flowOf(request.flow) }, async () => {
       const tokens = await protocol.login(request)
       // Only a secret a person typed is kept; one from a variable is never written (SPEC §6).
       const clientSecret = protocol.typedClientSecret?.() ?? previous?.clientSecret
-      return this.locked(() => this.save(tokens, { clientSecret, flow: this.flowOf(request.flow) }))
+      const user = request.flow === 'password' ? request.credentials?.username : undefined
+      return this.locked(() => this.save(tokens, { clientSecret, flow: this.flowOf(request.flow) }, { user }))
     })
   }
 
@@ -139,18 +159,30 @@ export class Session {
   /**
    * Revoke at the server, then delete locally whatever happened there; a server error is
    * re-thrown after the local deletion so the caller can warn and exit 5.
+   * `keepIfBoundTo`: `env add --force` retiring the login of the env's old settings keeps
+   * one that was issued for the new settings already (a hand-edited config set right).
    */
-  async revoke(): Promise<RevokeResult> {
-    const { env, store, accessCache } = this.options
+  async revoke({ keepIfBoundTo }: { keepIfBoundTo?: Binding } = {}): Promise<RevokeResult> {
+    const { store, accessCache, key } = this.options
     return this.locked(async () => {
       let record: SecretRecord | undefined
       let unreadable = false
       try {
-        record = await store.get(env.name)
+        record = await store.get(key)
       } catch (error) {
         // Nothing can be revoked with it, but it still goes: that is what the person asked for.
         if (!(error instanceof CorruptRecordError)) throw error
         unreadable = true
+      }
+      if (keepIfBoundTo && record?.binding && bindingMismatch(record.binding, keepIfBoundTo) === undefined) return { hadTokens: false, server: 'skipped', kept: true }
+      const { mismatch } = this.bound(record)
+      if (mismatch) {
+        // Its tokens belong to another server: sending them to this env's server would hand
+        // them to a stranger. They go from here, and the old server is not told.
+        accessCache?.delete(key)
+        await store.delete(key)
+        this.emit({ event: 'forget', outcome: 'ok' })
+        return { hadTokens: true, server: 'skipped', mismatch: mismatch.message }
       }
       const hadTokens = unreadable || Boolean(record?.refreshToken || record?.accessToken)
       let server: RevokeResult['server'] = 'skipped'
@@ -162,8 +194,8 @@ export class Session {
           failure = error
         }
       }
-      accessCache?.delete(env.name)
-      await store.delete(env.name)
+      accessCache?.delete(key)
+      await store.delete(key)
       if (hadTokens) this.emit(failure ? { event: 'revoke', outcome: 'failure', error: failure } : { event: 'revoke', outcome: 'ok', server: server === 'skipped' ? undefined : server })
       if (failure) throw failure
       return unreadable ? { hadTokens, server, unreadable } : { hadTokens, server }
@@ -175,29 +207,34 @@ export class Session {
    * server refused a token, and the next `get` must then refresh. `only` limits it to that token.
    */
   async dropAccessToken(only?: string): Promise<void> {
-    const { env, store, accessCache } = this.options
+    const { store, accessCache, key } = this.options
     await this.locked(async () => {
-      const record = await store.get(env.name).catch(unlessCorrupt)
+      const { record } = this.bound(await store.get(key).catch(unlessCorrupt))
       if (!record?.accessToken || (only !== undefined && only !== record.accessToken)) return
-      accessCache?.delete(env.name)
-      await store.set(env.name, { ...record, accessToken: undefined, accessExpiresAt: undefined, obtainedAt: undefined })
+      accessCache?.delete(key)
+      await store.set(key, { ...record, accessToken: undefined, accessExpiresAt: undefined, obtainedAt: undefined })
       this.emit({ event: 'erase', outcome: 'ok' })
     })
   }
 
   /** Delete the env's secrets here without telling the server. True when there was something. */
   async forget(): Promise<boolean> {
-    const { env, store, accessCache } = this.options
+    const { store, accessCache, key } = this.options
     return this.locked(async () => {
-      accessCache?.delete(env.name)
-      const deleted = await store.delete(env.name)
+      accessCache?.delete(key)
+      const deleted = await store.delete(key)
       if (deleted) this.emit({ event: 'forget', outcome: 'ok' })
       return deleted
     })
   }
 
-  private async obtain(record: SecretRecord | undefined): Promise<{ tokens: TokenSet; done: Attempt }> {
-    const { env, credentials } = this.options
+  /**
+   * Tokens from the server, by the first way that works. `record` is only ever one issued
+   * for this env; `mismatch` says why the stored one was not, when it was not. `user` is the
+   * user name the new tokens are bound to.
+   */
+  private async obtain(record: SecretRecord | undefined, mismatch?: LoginRequiredError): Promise<{ tokens: TokenSet; done: Attempt; user?: string }> {
+    const { env, credentials, key } = this.options
     const secret = this.clientSecret(record)
     const protocol = await this.options.protocol(secret)
     const stored = record?.refreshToken && (record.refreshExpiresAt === undefined || record.refreshExpiresAt > this.now()) ? record.refreshToken : undefined
@@ -206,7 +243,7 @@ export class Session {
     if (refreshToken) {
       const done: Attempt = { event: 'refresh', source: stored ? 'store' : 'variables' }
       try {
-        return { tokens: await this.attempt(done, () => protocol.refresh(refreshToken)), done }
+        return { tokens: await this.attempt(done, () => protocol.refresh(refreshToken)), done, user: stored ? record?.binding?.user : undefined }
       } catch (error) {
         if (!(error instanceof RefreshRejectedError)) throw error
         rejected = error
@@ -214,7 +251,7 @@ export class Session {
     }
     if (credentials?.password) {
       const done: Attempt = { event: 'login', source: 'variables', flow: this.flowOf('password') }
-      return { tokens: await this.attempt(done, () => protocol.login({ flow: 'password', credentials: credentials.password })), done }
+      return { tokens: await this.attempt(done, () => protocol.login({ flow: 'password', credentials: credentials.password })), done, user: credentials.password.username }
     }
     // The client-credentials grant has no refresh token: it is simply run again (SPEC §2.2).
     if (env.protocol === 'oauth2' && secret && (credentials?.client || record?.flow === 'client-credentials')) {
@@ -223,10 +260,11 @@ export class Session {
     }
     if (rejected) {
       // A refresh token the server refuses is dead: forget it, so `status` tells the truth.
-      if (stored && record) await this.options.store.set(env.name, { user: record.user, clientSecret: record.clientSecret, flow: record.flow })
-      this.options.accessCache?.delete(env.name)
+      if (stored && record) await this.options.store.set(key, { user: record.user, clientSecret: record.clientSecret, flow: record.flow, binding: record.binding ?? this.bindingFor(undefined) })
+      this.options.accessCache?.delete(key)
       throw rejected
     }
+    if (mismatch) throw mismatch
     if (record?.refreshToken) {
       throw new LoginRequiredError(`The login to "${env.name}" has expired.`, `Run: tokenctl login -e ${env.name}`)
     }
@@ -251,7 +289,7 @@ export class Session {
    */
   private async readRecord(): Promise<SecretRecord | undefined> {
     try {
-      return await this.options.store.get(this.options.env.name)
+      return await this.options.store.get(this.options.key)
     } catch (error) {
       if (!(error instanceof CorruptRecordError) || !this.options.credentials) throw error
       debug('session', () => `${this.options.env.name}: ${error.message} Logging in again with the TOKENCTL_* credentials.`)
@@ -259,8 +297,8 @@ export class Session {
     }
   }
 
-  private async save(tokens: TokenSet, previous: SecretRecord | undefined, irreplaceable = false): Promise<SecretRecord> {
-    const { env, store, accessCache } = this.options
+  private async save(tokens: TokenSet, previous: SecretRecord | undefined, { irreplaceable = false, user }: { irreplaceable?: boolean; user?: string } = {}): Promise<SecretRecord> {
+    const { store, accessCache, key } = this.options
     const rotated = tokens.refreshToken !== undefined
     const record: SecretRecord = {
       ...previous,
@@ -270,10 +308,30 @@ export class Session {
       refreshExpiresAt: rotated ? tokens.refreshExpiresAt : previous?.refreshExpiresAt,
       user: tokens.user ?? previous?.user,
       obtainedAt: this.now(),
+      // Bound here, at every save: a record from before bindings is bound at its first refresh.
+      binding: this.bindingFor(user),
     }
-    await store.set(env.name, record, { irreplaceable })
-    accessCache?.set(env.name, { accessToken: tokens.accessToken, accessExpiresAt: tokens.accessExpiresAt, user: record.user })
+    await store.set(key, record, { irreplaceable })
+    accessCache?.set(key, { accessToken: tokens.accessToken, accessExpiresAt: tokens.accessExpiresAt, user: record.user, binding: record.binding })
     return record
+  }
+
+  /** The env's binding with the user the tokens were obtained as (when a user name was sent). */
+  private bindingFor(user: string | undefined): Binding {
+    const { protocol, server, clientId } = this.options.binding
+    return { protocol, server, ...(clientId === undefined ? {} : { clientId }), ...(user === undefined ? {} : { user }) }
+  }
+
+  /**
+   * A stored record, when it was issued for this env; else why not, as the error a
+   * command that needs it ends with (exit 3). Its secrets then go nowhere.
+   */
+  private bound(record: SecretRecord | undefined): { record?: SecretRecord; mismatch?: LoginRequiredError } {
+    const why = record && bindingMismatch(record.binding, this.options.binding)
+    if (!why) return { record }
+    const { name } = this.options.env
+    debug('session', () => `${name}: the stored login was made for ${why}; not using it`)
+    return { mismatch: mismatchError(name, why) }
   }
 
   private async attempt(details: Attempt, request: () => Promise<TokenSet>): Promise<TokenSet> {
@@ -313,7 +371,7 @@ export class Session {
 
   private async locked<T>(work: () => Promise<T>): Promise<T> {
     const { env, warn } = this.options
-    const release = await acquireLock(this.options.lockDir, env.name, { onWait: this.options.onLockWait, ...envLockNotices(env.name, warn) })
+    const release = await acquireLock(this.options.lockDir, this.options.key, { onWait: this.options.onLockWait, ...envLockNotices(env.name, warn) })
     try {
       return await work()
     } finally {

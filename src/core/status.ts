@@ -1,4 +1,5 @@
 import type { SecretRecord } from '../stores/types.js'
+import { bindingMismatch, mismatchError } from './binding.js'
 import type { Context } from './context.js'
 import { displayUrl } from './env-settings.js'
 import { CorruptRecordError } from './errors.js'
@@ -23,14 +24,21 @@ export interface EnvStatus {
 }
 
 /** SPEC §3 `status`: read-only, never refreshes, never shows a token. */
-export async function statusOf({ env, store, credentials }: Context, now = Date.now()): Promise<EnvStatus> {
+export async function statusOf({ env, key, binding, store, credentials }: Context, now = Date.now()): Promise<EnvStatus> {
   let record: SecretRecord | undefined
   let problem: string | undefined
   try {
-    record = await store.get(env.name)
+    record = await store.get(key)
   } catch (error) {
     if (!(error instanceof CorruptRecordError)) throw error
     problem = error.message
+  }
+  // A login made for another server, client or user is not a login to this env: the
+  // session would not use it, so status must not say it is there.
+  const mismatch = record && bindingMismatch(record.binding, binding)
+  if (mismatch) {
+    record = undefined
+    problem = mismatchError(env.name, mismatch).message
   }
   const loggedIn = isLoggedIn(record, now)
   return {

@@ -52,7 +52,7 @@ export async function serveEnvList(args: string[], environ: Environ): Promise<bo
     }
     const store = await openStore(chooseStoreKind(stringFlag(flags, 'store'), environ), { environ, warn: (message) => voice.warning(message) })
     opened.push(store)
-    const { envs, storeError } = await listEnvs(data, store)
+    const { envs, storeError } = await listEnvs(data, store, environ)
     showEnvList(envs, storeError, { json: flags.has('json') }, voice)
     return 0
   })

@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 
+import type { Binding } from '../core/binding.js'
 import { StoreUnavailableError } from '../core/errors.js'
 import { rememberSecret } from '../core/secrets.js'
 import { isSafeToken } from '../util/b64token.js'
@@ -11,6 +12,8 @@ export interface CachedAccess {
   accessToken: string
   accessExpiresAt: number
   user?: string
+  /** What the token was issued for: the fast path serves it only to that very env (matchingEntry). */
+  binding?: Binding
 }
 
 /**

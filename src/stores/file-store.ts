@@ -1,5 +1,6 @@
 import path from 'node:path'
 
+import { envNameOfKey } from '../core/binding.js'
 import { CorruptRecordError, StoreUnavailableError } from '../core/errors.js'
 import { acquireLock } from '../core/lock.js'
 import { checkPrivateDir, ensurePrivateDir, pathExists, readPrivateFile, writeFileAtomic } from '../util/private-file.js'
@@ -54,7 +55,7 @@ export class FileStore implements SecretStore {
     if (raw === undefined) return undefined
     const judged = judgeRecord(raw)
     if ('problem' in judged) {
-      throw new CorruptRecordError(`The entry of "${env}" in ${this.file} cannot be used (${judged.problem}).`, `Run: tokenctl login -e ${env} (it replaces the entry).`)
+      throw new CorruptRecordError(`The entry of "${env}" in ${this.file} cannot be used (${judged.problem}).`, `Run: tokenctl login -e ${envNameOfKey(env)} (it replaces the entry).`)
     }
     return judged.record
   }

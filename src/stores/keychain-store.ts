@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline'
 import type { Readable, Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 
+import { envNameOfKey } from '../core/binding.js'
 import { CorruptRecordError, StoreUnavailableError } from '../core/errors.js'
 import type { AgentReply, AgentRequest } from './keychain-agent.js'
 import { parseRecord, parseRecordText, type SecretRecord, type SecretStore } from './types.js'
@@ -40,7 +41,7 @@ export class KeychainStore implements SecretStore {
     if (text === null) return undefined
     const judged = parseRecordText(text)
     if ('problem' in judged) {
-      throw new CorruptRecordError(`The keychain entry of "${env}" cannot be used (${judged.problem}).`, `Run: tokenctl login -e ${env} (it replaces the entry).`)
+      throw new CorruptRecordError(`The keychain entry of "${env}" cannot be used (${judged.problem}).`, `Run: tokenctl login -e ${envNameOfKey(env)} (it replaces the entry).`)
     }
     return judged.record
   }

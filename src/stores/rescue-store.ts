@@ -1,3 +1,4 @@
+import { envNameOfKey } from '../core/binding.js'
 import { debug } from '../core/debug.js'
 import { FUTURE_SLACK_MS } from '../core/lock.js'
 import { CorruptRecordError, StoreUnavailableError } from '../core/errors.js'
@@ -138,7 +139,7 @@ export class RescuingStore implements SecretStore {
     } catch (error) {
       throw new StoreUnavailableError(
         `Could not save the new tokens of "${env}": ${why} Keeping them in ${this.aside.file} failed too (${clause((error as Error).message)}). The server had already replaced the refresh token, so the stored one no longer works.`,
-        `Fix the store, then run: tokenctl login -e ${env}`,
+        `Fix the store, then run: tokenctl login -e ${envNameOfKey(env)}`,
         { cause: failure },
       )
     }

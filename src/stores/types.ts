@@ -1,3 +1,4 @@
+import { type Binding, isBinding } from '../core/binding.js'
 import { rememberSecrets } from '../core/secrets.js'
 import { isSafeToken } from '../util/b64token.js'
 
@@ -17,6 +18,12 @@ export interface SecretRecord {
   clientSecret?: string
   /** How the login was made: a client-credentials login is run again instead of refreshed. */
   flow?: 'device' | 'browser' | 'password' | 'client-credentials'
+  /**
+   * What these tokens were issued for (server, client, user): a record used for any other
+   * env would send its refresh token to a stranger. Absent in records written before it
+   * existed (see bindingMismatch).
+   */
+  binding?: Binding
 }
 
 export type StoreKind = 'keychain' | 'file'
@@ -85,6 +92,8 @@ export function judgeRecord(value: unknown): { record: SecretRecord } | { proble
   for (const key of ['user', 'clientSecret'] as const) {
     if (record[key] !== undefined && typeof record[key] !== 'string') return { problem: `${key} is not text` }
   }
+  // A binding that cannot be read cannot be checked: the record cannot be trusted with a server.
+  if (record.binding !== undefined && !isBinding(record.binding)) return { problem: 'its binding (the server it was issued for) is not readable' }
   return { record: record as SecretRecord }
 }
 

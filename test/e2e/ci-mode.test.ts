@@ -37,8 +37,16 @@ const cacheDir = () => path.join(sandbox.runtimeDir, 'tokenctl')
 const cacheFile = () => path.join(cacheDir(), 'credentials.json')
 const mode = (file: string) => fs.statSync(file).mode & 0o777
 
+/**
+ * The record of the env made from variables. It is kept under the env's name and a hash of
+ * what it was issued for (`default~1a2b3c4d`), so that jobs for other servers or users
+ * sharing the runner never share it: one entry per name here.
+ */
 function cached(env = 'default'): { accessToken?: string; refreshToken?: string } | undefined {
-  return JSON.parse(fs.readFileSync(cacheFile(), 'utf8')).envs[env]
+  const envs = JSON.parse(fs.readFileSync(cacheFile(), 'utf8')).envs as Record<string, { accessToken?: string; refreshToken?: string }>
+  const keys = Object.keys(envs).filter((key) => new RegExp(`^${env}~[0-9a-f]{8}$`).test(key))
+  expect(keys.length).toBeLessThanOrEqual(1)
+  return keys[0] === undefined ? undefined : envs[keys[0]]
 }
 
 

@@ -436,7 +436,8 @@ describe('a refresh token the server no longer takes', () => {
     const server = await loggedIn()
     server.revokeAll()
     expect((await run(['token', '--force-refresh'])).code).toBe(3)
-    expect(stored()).toEqual({ user: 'alice' })
+    // What it was issued for stays: the record is still alice's login to this server.
+    expect(stored()).toEqual({ user: 'alice', binding: { protocol: 'api', server: server.url, user: 'alice' } })
     const status = await run(['status', '--json'])
     expect(status.code).toBe(3)
     expect(JSON.parse(status.stdout)).toMatchObject({ loggedIn: false, user: 'alice' })

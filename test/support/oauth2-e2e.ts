@@ -27,7 +27,8 @@ export const credentialsFile = (sandbox: Sandbox): string => path.join(sandbox.c
 export function stored(sandbox: Sandbox, env: string): StoredRecord | undefined {
   if (!fs.existsSync(credentialsFile(sandbox))) return undefined
   const data = JSON.parse(fs.readFileSync(credentialsFile(sandbox), 'utf8')) as { envs: Record<string, StoredRecord> }
-  return data.envs[env]
+  // The env made from variables is kept under its name and a hash of what it was issued for (`default~1a2b3c4d`).
+  return data.envs[env] ?? Object.entries(data.envs).find(([key]) => new RegExp(`^${env}~[0-9a-f]{8}$`).test(key))?.[1]
 }
 
 /** The record with both tokens, or a test failure saying there is none. */

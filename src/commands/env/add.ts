@@ -1,9 +1,13 @@
 import { Args, Flags } from '@oclif/core'
 
 import { BaseCommand } from '../../cli/base-command.js'
+import { envBinding } from '../../core/binding.js'
 import { hasEnv } from '../../core/config-file.js'
+import { contextFor } from '../../core/context.js'
 import { buildEnvSettings } from '../../core/env-build.js'
-import { addEnv, duplicateEnv } from '../../core/envs.js'
+import { displayUrl, type EnvSettings } from '../../core/env-settings.js'
+import { isTokenctlError, StoreUnavailableError } from '../../core/errors.js'
+import { addEnv, changesLogin, duplicateEnv } from '../../core/envs.js'
 
 export default class EnvAdd extends BaseCommand<typeof EnvAdd> {
   static override summary = 'Add an environment profile.'
@@ -74,11 +78,38 @@ The first env added becomes the current one; --use makes any new env current.`
     }
     const result = await addEnv(config, args.name, complete, { force: flags.force, use: flags.use })
     this.info(`${result.replaced ? 'Replaced' : 'Added'} env "${args.name}"${result.current ? ' (current)' : ''}.`)
+    if (result.previous && changesLogin(args.name, result.previous, complete, this.environ)) await this.retireLogin(args.name, result.previous, complete)
     if (complete.discoveredAt) {
       const found = [['token', complete.tokenUrl], ['device', complete.deviceUrl], ['browser', complete.authorizeUrl], ['revocation', complete.revokeUrl]].filter(([, url]) => url)
       this.info(`Endpoints: ${found.map(([what, url]) => `${what} ${url}`).join(', ')}.`)
     }
     if (complete.protocol === 'oauth2' && !complete.clientId) this.warning('No --client-id given: set TOKENCTL_CLIENT_ID before logging in, or add the env again with --client-id ID --force.')
     this.info(`Next: tokenctl login -e ${args.name}`)
+  }
+
+  /**
+   * The env now names another server or client: the login kept for the old one must never
+   * reach the new one, and is of no use here any more. It is revoked at the old server (a
+   * failure there only warns: the env is already replaced) and deleted from the store and
+   * the access cache.
+   */
+  private async retireLogin(name: string, old: EnvSettings, next: EnvSettings): Promise<void> {
+    const where = displayUrl(old) ?? 'the old server'
+    try {
+      const { session, store } = await contextFor({ name, ...old }, this.openConfig().read(), this.contextOptions)
+      this.track(store)
+      const result = await session.revoke({ keepIfBoundTo: envBinding({ name, ...next }, this.environ) })
+      if (!result.hadTokens) return
+      if (result.mismatch) this.warning(`${result.mismatch} Its tokens were deleted here without being sent to any server.`)
+      else if (result.server === 'unsupported') this.warning(`The env now names another server or client: the login kept for ${where} was deleted here, but that server has no revocation, so it stays valid there until it expires.`)
+      else this.info(`The env now names another server or client: the login kept for ${where} was revoked there and deleted here.`)
+    } catch (error) {
+      if (!isTokenctlError(error)) throw error
+      if (error instanceof StoreUnavailableError) {
+        this.warning(`The env now names another server or client, but the login kept for ${where} could not be deleted (${error.message}); it will not be used for the new one.`)
+      } else {
+        this.warning(`The env now names another server or client: the login kept for ${where} was deleted here, but revoking it there failed (${error.message}).`)
+      }
+    }
   }
 }

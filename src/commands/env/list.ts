@@ -20,7 +20,7 @@ export default class EnvList extends BaseCommand<typeof EnvList> {
   public async run(): Promise<void> {
     const data = this.openConfig().read()
     if (this.flags.names) return showEnvNames(data, this.voice)
-    const { envs, storeError } = await listEnvs(data, await this.store())
+    const { envs, storeError } = await listEnvs(data, await this.store(), this.environ)
     showEnvList(envs, storeError, this.flags, this.voice)
   }
 }

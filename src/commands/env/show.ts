@@ -35,7 +35,7 @@ export default class EnvShow extends BaseCommand<typeof EnvShow> {
       reachable = false
       this.warning(`Login state is unknown: ${(error as Error).message} ${(error as { fix?: string }).fix ?? ""}`.trim())
     }
-    const shown = { ...summarize(data, name, record, reachable), ...settings }
+    const shown = { ...summarize(data, name, record, reachable, this.environ), ...settings }
     if (this.flags.json) {
       this.outJson(shown)
       return

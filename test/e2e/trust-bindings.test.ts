@@ -1,0 +1,275 @@
+/**
+ * A token goes only where it was issued. Every stored login carries what it was issued for
+ * (protocol, server, client, user); a login whose binding does not match the env in use is
+ * never used and none of its tokens is sent anywhere, whoever changed the env: `env add
+ * --force`, a careless admin editing config.json, or a second CI job on the same runner.
+ * And a time from the future in a record is not believed.
+ *
+ * Two real `api` servers, A and B, and the built CLI as a subprocess. "B never saw A's
+ * tokens" is checked on what B actually received, headers included.
+ */
+import fs from 'node:fs'
+import path from 'node:path'
+
+import { type ApiServer, type ApiServerOptions, startApiServer } from '../support/api-server.js'
+import { type RunResult, Sandbox } from '../support/cli.js'
+import { keyringTest, useKeyring } from '../support/keyring.js'
+
+const PASSWORD = 'wonderland'
+const REFRESH = '/auth/token/refresh'
+const REVOKE = '/auth/token/revoke'
+
+let sandbox: Sandbox
+let servers: ApiServer[]
+
+beforeEach(() => {
+  sandbox = new Sandbox()
+  servers = []
+})
+
+afterEach(async () => {
+  await Promise.all(servers.map((server) => server.close().catch(() => undefined)))
+  sandbox.cleanup()
+})
+
+async function serve(options: ApiServerOptions = {}): Promise<ApiServer> {
+  const server = await startApiServer(options)
+  servers.push(server)
+  return server
+}
+
+/** Runs with the plain-file store unless `env` says otherwise. */
+function run(args: string[], env: Record<string, string | undefined> = {}, input?: string): Promise<RunResult> {
+  return sandbox.run(args, { env: { TOKENCTL_STORE: 'file', ...env }, input })
+}
+
+async function ok(args: string[], env: Record<string, string | undefined> = {}, input?: string): Promise<RunResult> {
+  const result = await run(args, env, input)
+  expect({ args, code: result.code, stderr: result.stderr }).toMatchObject({ code: 0 })
+  return result
+}
+
+const credentialsFile = () => path.join(sandbox.configDir, 'credentials.json')
+
+function storedEnvs(): Record<string, Record<string, unknown>> {
+  if (!fs.existsSync(credentialsFile())) return {}
+  return (JSON.parse(fs.readFileSync(credentialsFile(), 'utf8')) as { envs: Record<string, Record<string, unknown>> }).envs
+}
+
+/** Every byte `server` received, bodies and headers, as one string: where a leak would show. */
+function received(server: ApiServer): string {
+  return server.requests.map((request) => JSON.stringify(request.body) + JSON.stringify(request.headers)).join('\n')
+}
+
+/** Every token `from` ever issued, checked against what `to` received. */
+function expectNoTokensOf(from: ApiServer, to: ApiServer): void {
+  const seen = received(to)
+  const { access, refresh } = from.issued()
+  expect(access.length + refresh.length).toBeGreaterThan(0)
+  for (const token of [...access, ...refresh]) expect(seen).not.toContain(token)
+}
+
+function editConfig(edit: (data: { envs: Record<string, Record<string, unknown>> }) => void): void {
+  const data = JSON.parse(fs.readFileSync(sandbox.configFile, 'utf8')) as { envs: Record<string, Record<string, unknown>> }
+  edit(data)
+  fs.writeFileSync(sandbox.configFile, JSON.stringify(data, null, 2))
+}
+
+async function loginProd(server: ApiServer): Promise<{ accessToken: string; refreshToken: string }> {
+  await ok(['env', 'add', 'prod', '--url', server.url, '--use'])
+  await ok(['login', '-e', 'prod', '--username', 'alice', '--password-stdin'], {}, `${PASSWORD}\n`)
+  const record = storedEnvs().prod as { accessToken: string; refreshToken: string }
+  expect(server.isRefreshTokenActive(record.refreshToken)).toBe(true)
+  return record
+}
+
+function expectLoginNeeded(result: RunResult, a: ApiServer, b: ApiServer): void {
+  expect(result.code).toBe(3)
+  expect(result.stdout).toBe('')
+  expect(result.stderr).toContain(`The stored login of "prod" was made for ${a.url}, not ${b.url}.`)
+  expect(result.stderr).toContain('Run: tokenctl login -e prod')
+}
+
+describe('a login is used only for what it was issued for', () => {
+  test('env add --force to another server revokes the old login at the old server and deletes it; B never sees it', async () => {
+    const a = await serve()
+    const b = await serve()
+    const old = await loginProd(a)
+
+    const replaced = await ok(['env', 'add', 'prod', '--url', b.url, '--force'])
+    expect(replaced.stderr).toContain(`the login kept for ${a.url} was revoked there and deleted here`)
+    // A was told, with the old refresh token; it no longer works there.
+    expect(a.requests.filter((r) => r.path === REVOKE).map((r) => r.body)).toEqual([{ refreshToken: old.refreshToken }])
+    expect(a.isRefreshTokenActive(old.refreshToken)).toBe(false)
+    // Nothing of A's login is kept anywhere: not the store, not a cache.
+    expect(storedEnvs().prod).toBeUndefined()
+    expect(sandbox.filesContaining(old.refreshToken)).toEqual([])
+    expect(sandbox.filesContaining(old.accessToken)).toEqual([])
+
+    for (const args of [['token'], ['refresh'], ['token', '--force-refresh']]) {
+      const result = await run(args)
+      expect({ args, code: result.code, stdout: result.stdout }).toEqual({ args, code: 3, stdout: '' })
+      expect(result.stderr).toContain('Not logged in to "prod".')
+    }
+    expect(b.requests).toEqual([])
+    expectNoTokensOf(a, b)
+  })
+
+  test('env add --force that keeps the server and client keeps the login', async () => {
+    const a = await serve()
+    const old = await loginProd(a)
+    const replaced = await ok(['env', 'add', 'prod', '--url', `${a.url}/`, '--username', 'bob', '--force'])
+    expect(replaced.stderr).not.toContain('revoked')
+    expect(a.count(REVOKE)).toBe(0)
+    expect((await ok(['token'])).stdout).toBe(`${old.accessToken}\n`)
+  })
+
+  test('a record made for A while config.json says B: token, refresh and git-credential need a login, on both paths; B sees none of it', async () => {
+    const a = await serve()
+    const b = await serve()
+    const old = await loginProd(a)
+    // A careless admin points the env elsewhere by hand: no `env add`, nothing revoked.
+    editConfig((data) => (data.envs.prod!.url = b.url))
+
+    const results: Record<string, RunResult> = {}
+    for (const fast of ['1', '0']) {
+      for (const args of [['token'], ['token', '-f', 'header'], ['refresh'], ['token', '--force-refresh']]) {
+        const result = await run(args, { TOKENCTL_FAST_PATH: fast })
+        expectLoginNeeded(result, a, b)
+        results[`${fast} ${args.join(' ')}`] = result
+      }
+    }
+    // The cache hit the fast path would have served is refused exactly as the full path refuses it.
+    for (const args of ['token', 'token -f header']) {
+      const [fast, full] = [results[`1 ${args}`]!, results[`0 ${args}`]!]
+      expect({ code: fast.code, stdout: fast.stdout, stderr: fast.stderr }).toEqual({ code: full.code, stdout: full.stdout, stderr: full.stderr })
+    }
+
+    const host = new URL(b.url).host
+    for (const fast of ['1', '0']) {
+      const git = await run(['git-credential', 'get'], { TOKENCTL_FAST_PATH: fast }, `protocol=http\nhost=${host}\n\n`)
+      expect({ code: git.code, stdout: git.stdout }).toEqual({ code: 0, stdout: '' })
+      expect(git.stderr).toContain(`The stored login of "prod" was made for ${a.url}, not ${b.url}.`)
+    }
+
+    const status = await run(['status'])
+    expect(status.code).toBe(3)
+    expect(status.stdout).toMatch(/logged in:\s+no\n/)
+    expect(status.stderr).toContain(`The stored login of "prod" was made for ${a.url}, not ${b.url}.`)
+    const json = await run(['status', '--json'])
+    expect({ code: json.code, loggedIn: JSON.parse(json.stdout).loggedIn }).toEqual({ code: 3, loggedIn: false })
+
+    expect(b.requests).toEqual([])
+    expectNoTokensOf(a, b)
+    // Nothing was sent to A either: the env no longer names it.
+    expect(a.count(REFRESH)).toBe(0)
+
+    // revoke deletes it here and sends it to neither server.
+    const revoked = await run(['revoke'])
+    expect(revoked.code).toBe(0)
+    expect(revoked.stderr).toContain(`The stored login of "prod" was made for ${a.url}, not ${b.url}.`)
+    expect(revoked.stderr).toContain('deleted here without being sent to any server')
+    expect(b.requests).toEqual([])
+    expect(a.count(REVOKE)).toBe(0)
+    expect(storedEnvs().prod).toBeUndefined()
+    expect(sandbox.filesContaining(old.refreshToken)).toEqual([])
+  })
+
+  test('a future obtainedAt in the record is not believed: refresh still refreshes', async () => {
+    const a = await serve()
+    const old = await loginProd(a)
+    const data = JSON.parse(fs.readFileSync(credentialsFile(), 'utf8')) as { envs: Record<string, Record<string, unknown>> }
+    data.envs.prod!.obtainedAt = Date.now() + 3_600_000
+    fs.writeFileSync(credentialsFile(), JSON.stringify(data), { mode: 0o600 })
+
+    await ok(['refresh'])
+    expect(a.requests.filter((r) => r.path === REFRESH).map((r) => r.body)).toEqual([{ refreshToken: old.refreshToken }])
+    await ok(['token', '--force-refresh'])
+    expect(a.count(REFRESH)).toBe(2)
+    expect(storedEnvs().prod!.accessToken).not.toBe(old.accessToken)
+  })
+})
+
+describe('with the keychain and its access cache beside it', () => {
+  const keyring = useKeyring()
+  const withKeyring = keyringTest('bindings against gnome-keyring')
+  const keychain = (extra: Record<string, string | undefined> = {}) => ({ TOKENCTL_STORE: undefined, ...keyring()!.env, ...extra })
+  const accessFile = () => path.join(sandbox.runtimeDir, 'tokenctl', 'access', 'prod.json')
+
+  withKeyring('a cached access token made for A is not served for B, by the fast path or the full path', async () => {
+    const a = await serve()
+    const b = await serve()
+    await ok(['env', 'add', 'prod', '--url', a.url, '--use'])
+    await ok(['login', '-e', 'prod', '--username', 'alice', '--password-stdin'], keychain(), `${PASSWORD}\n`)
+    const token = (await ok(['token'], keychain())).stdout
+    expect(fs.readFileSync(accessFile(), 'utf8')).toContain(token.trimEnd())
+
+    editConfig((data) => (data.envs.prod!.url = b.url))
+    const [fast, full] = [await run(['token'], keychain()), await run(['token'], keychain({ TOKENCTL_FAST_PATH: '0' }))]
+    expectLoginNeeded(fast, a, b)
+    expect({ code: fast.code, stdout: fast.stdout, stderr: fast.stderr }).toEqual({ code: full.code, stdout: full.stdout, stderr: full.stderr })
+    expect(b.requests).toEqual([])
+    expectNoTokensOf(a, b)
+
+    // Set right again: the login made for A is A's, and stays.
+    const back = await ok(['env', 'add', 'prod', '--url', a.url, '--force'], keychain())
+    expect(back.stderr).not.toContain('login kept')
+    expect((await ok(['token'], keychain())).stdout).toBe(token)
+    expect(a.count(REVOKE)).toBe(0)
+
+    // Pointed at B the proper way, the old login goes from the keychain and from the cache.
+    const moved = await ok(['env', 'add', 'prod', '--url', b.url, '--force'], keychain())
+    expect(moved.stderr).toContain(`the login kept for ${a.url} was revoked there and deleted here`)
+    expect(fs.existsSync(accessFile())).toBe(false)
+    expect(await keyring()!.secretTool(['lookup', 'service', 'tokenctl', 'username', 'prod'])).toMatchObject({ code: 1, stdout: '' })
+    expect(a.count(REVOKE)).toBe(1)
+    expect(b.requests).toEqual([])
+  })
+})
+
+describe('two CI jobs on one runner never share a login', () => {
+  /** A CI job: variables only, no config, no keychain (so the per-user cache is used), the same runtime dir for both. */
+  function job(server: ApiServer, user = 'alice', password = PASSWORD, extra: Record<string, string> = {}): Record<string, string | undefined> {
+    return { TOKENCTL_STORE: undefined, CI: 'true', TOKENCTL_URL: server.url, TOKENCTL_USERNAME: user, TOKENCTL_PASSWORD: password, ...extra }
+  }
+
+  async function tokenOf(env: Record<string, string | undefined>): Promise<string> {
+    const result = await run(['token'], env)
+    expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' })
+    return result.stdout.trimEnd()
+  }
+
+  test('job 2 for another server gets that server\'s token; B never sees job 1\'s tokens', async () => {
+    const a = await serve()
+    const b = await serve()
+    const first = await tokenOf(job(a))
+    expect(a.issued().access).toContain(first)
+
+    for (const fast of ['1', '0']) {
+      const second = await tokenOf(job(b, 'alice', PASSWORD, { TOKENCTL_FAST_PATH: fast }))
+      expect(b.issued().access).toContain(second)
+      const refreshed = await run(['refresh'], job(b, 'alice', PASSWORD, { TOKENCTL_FAST_PATH: fast }))
+      expect(refreshed.code).toBe(0)
+    }
+    expectNoTokensOf(a, b)
+    // Job 1 still has its own login, from its cache.
+    expect(await tokenOf(job(a))).toBe(first)
+    expect(a.count('/auth/token')).toBe(1)
+    expect(fs.readdirSync(path.join(sandbox.runtimeDir, 'tokenctl')).length).toBeGreaterThan(0)
+  })
+
+  test('the same server and two users: each job gets its own user\'s token', async () => {
+    const a = await serve({ users: { alice: PASSWORD, bob: 'builder' } })
+    const alice = await tokenOf(job(a))
+    const bob = await tokenOf(job(a, 'bob', 'builder'))
+    expect(bob).not.toBe(alice)
+    const me = async (token: string) => (await (await fetch(`${a.url}/api/me`, { headers: { authorization: `Bearer ${token}` } })).json()) as { user: string }
+    expect(await me(alice)).toMatchObject({ user: 'alice' })
+    expect(await me(bob)).toMatchObject({ user: 'bob' })
+    expect(await tokenOf(job(a))).toBe(alice)
+    expect(await tokenOf(job(a, 'bob', 'builder'))).toBe(bob)
+    // Each user logged in once; neither job's refresh token was sent for the other.
+    expect(a.requests.filter((r) => r.path === '/auth/token').map((r) => (r.body as { username: string }).username)).toEqual(['alice', 'bob'])
+    expect(a.count(REFRESH)).toBe(0)
+  })
+})
