@@ -72,7 +72,12 @@ export function envBinding(env: Env, environ: Environ): Binding {
  */
 export function storeKey(env: Env, environ: Environ): string {
   if (!env.fromVariables) return env.name
-  return `${env.name}~${fingerprint(envBinding(env, environ))}`
+  const binding = envBinding(env, environ)
+  // A job that gives only a refresh token (no user name) says whom it acts as by that token
+  // alone: two such jobs for one server and client are two users, and must not share a
+  // record (the stored refresh token wins over the variable) or a cached access token.
+  const refreshToken = binding.user === undefined ? variable(environ, env.name, 'REFRESH_TOKEN') : undefined
+  return `${env.name}~${fingerprint(binding, refreshToken)}`
 }
 
 /** The env name a store key was made from, for messages. */
@@ -157,9 +162,19 @@ export function isBinding(value: unknown): value is Binding {
   return ['clientId', 'user'].every((key) => binding[key] === undefined || typeof binding[key] === 'string')
 }
 
-/** 8 hex digits of 32-bit FNV-1a over the binding: a name for a file, not a secret or a defence. Endpoints are left out: an env made from variables keeps none. */
-export function fingerprint(binding: Binding): string {
-  const text = JSON.stringify([binding.protocol, binding.server, binding.clientId ?? null, binding.user ?? null])
+/**
+ * 8 hex digits of 32-bit FNV-1a over the binding (and the variable refresh token of a job
+ * that names no user): a name for a file, not a secret or a defence. It is in file and lock
+ * names, and the keychain's entry name. Putting a refresh token into it gives nothing away:
+ * 32 bits of a hash cannot be turned back into a token of far more entropy, nor help guess
+ * one (a server takes no 2^32 guesses), and the names are in the user's own private dirs
+ * and store. Endpoints are left out: an env made from variables keeps none.
+ */
+export function fingerprint(binding: Binding, refreshToken?: string): string {
+  const parts: unknown[] = [binding.protocol, binding.server, binding.clientId ?? null, binding.user ?? null]
+  // Appended only when there is one, so that every other job keeps the key it had.
+  if (refreshToken !== undefined) parts.push({ refreshToken })
+  const text = JSON.stringify(parts)
   let hash = 0x811c9dc5
   for (let i = 0; i < text.length; i++) {
     hash ^= text.charCodeAt(i)
