@@ -30,7 +30,7 @@ import { DEFAULT_MIN_TTL_MS, isFresh } from './core/freshness.js'
 import { acquireLock, envLockNotices, handOverLock } from './core/lock.js'
 import { DEFAULT_GIT_USER, isOurHost, isOurUser } from './core/git-hosts.js'
 import { configDir, configFile, type Environ, lockDir, runtimeDir } from './core/paths.js'
-import { checkServerUrl } from './core/url-policy.js'
+import { checkVariableServer } from './core/url-policy.js'
 import { formatToken, isShellVariable, TOKEN_FORMATS, type TokenFormat } from './integrations/formats.js'
 import { formatCredentialAnswer, MAX_INPUT, parseCredentialRequest } from './integrations/git-credential.js'
 import { AccessCache } from './stores/access-cache.js'
@@ -103,8 +103,8 @@ function mustWarn(env: Env, flags: Flags, environ: Environ): boolean {
 function envFor(flags: Flags, environ: Environ): Env | undefined {
   const config = readConfigFile(configFile(environ))
   const env = selectEnv(stringFlag(flags, 'env'), config, environ)
-  // The full path refuses a plain-http TOKENCTL_URL before anything else; so must this.
-  if (env.fromVariables && env.protocol === 'api') checkServerUrl(env.url ?? '', 'TOKENCTL_URL', env.allowHttp)
+  // The full path refuses a plain-http TOKENCTL_URL or TOKENCTL_ISSUER before anything else; so must this.
+  checkVariableServer(env)
   return env
 }
 

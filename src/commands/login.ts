@@ -42,7 +42,9 @@ oauth2 envs: --flow device (the default when the server has a device endpoint: a
     // A usage error is said first; then the store must be able to keep the login before
     // anyone is asked for anything (or a device or browser flow is started).
     this.refuseFlowForApi(env)
-    await checkStoreBeforeAsking(context.store, env.name, this.environ)
+    // The env's own entry, where the login will be written: for an env made from variables
+    // that is its name and a hash of what it is bound to (context.key), not its name.
+    await checkStoreBeforeAsking(context.store, context.key, this.environ)
     const flow = await this.chooseFlow(context)
     const interactive = !this.noInput && canPrompt()
 

@@ -21,6 +21,15 @@ export interface Binding {
   protocol: Protocol
   /** api: the env URL; oauth2: the issuer, else the token endpoint. Normalised (see serverOf). */
   server: string
+  /**
+   * oauth2 envs that keep their endpoints: the origins of those that receive secrets (the
+   * token, revocation and device authorization endpoints; not the authorization endpoint,
+   * which gets only the client id), sorted. An issuer names the server, but the refresh
+   * token and the client secret go to these: one moved to another host by `env add
+   * --force` or a hand-edited config would hand them to that host. Absent when the env
+   * keeps none (an env made from variables discovers its endpoints at each run).
+   */
+  endpoints?: string[]
   /** oauth2: the client the tokens were issued to. */
   clientId?: string
   /**
@@ -42,6 +51,7 @@ export interface Binding {
  */
 export function envBinding(env: Env, environ: Environ): Binding {
   const binding: Binding = { protocol: env.protocol, server: serverOf(env) }
+  if (env.protocol === 'oauth2' && env.tokenUrl) binding.endpoints = secretEndpoints(env)
   const clientId = env.protocol === 'oauth2' ? (variable(environ, env.name, 'CLIENT_ID') ?? env.clientId) : undefined
   if (clientId) binding.clientId = clientId
   const user = variable(environ, env.name, 'USERNAME')
@@ -62,7 +72,12 @@ export function envBinding(env: Env, environ: Environ): Binding {
  */
 export function storeKey(env: Env, environ: Environ): string {
   if (!env.fromVariables) return env.name
-  return `${env.name}~${fingerprint(envBinding(env, environ))}`
+  const binding = envBinding(env, environ)
+  // A job that gives only a refresh token (no user name) says whom it acts as by that token
+  // alone: two such jobs for one server and client are two users, and must not share a
+  // record (the stored refresh token wins over the variable) or a cached access token.
+  const refreshToken = binding.user === undefined ? variable(environ, env.name, 'REFRESH_TOKEN') : undefined
+  return `${env.name}~${fingerprint(binding, refreshToken)}`
 }
 
 /** The env name a store key was made from, for messages. */
@@ -88,9 +103,31 @@ export function bindingMismatch(stored: Binding | undefined, current: Binding): 
   if (!stored) return undefined
   if (stored.protocol !== current.protocol) return `the ${stored.protocol} protocol, not ${current.protocol}`
   if (stored.server !== current.server) return `${printable(stored.server, 200)}, not ${printable(current.server, 200)}`
+  const elsewhere = newEndpoint(stored, current)
+  if (elsewhere !== undefined) return `endpoints at ${allowedOrigins(stored).map((origin) => printable(origin, 200)).join(' and ')}, not ${printable(elsewhere, 200)}`
   if ((stored.clientId ?? '') !== (current.clientId ?? '')) return `client ${quoted(stored.clientId)}, not ${quoted(current.clientId)}`
   if (stored.user !== undefined && current.user !== undefined && stored.user !== current.user) return `user "${printable(stored.user)}", not "${printable(current.user)}"`
   return undefined
+}
+
+/**
+ * An origin the env in use would send secrets to that the login was not bound to; undefined
+ * when there is none, or when either side keeps no endpoints (a login from before endpoints
+ * were bound, an env that discovers them at each run: it trusts its issuer's document).
+ *
+ * The issuer's own origin is always allowed: it is the server the login was issued by, and
+ * a rediscovery may move an endpoint there by itself (oauth2-discovery.ts endpointMoves
+ * allows only that or a move within the kept endpoint's origin), so a confirmed move never
+ * makes a login unusable. An endpoint that is dropped sends nothing anywhere new.
+ */
+function newEndpoint(stored: Binding, current: Binding): string | undefined {
+  if (!stored.endpoints || !current.endpoints) return undefined
+  const allowed = allowedOrigins(stored)
+  return current.endpoints.find((origin) => !allowed.includes(origin))
+}
+
+function allowedOrigins(binding: Binding): string[] {
+  return [...new Set([originOf(binding.server), ...(binding.endpoints ?? [])])].sort()
 }
 
 /**
@@ -110,7 +147,7 @@ export function mismatchError(envName: string, why: string): LoginRequiredError 
   return new LoginRequiredError(`The stored login of "${envName}" was made for ${why}.`, `Run: tokenctl login -e ${envName}`)
 }
 
-/** True when the env's requests go to another server or client than `before`'s. */
+/** True when the env's requests (and its secrets) go to another server, endpoint origin or client than `before`'s. */
 export function serverOrClientChanged(before: Binding, after: Binding): boolean {
   return bindingMismatch({ ...before, user: undefined }, { ...after, user: undefined }) !== undefined
 }
@@ -121,12 +158,23 @@ export function isBinding(value: unknown): value is Binding {
   const binding = value as Record<string, unknown>
   if (binding.protocol !== 'api' && binding.protocol !== 'oauth2') return false
   if (typeof binding.server !== 'string') return false
+  if (binding.endpoints !== undefined && !(Array.isArray(binding.endpoints) && binding.endpoints.every((origin) => typeof origin === 'string'))) return false
   return ['clientId', 'user'].every((key) => binding[key] === undefined || typeof binding[key] === 'string')
 }
 
-/** 8 hex digits of 32-bit FNV-1a over the binding: a name for a file, not a secret or a defence. */
-export function fingerprint(binding: Binding): string {
-  const text = JSON.stringify([binding.protocol, binding.server, binding.clientId ?? null, binding.user ?? null])
+/**
+ * 8 hex digits of 32-bit FNV-1a over the binding (and the variable refresh token of a job
+ * that names no user): a name for a file, not a secret or a defence. It is in file and lock
+ * names, and the keychain's entry name. Putting a refresh token into it gives nothing away:
+ * 32 bits of a hash cannot be turned back into a token of far more entropy, nor help guess
+ * one (a server takes no 2^32 guesses), and the names are in the user's own private dirs
+ * and store. Endpoints are left out: an env made from variables keeps none.
+ */
+export function fingerprint(binding: Binding, refreshToken?: string): string {
+  const parts: unknown[] = [binding.protocol, binding.server, binding.clientId ?? null, binding.user ?? null]
+  // Appended only when there is one, so that every other job keeps the key it had.
+  if (refreshToken !== undefined) parts.push({ refreshToken })
+  const text = JSON.stringify(parts)
   let hash = 0x811c9dc5
   for (let i = 0; i < text.length; i++) {
     hash ^= text.charCodeAt(i)
@@ -146,6 +194,21 @@ function serverOf(env: Env): string {
     return new URL(raw).href.replace(/\/+$/, '')
   } catch {
     return raw
+  }
+}
+
+/** The origins of the endpoints that receive secrets, as URL writes them; text that is no URL stands for itself. */
+function secretEndpoints(env: Env): string[] {
+  const urls = [env.tokenUrl, env.revokeUrl, env.deviceUrl].filter((url): url is string => Boolean(url))
+  return [...new Set(urls.map(originOf))].sort()
+}
+
+function originOf(url: string): string {
+  try {
+    const { origin } = new URL(url)
+    return origin === 'null' ? url : origin
+  } catch {
+    return url
   }
 }
 

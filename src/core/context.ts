@@ -17,7 +17,7 @@ import { printable } from './env-name.js'
 import { UsageError } from './errors.js'
 import { type Environ, lockDir, runtimeDir } from './paths.js'
 import { Session, type SessionEvent } from './session.js'
-import { checkServerUrl } from './url-policy.js'
+import { checkServerUrl, checkVariableServer } from './url-policy.js'
 import { variable } from './variables.js'
 
 export interface ContextOptions {
@@ -53,8 +53,7 @@ export async function contextFor(env: Env, config: ConfigData, options: ContextO
   const { environ } = options
   // SPEC §4: a bad URL (2) is reported before an unreachable store (6); an env made from
   // variables never went through `env add`, so its URL is checked here, before any store call.
-  if (env.fromVariables && env.protocol === 'api') checkServerUrl(env.url ?? '', 'TOKENCTL_URL', env.allowHttp)
-  if (env.fromVariables && env.protocol === 'oauth2') checkServerUrl(env.issuer ?? '', 'TOKENCTL_ISSUER', env.allowHttp)
+  checkVariableServer(env)
   // SPEC §8: every command for an env with repeated rejections says so, before it does anything.
   const failures = failedAttemptsWarning(environ, env.name)
   if (failures) options.warn(failures)

@@ -40,9 +40,10 @@ export async function addEnv(config: Config, name: string, settings: EnvSettings
 }
 
 /**
- * Whether replacing an env's settings points it at another server or client, so that the
- * login kept for it belongs to someone else now: `env add --force` then revokes it at the
- * old server and deletes it. Anything else (a scope, a path, a default user) keeps it.
+ * Whether replacing an env's settings points it at another server or client, or sends its
+ * secrets to an endpoint on another origin, so that the login kept for it belongs to
+ * someone else now: `env add --force` then revokes it at the old endpoints and deletes it.
+ * Anything else (a scope, a path, a default user) keeps it.
  */
 export function changesLogin(name: string, before: EnvSettings, after: EnvSettings, environ: Environ): boolean {
   return serverOrClientChanged(envBinding({ name, ...before }, environ), envBinding({ name, ...after }, environ))

@@ -318,8 +318,8 @@ export class Session {
 
   /** The env's binding with the user the tokens were obtained as (when a user name was sent). */
   private bindingFor(user: string | undefined): Binding {
-    const { protocol, server, clientId } = this.options.binding
-    return { protocol, server, ...(clientId === undefined ? {} : { clientId }), ...(user === undefined ? {} : { user }) }
+    const { protocol, server, endpoints, clientId } = this.options.binding
+    return { protocol, server, ...(endpoints === undefined ? {} : { endpoints }), ...(clientId === undefined ? {} : { clientId }), ...(user === undefined ? {} : { user }) }
   }
 
   /**

@@ -14,9 +14,9 @@ import { configDir, type Environ, runtimeDir } from './paths.js'
  * can be written. A record that is there but cannot be used is no obstacle: the login
  * replaces it.
  */
-export async function checkStoreBeforeAsking(store: SecretStore, env: string, environ: Environ): Promise<void> {
+export async function checkStoreBeforeAsking(store: SecretStore, key: string, environ: Environ): Promise<void> {
   try {
-    await store.get(env)
+    await store.get(key)
   } catch (error) {
     if (!(error instanceof LoginRequiredError)) throw error
   }

@@ -1,4 +1,5 @@
 import { printable } from './env-name.js'
+import type { Env } from './env-settings.js'
 import { UsageError } from './errors.js'
 
 /**
@@ -40,4 +41,16 @@ export function checkServerUrl(value: string, flag: string, allowHttp = false): 
   }
   // Keep what the person typed, minus a trailing slash on a bare origin.
   return url.pathname === '/' && !value.endsWith('/?') && !url.search ? url.origin : url.toString()
+}
+
+/**
+ * An env made from variables never went through `env add`: its URL (api) or issuer (oauth2)
+ * is held to the HTTPS rule on every use, before anything else: a store call, or a cached
+ * token served. One function for the full path (context.ts) and the fast path, so that
+ * neither serves what the other refuses.
+ */
+export function checkVariableServer(env: Env): void {
+  if (!env.fromVariables) return
+  if (env.protocol === 'api') checkServerUrl(env.url ?? '', 'TOKENCTL_URL', env.allowHttp)
+  else checkServerUrl(env.issuer ?? '', 'TOKENCTL_ISSUER', env.allowHttp)
 }

@@ -1,6 +1,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
 
+import { storeKey } from '../../src/core/binding.js'
+import { envFromVariables } from '../../src/core/env-select.js'
 import { type ApiServer, startApiServer } from '../support/api-server.js'
 import { Sandbox } from '../support/cli.js'
 import { expectSameOutput, rejectedLogin, runBothWays } from '../support/fast-path.js'
@@ -11,6 +13,7 @@ import { expectSameOutput, rejectedLogin, runBothWays } from '../support/fast-pa
 let server: ApiServer
 let sandbox: Sandbox
 const HOUR = 3_600_000
+const PLAIN_HTTP_ISSUER = { TOKENCTL_ENV: 'ci-http', TOKENCTL_ISSUER: 'http://sso.example.com', TOKENCTL_CLIENT_ID: 'cli' }
 
 beforeAll(async () => {
   server = await startApiServer()
@@ -18,7 +21,9 @@ beforeAll(async () => {
   await sandbox.run(['env', 'add', 'prod', '--url', server.url, '--git-host', 'git.example.com', '--username', 'alice', '--use'])
   await sandbox.run(['env', 'add', 'staging', '--url', server.url])
   const record = (expiresIn: number) => ({ accessToken: 'cached-token.A_b~c+d/e=', accessExpiresAt: Date.now() + expiresIn, refreshToken: 'r', refreshExpiresAt: Date.now() + 24 * HOUR, user: 'alice' })
-  fs.writeFileSync(path.join(sandbox.configDir, 'credentials.json'), JSON.stringify({ version: 1, envs: { prod: record(HOUR), staging: record(HOUR) } }), { mode: 0o600 })
+  // A token cached for an env made from variables whose issuer is plain http to another host.
+  const plainIssuer = storeKey(envFromVariables(PLAIN_HTTP_ISSUER)!, PLAIN_HTTP_ISSUER)
+  fs.writeFileSync(path.join(sandbox.configDir, 'credentials.json'), JSON.stringify({ version: 1, envs: { prod: record(HOUR), staging: record(HOUR), [plainIssuer]: record(HOUR) } }), { mode: 0o600 })
   fs.mkdirSync(path.join(sandbox.runtimeDir, 'tokenctl', 'access'), { recursive: true, mode: 0o700 })
   fs.writeFileSync(path.join(sandbox.runtimeDir, 'tokenctl', 'access', 'prod.json'), JSON.stringify({ accessToken: 'keychain-cached', accessExpiresAt: Date.now() + HOUR, user: 'alice' }), { mode: 0o600 })
 })
@@ -62,6 +67,14 @@ test.each(declined)('token with %s: left to the full path, which says why', asyn
   const { fast, full } = await both(['token', ...args], env)
   expect(fast.path).toBe('full')
   expect(fast).toEqual(full)
+})
+
+test('a plain-http TOKENCTL_ISSUER with a token cached for it: refused by both paths alike (exit 2), the token not printed', async () => {
+  const { fast, full } = await both(['token'], { TOKENCTL_STORE: 'file', ...PLAIN_HTTP_ISSUER })
+  expect(fast.path).toBe('full')
+  expect(fast).toEqual(full)
+  expect({ code: fast.code, stdout: fast.stdout }).toEqual({ code: 2, stdout: '' })
+  expect(fast.stderr).toContain('TOKENCTL_ISSUER uses plain http:// to sso.example.com')
 })
 
 test('a token that does not outlive --min-ttl is left to the full path (which refreshes)', async () => {

@@ -150,6 +150,12 @@ describe('rediscovery when a kept endpoint stops answering', () => {
     const stale = await wrongUrl()
     config.envs.corp = { ...config.envs.corp, tokenUrl: stale, discoveredAt: '2020-01-01T00:00:00Z' }
     writeConfig(sandbox, config)
+    // As if the login had been made while that endpoint was the one kept: a login is bound to
+    // the origins its secrets go to, and one moved by hand to another host would be refused.
+    const data = JSON.parse(fs.readFileSync(credentialsFile(sandbox), 'utf8')) as { envs: Record<string, { binding: { endpoints: string[] } }> }
+    const { binding } = data.envs.corp!
+    binding.endpoints = [...new Set([...binding.endpoints, new URL(stale).origin])].sort()
+    fs.writeFileSync(credentialsFile(sandbox), JSON.stringify(data), { mode: 0o600 })
     expireStoredAccessToken(sandbox, 'corp')
 
     const result = await run(['token'])

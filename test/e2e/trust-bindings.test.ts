@@ -13,6 +13,7 @@ import path from 'node:path'
 
 import { type ApiServer, type ApiServerOptions, startApiServer } from '../support/api-server.js'
 import { type RunResult, Sandbox } from '../support/cli.js'
+import { type HostileProvider, PATHS, startHostileProvider } from '../support/hostile-provider.js'
 import { keyringTest, useKeyring } from '../support/keyring.js'
 
 const PASSWORD = 'wonderland'
@@ -20,7 +21,7 @@ const REFRESH = '/auth/token/refresh'
 const REVOKE = '/auth/token/revoke'
 
 let sandbox: Sandbox
-let servers: ApiServer[]
+let servers: Array<ApiServer | HostileProvider>
 
 beforeEach(() => {
   sandbox = new Sandbox()
@@ -47,6 +48,13 @@ async function ok(args: string[], env: Record<string, string | undefined> = {}, 
   const result = await run(args, env, input)
   expect({ args, code: result.code, stderr: result.stderr }).toMatchObject({ code: 0 })
   return result
+}
+
+/** An OAuth 2.0 provider on a host (port) of its own, every request recorded (test/support/hostile-provider.ts). */
+async function provider(): Promise<HostileProvider> {
+  const started = await startHostileProvider()
+  servers.push(started)
+  return started
 }
 
 const credentialsFile = () => path.join(sandbox.configDir, 'credentials.json')
@@ -175,6 +183,21 @@ describe('a login is used only for what it was issued for', () => {
     expect(sandbox.filesContaining(old.refreshToken)).toEqual([])
   })
 
+  test('env remove of a login made for A while config.json says B: says it was deleted without being revoked anywhere', async () => {
+    const a = await serve()
+    const b = await serve()
+    const old = await loginProd(a)
+    editConfig((data) => (data.envs.prod!.url = b.url))
+
+    const removed = await ok(['env', 'remove', 'prod'])
+    expect(removed.stderr).toContain(`The stored login of "prod" was made for ${a.url}, not ${b.url}.`)
+    expect(removed.stderr).toContain('deleted here without being sent to any server; revoke that session on its own server if it matters')
+    expect(b.requests).toEqual([])
+    expect(a.count(REVOKE)).toBe(0)
+    expect(a.isRefreshTokenActive(old.refreshToken)).toBe(true)
+    expect(sandbox.filesContaining(old.refreshToken)).toEqual([])
+  })
+
   test('a future obtainedAt in the record is not believed: refresh still refreshes', async () => {
     const a = await serve()
     const old = await loginProd(a)
@@ -187,6 +210,97 @@ describe('a login is used only for what it was issued for', () => {
     await ok(['token', '--force-refresh'])
     expect(a.count(REFRESH)).toBe(2)
     expect(storedEnvs().prod!.accessToken).not.toBe(old.accessToken)
+  })
+})
+
+describe('oauth2: a login goes only to the endpoints it was bound to, not just to its issuer', () => {
+  const CLIENT_ID = 'tokenctl-cli'
+  const CLIENT_SECRET = 'client-secret-0123456789abcdef'
+
+  /**
+   * corp on `idp`'s issuer (endpoints discovered), logged in by password. The client secret
+   * is then put in the record, as one a person typed at a terminal is kept: every refresh
+   * carries it (Basic) with no variable set.
+   */
+  async function loginCorp(idp: HostileProvider): Promise<{ accessToken: string; refreshToken: string }> {
+    await ok(['env', 'add', 'corp', '--issuer', idp.issuer, '--client-id', CLIENT_ID, '--use'])
+    await ok(['login', '-e', 'corp', '--flow', 'password', '--username', 'alice', '--password-stdin'], { TOKENCTL_CLIENT_SECRET: CLIENT_SECRET }, `${PASSWORD}\n`)
+    const data = JSON.parse(fs.readFileSync(credentialsFile(), 'utf8')) as { envs: Record<string, Record<string, unknown>> }
+    data.envs.corp!.clientSecret = CLIENT_SECRET
+    fs.writeFileSync(credentialsFile(), JSON.stringify(data), { mode: 0o600 })
+    return storedEnvs().corp as { accessToken: string; refreshToken: string }
+  }
+
+  function expectNothingSeenBy(evil: HostileProvider, old: { accessToken: string; refreshToken: string }): void {
+    expect(evil.requests).toEqual([])
+    for (const secret of [old.refreshToken, old.accessToken, CLIENT_SECRET]) expect(evil.saw(secret)).toBe(false)
+  }
+
+  test('env add --force with the same issuer and a token endpoint on another host revokes at the old endpoints and deletes; that host never sees a secret', async () => {
+    const idp = await provider()
+    const evil = await provider()
+    const old = await loginCorp(idp)
+
+    const replaced = await ok(['env', 'add', 'corp', '--issuer', idp.issuer, '--client-id', CLIENT_ID, '--token-url', evil.url(PATHS.token), '--force'])
+    expect(replaced.stderr).toContain(`the login kept for ${idp.issuer} was revoked there and deleted here`)
+    expect(idp.requestsTo(PATHS.revoke).some((request) => request.form.token === old.refreshToken)).toBe(true)
+    expect(storedEnvs().corp).toBeUndefined()
+    expect(sandbox.filesContaining(old.refreshToken)).toEqual([])
+    expect(sandbox.filesContaining(CLIENT_SECRET)).toEqual([])
+
+    for (const args of [['refresh'], ['token']]) {
+      const result = await run(args)
+      expect({ args, code: result.code, stdout: result.stdout }).toEqual({ args, code: 3, stdout: '' })
+      expect(result.stderr).toContain('Not logged in to "corp".')
+    }
+    expectNothingSeenBy(evil, old)
+  })
+
+  test.each(['tokenUrl', 'revokeUrl', 'deviceUrl'])('a hand-edited %s on another host: the login is not used or sent, on both paths; revoke deletes it and sends it nowhere', async (field) => {
+    const idp = await provider()
+    const evil = await provider()
+    const old = await loginCorp(idp)
+    const requests = idp.requests.length
+    editConfig((data) => (data.envs.corp![field] = evil.url(`/${field}`)))
+    const why = `The stored login of "corp" was made for endpoints at ${idp.origin}, not ${evil.origin}.`
+
+    for (const fast of ['1', '0']) {
+      for (const args of [['token'], ['refresh'], ['token', '--force-refresh']]) {
+        const result = await run(args, { TOKENCTL_FAST_PATH: fast })
+        expect({ args, fast, code: result.code, stdout: result.stdout }).toEqual({ args, fast, code: 3, stdout: '' })
+        expect(result.stderr).toContain(why)
+      }
+    }
+    const revoked = await run(['revoke'])
+    expect(revoked.code).toBe(0)
+    expect(revoked.stderr).toContain(why)
+    expect(revoked.stderr).toContain('deleted here without being sent to any server')
+    expect(storedEnvs().corp).toBeUndefined()
+    expectNothingSeenBy(evil, old)
+    // Nor was the issuer's host sent anything more: the env no longer sends only there.
+    expect(idp.requests.length).toBe(requests)
+  })
+
+  test("a rediscovery that moves the token endpoint to the issuer's own host keeps the login usable", async () => {
+    const idp = await provider()
+    const tokens = await provider()
+    // The issuer's document first names every endpoint that gets secrets on another host, as large providers do.
+    idp.setDocument({ token_endpoint: tokens.url(PATHS.token), revocation_endpoint: tokens.url(PATHS.revoke), device_authorization_endpoint: tokens.url(PATHS.device) })
+    const old = await loginCorp(idp)
+    expect(tokens.requestsTo(PATHS.token)).toHaveLength(1)
+
+    tokens.on(PATHS.token, { status: 404, json: { error: 'not_found' } })
+    idp.setDocument({ token_endpoint: idp.url(PATHS.token) })
+    const moved = await ok(['refresh'])
+    expect(moved.stderr).toContain(`moved from ${tokens.url(PATHS.token)} to ${idp.url(PATHS.token)}`)
+    expect(idp.requestsTo(PATHS.token).map((request) => request.form.refresh_token)).toEqual([old.refreshToken])
+
+    // The next runs use the login kept, at the endpoint kept, on both paths.
+    await ok(['refresh'])
+    expect(idp.requestsTo(PATHS.token)).toHaveLength(2)
+    const token = await ok(['token'])
+    expect(token.stdout).toBe(`${String(storedEnvs().corp!.accessToken)}\n`)
+    expect((await ok(['token'], { TOKENCTL_FAST_PATH: '0' })).stdout).toBe(token.stdout)
   })
 })
 
@@ -256,6 +370,39 @@ describe('two CI jobs on one runner never share a login', () => {
     expect(await tokenOf(job(a))).toBe(first)
     expect(a.count('/auth/token')).toBe(1)
     expect(fs.readdirSync(path.join(sandbox.runtimeDir, 'tokenctl')).length).toBeGreaterThan(0)
+  })
+
+  test('two jobs that give only a refresh token, for two users of one server: each gets its own user\'s token and sends only its own refresh token', async () => {
+    const a = await serve({ users: { alice: PASSWORD, bob: 'builder' } })
+    // Two people log in at the server; each CI job is given one of their refresh tokens.
+    const logIn = (username: string, password: string) => fetch(`${a.url}/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) })
+    expect([(await logIn('alice', PASSWORD)).status, (await logIn('bob', 'builder')).status]).toEqual([200, 200])
+    const [forAlice, forBob] = a.issued().refresh as [string, string]
+    const ci = (refreshToken: string) => ({ TOKENCTL_STORE: undefined, CI: 'true', TOKENCTL_URL: a.url, TOKENCTL_REFRESH_TOKEN: refreshToken })
+    const me = async (token: string) => ((await (await fetch(`${a.url}/api/me`, { headers: { authorization: `Bearer ${token}` } })).json()) as { user: string }).user
+
+    const alice = await tokenOf(ci(forAlice))
+    const bob = await tokenOf(ci(forBob))
+    expect([await me(alice), await me(bob)]).toEqual(['alice', 'bob'])
+    // Again, from each job's own cache (the fast path).
+    expect(await tokenOf(ci(forAlice))).toBe(alice)
+    expect(await tokenOf(ci(forBob))).toBe(bob)
+    for (const refreshToken of [forBob, forAlice]) expect((await run(['refresh'], ci(refreshToken))).code).toBe(0)
+    // Each job's refresh token (then the one it rotated to) came from that job alone.
+    const [, , aliceRotated, bobRotated] = a.issued().refresh
+    expect(a.requests.filter((r) => r.path === REFRESH).map((r) => (r.body as { refreshToken: string }).refreshToken)).toEqual([forAlice, forBob, bobRotated, aliceRotated])
+    expect([await me(await tokenOf(ci(forAlice))), await me(await tokenOf(ci(forBob)))]).toEqual(['alice', 'bob'])
+  })
+
+  test('login from variables checks the very entry it will write before it asks anything', async () => {
+    const a = await serve()
+    const result = await run(['login', '--no-input'], { TOKENCTL_URL: a.url, TOKENCTL_USERNAME: 'alice', TOKENCTL_PASSWORD: PASSWORD, TOKENCTL_DEBUG: '1' })
+    expect(result.code).toBe(0)
+    const key = Object.keys(storedEnvs())
+    expect(key).toEqual([expect.stringMatching(/^default~[0-9a-f]{8}$/)])
+    const calls = result.stderr.split('\n').filter((line) => /tokenctl debug: .*\b(get|set) /.test(line))
+    expect(calls.length).toBeGreaterThanOrEqual(2)
+    for (const call of calls) expect(call).toMatch(new RegExp(`\\b(get|set) ${key[0]} in `))
   })
 
   test('the same server and two users: each job gets its own user\'s token', async () => {

@@ -88,7 +88,7 @@ The first env added becomes the current one; --use makes any new env current.`
   }
 
   /**
-   * The env now names another server or client: the login kept for the old one must never
+   * The env now names another server, endpoint or client: the login kept for the old one must never
    * reach the new one, and is of no use here any more. It is revoked at the old server (a
    * failure there only warns: the env is already replaced) and deleted from the store and
    * the access cache.
@@ -101,14 +101,14 @@ The first env added becomes the current one; --use makes any new env current.`
       const result = await session.revoke({ keepIfBoundTo: envBinding({ name, ...next }, this.environ) })
       if (!result.hadTokens) return
       if (result.mismatch) this.warning(`${result.mismatch} Its tokens were deleted here without being sent to any server.`)
-      else if (result.server === 'unsupported') this.warning(`The env now names another server or client: the login kept for ${where} was deleted here, but that server has no revocation, so it stays valid there until it expires.`)
-      else this.info(`The env now names another server or client: the login kept for ${where} was revoked there and deleted here.`)
+      else if (result.server === 'unsupported') this.warning(`The env now names another server, endpoint or client: the login kept for ${where} was deleted here, but that server has no revocation, so it stays valid there until it expires.`)
+      else this.info(`The env now names another server, endpoint or client: the login kept for ${where} was revoked there and deleted here.`)
     } catch (error) {
       if (!isTokenctlError(error)) throw error
       if (error instanceof StoreUnavailableError) {
-        this.warning(`The env now names another server or client, but the login kept for ${where} could not be deleted (${error.message}); it will not be used for the new one.`)
+        this.warning(`The env now names another server, endpoint or client, but the login kept for ${where} could not be deleted (${error.message}); it will not be used for the new one.`)
       } else {
-        this.warning(`The env now names another server or client: the login kept for ${where} was deleted here, but revoking it there failed (${error.message}).`)
+        this.warning(`The env now names another server, endpoint or client: the login kept for ${where} was deleted here, but revoking it there failed (${error.message}).`)
       }
     }
   }

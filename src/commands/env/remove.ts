@@ -27,7 +27,11 @@ export default class EnvRemove extends BaseCommand<typeof EnvRemove> {
       this.track(store)
       if (this.flags['no-revoke']) return session.forget()
       try {
-        return (await session.revoke()).hadTokens
+        const result = await session.revoke()
+        // Made for another server (a hand-edited config): deleted here, never sent there. Its
+        // own server still holds the session, and only the person can end it there.
+        if (result.mismatch) this.warning(`${result.mismatch} Its tokens were deleted here without being sent to any server; revoke that session on its own server if it matters.`)
+        return result.hadTokens
       } catch (error) {
         if (!(error instanceof ServerError)) throw error
         this.warning(`Could not revoke at the server (${error.message}); the secrets were deleted here.`)
