@@ -31,3 +31,20 @@ export function sanitizeText(text: string): string {
 export function withoutInvisible(text: string): string {
   return text.replace(INVISIBLE, '')
 }
+
+// What JSON.stringify leaves raw that a terminal obeys or hides: DEL and C1 controls,
+// format characters, separators. (C0 controls inside strings it escapes itself; the only
+// raw ones left are the newlines of the indentation, which stay.)
+const RAW_IN_JSON = /[\u007f-\u009f\p{Cf}\p{Zl}\p{Zp}\u{E0000}-\u{E007F}]/gu
+
+/**
+ * JSON text safe for a terminal and equal for a parser: every character that
+ * `sanitizeText` would remove is written as its `\uXXXX` escape instead (a script that
+ * parses the output gets exactly the value; a person reading it sees the escape).
+ */
+export function escapeInvisibleInJson(json: string): string {
+  return json.replace(RAW_IN_JSON, (found) =>
+    // split(''): UTF-16 code units, so a tag character becomes its two surrogate escapes.
+    found.split('').map((unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`).join(''),
+  )
+}

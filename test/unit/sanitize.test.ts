@@ -1,5 +1,5 @@
 import { printable } from '../../src/core/env-name.js'
-import { sanitizeText, withoutInvisible } from '../../src/util/sanitize.js'
+import { escapeInvisibleInJson, sanitizeText, withoutInvisible } from '../../src/util/sanitize.js'
 
 // Every code point the sanitizer must take out of text from outside before it is printed.
 const CONTROL = ['\u0000', '\u0007', '\t', '\n', '\r', '\u001b', '\u007f', '\u0085', '\u009b']
@@ -22,4 +22,13 @@ test('withoutInvisible keeps control characters (our own colours and newlines) a
 test('printable goes through the same sanitizer, then cuts', () => {
   expect(printable('evil\u202egnp.exe\u001b[2J\u200b', 64)).toBe('evilgnp.exe[2J')
   expect(printable('x'.repeat(70), 64)).toBe(`${'x'.repeat(64)}…`)
+})
+
+test('escapeInvisibleInJson: the same value for a parser, nothing raw a terminal hides or obeys', () => {
+  const value = { text: `a${[...CONTROL, ...INVISIBLE].join('')}b é 中文 🙂` }
+  const json = escapeInvisibleInJson(JSON.stringify(value, null, 2))
+  expect(JSON.parse(json)).toEqual(value)
+  expect(sanitizeText(json.replace(/\n/g, ''))).toBe(json.replace(/\n/g, ''))
+  expect(json).toContain('\\u202e')
+  expect(json).toContain('\\udb40\\udc41')
 })
