@@ -2,7 +2,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 
-import { checkPrivateDir, ensurePrivateDir, readPrivateFile, shellQuote } from '../util/private-file.js'
+import { checkPrivateDir, ensurePrivateDir, readPrivateFile } from '../util/private-file.js'
+import { shellQuote } from '../util/shell-quote.js'
 import { debug } from './debug.js'
 import { StoreUnavailableError } from './errors.js'
 

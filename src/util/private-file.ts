@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 
 import { StoreUnavailableError } from '../core/errors.js'
+import { shellQuote } from './shell-quote.js'
 
 /**
  * The user's own files and directories are the only local things tokenctl trusts. Another
@@ -26,11 +27,6 @@ const CHECKS = process.platform !== 'win32'
 /** No symlink is followed, and a FIFO or a device returns at once instead of blocking the open. */
 const O_NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0
 const O_NONBLOCK = fs.constants.O_NONBLOCK ?? 0
-
-/** For a fix a person pastes into a shell: the path in single quotes, whatever it holds. */
-export function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`
-}
 
 function mode(stat: fs.Stats): string {
   return (stat.mode & 0o777).toString(8).padStart(4, '0')
