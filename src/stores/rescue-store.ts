@@ -1,7 +1,7 @@
 import { envNameOfKey } from '../core/binding.js'
 import { debug } from '../core/debug.js'
-import { FUTURE_SLACK_MS } from '../core/lock.js'
 import { CorruptRecordError, StoreUnavailableError } from '../core/errors.js'
+import { isFromTheFuture } from '../core/freshness.js'
 import { pathExists } from '../util/private-file.js'
 import type { FileStore } from './file-store.js'
 import type { SecretRecord, SecretStore, WriteOptions } from './types.js'
@@ -183,7 +183,7 @@ function withBelievableTime(record: SecretRecord | undefined): SecretRecord | un
 
 /** Not obtained in the future (beyond the slack of one machine's clock). */
 function isBelievable(record: SecretRecord): boolean {
-  return record.obtainedAt === undefined || record.obtainedAt <= Date.now() + FUTURE_SLACK_MS
+  return record.obtainedAt === undefined || !isFromTheFuture(record.obtainedAt)
 }
 
 /**
