@@ -52,7 +52,8 @@ function describe(status: EnvStatus): string {
     ['logged in:', login],
     ['access token:', status.accessExpiresAt === null ? '-' : expiresPhrase(status.accessExpiresAt)],
     ['refresh token:', status.refreshExpiresAt === null ? '-' : expiresPhrase(status.refreshExpiresAt)],
-    ['protocol:', `${status.protocol}${status.url ? `  ${status.url}` : ''}`],
+    // Both from config.json, which may have been edited by hand.
+    ['protocol:', `${printable(status.protocol, 20)}${status.url ? `  ${printable(status.url, 300)}` : ''}`],
     ['store:', status.store === 'file' ? `${status.storeLocation} (not the OS keychain)` : status.storeLocation],
   ]
   return `${status.env}\n${table(rows).replace(/^/gm, '  ')}`

@@ -1,7 +1,7 @@
 import type { ChalkInstance } from 'chalk'
 
 import type { Environ } from '../core/paths.js'
-import { withoutInvisible } from '../util/sanitize.js'
+import { escapeInvisibleInJson, withoutInvisible } from '../util/sanitize.js'
 import { writeStdout } from './fd-output.js'
 import { colourFor } from './output.js'
 import { toStderr } from './stderr.js'
@@ -31,7 +31,8 @@ export class Voice {
   }
 
   outJson(value: unknown): void {
-    this.out(JSON.stringify(value, null, 2))
+    // Valid JSON holding the very values, with nothing in it that a terminal hides or obeys.
+    this.out(escapeInvisibleInJson(JSON.stringify(value, null, 2)))
   }
 
   /** Information for a person: stderr, silenced by --quiet. */

@@ -9,7 +9,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 
 import { RefreshRejectedError } from '../protocols/types.js'
-import { ensurePrivateDir } from '../util/private-file.js'
+import { checkPrivateDir, ensurePrivateDir, openPrivateFile } from '../util/private-file.js'
 import { envVariablePart, printable } from './env-name.js'
 import { ExitCode, isTokenctlError } from './errors.js'
 import { type Environ, stateDir } from './paths.js'
@@ -112,13 +112,14 @@ export function appendAudit(environ: Environ, record: AuditRecord, options: Appe
   const line = `${JSON.stringify(toEntry(record, options.now ?? Date.now()))}\n`
   const file = auditFile(environ)
   try {
-    ensurePrivateDir(path.dirname(file))
+    ensurePrivateDir(path.dirname(file), STATE_DIR_LABEL)
     appendLine(file, line, options.maxBytes ?? AUDIT_MAX_BYTES)
   } catch (error) {
     if (writeFailureReported) return
     writeFailureReported = true
-    const code = (error as NodeJS.ErrnoException).code
-    options.warn?.(`Could not write the audit log in ${path.dirname(file)}${code ? ` (${code})` : ''}; going on without it. TOKENCTL_AUDIT=off stops tokenctl from trying.`)
+    // A refusal (a FIFO, a symlink, another user's file or dir) already names the path and why.
+    const why = isTokenctlError(error) ? `: ${error.message.replace(/\.$/, '')}` : ` in ${path.dirname(file)}${(error as NodeJS.ErrnoException).code ? ` (${(error as NodeJS.ErrnoException).code})` : ''}`
+    options.warn?.(`Could not write the audit log${why}; going on without it. TOKENCTL_AUDIT=off stops tokenctl from trying.`)
   }
 }
 
@@ -147,21 +148,37 @@ function toEntry(record: AuditRecord, now: number): AuditEntry {
   return Object.fromEntries(Object.entries(entry).filter(([, value]) => value !== undefined)) as unknown as AuditEntry
 }
 
+/** Names the log and its dir for a person, in an error about their paths. */
+const LOG_LABEL = 'The audit log'
+const STATE_DIR_LABEL = 'The state dir'
+
+/**
+ * The log is opened as every private file is: O_NOFOLLOW (a symlink planted at the path
+ * would make us append to, or truncate by rotation, whatever it points at), O_NONBLOCK (a
+ * FIFO there would otherwise block every command that logs, or reads the tail for the
+ * failed-attempts warning, the fast path's cache hits included), then fstat on the
+ * descriptor: a regular file of ours, no group or other bits.
+ */
+const APPEND = fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT
+
+function openLog(file: string, flags: number): number | undefined {
+  return openPrivateFile(file, flags, { label: LOG_LABEL })
+}
+
 /**
  * O_APPEND and one write() per line: lines from concurrent processes land whole, one
  * after the other. Rotation renames the full file away only if it is still the one we
  * opened, so two processes rotating at once do not throw away each other's history.
  */
 function appendLine(file: string, line: string, maxBytes: number): void {
-  let fd = fs.openSync(file, 'a', 0o600)
+  let fd = openLog(file, APPEND)!
   try {
     const stat = fs.fstatSync(fd)
-    if ((stat.mode & 0o077) !== 0) fs.fchmodSync(fd, 0o600)
     if (stat.size > 0 && stat.size + Buffer.byteLength(line) > maxBytes) {
       fs.closeSync(fd)
       fd = -1
       rotate(file, stat.ino)
-      fd = fs.openSync(file, 'a', 0o600)
+      fd = openLog(file, APPEND)!
     }
     fs.writeSync(fd, line)
   } finally {
@@ -171,7 +188,7 @@ function appendLine(file: string, line: string, maxBytes: number): void {
 
 function rotate(file: string, ino: number): void {
   try {
-    if (fs.statSync(file).ino !== ino) return
+    if (fs.lstatSync(file).ino !== ino) return
     fs.renameSync(file, `${file}.1`)
   } catch (error) {
     // Someone else rotated it a moment ago.
@@ -199,14 +216,11 @@ export interface AuditRead {
 export function readAudit(environ: Environ, options: ReadOptions = {}): AuditRead {
   const file = auditFile(environ)
   const result: AuditRead = { entries: [], skipped: 0, files: [] }
+  // Checked on reads too: a dir or file someone else planted is refused (exit 6, naming it).
+  if (!checkPrivateDir(path.dirname(file), STATE_DIR_LABEL)) return result
   for (const name of [`${file}.1`, file]) {
-    let text: string
-    try {
-      text = fs.readFileSync(name, 'utf8')
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue
-      throw error
-    }
+    const text = readLog(name)
+    if (text === undefined) continue
     result.files.push(name)
     for (const line of text.split('\n')) {
       if (line.trim() === '') continue
@@ -265,6 +279,8 @@ export function failedAttempts(environ: Environ, env: string, now = Date.now()):
   const since = now - FAILED_ATTEMPTS_WINDOW_MS
   const file = auditFile(environ)
   try {
+    // A state dir that fails the check is refused by checkPrivateDir and ends up below.
+    if (!checkPrivateDir(path.dirname(file), STATE_DIR_LABEL)) return none()
     const lines: string[] = []
     let wanted = TAIL_BYTES
     // The current file first; the rotated one only when the current is young and short.
@@ -297,17 +313,24 @@ export function failedAttempts(environ: Environ, env: string, now = Date.now()):
   }
 }
 
+/** The whole of one log file, checked as it is opened; undefined when there is none. */
+function readLog(file: string): string | undefined {
+  const fd = openLog(file, fs.constants.O_RDONLY)
+  if (fd === undefined) return undefined
+  try {
+    return fs.readFileSync(fd, 'utf8')
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
 /** The last `max` bytes of a file, or undefined when it is missing or older than `since`. */
 function readTail(file: string, max: number, since: number): { text: string; bytes: number; whole: boolean } | undefined {
-  // A stat first: an idle (or absent) log, the usual case, costs nothing more.
-  const seen = fs.statSync(file, { throwIfNoEntry: false })
+  // An lstat first: an idle (or absent) log, the usual case, costs nothing more.
+  const seen = fs.lstatSync(file, { throwIfNoEntry: false })
   if (!seen || seen.mtimeMs < since) return undefined
-  let fd: number
-  try {
-    fd = fs.openSync(file, 'r')
-  } catch {
-    return undefined
-  }
+  const fd = openLog(file, fs.constants.O_RDONLY)
+  if (fd === undefined) return undefined
   try {
     const stat = fs.fstatSync(fd)
     const bytes = Math.min(stat.size, max)

@@ -7,3 +7,19 @@ export function isFresh(accessToken: string | undefined, accessExpiresAt: number
 }
 
 export const DEFAULT_MIN_TTL_MS = 5 * 60_000
+
+/**
+ * How far ahead of this clock a time written by a process of this machine may be and still
+ * be believed: one clock, and a file's time is only as fine as its filesystem's.
+ */
+export const FUTURE_SLACK_MS = 1_000
+
+/**
+ * Whether `time` is later than this clock allows (beyond the slack). Such a time was not
+ * written by a process of this machine as it ran: a planted one, or a clock set back since.
+ * Believed, it would outrank every real time: a lock holder's beat that never goes stale,
+ * a record that passes for work just done (so `refresh` does nothing).
+ */
+export function isFromTheFuture(time: number, now = Date.now()): boolean {
+  return time > now + FUTURE_SLACK_MS
+}

@@ -2,21 +2,17 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 
-import { checkPrivateDir, ensurePrivateDir, readPrivateFile, shellQuote } from '../util/private-file.js'
+import { checkPrivateDir, ensurePrivateDir, readPrivateFile } from '../util/private-file.js'
+import { shellQuote } from '../util/shell-quote.js'
 import { debug } from './debug.js'
 import { StoreUnavailableError } from './errors.js'
+import { isFromTheFuture } from './freshness.js'
 
 /** SPEC §5: a lock left by a crashed process is taken over within 30 s. */
 export const STALE_LOCK_MS = 30_000
 
 /** How long a waiter stays quiet before it tells the person why nothing happens. */
 const NOTICE_MS = 2_000
-
-/**
- * How far ahead of this clock a time written by a process of this machine may be and still
- * be believed: one clock, and a file's time is only as fine as its filesystem's.
- */
-export const FUTURE_SLACK_MS = 1_000
 
 /** The shortest wait for a holder that is alive and beating before the waiter gives up. */
 export const MIN_MAX_WAIT_MS = 120_000
@@ -159,7 +155,7 @@ class Sightings {
 
   /** The time the holder last showed life, as far as this waiter can believe it. */
   believedAt(holder: LockHolder, now = Date.now()): number {
-    if (holder.at <= now + FUTURE_SLACK_MS) return holder.at
+    if (!isFromTheFuture(holder.at, now)) return holder.at
     const key = `${holder.pid}:${holder.at}`
     const first = this.future.get(key)
     if (first !== undefined) return first
@@ -299,7 +295,7 @@ function breakIfStale(file: string, staleMs: number, options: LockOptions, seen:
     // one dated in the future (no breaking takes seconds, and such a time is not believed).
     const breakerHolder = readHolder(breaker)
     const now = Date.now()
-    if (breakerHolder && (now - breakerHolder.at > 5_000 || breakerHolder.at > now + FUTURE_SLACK_MS)) fs.rmSync(breaker, { force: true })
+    if (breakerHolder && (now - breakerHolder.at > 5_000 || isFromTheFuture(breakerHolder.at, now))) fs.rmSync(breaker, { force: true })
     return true
   }
   try {

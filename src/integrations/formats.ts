@@ -1,3 +1,5 @@
+import { shellQuote } from '../util/shell-quote.js'
+
 /** SPEC §3 `token -f`: every format is exactly one line ending in "\n". */
 export const TOKEN_FORMATS = ['token', 'header', 'json', 'env', 'curl'] as const
 export type TokenFormat = (typeof TOKEN_FORMATS)[number]
@@ -34,11 +36,6 @@ export function formatToken(format: TokenFormat, input: FormatInput): string {
     case 'curl':
       return `header = "Authorization: Bearer ${token}"\n`
   }
-}
-
-/** POSIX single quotes: nothing inside is special, and a quote is closed, escaped and reopened. */
-export function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`
 }
 
 /** A name a POSIX shell accepts in `export NAME=…`. */

@@ -3,7 +3,7 @@ import { promisify } from 'node:util'
 
 import { UsageError } from '../core/errors.js'
 import { isLoopbackHost } from '../core/url-policy.js'
-import { shellQuote } from './formats.js'
+import { shellQuote } from '../util/shell-quote.js'
 
 const run = promisify(execFile)
 

@@ -56,19 +56,20 @@ export function apiProtocol(env: Env & { url: string }, http: HttpOptions): Auth
  *
  * A rejection has consequences a failure has not: the stored login (a still-valid access
  * token included) is deleted, and it counts toward the failed-attempts warning. A WAF,
- * proxy or load balancer between us and the server answers 403 or 401 with its own HTML
- * or text page, so the status alone proves nothing. The rule: the answer says it is JSON
- * (`application/json` or `application/*+json`), its body parses to a JSON object, and that
- * object is the api's error shape: `error` (a code string or an object with details) or a
- * `message` string. Anything else with any status is a server failure (exit 5) that
- * deletes nothing.
+ * proxy or load balancer between us and the server answers 403 or 401 with its own page,
+ * so the status alone proves nothing; and some of them answer in JSON too: AWS API
+ * Gateway, ALB and Kong send `403 application/json {"message":"Forbidden"}`. The rule: the
+ * answer says it is JSON (`application/json` or `application/*+json`), its body parses to
+ * a JSON object, and that object carries the api's `error` (a non-empty code string, or an
+ * object with details). A `message` alone is what every gateway sends and proves nothing.
+ * Anything else with any status is a server failure (exit 5) that deletes nothing.
  */
 function isRejection(response: HttpResponse): boolean {
   if (![400, 401, 403].includes(response.status) || !isJsonBody(response)) return false
   const body = response.json
   if (!isObject(body)) return false
   const text = (value: unknown) => typeof value === 'string' && value.length > 0
-  return text(body.error) || isObject(body.error) || text(body.message)
+  return text(body.error) || isObject(body.error)
 }
 
 function isOk(response: HttpResponse): boolean {

@@ -159,6 +159,15 @@ export function oauth2Protocol(env: Env, options: OAuth2Options): AuthProtocol {
     return true
   }
 
+  /**
+   * The provider's own error answer (RFC 6749 §5.2): a 4xx whose body is a JSON object
+   * with an `error` code string. Only that counts as the provider's word: a proxy's or
+   * firewall's page is text or HTML, and a gateway's JSON (`{"message":"Forbidden"}`) has
+   * no `error` code, so neither can pass for `invalid_grant` and delete a login. Unlike
+   * the api protocol, no content type is required here: providers vary in what they label
+   * their JSON (text/plain, text/javascript or none), and the `error` code is part of the
+   * standard answer that a proxy's page does not imitate by chance.
+   */
   function errorOf(response: HttpResponse): OAuthError | undefined {
     if (response.status < 400 || response.status >= 500 || !isObject(response.json)) return undefined
     const { error, error_description: description } = response.json

@@ -1,7 +1,7 @@
 import { envNameOfKey } from '../core/binding.js'
 import { debug } from '../core/debug.js'
-import { FUTURE_SLACK_MS } from '../core/lock.js'
 import { CorruptRecordError, StoreUnavailableError } from '../core/errors.js'
+import { isFromTheFuture } from '../core/freshness.js'
 import { pathExists } from '../util/private-file.js'
 import type { FileStore } from './file-store.js'
 import type { SecretRecord, SecretStore, WriteOptions } from './types.js'
@@ -27,6 +27,9 @@ import type { SecretRecord, SecretStore, WriteOptions } from './types.js'
  * never used, and never moved into the store (a planted or clock-skewed time would
  * otherwise beat every real refresh).
  */
+/** Names the file kept aside for a person, in an error about its path. */
+const ASIDE_LABEL = 'The token cache file'
+
 export class RescuingStore implements SecretStore {
   constructor(
     private readonly primary: SecretStore & { close?: () => void },
@@ -79,7 +82,7 @@ export class RescuingStore implements SecretStore {
 
   async list(): Promise<Array<[string, SecretRecord]>> {
     const records = new Map(await this.primary.list())
-    if (!this.isAside() && pathExists(this.aside.file)) {
+    if (!this.isAside() && pathExists(this.aside.file, ASIDE_LABEL)) {
       for (const [env, kept] of await this.aside.list().catch(unlessUnsafe)) {
         if (isBelievable(kept) && isNewer(kept, records.get(env))) records.set(env, kept)
       }
@@ -115,7 +118,7 @@ export class RescuingStore implements SecretStore {
 
   /** The record kept aside for `env`, when there is one this user wrote with a believable time. */
   private async kept(env: string): Promise<SecretRecord | undefined> {
-    if (this.isAside() || !pathExists(this.aside.file)) return undefined
+    if (this.isAside() || !pathExists(this.aside.file, ASIDE_LABEL)) return undefined
     let kept: SecretRecord | undefined
     try {
       kept = await this.aside.get(env)
@@ -149,7 +152,7 @@ export class RescuingStore implements SecretStore {
   }
 
   private async dropAside(env: string): Promise<boolean> {
-    if (this.isAside() || !pathExists(this.aside.file)) return false
+    if (this.isAside() || !pathExists(this.aside.file, ASIDE_LABEL)) return false
     try {
       return await this.aside.delete(env)
     } catch {
@@ -180,7 +183,7 @@ function withBelievableTime(record: SecretRecord | undefined): SecretRecord | un
 
 /** Not obtained in the future (beyond the slack of one machine's clock). */
 function isBelievable(record: SecretRecord): boolean {
-  return record.obtainedAt === undefined || record.obtainedAt <= Date.now() + FUTURE_SLACK_MS
+  return record.obtainedAt === undefined || !isFromTheFuture(record.obtainedAt)
 }
 
 /**

@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 
 import { StoreUnavailableError } from '../core/errors.js'
+import { shellQuote } from './shell-quote.js'
 
 /**
  * The user's own files and directories are the only local things tokenctl trusts. Another
@@ -26,11 +27,6 @@ const CHECKS = process.platform !== 'win32'
 /** No symlink is followed, and a FIFO or a device returns at once instead of blocking the open. */
 const O_NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0
 const O_NONBLOCK = fs.constants.O_NONBLOCK ?? 0
-
-/** For a fix a person pastes into a shell: the path in single quotes, whatever it holds. */
-export function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`
-}
 
 function mode(stat: fs.Stats): string {
   return (stat.mode & 0o777).toString(8).padStart(4, '0')
@@ -149,25 +145,43 @@ export interface ReadOptions {
  * (exit 6, naming the path) for anything that fails a check; other errors as they come.
  */
 export function readPrivateFile(file: string, options: ReadOptions): string | undefined {
+  const fd = openPrivateFile(file, fs.constants.O_RDONLY, options)
+  if (fd === undefined) return undefined
+  try {
+    return fs.readFileSync(fd, 'utf8')
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
+/**
+ * Open a private file as `readPrivateFile` does, with `flags` (O_RDONLY, or O_WRONLY|
+ * O_APPEND|O_CREAT for a log; O_NOFOLLOW and O_NONBLOCK are always added), and check it on
+ * the descriptor before anything is read or written. A file O_CREAT makes gets mode 0600.
+ * Undefined when there is no file (and O_CREAT was not asked); the caller closes the fd.
+ */
+export function openPrivateFile(file: string, flags: number, options: ReadOptions): number | undefined {
   const { label } = options
   const forbidden = options.forbiddenBits ?? 0o077
   let fd: number
   try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | O_NONBLOCK | (options.followSymlink ? 0 : O_NOFOLLOW))
+    fd = fs.openSync(file, flags | O_NONBLOCK | (options.followSymlink ? 0 : O_NOFOLLOW), 0o600)
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    if (code === 'ENOENT') return undefined
+    if (code === 'ENOENT' && (flags & fs.constants.O_CREAT) === 0) return undefined
     // O_NOFOLLOW on a symlink: ELOOP on Linux, EMLINK on FreeBSD, EFTYPE on NetBSD.
     if (code === 'ELOOP' || code === 'EMLINK' || code === 'EFTYPE') {
       throw refuse(`${label} ${file} is a symbolic link, so tokenctl will not follow it.`, `Remove the link: rm ${shellQuote(file)}`)
     }
+    // Opening a FIFO for writing with O_NONBLOCK and no reader fails with ENXIO instead of waiting.
+    if (code === 'ENXIO') throw refuse(`${label} ${file} is a FIFO, not a regular file, so tokenctl will not use it.`, `Remove it: rm ${shellQuote(file)}`)
     throw error
   }
   try {
     const stat = fs.fstatSync(fd)
     if (!stat.isFile()) {
       const what = stat.isDirectory() ? `rm -r ${shellQuote(file)}` : `rm ${shellQuote(file)}`
-      throw refuse(`${label} ${file} is ${kindOf(stat)}, not a regular file, so tokenctl will not read it.`, `Remove it: ${what}`)
+      throw refuse(`${label} ${file} is ${kindOf(stat)}, not a regular file, so tokenctl will not ${(flags & fs.constants.O_WRONLY) !== 0 ? 'write to' : 'read'} it.`, `Remove it: ${what}`)
     }
     if (CHECKS) {
       const uid = ourUid()
@@ -179,15 +193,25 @@ export function readPrivateFile(file: string, options: ReadOptions): string | un
         throw refuse(`${label} ${file} ${how} (mode ${mode(stat)}), so tokenctl will not use it.`, `Run: ${options.chmod ?? 'chmod 600'} ${shellQuote(file)}`)
       }
     }
-    return fs.readFileSync(fd, 'utf8')
-  } finally {
+    return fd
+  } catch (error) {
     fs.closeSync(fd)
+    throw error
   }
 }
 
-/** Whether anything (a file, a link, a FIFO) is at `file`, without following a symlink. */
-export function pathExists(file: string): boolean {
-  return fs.lstatSync(file, { throwIfNoEntry: false }) !== undefined
+/**
+ * Whether anything (a file, a link, a FIFO) is at `file`, without following a symlink. A
+ * path that cannot be looked at (a directory on the way we may not search, or a file where
+ * a directory should be) is exit 6 naming it, not an internal error.
+ */
+export function pathExists(file: string, label = 'The file'): boolean {
+  try {
+    return fs.lstatSync(file, { throwIfNoEntry: false }) !== undefined
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error'
+    throw refuse(`${label} ${file} cannot be checked (${code}), so tokenctl will not use it.`, 'Check each directory on the way to it: every one must be a directory this user can search (XDG_RUNTIME_DIR and XDG_STATE_HOME included).')
+  }
 }
 
 /**

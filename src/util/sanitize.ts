@@ -9,27 +9,42 @@
  * not replaced: what is left is what a person reads and what a script compares.
  */
 
-// C0, DEL and C1 (U+0085 NEL included).
-const CONTROL = '\\u0000-\\u001f\\u007f-\\u009f'
-// LRM, RLM, ALM; LRE…RLO; LRI…PDI.
-const BIDI = '\\u200e\\u200f\\u061c\\u202a-\\u202e\\u2066-\\u2069'
-// ZWSP, ZWNJ, ZWJ, WORD JOINER, BOM / ZWNBSP.
-const ZERO_WIDTH = '\\u200b-\\u200d\\u2060\\ufeff'
-// LINE SEPARATOR, PARAGRAPH SEPARATOR.
-const SEPARATORS = '\\u2028\\u2029'
+// By Unicode general category, so that a character added to a category later, or one
+// nobody thought of, is covered too: Cc (C0, DEL, C1 with NEL), Cf (format: the bidi
+// marks, embeddings, overrides and isolates; zero-width space, joiners, word joiner, BOM;
+// the invisible operators U+2061–2064; the deprecated U+206A–206F; soft hyphen; Mongolian
+// vowel separator; interlinear annotation U+FFF9–FFFB; tag characters), Zl and Zp (U+2028,
+// U+2029). The tag block U+E0000–E007F is named whole: some of it is unassigned, not Cf,
+// and a terminal may still draw nothing for it.
+const UNSAFE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\u{E0000}-\u{E007F}]/gu
+const INVISIBLE = /[\p{Cf}\p{Zl}\p{Zp}\u{E0000}-\u{E007F}]/gu
 
-const UNSAFE = new RegExp(`[${CONTROL}${BIDI}${ZERO_WIDTH}${SEPARATORS}]`, 'g')
-const INVISIBLE = new RegExp(`[${BIDI}${ZERO_WIDTH}${SEPARATORS}]`, 'g')
-
-/** `text` without control, bidi, zero-width and line/paragraph separator characters. */
+/** `text` without control, format (bidi, zero-width and other invisible) and line/paragraph separator characters. */
 export function sanitizeText(text: string): string {
   return text.replace(UNSAFE, '')
 }
 
 /**
- * `text` without the invisible ones only (bidi, zero-width, separators): for lines
+ * `text` without the invisible ones only (format characters, separators): for lines
  * tokenctl composes itself, whose colour escapes and newlines are its own.
  */
 export function withoutInvisible(text: string): string {
   return text.replace(INVISIBLE, '')
+}
+
+// What JSON.stringify leaves raw that a terminal obeys or hides: DEL and C1 controls,
+// format characters, separators. (C0 controls inside strings it escapes itself; the only
+// raw ones left are the newlines of the indentation, which stay.)
+const RAW_IN_JSON = /[\u007f-\u009f\p{Cf}\p{Zl}\p{Zp}\u{E0000}-\u{E007F}]/gu
+
+/**
+ * JSON text safe for a terminal and equal for a parser: every character that
+ * `sanitizeText` would remove is written as its `\uXXXX` escape instead (a script that
+ * parses the output gets exactly the value; a person reading it sees the escape).
+ */
+export function escapeInvisibleInJson(json: string): string {
+  return json.replace(RAW_IN_JSON, (found) =>
+    // split(''): UTF-16 code units, so a tag character becomes its two surrogate escapes.
+    found.split('').map((unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`).join(''),
+  )
 }

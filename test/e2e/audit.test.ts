@@ -2,6 +2,7 @@
  * The audit log (SPEC §8) end to end: the built CLI against the real JSON login API server
  * of test/support, the plain-file store, and the log file itself. No mocks.
  */
+import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 
@@ -268,6 +269,36 @@ test('a log that cannot be written warns once and never fails the command', asyn
   const quiet = await run(['token', '-e', 'dev', '--force-refresh', '-q'], { XDG_STATE_HOME: blocked })
   expect(quiet).toMatchObject({ code: 0, stderr: '' })
 })
+
+test('a FIFO or a symlink at the log path: token (fast path and full) ends and prints the token, a refresh warns once, audit names the path (exit 6)', async () => {
+  const server = await serve()
+  await addEnv('dev', server)
+  expect(await login('dev')).toMatchObject({ code: 0 })
+  const target = path.join(sandbox.dir, 'elsewhere.log')
+  fs.writeFileSync(target, 'not the log\n', { mode: 0o600 })
+  const plants: Array<[string, () => void]> = [
+    ['a FIFO', () => execFileSync('mkfifo', ['-m', '600', logFile()])],
+    ['a symlink', () => fs.symlinkSync(target, logFile())],
+  ]
+  for (const [what, plant] of plants) {
+    fs.rmSync(logFile(), { force: true })
+    plant()
+    const stored = credentials()!.accessToken
+    for (const fast of ['1', '0']) {
+      // Without the checks, the FIFO blocks the open for ever: the timeout kills the run.
+      const token = await sandbox.run(['token', '-e', 'dev'], { env: { TOKENCTL_STORE: 'file', TOKENCTL_FAST_PATH: fast }, timeoutMs: 20_000 })
+      expect({ what, fast, ...token }).toMatchObject({ what, fast, code: 0, stdout: `${stored}\n` })
+    }
+    const refreshed = await sandbox.run(['token', '-e', 'dev', '--force-refresh'], { env: { TOKENCTL_STORE: 'file' }, timeoutMs: 20_000 })
+    expect(refreshed).toMatchObject({ code: 0, stdout: `${credentials()!.accessToken}\n` })
+    expect(refreshed.stderr.match(/Could not write the audit log/g)).toHaveLength(1)
+    expect(refreshed.stderr).toContain(logFile())
+    const audit = await sandbox.run(['audit'], { env: { TOKENCTL_STORE: 'file' }, timeoutMs: 20_000 })
+    expect(audit).toMatchObject({ code: 6, stdout: '' })
+    expect(audit.stderr).toContain(logFile())
+  }
+  expect(fs.readFileSync(target, 'utf8')).toBe('not the log\n')
+}, SLOW)
 
 // ---- reading: empty, --since, -e --------------------------------------------------------
 

@@ -6,7 +6,6 @@
  * Then the transport rules: answers over 1 MiB are cut off, redirects are not followed,
  * and an https env does not go to plain http. The built CLI against the real test server.
  */
-import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
@@ -15,6 +14,7 @@ import path from 'node:path'
 
 import { type ApiServer, startApiServer } from '../support/api-server.js'
 import { type RunResult, Sandbox } from '../support/cli.js'
+import { makeTestCertificate } from '../support/tls.js'
 
 const ENV = 'prod'
 const LOGIN = '/auth/token'
@@ -155,11 +155,7 @@ describe('transport (SPEC §2.3, issue 7)', () => {
   })
 
   test('an https env that is sent to plain http does not go there', async () => {
-    const tls = makeCertificate(sandbox.dir)
-    if (!tls) {
-      console.warn('!!! SKIPPED the https-to-http check: openssl is not on PATH to make a test certificate.')
-      return
-    }
+    const tls = makeTestCertificate(sandbox.dir)
     const plain = await countingServer()
     const secure = https.createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
       req.resume()
@@ -205,18 +201,4 @@ async function countingServer(): Promise<{ url: string; hits: () => number; clos
         server.close(() => resolve())
       }),
   }
-}
-
-/** A self-signed certificate for localhost, made with openssl; undefined without openssl. */
-function makeCertificate(dir: string): { key: Buffer; cert: Buffer; certFile: string } | undefined {
-  const keyFile = path.join(dir, 'tls.key')
-  const certFile = path.join(dir, 'tls.crt')
-  try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'], {
-      stdio: 'ignore',
-    })
-  } catch {
-    return undefined
-  }
-  return { key: fs.readFileSync(keyFile), cert: fs.readFileSync(certFile), certFile }
 }

@@ -188,3 +188,42 @@ describe('text from a server or a person reaches the terminal without bidi, zero
     expect(list.stdout).not.toMatch(INVISIBLE)
   })
 })
+
+describe('values from a hand-edited config.json reach the terminal sanitized', () => {
+  // Right-to-left override, escape sequences (clear screen, DEL + C1 CSI), zero-width space, line separator, a tag character.
+  const HOSTILE = '\u202e\u001b[2J\u007f\u009b2J\u200b\u2028\u{e0041}'
+  // eslint-disable-next-line no-control-regex -- control characters are what this test looks for
+  const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069\u{e0000}-\u{e007f}]/u
+  const settings = {
+    api: { protocol: 'api', url: `https://api.example.com/${HOSTILE}x`, username: `al${HOSTILE}ice`, tokenPath: `/t${HOSTILE}` },
+    oidc: {
+      protocol: 'oauth2',
+      issuer: `https://id.example.com/${HOSTILE}`,
+      clientId: `cli${HOSTILE}`,
+      scope: `openid ${HOSTILE}profile`,
+      tokenUrl: `https://id.example.com/token${HOSTILE}`,
+      gitHosts: [`git.example.com${HOSTILE}`],
+    },
+  }
+
+  test('env show, env list and status print every value without control, bidi, zero-width or tag characters; --json keeps the values, escaped', async () => {
+    plantConfig(settings, 'api')
+    const outputs: RunResult[] = []
+    for (const env of ['api', 'oidc']) {
+      outputs.push(await run(['env', 'show', env]), await run(['status', '-e', env]))
+      const json = await run(['env', 'show', env, '--json'])
+      expect(json.code).toBe(0)
+      expect(json.stdout).not.toMatch(UNSAFE)
+      const shown = JSON.parse(json.stdout) as Record<string, unknown>
+      for (const [key, value] of Object.entries(settings[env as 'api' | 'oidc'])) expect(shown[key]).toEqual(value)
+    }
+    outputs.push(await run(['env', 'list']), await run(['env', 'list'], undefined, { TOKENCTL_FAST_PATH: '0' }))
+    for (const result of outputs) {
+      expect(result.stdout).not.toBe('')
+      expect(result.stdout.replace(/\n/g, '')).not.toMatch(UNSAFE)
+      expect(result.stderr).not.toMatch(UNSAFE)
+    }
+    expect(outputs[0]!.stdout).toContain('https://api.example.com/[2J2Jx')
+    expect(outputs.at(-1)!.stdout).toContain('https://api.example.com/[2J2Jx')
+  })
+})

@@ -262,6 +262,17 @@ describe('a runtime dir that is not private', () => {
     expect(server.count(REFRESH)).toBe(0)
   })
 
+  test('one that cannot be looked in (XDG_RUNTIME_DIR is a file): exit 6 naming the path, not an internal error', async () => {
+    await addEnvAndLogIn()
+    fs.rmSync(sandbox.runtimeDir, { recursive: true, force: true })
+    fs.writeFileSync(sandbox.runtimeDir, '')
+    const kept = path.join(runtime(), 'credentials.json')
+    for (const args of [['status'], ['token']]) {
+      expectRefused(await run(args, { ...fileStore, TOKENCTL_FAST_PATH: '0' }), 6, `${kept} cannot be checked (ENOTDIR)`)
+    }
+    expect(server.count(REFRESH)).toBe(0)
+  })
+
   asAnotherUser('owned by another uid: exit 6 naming it', async () => {
     await addEnvAndLogIn()
     fs.mkdirSync(runtime(), { recursive: true, mode: 0o700 })

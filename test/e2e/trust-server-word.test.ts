@@ -130,6 +130,20 @@ describe("a firewall's HTML page is not the server's word", () => {
     expect(fs.readFileSync(credentialsFile())).toEqual(bytes)
   }, SLOW)
 
+  test('a gateway\'s JSON 403 ({"message":"Forbidden"}, no error code) on refresh: exit 5, the stored login stays', async () => {
+    const server = await loggedIn()
+    const before = stored()!
+    const bytes = fs.readFileSync(credentialsFile())
+    server.setFailure('gateway:403', { path: REFRESH })
+
+    const forced = await run(['token', '--force-refresh'])
+    expect(forced).toMatchObject({ code: 5, stdout: '' })
+    expect(forced.stderr).not.toContain('tokenctl login')
+    expect(fs.readFileSync(credentialsFile())).toEqual(bytes)
+    expect(await run(['token'])).toMatchObject({ code: 0, stdout: `${before.accessToken}\n` })
+    expect(auditLines().filter((line) => line.event === 'refresh').map((line) => line.reason)).toEqual(['server or network failure'])
+  }, SLOW)
+
   test('an HTML 401 on login: exit 5, not 4, nothing stored; three of them do not warn', async () => {
     const server = await serve()
     expect(await run(['env', 'add', 'dev', '--url', server.url])).toMatchObject({ code: 0 })

@@ -9,7 +9,7 @@ test('a server message that echoes the password or refresh token is shown withou
   const server = http.createServer((req, res) => {
     let body = ''
     req.on('data', (chunk) => (body += chunk))
-    req.on('end', () => res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `bad request ${body}` })))
+    req.on('end', () => res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'bad_request', message: `bad request ${body}` })))
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
@@ -62,7 +62,7 @@ describe('which 400/401/403 answers are the server rejecting the credentials', (
 
   test.each([
     [401, 'application/json', '{"error":"invalid_credentials","message":"Invalid username or password"}'],
-    [400, 'application/json; charset=utf-8', '{"message":"bad password"}'],
+    [400, 'application/json; charset=utf-8', '{"error":"bad_password"}'],
     [403, 'application/problem+json', '{"error":{"code":"forbidden","message":"account locked"}}'],
   ])('%s %s %s: rejected (login 4, refresh 3)', async (status, contentType, body) => {
     expect(await outcome(status, contentType, body)).toEqual({ login: 4, refresh: '3 RefreshRejectedError' })
@@ -75,6 +75,9 @@ describe('which 400/401/403 answers are the server rejecting the credentials', (
     [401, 'text/plain', '{"error":"invalid_grant"}'],
     [403, '', '{"error":"invalid_grant"}'],
     [403, 'application/json', '{}'],
+    // AWS API Gateway, ALB, Kong: a gateway's JSON, no error code.
+    [403, 'application/json', '{"message":"Forbidden"}'],
+    [400, 'application/json; charset=utf-8', '{"message":"bad password"}'],
     [401, 'application/json', '{"error":""}'],
     [403, 'application/json', '["denied"]'],
     [403, 'application/json', '"denied"'],

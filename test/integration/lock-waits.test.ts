@@ -18,19 +18,29 @@ afterEach(() => fs.rmSync(dir, { recursive: true, force: true }))
 
 const STALE_MS = 600
 const HOUR = 3_600_000
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-/** The wait's outcome, or 'still waiting' after `ms`: a test of an endless wait must end itself. */
+/**
+ * The wait's outcome, or 'still waiting' after `ms`: a test of an endless wait must end
+ * itself. The race alone would leave a losing wait polling after the test, so every wait
+ * raced here also has a maxWaitMs (MAX_WAIT_MS) well under `ms`: it ends by itself.
+ */
 function within<T>(wait: Promise<T>, ms: number): Promise<T | 'still waiting'> {
-  return Promise.race([wait, sleep(ms).then(() => 'still waiting' as const)])
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<'still waiting'>((resolve) => {
+    timer = setTimeout(() => resolve('still waiting'), ms)
+  })
+  return Promise.race([wait, timeout]).finally(() => clearTimeout(timer))
 }
+
+/** Far above STALE_MS (a take-over comes first), far below within()'s bound. */
+const MAX_WAIT_MS = 5_000
 
 test('a break marker dated in the future is cleared, and a silent holder is taken over', async () => {
   const file = path.join(dir, 'prod.lock')
   // A holder that is alive (our parent) but silent for ten stale times, and a breaker "from the future".
   fs.writeFileSync(file, JSON.stringify({ pid: process.ppid, at: Date.now() - 10 * STALE_MS }), { mode: 0o600 })
   fs.writeFileSync(`${file}.break`, JSON.stringify({ pid: process.ppid, at: Date.now() + HOUR }), { mode: 0o600 })
-  const release = await within(acquireLock(dir, 'prod', { staleMs: STALE_MS }), 10_000)
+  const release = await within(acquireLock(dir, 'prod', { staleMs: STALE_MS, maxWaitMs: MAX_WAIT_MS }), 10_000)
   expect(release).toBeInstanceOf(Function)
   ;(release as () => void)()
   expect(fs.readdirSync(dir)).toEqual([])
@@ -41,7 +51,7 @@ test('a heartbeat dated in the future is no sign of life: the holder is taken ov
   fs.writeFileSync(file, JSON.stringify({ pid: process.ppid, at: Date.now() + HOUR }), { mode: 0o600 })
   const taken: Array<[number, TakeOverReason]> = []
   const started = Date.now()
-  const release = await within(acquireLock(dir, 'prod', { staleMs: STALE_MS, onTakeOver: (holder, why) => taken.push([holder.pid, why]) }), 10_000)
+  const release = await within(acquireLock(dir, 'prod', { staleMs: STALE_MS, maxWaitMs: MAX_WAIT_MS, onTakeOver: (holder, why) => taken.push([holder.pid, why]) }), 10_000)
   expect(release).toBeInstanceOf(Function)
   // Not at once: a live holder whose clock was set back gets a beat's time to write a believable one.
   expect(Date.now() - started).toBeGreaterThanOrEqual(STALE_MS)
@@ -82,7 +92,7 @@ test('the maximum wait is 2 minutes, longer when TOKENCTL_TIMEOUT is', () => {
 test('something other than a lock file at the lock path ends the wait at once, naming it and how to clear it', async () => {
   const file = path.join(dir, 'prod.lock')
   fs.mkdirSync(file)
-  const outcome = await within(acquireLock(dir, 'prod').catch((error: unknown) => error), 5_000)
+  const outcome = await within(acquireLock(dir, 'prod', { maxWaitMs: MAX_WAIT_MS }).catch((error: unknown) => error), 10_000)
   expect(outcome).toBeInstanceOf(StoreUnavailableError)
   expect((outcome as StoreUnavailableError).message).toBe(`The lock file ${file} is a directory, not a regular file, so tokenctl will not read it.`)
   expect((outcome as StoreUnavailableError).fix).toBe(`Remove it: rm -r '${file}'`)

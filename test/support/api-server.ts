@@ -29,6 +29,7 @@ export type FailureMode =
   | 'echoEncoded' // 500 JSON error repeating the refresh token or password base64-, base64url- and percent-encoded, and the body in base64
   | `html:${number}` // that status with an HTML page, as a WAF or proxy in front of the server sends (`html:403`)
   | `status:${number}` // that status with a JSON error body
+  | `gateway:${number}` // that status with `{"message":"Forbidden"}` in application/json, as AWS API Gateway, ALB or Kong in front of the server send
 
 /**
  * One of every kind of failure, for tests that must cover them all (the leak test):
@@ -53,6 +54,7 @@ export const FAILURE_MODES: readonly FailureMode[] = [
   'status:404',
   'status:429',
   'status:503',
+  'gateway:403',
 ]
 
 export interface FailureOptions {
@@ -371,6 +373,9 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
         if (mode.startsWith('html:')) {
           const status = Number(mode.slice('html:'.length))
           return send(res, status, 'text/html; charset=utf-8', `<html><head><title>${status} Request blocked</title></head><body><h1>Request blocked</h1><p>The firewall refused this request.</p></body></html>`)
+        }
+        if (mode.startsWith('gateway:')) {
+          return send(res, Number(mode.slice('gateway:'.length)), 'application/json', JSON.stringify({ message: 'Forbidden' }))
         }
         const status = Number(mode.slice('status:'.length))
         return sendJson(res, error(status, 'injected_failure', message ?? `Injected status ${status}`))

@@ -8,12 +8,11 @@
  * A plain node:http server on 127.0.0.1 (node:https with `tls`), no library: what it
  * sends is exactly what the test scripted, byte for byte when `raw` is used.
  */
-import { execFileSync } from 'node:child_process'
-import fs from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
-import type { AddressInfo, Socket } from 'node:net'
-import path from 'node:path'
+import type { Socket } from 'node:net'
+
+import { listenOnLoopback } from './listen.js'
 
 export interface RecordedRequest {
   method: string
@@ -39,7 +38,7 @@ export interface Answer {
 export type Responder = (request: RecordedRequest, provider: HostileProvider) => Answer | Promise<Answer>
 
 export interface HostileProviderOptions {
-  /** Serve https with this certificate (see makeTestCertificate); the URLs then say https://localhost. */
+  /** Serve https with this certificate (see makeTestCertificate in tls.ts); the URLs then say https://localhost. */
   tls?: { key: Buffer; cert: Buffer }
 }
 
@@ -114,15 +113,7 @@ export async function startHostileProvider(options: HostileProviderOptions = {})
     })
   }
   const server = options.tls ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, handler) : http.createServer(handler)
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-  })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => resolve())
-  })
-  const { port } = server.address() as AddressInfo
+  const { port } = await listenOnLoopback(server, sockets)
   const origin = options.tls ? `https://localhost:${port}` : `http://127.0.0.1:${port}`
 
   const provider: HostileProvider = {
@@ -180,18 +171,4 @@ function send(response: http.ServerResponse, answer: Answer): void {
 export function unsignedJwt(claims: Record<string, unknown>): string {
   const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
   return `${part({ alg: 'RS256', typ: 'JWT' })}.${part(claims)}.${Buffer.from('not-a-signature').toString('base64url')}`
-}
-
-/** A self-signed certificate for localhost, made with openssl in `dir`; undefined without openssl. */
-export function makeTestCertificate(dir: string): { key: Buffer; cert: Buffer; certFile: string } | undefined {
-  const keyFile = path.join(dir, 'tls.key')
-  const certFile = path.join(dir, 'tls.crt')
-  try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'], {
-      stdio: 'ignore',
-    })
-  } catch {
-    return undefined
-  }
-  return { key: fs.readFileSync(keyFile), cert: fs.readFileSync(certFile), certFile }
 }

@@ -1,11 +1,11 @@
-import type http from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import type { AddressInfo, Server, Socket } from 'node:net'
 
 /**
  * Listen on 127.0.0.1 with a random port, keeping every connection in `sockets` so that
- * close() can end keep-alive and hanging connections instead of waiting for them.
+ * close() can end keep-alive and hanging connections instead of waiting for them. Any
+ * net.Server: node:http and node:https alike (`url` says http; an https caller makes its own).
  */
-export async function listenOnLoopback(server: http.Server, sockets: Set<Socket>): Promise<{ port: number; url: string }> {
+export async function listenOnLoopback(server: Server, sockets: Set<Socket>): Promise<{ port: number; url: string }> {
   server.on('connection', (socket) => {
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))

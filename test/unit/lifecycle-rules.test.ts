@@ -1,5 +1,6 @@
 import { isFresh } from '../../src/core/freshness.js'
-import { formatToken, isShellVariable, shellQuote } from '../../src/integrations/formats.js'
+import { formatToken, isShellVariable } from '../../src/integrations/formats.js'
+import { shellQuote } from '../../src/util/shell-quote.js'
 import { DEFAULT_ACCESS_TTL_MS, DEFAULT_REFRESH_TTL_MS, isSafeToken, toTokenSet } from '../../src/protocols/token-response.js'
 import { formatDuration, parseDuration } from '../../src/util/duration.js'
 import { decodeJwt, jwtExpiry } from '../../src/util/jwt.js'

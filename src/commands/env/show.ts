@@ -3,9 +3,13 @@ import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../../cli/base-command.js'
 import { table } from '../../cli/output.js'
 import { envSettingsOf } from '../../core/config-file.js'
+import { printable } from '../../core/env-name.js'
 import { summarize } from '../../core/envs.js'
 import { unknownEnv } from '../../core/env-select.js'
 import type { SecretRecord } from '../../stores/types.js'
+
+/** Long enough for any real URL or scope list: `env show` is where a person reads them whole. */
+const SHOWN_MAX = 2000
 
 export default class EnvShow extends BaseCommand<typeof EnvShow> {
   static override summary = "Show one env's settings."
@@ -40,9 +44,11 @@ export default class EnvShow extends BaseCommand<typeof EnvShow> {
       this.outJson(shown)
       return
     }
+    // Every value (and key) may come from a hand-edited config.json: printed through the sanitizer.
+    const text = (value: unknown) => printable(String(value), SHOWN_MAX)
     const rows = Object.entries(shown)
       .filter(([key]) => key !== 'name')
-      .map(([key, value]) => [`${key}:`, Array.isArray(value) ? value.join(', ') : value === null ? '-' : String(value)])
+      .map(([key, value]) => [`${printable(key)}:`, Array.isArray(value) ? value.map(text).join(', ') : value === null ? '-' : text(value)])
     this.out(`${name}\n${table(rows).replace(/^/gm, '  ')}`)
   }
 }
