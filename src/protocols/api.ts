@@ -1,3 +1,4 @@
+import { printable } from '../core/env-name.js'
 import { API_PATHS, type Env } from '../core/env-settings.js'
 import { CredentialsRejectedError, UsageError } from '../core/errors.js'
 import { type HttpOptions, type HttpResponse, postJson } from '../util/http.js'
@@ -9,7 +10,16 @@ const CHECK = 'URL and paths'
 
 /** SPEC §2.1: the JSON login API. */
 export function apiProtocol(env: Env & { url: string }, http: HttpOptions): AuthProtocol {
-  const endpoint = (path: string) => new URL(path.replace(/^\//, ''), env.url.endsWith('/') ? env.url : `${env.url}/`).toString()
+  const origin = new URL(env.url).origin
+  const endpoint = (path: string) => {
+    const url = new URL(path.replace(/^\//, ''), env.url.endsWith('/') ? env.url : `${env.url}/`)
+    // `env add` takes paths only, but a hand-edited config could hold a whole URL here, and
+    // the login's password or refresh token would follow it to another host.
+    if (url.origin !== origin) {
+      throw new UsageError(`The env "${env.name}" has a path that leads off ${origin}: ${printable(path, 120)}.`, `Give a path that starts with "/": tokenctl env add ${env.name} --url ${origin} … --force`)
+    }
+    return url.toString()
+  }
   const host = new URL(env.url).host
   const post = (path: string, body: unknown) => postJson(endpoint(path), body, http)
 

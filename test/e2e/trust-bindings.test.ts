@@ -132,6 +132,20 @@ describe('a login is used only for what it was issued for', () => {
     expect((await ok(['token'])).stdout).toBe(`${old.accessToken}\n`)
   })
 
+  test('a hand-edited path that is a whole URL on another host: exit 2, and that host never sees the refresh token', async () => {
+    const a = await serve()
+    const b = await serve()
+    const old = await loginProd(a)
+    // `env add` takes paths only; a hand edit can put a URL where a path belongs.
+    editConfig((data) => (data.envs.prod!.refreshPath = `${b.url}/steal`))
+
+    const result = await run(['refresh'])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain(`The env "prod" has a path that leads off ${a.url}: ${b.url}/steal.`)
+    expect(b.requests).toEqual([])
+    expect(a.isRefreshTokenActive(old.refreshToken)).toBe(true)
+  })
+
   test('a record made for A while config.json says B: token, refresh and git-credential need a login, on both paths; B sees none of it', async () => {
     const a = await serve()
     const b = await serve()
