@@ -7,7 +7,7 @@ import type { VariableCredentials } from './credentials.js'
 import { debug } from './debug.js'
 import type { Env } from './env-settings.js'
 import { CorruptRecordError, LoginRequiredError, TokenctlError } from './errors.js'
-import { DEFAULT_MIN_TTL_MS, isFresh } from './freshness.js'
+import { DEFAULT_MIN_TTL_MS, isFresh, isFromTheFuture } from './freshness.js'
 import { acquireLock, envLockNotices, handedLockAskedAt } from './lock.js'
 
 export interface SessionOptions {
@@ -74,13 +74,6 @@ export interface RevokeResult {
 }
 
 /**
- * How far a time read from a record may lie ahead of this clock and still be believed: a
- * second covers clocks that step while processes run. A time further ahead was not written
- * by a process on this machine's clock; believing it would make `refresh` do nothing.
- */
-const CLOCK_SKEW_MS = 1_000
-
-/**
  * The token lifecycle of one env (SPEC §3, §5, §6): serve a cached access token when it
  * outlives minTtl, else, under the env's inter-process lock, re-read (another process may
  * have done the work), refresh, fall back to a login with §6 credentials, and save.
@@ -114,7 +107,7 @@ export class Session {
       const { record, mismatch } = this.bound(await this.readRecord())
       // Whoever held the lock before us may have just done this very work. A time from the
       // future was not written by them: believed, it would make every refresh do nothing.
-      const justObtained = record?.obtainedAt !== undefined && record.obtainedAt >= askedAt && record.obtainedAt <= this.now() + CLOCK_SKEW_MS
+      const justObtained = record?.obtainedAt !== undefined && record.obtainedAt >= askedAt && !isFromTheFuture(record.obtainedAt, this.now())
       if (record && (justObtained || (!forceRefresh && isFresh(record.accessToken, record.accessExpiresAt, minTtlMs, this.now())))) {
         if (record.accessToken && record.accessExpiresAt && record.accessExpiresAt > this.now()) {
           accessCache?.set(key, { accessToken: record.accessToken, accessExpiresAt: record.accessExpiresAt, user: record.user, binding: record.binding ?? this.bindingFor(undefined) })
