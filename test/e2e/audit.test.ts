@@ -6,8 +6,9 @@ import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 
-import { type ApiServer, type ApiServerOptions, startApiServer } from '../support/api-server.js'
-import { type RunResult, Sandbox } from '../support/cli.js'
+import { type ApiServer } from '../support/api-server.js'
+import { type RunResult } from '../support/cli.js'
+import { useFileStoreFixture } from '../support/file-store-fixture.js'
 import { SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET, startOidcServer } from '../support/oidc-server.js'
 
 interface Entry {
@@ -34,28 +35,8 @@ const MiB = 1024 * 1024
 // machine that can take longer than jest's default.
 const SLOW = 180_000
 
-let sandbox: Sandbox
-let servers: ApiServer[]
-
-beforeEach(() => {
-  sandbox = new Sandbox()
-  servers = []
-})
-
-afterEach(async () => {
-  await Promise.all(servers.map((server) => server.close().catch(() => undefined)))
-  sandbox.cleanup()
-})
-
-async function serve(options: ApiServerOptions = {}): Promise<ApiServer> {
-  const server = await startApiServer(options)
-  servers.push(server)
-  return server
-}
-
-function run(args: string[], env: Record<string, string | undefined> = {}, input?: string): Promise<RunResult> {
-  return sandbox.run(args, { env: { TOKENCTL_STORE: 'file', ...env }, input })
-}
+const fixture = useFileStoreFixture()
+const { serve, run } = fixture
 
 async function addEnv(name: string, server: ApiServer): Promise<void> {
   expect(await run(['env', 'add', name, '--url', server.url])).toMatchObject({ code: 0 })
@@ -65,7 +46,7 @@ function login(env: string, password = PASSWORD, extra: Record<string, string | 
   return run(['login', '-e', env, '--username', 'alice', '--password-stdin'], extra, `${password}\n`)
 }
 
-const stateDir = () => path.join(sandbox.home, '.local', 'state', 'tokenctl')
+const stateDir = () => path.join(fixture.sandbox.home, '.local', 'state', 'tokenctl')
 const logFile = () => path.join(stateDir(), 'audit.log')
 
 function logLines(file = logFile()): Entry[] {
@@ -88,7 +69,7 @@ function line(fields: Partial<Entry> & { env: string }): string {
 }
 
 function credentials(): { accessToken?: string; refreshToken?: string } | undefined {
-  const file = path.join(sandbox.configDir, 'credentials.json')
+  const file = path.join(fixture.sandbox.configDir, 'credentials.json')
   if (!fs.existsSync(file)) return undefined
   return (JSON.parse(fs.readFileSync(file, 'utf8')) as { envs: Record<string, { accessToken?: string; refreshToken?: string }> }).envs.dev
 }
@@ -259,7 +240,7 @@ test('TOKENCTL_AUDIT=off writes nothing, and `audit` says it is off', async () =
 test('a log that cannot be written warns once and never fails the command', async () => {
   const server = await serve()
   await addEnv('dev', server)
-  const blocked = path.join(sandbox.dir, 'not-a-dir')
+  const blocked = path.join(fixture.sandbox.dir, 'not-a-dir')
   fs.writeFileSync(blocked, '')
   const result = await login('dev', PASSWORD, { XDG_STATE_HOME: blocked })
   expect(result.code).toBe(0)
@@ -274,7 +255,7 @@ test('a FIFO or a symlink at the log path: token (fast path and full) ends and p
   const server = await serve()
   await addEnv('dev', server)
   expect(await login('dev')).toMatchObject({ code: 0 })
-  const target = path.join(sandbox.dir, 'elsewhere.log')
+  const target = path.join(fixture.sandbox.dir, 'elsewhere.log')
   fs.writeFileSync(target, 'not the log\n', { mode: 0o600 })
   const plants: Array<[string, () => void]> = [
     ['a FIFO', () => execFileSync('mkfifo', ['-m', '600', logFile()])],
@@ -286,14 +267,14 @@ test('a FIFO or a symlink at the log path: token (fast path and full) ends and p
     const stored = credentials()!.accessToken
     for (const fast of ['1', '0']) {
       // Without the checks, the FIFO blocks the open for ever: the timeout kills the run.
-      const token = await sandbox.run(['token', '-e', 'dev'], { env: { TOKENCTL_STORE: 'file', TOKENCTL_FAST_PATH: fast }, timeoutMs: 20_000 })
+      const token = await fixture.sandbox.run(['token', '-e', 'dev'], { env: { TOKENCTL_STORE: 'file', TOKENCTL_FAST_PATH: fast }, timeoutMs: 20_000 })
       expect({ what, fast, ...token }).toMatchObject({ what, fast, code: 0, stdout: `${stored}\n` })
     }
-    const refreshed = await sandbox.run(['token', '-e', 'dev', '--force-refresh'], { env: { TOKENCTL_STORE: 'file' }, timeoutMs: 20_000 })
+    const refreshed = await fixture.sandbox.run(['token', '-e', 'dev', '--force-refresh'], { env: { TOKENCTL_STORE: 'file' }, timeoutMs: 20_000 })
     expect(refreshed).toMatchObject({ code: 0, stdout: `${credentials()!.accessToken}\n` })
     expect(refreshed.stderr.match(/Could not write the audit log/g)).toHaveLength(1)
     expect(refreshed.stderr).toContain(logFile())
-    const audit = await sandbox.run(['audit'], { env: { TOKENCTL_STORE: 'file' }, timeoutMs: 20_000 })
+    const audit = await fixture.sandbox.run(['audit'], { env: { TOKENCTL_STORE: 'file' }, timeoutMs: 20_000 })
     expect(audit).toMatchObject({ code: 6, stdout: '' })
     expect(audit.stderr).toContain(logFile())
   }

@@ -44,6 +44,38 @@ async function loginForToken(): Promise<string> {
 const exec = (command: string[], options: { input?: string; env?: Record<string, string>; flags?: string[] } = {}) =>
   run(['exec', '-e', ENV, ...(options.flags ?? []), '--', ...command], options.input, options.env)
 
+/**
+ * `tokenctl exec` of a shell that traps `trap` and says "ready" once the trap is in place;
+ * then `signal` is sent to tokenctl. What the child wrote to its marker file tells whether
+ * the signal reached it.
+ */
+async function signalWhenReady(trap: string, signal: NodeJS.Signals, options: { detached?: boolean } = {}) {
+  const marker = path.join(sandbox.dir, `got-${trap.toLowerCase()}`)
+  // The trap runs between two short sleeps.
+  const script = `trap 'echo ${trap.toLowerCase()} > "$MARKER"; exit 0' ${trap}; echo ready; while :; do sleep 0.1; done`
+  const child = spawn(process.execPath, [BIN, 'exec', '-e', ENV, '--', 'sh', '-c', script], {
+    env: sandbox.env({ TOKENCTL_STORE: 'file', MARKER: marker }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
+  })
+  const killer = setTimeout(() => child.kill('SIGKILL'), 30_000)
+  let stdout = ''
+  let stderr = ''
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })))
+  await new Promise<void>((resolve) => {
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk
+      if (stdout.includes('ready\n')) resolve()
+    })
+    void exited.then(() => resolve())
+  })
+  child.kill(signal)
+  const ended = await exited
+  clearTimeout(killer)
+  return { ...ended, stdout, stderr, marker: fs.existsSync(marker) ? fs.readFileSync(marker, 'utf8') : undefined }
+}
+
 describe('exec, logged in (SPEC §3)', () => {
   // exec changes no stored token, so one login serves every case.
   let token: string
@@ -100,31 +132,8 @@ describe('exec, logged in (SPEC §3)', () => {
   })
 
   test('SIGTERM sent to tokenctl reaches the child, and its exit code is passed on', async () => {
-    const marker = path.join(sandbox.dir, 'got-term')
-    // The trap runs between two short sleeps; "ready" says it is in place.
-    const script = 'trap \'echo term > "$MARKER"; exit 0\' TERM; echo ready; while :; do sleep 0.1; done'
-    const child = spawn(process.execPath, [BIN, 'exec', '-e', ENV, '--', 'sh', '-c', script], {
-      env: sandbox.env({ TOKENCTL_STORE: 'file', MARKER: marker }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000)
-    let stdout = ''
-    let stderr = ''
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })))
-    await new Promise<void>((resolve) => {
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-        stdout += chunk
-        if (stdout.includes('ready\n')) resolve()
-      })
-      void exited.then(() => resolve())
-    })
-    child.kill('SIGTERM')
-    const { code, signal } = await exited
-    clearTimeout(killer)
-    expect({ code, signal, stderr }).toEqual({ code: 0, signal: null, stderr: '' })
-    expect(stdout).toBe('ready\n')
-    expect(fs.readFileSync(marker, 'utf8')).toBe('term\n')
+    const result = await signalWhenReady('TERM', 'SIGTERM')
+    expect(result).toEqual({ code: 0, signal: null, stdout: 'ready\n', stderr: '', marker: 'term\n' })
   })
 
   test('the child gets the token, and none of the variables that hold passwords, refresh tokens or client secrets', async () => {
@@ -186,29 +195,9 @@ describe('exec, logged in (SPEC §3)', () => {
   })
 
   test('SIGINT sent with kill to a tokenctl without a terminal still reaches the child', async () => {
-    const marker = path.join(sandbox.dir, 'got-int')
-    const script = 'trap \'echo int > "$MARKER"; exit 0\' INT; echo ready; while :; do sleep 0.1; done'
-    const child = spawn(process.execPath, [BIN, 'exec', '-e', ENV, '--', 'sh', '-c', script], {
-      env: sandbox.env({ TOKENCTL_STORE: 'file', MARKER: marker }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // A process group (and session) of its own, with no terminal: only tokenctl can pass the signal on.
-      detached: true,
-    })
-    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000)
-    let stdout = ''
-    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
-    await new Promise<void>((resolve) => {
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-        stdout += chunk
-        if (stdout.includes('ready\n')) resolve()
-      })
-      void exited.then(() => resolve())
-    })
-    child.kill('SIGINT')
-    const code = await exited
-    clearTimeout(killer)
-    expect(code).toBe(0)
-    expect(fs.readFileSync(marker, 'utf8')).toBe('int\n')
+    // A process group (and session) of its own, with no terminal: only tokenctl can pass the signal on.
+    const result = await signalWhenReady('INT', 'SIGINT', { detached: true })
+    expect(result).toMatchObject({ code: 0, marker: 'int\n' })
   })
 
   test("the token is in neither the child's argv nor tokenctl's, only in the child's environment", async () => {

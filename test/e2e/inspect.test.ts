@@ -6,30 +6,17 @@ import fs from 'node:fs'
 import path from 'node:path'
 
 import { type ApiServer, type ApiServerOptions, startApiServer } from '../support/api-server.js'
-import { type RunResult, Sandbox } from '../support/cli.js'
+import { type RunResult } from '../support/cli.js'
+import { useFileStoreFixture } from '../support/file-store-fixture.js'
 import { API_RESOURCE, SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET, startOidcServer } from '../support/oidc-server.js'
 
 const REFRESH = '/auth/token/refresh'
 const ISO_Z = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/
 
-let sandbox: Sandbox
-let servers: ApiServer[]
+const fixture = useFileStoreFixture()
+const { run, track } = fixture
 
-beforeEach(() => {
-  sandbox = new Sandbox()
-  servers = []
-})
-
-afterEach(async () => {
-  await Promise.all(servers.map((server) => server.close().catch(() => undefined)))
-  sandbox.cleanup()
-})
-
-function run(args: string[], env: Record<string, string | undefined> = {}, input?: string): Promise<RunResult> {
-  return sandbox.run(args, { env: { TOKENCTL_STORE: 'file', ...env }, input })
-}
-
-const credentialsFile = () => path.join(sandbox.configDir, 'credentials.json')
+const credentialsFile = () => path.join(fixture.sandbox.configDir, 'credentials.json')
 
 function storedAccessToken(): string {
   const data = JSON.parse(fs.readFileSync(credentialsFile(), 'utf8')) as { envs: Record<string, { accessToken: string }> }
@@ -39,7 +26,7 @@ function storedAccessToken(): string {
 /** A server, env `dev` (current), alice logged in; returns the server and her access token. */
 async function loggedIn(options: ApiServerOptions = {}): Promise<{ server: ApiServer; token: string }> {
   const server = await startApiServer(options)
-  servers.push(server)
+  track(server)
   expect(await run(['env', 'add', 'dev', '--url', server.url, '--use'])).toMatchObject({ code: 0 })
   expect(await run(['login', '--username', 'alice', '--password-stdin'], {}, 'wonderland\n')).toMatchObject({ code: 0 })
   return { server, token: storedAccessToken() }
@@ -146,7 +133,7 @@ test('--no-refresh shows an expired token as expired, without asking the server'
 
 test('not logged in: exit 3 with the command to run, both ways', async () => {
   const server = await startApiServer()
-  servers.push(server)
+  track(server)
   expect(await run(['env', 'add', 'dev', '--url', server.url, '--use'])).toMatchObject({ code: 0 })
   for (const args of [['inspect'], ['inspect', '--no-refresh'], ['inspect', '--json']]) {
     const result = await run(args)
@@ -157,7 +144,7 @@ test('not logged in: exit 3 with the command to run, both ways', async () => {
 
 test('hostile claims are printed without control characters; junk is opaque, not a crash', async () => {
   const server = await startApiServer()
-  servers.push(server)
+  track(server)
   expect(await run(['env', 'add', 'dev', '--url', server.url, '--use'])).toMatchObject({ code: 0 })
   const segment = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
   const hostile = `${segment({ alg: 'none\u001b[2J' })}.${segment({ sub: 'mallory\r\nexp:  9999999999\u001b]0;pwned\u0007', 'x\u202eevil': ['a\u0000b'], ['__proto__']: { admin: true }, nested: { deep: '\u009bX' } })}.c2ln`

@@ -6,8 +6,9 @@
 import fs from 'node:fs'
 import path from 'node:path'
 
-import { type ApiServer, type ApiServerOptions, type FailureMode, startApiServer } from '../support/api-server.js'
-import { type RunResult, Sandbox } from '../support/cli.js'
+import { type ApiServer, type ApiServerOptions, type FailureMode } from '../support/api-server.js'
+import { type RunResult } from '../support/cli.js'
+import { useFileStoreFixture } from '../support/file-store-fixture.js'
 
 interface StoredRecord {
   refreshToken?: string
@@ -24,31 +25,8 @@ const REVOKE = '/auth/token/revoke'
 const ISO_Z = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/
 const STACK_LINE = /^\s+at /m
 
-let sandbox: Sandbox
-let servers: ApiServer[]
-
-beforeEach(() => {
-  sandbox = new Sandbox()
-  servers = []
-})
-
-afterEach(async () => {
-  // A test may have closed its server on purpose; closing again is not an error here.
-  await Promise.all(servers.map((server) => server.close().catch(() => undefined)))
-  sandbox.cleanup()
-})
-
-/** Starts a server that the test's afterEach closes. */
-async function serve(options: ApiServerOptions = {}): Promise<ApiServer> {
-  const server = await startApiServer(options)
-  servers.push(server)
-  return server
-}
-
-/** Every run uses the plain-file store (SPEC §5 `file`). */
-function run(args: string[], env: Record<string, string | undefined> = {}, input?: string): Promise<RunResult> {
-  return sandbox.run(args, { env: { TOKENCTL_STORE: 'file', ...env }, input })
-}
+const fixture = useFileStoreFixture()
+const { serve, run } = fixture
 
 async function addEnv(name: string, server: ApiServer, ...extra: string[]): Promise<void> {
   const result = await run(['env', 'add', name, '--url', server.url, ...extra])
@@ -68,7 +46,7 @@ async function loggedIn(options: ApiServerOptions = {}): Promise<ApiServer> {
   return server
 }
 
-const credentialsFile = () => path.join(sandbox.configDir, 'credentials.json')
+const credentialsFile = () => path.join(fixture.sandbox.configDir, 'credentials.json')
 
 function stored(env = 'dev'): StoredRecord | undefined {
   if (!fs.existsSync(credentialsFile())) return undefined
@@ -252,12 +230,12 @@ describe('login', () => {
     expect(record.user).toBe('alice')
     if (process.platform !== 'win32') {
       expect(fs.statSync(credentialsFile()).mode & 0o777).toBe(0o600)
-      expect(fs.statSync(sandbox.configDir).mode & 0o777).toBe(0o700)
+      expect(fs.statSync(fixture.sandbox.configDir).mode & 0o777).toBe(0o700)
     }
-    for (const file of sandbox.files()) {
+    for (const file of fixture.sandbox.files()) {
       expect({ file, hasPassword: fs.readFileSync(file).includes(PASSWORD) }).toEqual({ file, hasPassword: false })
     }
-    for (const file of sandbox.files().filter((f) => f !== credentialsFile())) {
+    for (const file of fixture.sandbox.files().filter((f) => f !== credentialsFile())) {
       expect({ file, hasRefreshToken: fs.readFileSync(file).includes(record.refreshToken) }).toEqual({ file, hasRefreshToken: false })
     }
   })
@@ -310,7 +288,7 @@ describe('login', () => {
     expect(result).toMatchObject({ code: 0, stdout: '' })
     expect(server.requests.find((r) => r.path === LOGIN)?.body).toEqual({ username: 'alice', password: PASSWORD })
     expect(server.isRefreshTokenActive(storedOrFail().refreshToken)).toBe(true)
-    for (const file of sandbox.files()) expect({ file, hasPassword: fs.readFileSync(file).includes(PASSWORD) }).toEqual({ file, hasPassword: false })
+    for (const file of fixture.sandbox.files()) expect({ file, hasPassword: fs.readFileSync(file).includes(PASSWORD) }).toEqual({ file, hasPassword: false })
   })
 
   test('TOKENCTL_<ENV>_PASSWORD (prod-eu → TOKENCTL_PROD_EU_PASSWORD) wins over TOKENCTL_PASSWORD', async () => {
@@ -666,7 +644,7 @@ describe('env remove', () => {
     expect(server.count(REVOKE, 'POST')).toBe(1)
     expect(server.isRefreshTokenActive(refreshToken)).toBe(false)
     expect(stored()).toBeUndefined()
-    expect((JSON.parse(fs.readFileSync(sandbox.configFile, 'utf8')) as { envs: Record<string, unknown> }).envs).toEqual({})
+    expect((JSON.parse(fs.readFileSync(fixture.sandbox.configFile, 'utf8')) as { envs: Record<string, unknown> }).envs).toEqual({})
   })
 
   test('--no-revoke deletes the secrets without a request', async () => {

@@ -6,10 +6,9 @@
  * stops answering.
  */
 import fs from 'node:fs'
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 
 import { type RunResult, Sandbox } from '../support/cli.js'
+import { closedPort } from '../support/listen.js'
 import { credentialsFile, expireStoredAccessToken, FILE_STORE, readConfig, storedTokens, writeConfig } from '../support/oauth2-e2e.js'
 import { CLI_CLIENT_ID, type DiscoveryMode, type OidcServer, type OidcServerOptions, PASSWORD_CLIENT_ID, startOidcServer } from '../support/oidc-server.js'
 
@@ -128,15 +127,6 @@ describe('env show --json', () => {
 })
 
 describe('rediscovery when a kept endpoint stops answering', () => {
-  /** A port nothing listens on: had, then let go. */
-  async function closedPort(): Promise<number> {
-    const probe = http.createServer()
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
-    const { port } = probe.address() as AddressInfo
-    await new Promise<void>((resolve) => probe.close(() => resolve()))
-    return port
-  }
-
   test.each([
     ['refuses connections', async () => `http://127.0.0.1:${await closedPort()}/token`],
     ['answers 404', async () => `${server!.issuer}/moved/token`],

@@ -11,8 +11,9 @@
 import fs from 'node:fs'
 import path from 'node:path'
 
-import { type ApiServer, type ApiServerOptions, startApiServer } from '../support/api-server.js'
-import { type RunResult, Sandbox } from '../support/cli.js'
+import { type ApiServer } from '../support/api-server.js'
+import { type RunResult } from '../support/cli.js'
+import { useFileStoreFixture } from '../support/file-store-fixture.js'
 import { type HostileProvider, PATHS, startHostileProvider } from '../support/hostile-provider.js'
 import { keyringTest, useKeyring } from '../support/keyring.js'
 
@@ -20,29 +21,8 @@ const PASSWORD = 'wonderland'
 const REFRESH = '/auth/token/refresh'
 const REVOKE = '/auth/token/revoke'
 
-let sandbox: Sandbox
-let servers: Array<ApiServer | HostileProvider>
-
-beforeEach(() => {
-  sandbox = new Sandbox()
-  servers = []
-})
-
-afterEach(async () => {
-  await Promise.all(servers.map((server) => server.close().catch(() => undefined)))
-  sandbox.cleanup()
-})
-
-async function serve(options: ApiServerOptions = {}): Promise<ApiServer> {
-  const server = await startApiServer(options)
-  servers.push(server)
-  return server
-}
-
-/** Runs with the plain-file store unless `env` says otherwise. */
-function run(args: string[], env: Record<string, string | undefined> = {}, input?: string): Promise<RunResult> {
-  return sandbox.run(args, { env: { TOKENCTL_STORE: 'file', ...env }, input })
-}
+const fixture = useFileStoreFixture()
+const { serve, run, track } = fixture
 
 async function ok(args: string[], env: Record<string, string | undefined> = {}, input?: string): Promise<RunResult> {
   const result = await run(args, env, input)
@@ -53,11 +33,11 @@ async function ok(args: string[], env: Record<string, string | undefined> = {}, 
 /** An OAuth 2.0 provider on a host (port) of its own, every request recorded (test/support/hostile-provider.ts). */
 async function provider(): Promise<HostileProvider> {
   const started = await startHostileProvider()
-  servers.push(started)
+  track(started)
   return started
 }
 
-const credentialsFile = () => path.join(sandbox.configDir, 'credentials.json')
+const credentialsFile = () => path.join(fixture.sandbox.configDir, 'credentials.json')
 
 function storedEnvs(): Record<string, Record<string, unknown>> {
   if (!fs.existsSync(credentialsFile())) return {}
@@ -78,9 +58,9 @@ function expectNoTokensOf(from: ApiServer, to: ApiServer): void {
 }
 
 function editConfig(edit: (data: { envs: Record<string, Record<string, unknown>> }) => void): void {
-  const data = JSON.parse(fs.readFileSync(sandbox.configFile, 'utf8')) as { envs: Record<string, Record<string, unknown>> }
+  const data = JSON.parse(fs.readFileSync(fixture.sandbox.configFile, 'utf8')) as { envs: Record<string, Record<string, unknown>> }
   edit(data)
-  fs.writeFileSync(sandbox.configFile, JSON.stringify(data, null, 2))
+  fs.writeFileSync(fixture.sandbox.configFile, JSON.stringify(data, null, 2))
 }
 
 async function loginProd(server: ApiServer): Promise<{ accessToken: string; refreshToken: string }> {
@@ -111,8 +91,8 @@ describe('a login is used only for what it was issued for', () => {
     expect(a.isRefreshTokenActive(old.refreshToken)).toBe(false)
     // Nothing of A's login is kept anywhere: not the store, not a cache.
     expect(storedEnvs().prod).toBeUndefined()
-    expect(sandbox.filesContaining(old.refreshToken)).toEqual([])
-    expect(sandbox.filesContaining(old.accessToken)).toEqual([])
+    expect(fixture.sandbox.filesContaining(old.refreshToken)).toEqual([])
+    expect(fixture.sandbox.filesContaining(old.accessToken)).toEqual([])
 
     for (const args of [['token'], ['refresh'], ['token', '--force-refresh']]) {
       const result = await run(args)
@@ -194,7 +174,7 @@ describe('a login is used only for what it was issued for', () => {
     expect(b.requests).toEqual([])
     expect(a.count(REVOKE)).toBe(0)
     expect(storedEnvs().prod).toBeUndefined()
-    expect(sandbox.filesContaining(old.refreshToken)).toEqual([])
+    expect(fixture.sandbox.filesContaining(old.refreshToken)).toEqual([])
   })
 
   test('env remove of a login made for A while config.json says B: says it was deleted without being revoked anywhere', async () => {
@@ -209,7 +189,7 @@ describe('a login is used only for what it was issued for', () => {
     expect(b.requests).toEqual([])
     expect(a.count(REVOKE)).toBe(0)
     expect(a.isRefreshTokenActive(old.refreshToken)).toBe(true)
-    expect(sandbox.filesContaining(old.refreshToken)).toEqual([])
+    expect(fixture.sandbox.filesContaining(old.refreshToken)).toEqual([])
   })
 
   test('a future obtainedAt in the record is not believed: refresh still refreshes', async () => {
@@ -259,8 +239,8 @@ describe('oauth2: a login goes only to the endpoints it was bound to, not just t
     expect(replaced.stderr).toContain(`the login kept for ${idp.issuer} was revoked there and deleted here`)
     expect(idp.requestsTo(PATHS.revoke).some((request) => request.form.token === old.refreshToken)).toBe(true)
     expect(storedEnvs().corp).toBeUndefined()
-    expect(sandbox.filesContaining(old.refreshToken)).toEqual([])
-    expect(sandbox.filesContaining(CLIENT_SECRET)).toEqual([])
+    expect(fixture.sandbox.filesContaining(old.refreshToken)).toEqual([])
+    expect(fixture.sandbox.filesContaining(CLIENT_SECRET)).toEqual([])
 
     for (const args of [['refresh'], ['token']]) {
       const result = await run(args)
@@ -322,7 +302,7 @@ describe('with the keychain and its access cache beside it', () => {
   const keyring = useKeyring()
   const withKeyring = keyringTest('bindings against gnome-keyring')
   const keychain = (extra: Record<string, string | undefined> = {}) => ({ TOKENCTL_STORE: undefined, ...keyring()!.env, ...extra })
-  const accessFile = () => path.join(sandbox.runtimeDir, 'tokenctl', 'access', 'prod.json')
+  const accessFile = () => path.join(fixture.sandbox.runtimeDir, 'tokenctl', 'access', 'prod.json')
 
   withKeyring('a cached access token made for A is not served for B, by the fast path or the full path', async () => {
     const a = await serve()
@@ -383,7 +363,7 @@ describe('two CI jobs on one runner never share a login', () => {
     // Job 1 still has its own login, from its cache.
     expect(await tokenOf(job(a))).toBe(first)
     expect(a.count('/auth/token')).toBe(1)
-    expect(fs.readdirSync(path.join(sandbox.runtimeDir, 'tokenctl')).length).toBeGreaterThan(0)
+    expect(fs.readdirSync(path.join(fixture.sandbox.runtimeDir, 'tokenctl')).length).toBeGreaterThan(0)
   })
 
   test('two jobs that give only a refresh token, for two users of one server: each gets its own user\'s token and sends only its own refresh token', async () => {

@@ -6,11 +6,10 @@
  * refresh token or a client secret.
  */
 import fs from 'node:fs'
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 
 import { type RunResult, Sandbox } from '../support/cli.js'
+import { closedPort } from '../support/listen.js'
 import { type HostileProvider, PATHS, startHostileProvider, unsignedJwt } from '../support/hostile-provider.js'
 import { eventually } from '../support/keyring.js'
 import { expireStoredAccessToken, FILE_STORE, readConfig, stored, storedTokens, writeConfig } from '../support/oauth2-e2e.js'
@@ -52,15 +51,6 @@ async function addEnv(issuer: HostileProvider, extra: Record<string, string> = {
 async function loginWithSecret(): Promise<void> {
   const result = await run(['login', '--flow', 'password', '--username', 'alice', '--password-stdin'], { TOKENCTL_CLIENT_SECRET: CLIENT_SECRET }, 'wonderland\n')
   expect(result).toMatchObject({ code: 0 })
-}
-
-/** A port nothing listens on: had, then let go. */
-async function closedPort(): Promise<number> {
-  const probe = http.createServer()
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
-  const { port } = probe.address() as AddressInfo
-  await new Promise<void>((resolve) => probe.close(() => resolve()))
-  return port
 }
 
 /** A device authorization answer as raw JSON text, so that a test can put 1e400 in it. */

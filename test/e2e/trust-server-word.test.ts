@@ -14,8 +14,9 @@ import http from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import path from 'node:path'
 
-import { type ApiServer, type ApiServerOptions, startApiServer } from '../support/api-server.js'
-import { type RunResult, Sandbox } from '../support/cli.js'
+import { type ApiServer, type ApiServerOptions } from '../support/api-server.js'
+import { type RunResult } from '../support/cli.js'
+import { useFileStoreFixture } from '../support/file-store-fixture.js'
 
 const PASSWORD = 'trust-word-Pa55word+/='
 const LOGIN = '/auth/token'
@@ -38,28 +39,8 @@ interface AuditLine {
   exitCode?: number
 }
 
-let sandbox: Sandbox
-let servers: ApiServer[]
-
-beforeEach(() => {
-  sandbox = new Sandbox()
-  servers = []
-})
-
-afterEach(async () => {
-  await Promise.all(servers.map((server) => server.close().catch(() => undefined)))
-  sandbox.cleanup()
-})
-
-async function serve(options: ApiServerOptions = {}): Promise<ApiServer> {
-  const server = await startApiServer({ users: { alice: PASSWORD }, ...options })
-  servers.push(server)
-  return server
-}
-
-function run(args: string[], env: Record<string, string | undefined> = {}, input?: string): Promise<RunResult> {
-  return sandbox.run(args, { env: { TOKENCTL_STORE: 'file', ...env }, input })
-}
+const fixture = useFileStoreFixture({ users: { alice: PASSWORD } })
+const { serve, run } = fixture
 
 function login(env: Record<string, string | undefined> = {}): Promise<RunResult> {
   return run(['login', '-e', 'dev', '--username', 'alice', '--password-stdin'], env, `${PASSWORD}\n`)
@@ -72,7 +53,7 @@ async function loggedIn(options: ApiServerOptions = {}): Promise<ApiServer> {
   return server
 }
 
-const credentialsFile = () => path.join(sandbox.configDir, 'credentials.json')
+const credentialsFile = () => path.join(fixture.sandbox.configDir, 'credentials.json')
 
 function stored(): StoredRecord | undefined {
   if (!fs.existsSync(credentialsFile())) return undefined
@@ -80,7 +61,7 @@ function stored(): StoredRecord | undefined {
 }
 
 function auditLines(): AuditLine[] {
-  const file = path.join(sandbox.home, '.local', 'state', 'tokenctl', 'audit.log')
+  const file = path.join(fixture.sandbox.home, '.local', 'state', 'tokenctl', 'audit.log')
   return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as AuditLine)
 }
 

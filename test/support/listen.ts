@@ -1,3 +1,4 @@
+import http from 'node:http'
 import type { AddressInfo, Server, Socket } from 'node:net'
 
 /**
@@ -16,4 +17,13 @@ export async function listenOnLoopback(server: Server, sockets: Set<Socket>): Pr
   })
   const { port } = server.address() as AddressInfo
   return { port, url: `http://127.0.0.1:${port}` }
+}
+
+/** A loopback port nothing listens on: had, then let go. */
+export async function closedPort(): Promise<number> {
+  const probe = http.createServer()
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
+  const { port } = probe.address() as AddressInfo
+  await new Promise<void>((resolve) => probe.close(() => resolve()))
+  return port
 }
