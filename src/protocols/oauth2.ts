@@ -38,8 +38,20 @@ const DEFAULT_INTERVAL_S = 5
 const DEFAULT_DEVICE_EXPIRY_S = 600
 const MIN_INTERVAL_MS = 1000
 const MAX_INTERVAL_MS = 60_000
+/** RFC 8628 §3.5: a `slow_down` answer adds this to the interval for this and every later poll. */
+const SLOW_DOWN_MS = 5000
 const MAX_DEVICE_EXPIRY_MS = 30 * 60_000
 const CHECK = 'issuer or endpoints'
+
+/**
+ * How long the device flow waits between polls, whatever the provider asked for (its
+ * `interval`, and every `slow_down` after it): at least a second and at most a minute. A
+ * huge interval would overflow the timer, which then fires at once and hammers the
+ * provider; a tiny one hammers it anyway.
+ */
+export function pollInterval(ms: number): number {
+  return Math.min(Math.max(ms, MIN_INTERVAL_MS), MAX_INTERVAL_MS)
+}
 
 /** SPEC §2.2: OAuth 2.0 / OpenID Connect. */
 export function oauth2Protocol(env: Env, options: OAuth2Options): AuthProtocol {
@@ -274,7 +286,7 @@ export function oauth2Protocol(env: Env, options: OAuth2Options): AuthProtocol {
       if (error.code === 'authorization_pending') continue
       // RFC 8628 §3.5: slow_down adds 5 s to the interval for this and every later poll, within the bounds.
       if (error.code === 'slow_down') {
-        interval = Math.min(interval + 5000, MAX_INTERVAL_MS)
+        interval = pollInterval(interval + SLOW_DOWN_MS)
         continue
       }
       throw mapError(error, 'device')
@@ -308,9 +320,7 @@ export function oauth2Protocol(env: Env, options: OAuth2Options): AuthProtocol {
         expiresAt: now + Math.min(expiresIn * 1000, MAX_DEVICE_EXPIRY_MS),
       },
       deviceCode,
-      // Polled at least a second apart and at most a minute: a huge interval would overflow
-      // the timer (which then fires at once, hammering the provider), a tiny one hammers it anyway.
-      intervalMs: Math.min(Math.max(interval * 1000, MIN_INTERVAL_MS), MAX_INTERVAL_MS),
+      intervalMs: pollInterval(interval * 1000),
     }
   }
 

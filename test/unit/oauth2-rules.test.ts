@@ -1,5 +1,6 @@
 import { ServerError } from '../../src/core/errors.js'
 import { discoveryUrls, endpointMoves } from '../../src/protocols/oauth2-discovery.js'
+import { pollInterval } from '../../src/protocols/oauth2.js'
 
 describe('discovery URLs (SPEC §2.2)', () => {
   test.each([
@@ -55,5 +56,19 @@ describe('rediscovery may move an endpoint only within the issuer origin or the 
 
   test('any endpoint of the document is held to it, not only the one that failed', () => {
     expect(() => endpointMoves(env, kept, { tokenUrl: kept.tokenUrl, revokeUrl: 'https://evil.example.org/revoke' })).toThrow(/revocation_endpoint/)
+  })
+})
+
+describe('the device flow polls at least a second and at most a minute apart', () => {
+  test.each([
+    [0, 1000],
+    [-5000, 1000],
+    [5000, 5000],
+    [3_000_000_000, 60_000],
+    // slow_down adds 5 s each time, and never past the minute
+    [55_000 + 5000, 60_000],
+    [60_000 + 5000, 60_000],
+  ])('%p ms → %p ms', (asked, waited) => {
+    expect(pollInterval(asked)).toBe(waited)
   })
 })
