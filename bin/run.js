@@ -9,7 +9,7 @@ const path = require('node:path')
 if (Number(process.versions.node.split('.')[0]) >= 22) require('node:module').enableCompileCache?.()
 
 const { fastPath, guardStderr } = require('../dist/fast-path.bundle.cjs')
-// Every byte to stderr is redacted, whoever writes it (SPEC §9).
+// Every byte to stderr is redacted, whoever writes it (docs/design.md#secrets-never-leak).
 guardStderr()
 fastPath(process.argv.slice(2)).then((served) => {
   // oclif finds its root from the package.json named here (bin/ has one of its own).

@@ -100,7 +100,7 @@ function measureInTurns(cases: Case[]): Measured[] {
   })
 }
 
-/** Issue 6's goals, judged on this run's medians. */
+/** The speed goals of BENCHMARKS.md, judged on this run's medians. */
 function verdict(name: string, vsNode: number, rssVsNode: number | null, medianMs: number, ghMs: number | undefined): string {
   const judge = (ok: boolean, goal: string) => `${goal}: ${ok ? 'met' : 'MISSED'}`
   const rss = rssVsNode === null ? '' : `; RSS ≤ 1.5 × ${rssVsNode <= 1.5 ? 'met' : 'MISSED'}`
@@ -170,7 +170,7 @@ try {
   })
   const pad = (text: string, width: number) => text.padEnd(width)
   console.log(`\n${RUNS} runs of each case, taken in turns, after ${WARMUP} warm-ups; ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, NODE_EXTRA_CA_CERTS unset\n`)
-  console.log(`${pad('case', 36)}${pad('median', 10)}${pad('min–max', 16)}${pad('× node', 9)}${pad('peak RSS', 11)}${pad('× node RSS', 12)}goal (issue 6)`)
+  console.log(`${pad('case', 36)}${pad('median', 10)}${pad('min–max', 16)}${pad('× node', 9)}${pad('peak RSS', 11)}${pad('× node RSS', 12)}goal`)
   for (const r of rows) {
     console.log(
       `${pad(r.name, 36)}${pad(`${r.medianMs.toFixed(1)} ms`, 10)}${pad(`${r.minMs.toFixed(0)}–${r.maxMs.toFixed(0)} ms`, 16)}${pad(r.vsNode.toFixed(2), 9)}${pad(r.peakRssKb ? `${(r.peakRssKb / 1024).toFixed(1)} MiB` : '-', 11)}${pad(r.rssVsNode ? r.rssVsNode.toFixed(2) : '-', 12)}${r.goal}`,

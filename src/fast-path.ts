@@ -92,7 +92,7 @@ async function warn(message: string, flags: Flags, environ: Environ): Promise<vo
 }
 
 /**
- * The failed-attempts warning of SPEC §8 is the full path's to print (one wording, one
+ * The failed-attempts warning (docs/design.md#audit-log) is the full path's to print (one wording, one
  * colour rule), so a cache hit for an env with recent rejections goes there; it is rare,
  * and the check is one stat of the audit log in the common case.
  */

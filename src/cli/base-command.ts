@@ -17,7 +17,7 @@ export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(type
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
 
 /**
- * What every command shares: the global flags of SPEC §3, the config, the store, the
+ * What every command shares: the global flags (docs/design.md#commands), the config, the store, the
  * stderr voice, and turning a typed error into its message and exit code.
  */
 export abstract class BaseCommand<T extends typeof Command> extends Command {

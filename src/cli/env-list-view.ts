@@ -15,7 +15,7 @@ export function showEnvNames(data: ConfigData, voice: Voice): void {
   if (names.length) voice.out(names.join('\n'))
 }
 
-/** SPEC §3 `env list`, shared by the command and the fast path of bin/run.js. */
+/** docs/design.md#commands `env list`, shared by the command and the fast path of bin/run.js. */
 export function showEnvList(envs: EnvSummary[], storeError: Error | undefined, view: EnvListView, voice: Voice): void {
   if (storeError) voice.warning(`Login states are unknown: ${storeError.message} ${(storeError as { fix?: string }).fix ?? ''}`.trim())
   if (view.json) {

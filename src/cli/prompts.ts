@@ -21,7 +21,7 @@ export function canPrompt(): boolean {
   return Boolean(process.stdin.isTTY && process.stderr.isTTY)
 }
 
-/** SPEC §3 --password-stdin: stdin to EOF, minus one trailing "\n" or "\r\n". */
+/** docs/design.md#commands --password-stdin: stdin to EOF, minus one trailing "\n" or "\r\n". */
 export async function readStdin(): Promise<string> {
   const chunks: Buffer[] = []
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer)

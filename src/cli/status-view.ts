@@ -11,7 +11,7 @@ export interface StatusView {
 }
 
 /**
- * SPEC §3 `status` as a person or a script sees it; the exit code it ends with (3 when a
+ * docs/design.md#commands `status` as a person or a script sees it; the exit code it ends with (3 when a
  * login is needed). Shared by the command and the fast path of bin/run.js.
  */
 export function showStatus(statuses: EnvStatus[], view: StatusView, voice: Voice): number {

@@ -4,7 +4,7 @@ import { redactAll } from '../core/secrets.js'
 /**
  * The one way tokenctl writes to stderr: messages, warnings, errors and their fixes, stack
  * traces. Every byte passes the redaction that knows every secret the process holds
- * (SPEC §9). Free of oclif, so the fast path can write through it too.
+ * (docs/design.md#secrets-never-leak). Free of oclif, so the fast path can write through it too.
  */
 export function toStderr(text: string): void {
   process.stderr.write(redactAll(text))
@@ -15,7 +15,7 @@ const GUARDED = Symbol.for('tokenctl.stderr-guarded')
 /**
  * The safety net under toStderr, set up by bin/run.js before anything else runs: what
  * others write to stderr — oclif's own errors and help, a prompt library, Node itself —
- * is redacted too, and the §6 variables are known as secrets from the first byte on.
+ * is redacted too, and the credential variables are known as secrets from the first byte on.
  * A chunk without a secret is passed on untouched (a Buffer stays the same Buffer).
  */
 export function guardStderr(environ: NodeJS.ProcessEnv = process.env): void {

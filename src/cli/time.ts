@@ -1,6 +1,6 @@
 import { formatDuration } from '../util/duration.js'
 
-/** ISO 8601 UTC to the second, ending in Z (SPEC §3). */
+/** ISO 8601 UTC to the second, ending in Z (docs/design.md#commands). */
 export function isoTime(epochMs: number | undefined): string | null {
   return epochMs === undefined ? null : new Date(epochMs).toISOString().replace(/\.\d{3}Z$/, 'Z')
 }

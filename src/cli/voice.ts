@@ -12,7 +12,7 @@ export type Sink = (fd: 1 | 2, text: string) => void
 const direct: Sink = (fd, text) => (fd === 1 ? writeStdout(text) : toStderr(text))
 
 /**
- * How a command speaks (SPEC §3): its result on stdout, exactly as given; information and
+ * How a command speaks (docs/design.md#commands): its result on stdout, exactly as given; information and
  * warnings on stderr, silenced by --quiet; colour only where a person reads. Free of oclif,
  * so the fast path of bin/run.js and the full CLI say the same things the same way; the
  * fast path collects what it would say and lets it out only once it knows it can finish.

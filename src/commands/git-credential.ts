@@ -54,7 +54,7 @@ export default class GitCredential extends BaseCommand<typeof GitCredential> {
       const hint = error instanceof LoginRequiredError ? ` Run: tokenctl login -e ${env.name}` : ''
       toStderr(withoutInvisible(`tokenctl: ${error.message}${hint}\n`))
       // Nothing on stdout either way, and git asks its next helper whatever the exit code.
-      // "Log in" is the normal state of a fresh machine (SPEC §7: exit 0); anything else
+      // "Log in" is the normal state of a fresh machine (docs/design.md#git-and-curl: exit 0); anything else
       // (a broken server, a store out of reach) keeps its code for the scripts that look.
       if (!(error instanceof LoginRequiredError)) process.exitCode = error.exitCode
     }

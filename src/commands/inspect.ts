@@ -52,7 +52,7 @@ const FORMATS = {
   opaque: 'opaque: not a JWT, so there are no claims to show',
 }
 
-/** SPEC §3 lists these first; the rest follow in the token's own order. */
+/** docs/design.md#commands lists these first; the rest follow in the token's own order. */
 const FIRST_CLAIMS = ['iss', 'sub', 'aud', 'scope', 'iat', 'nbf', 'exp']
 const TIME_CLAIMS = new Set(['iat', 'nbf', 'exp', 'auth_time', 'updated_at'])
 

@@ -70,7 +70,7 @@ oauth2 envs: --flow device (the default when the server has a device endpoint: a
     }
   }
 
-  /** SPEC §2.2: --flow, else what the §6 variables can do, else device when the server has it, else password. */
+  /** docs/design.md#oauth-20-and-openid-connect: --flow, else what the credential variables can do, else device when the server has it, else password. */
   private async chooseFlow({ env, session, credentials }: Context): Promise<LoginFlow> {
     const given = this.flags.flow as LoginFlow | undefined
     if (env.protocol === 'api') {

@@ -1,5 +1,5 @@
 /**
- * The local audit log (SPEC §8): one JSON line per lifecycle event in
+ * The local audit log (docs/design.md#audit-log): one JSON line per lifecycle event in
  * $XDG_STATE_HOME/tokenctl/audit.log. Built-ins only: the fast path reads its tail too.
  *
  * Nothing free-form is ever written: a reason is a fixed phrase chosen from the error's
@@ -26,14 +26,14 @@ export interface AuditEntry {
   outcome: AuditOutcome
   /** For a failure: a fixed phrase (see REASONS), never a server's words. */
   reason?: string
-  /** For a failure: the exit code it maps to (SPEC §4). */
+  /** For a failure: the exit code it maps to (docs/design.md#output-and-exit-codes). */
   exitCode?: number
   /** For a failure: the error class name. */
   error?: string
   /** The tokenctl command that caused it (`token`, `git-credential`, `login`…). */
   command?: string
   protocol?: string
-  /** Where the credential came from: the store, or §6 variables. */
+  /** Where the credential came from: the store, or credential variables. */
   source?: string
   /** oauth2 logins: device, browser, password or client-credentials. */
   flow?: string
@@ -51,7 +51,7 @@ export interface AuditEntry {
 export type AuditRecord = Omit<AuditEntry, 'time' | 'pid'>
 
 export const AUDIT_FILE_NAME = 'audit.log'
-/** SPEC §8: rotated at 1 MiB; one older file (audit.log.1) is kept, so at most ~2 MiB. */
+/** docs/design.md#audit-log: rotated at 1 MiB; one older file (audit.log.1) is kept, so at most ~2 MiB. */
 export const AUDIT_MAX_BYTES = 1024 * 1024
 export const FAILED_ATTEMPTS_THRESHOLD = 3
 export const FAILED_ATTEMPTS_WINDOW_MS = 15 * 60_000
@@ -252,7 +252,7 @@ export function parseEntry(line: string): AuditEntry | undefined {
 
 // ---- the failed-attempts warning ------------------------------------------------------
 
-/** The rejections SPEC §8 counts: credentials (exit 4) or a refresh token the server refused. Network failures do not. */
+/** The rejections docs/design.md#audit-log counts: credentials (exit 4) or a refresh token the server refused. Network failures do not. */
 export function isRejection(entry: AuditEntry): boolean {
   return entry.outcome === 'failure' && (entry.exitCode === ExitCode.rejected || entry.reason === REASONS.refreshRejected)
 }
@@ -347,7 +347,7 @@ export function shouldWarnAboutFailures(environ: Environ, env: string, now = Dat
   return failedAttempts(environ, env, now).count >= FAILED_ATTEMPTS_THRESHOLD
 }
 
-/** The warning of SPEC §8, with what to check; undefined when there is nothing to say. */
+/** The warning (docs/design.md#audit-log), with what to check; undefined when there is nothing to say. */
 export function failedAttemptsWarning(environ: Environ, env: string, now = Date.now()): string | undefined {
   const found = failedAttempts(environ, env, now)
   if (found.count < FAILED_ATTEMPTS_THRESHOLD) return undefined

@@ -9,7 +9,7 @@ import { configDir, type Environ } from './paths.js'
 export type { ConfigData } from './config-file.js'
 
 /**
- * The config file (SPEC §5): envs and the current env, nothing secret. Reads never write;
+ * The config file (docs/design.md#where-things-are-kept): envs and the current env, nothing secret. Reads never write;
  * a file we cannot understand is reported and left as it is. `conf` does the atomic writes
  * (temp file, fsync, rename) and is loaded only for them: most commands only read.
  */

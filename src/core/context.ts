@@ -51,10 +51,10 @@ export async function openContext(options: ContextOptions): Promise<Context> {
 
 export async function contextFor(env: Env, config: ConfigData, options: ContextOptions): Promise<Context> {
   const { environ } = options
-  // SPEC §4: a bad URL (2) is reported before an unreachable store (6); an env made from
+  // docs/design.md#output-and-exit-codes: a bad URL (2) is reported before an unreachable store (6); an env made from
   // variables never went through `env add`, so its URL is checked here, before any store call.
   checkVariableServer(env)
-  // SPEC §8: every command for an env with repeated rejections says so, before it does anything.
+  // docs/design.md#audit-log: every command for an env with repeated rejections says so, before it does anything.
   const failures = failedAttemptsWarning(environ, env.name)
   if (failures) options.warn(failures)
   const credentials = credentialsFromVariables(environ, env)
@@ -63,7 +63,7 @@ export async function contextFor(env: Env, config: ConfigData, options: ContextO
   const opened = await openStore(kind, { environ, warn: options.warn })
   let store: SecretStore & { close?: () => void } = opened
   let accessCache: AccessCache | undefined
-  // SPEC §5's per-user cache file: the keychain's stand-in in CI, and where a rotated refresh token goes when the store fails.
+  // The per-user cache file (docs/design.md#where-things-are-kept): the keychain's stand-in in CI, and where a rotated refresh token goes when the store fails.
   const runtimeCache = () => new FileStore(runtimeDir(environ), () => {}, 'cache')
   if (kind === 'keychain') {
     accessCache = new AccessCache(`${runtimeDir(environ)}/access`)
@@ -106,7 +106,7 @@ async function protocolFor(env: Env, environ: Environ, userAgent: string, client
     const { apiProtocol } = await import('../protocols/api.js')
     return apiProtocol({ ...env, url }, http)
   }
-  // The variable wins, as it does for §6 credentials (credentials.ts): CI names its own client
+  // The variable wins, as it does for credentials from variables (credentials.ts): CI names its own client
   // beside a config made for people, and the secret it sets belongs to that client.
   const clientId = variable(environ, env.name, 'CLIENT_ID') ?? env.clientId
   if (!clientId) {

@@ -4,7 +4,7 @@ import type { Environ } from './paths.js'
 import { rememberSecrets } from './secrets.js'
 import { variable } from './variables.js'
 
-/** SPEC §6: credentials from variables, counted only when complete. Never written anywhere. */
+/** docs/design.md#credentials-from-variables: credentials from variables, counted only when complete. Never written anywhere. */
 export interface VariableCredentials {
   password?: PasswordCredentials
   refreshToken?: string
@@ -32,7 +32,7 @@ export function clientSecretFromVariables(environ: Environ, env: Env): string | 
   return env.protocol === 'oauth2' ? variable(environ, env.name, 'CLIENT_SECRET') : undefined
 }
 
-/** The §6 variables that hold a secret, for any env: `TOKENCTL_PASSWORD`, `TOKENCTL_PROD_EU_CLIENT_SECRET`, … */
+/** The credential variables that hold a secret, for any env: `TOKENCTL_PASSWORD`, `TOKENCTL_PROD_EU_CLIENT_SECRET`, … */
 const SECRET_VARIABLE = /^TOKENCTL_(?:[A-Z0-9_]+_)?(?:PASSWORD|CLIENT_SECRET|REFRESH_TOKEN)$/
 
 /** Whether a variable of that name holds a password, refresh token or client secret (global or per-env form). */
@@ -41,7 +41,7 @@ export function isSecretVariable(name: string): boolean {
 }
 
 /**
- * Remember every secret the §6 variables hold, whichever env they are for: the process
+ * Remember every secret the credential variables hold, whichever env they are for: the process
  * holds them all, even those of envs it does not use, so none of them may be printed.
  */
 export function rememberVariableSecrets(environ: Environ): void {

@@ -17,7 +17,7 @@ export function assertEnvName(name: string): string {
   return name
 }
 
-/** The `<ENV>` part of `TOKENCTL_<ENV>_<NAME>` (SPEC §6): `prod-eu` → `PROD_EU`. */
+/** The `<ENV>` part of `TOKENCTL_<ENV>_<NAME>` (docs/design.md#credentials-from-variables): `prod-eu` → `PROD_EU`. */
 export function envVariablePart(name: string): string {
   return name.toUpperCase().replace(/[^A-Z0-9]/g, '_')
 }

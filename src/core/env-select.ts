@@ -9,8 +9,8 @@ import { variable } from './variables.js'
 export const DEFAULT_ENV_NAME = 'default'
 
 /**
- * Which env a command works on (SPEC §3): `--env`, then TOKENCTL_ENV, then the current
- * env of the config, then an env made from variables alone (SPEC §6).
+ * Which env a command works on (docs/design.md#commands): `--env`, then TOKENCTL_ENV, then the current
+ * env of the config, then an env made from variables alone (docs/design.md#credentials-from-variables).
  */
 export function selectEnv(flag: string | undefined, config: ConfigData, environ: Environ): Env {
   const named = flag || environ.TOKENCTL_ENV || undefined

@@ -1,4 +1,4 @@
-/** What the config keeps about one env (SPEC §3 `env add`). Never a secret. */
+/** What the config keeps about one env (docs/design.md#commands `env add`). Never a secret. */
 export type Protocol = 'api' | 'oauth2'
 
 export const PROTOCOLS: readonly Protocol[] = ['api', 'oauth2']
@@ -35,7 +35,7 @@ export interface EnvSettings {
 
 export interface Env extends EnvSettings {
   name: string
-  /** True when the env was made from TOKENCTL_* variables with no config entry (SPEC §6). */
+  /** True when the env was made from TOKENCTL_* variables with no config entry (docs/design.md#credentials-from-variables). */
   fromVariables?: boolean
 }
 

@@ -9,7 +9,7 @@ import { UsageError } from './errors.js'
 import { isLoggedIn } from './login-state.js'
 import type { Environ } from './paths.js'
 
-/** One line of `env list` (SPEC §3 `env list --json`). */
+/** One line of `env list` (docs/design.md#commands `env list --json`). */
 export interface EnvSummary {
   name: string
   current: boolean
@@ -95,7 +95,7 @@ export async function listEnvs(data: ConfigData, store: SecretStore, environ: En
 }
 
 /**
- * SPEC §3 `env remove`: `dropSecrets` revokes (unless told not to) and deletes the env's
+ * docs/design.md#commands `env remove`: `dropSecrets` revokes (unless told not to) and deletes the env's
  * secrets first; the env leaves the config only when that worked.
  */
 export async function removeEnv(config: Config, name: string, dropSecrets: (settings: EnvSettings) => Promise<boolean>): Promise<{ secretsDeleted: boolean }> {

@@ -1,5 +1,5 @@
 /**
- * Every outcome of SPEC §4 is one error class carrying its exit code and the fix.
+ * Every outcome (docs/design.md#output-and-exit-codes) is one error class carrying its exit code and the fix.
  * The CLI prints `message` and `fix`; nothing else of an error reaches the user
  * unless TOKENCTL_DEBUG=1.
  */

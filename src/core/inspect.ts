@@ -13,7 +13,7 @@ export type Inspection = TokenView & {
 }
 
 /**
- * SPEC §3 `inspect`. By default it looks at what `token` would hand out, by the same
+ * docs/design.md#commands `inspect`. By default it looks at what `token` would hand out, by the same
  * rules (so it refreshes a token that runs low); with `refresh: false` it reads what is
  * kept, expired or not, and never talks to the server.
  */

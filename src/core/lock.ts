@@ -8,7 +8,7 @@ import { debug } from './debug.js'
 import { StoreUnavailableError } from './errors.js'
 import { isFromTheFuture } from './freshness.js'
 
-/** SPEC §5: a lock left by a crashed process is taken over within 30 s. */
+/** docs/design.md#where-things-are-kept: a lock left by a crashed process is taken over within 30 s. */
 export const STALE_LOCK_MS = 30_000
 
 /** How long a waiter stays quiet before it tells the person why nothing happens. */

@@ -7,7 +7,7 @@ function home(environ: Environ): string {
   return environ.HOME || os.homedir()
 }
 
-/** SPEC §5: $TOKENCTL_CONFIG_DIR, else the platform config dir. */
+/** docs/design.md#where-things-are-kept: $TOKENCTL_CONFIG_DIR, else the platform config dir. */
 export function configDir(environ: Environ = process.env): string {
   if (environ.TOKENCTL_CONFIG_DIR) return path.resolve(environ.TOKENCTL_CONFIG_DIR)
   if (process.platform === 'win32' && environ.APPDATA) return path.join(environ.APPDATA, 'tokenctl')
@@ -39,12 +39,12 @@ export function runtimeDir(environ: Environ = process.env): string {
   return path.join(stateDir(environ), 'run')
 }
 
-/** Where the per-env locks of SPEC §5 live. */
+/** Where the per-env locks (docs/design.md#where-things-are-kept) live. */
 export function lockDir(environ: Environ = process.env): string {
   return path.join(runtimeDir(environ), 'locks')
 }
 
-/** SPEC §8: $XDG_STATE_HOME/tokenctl. */
+/** docs/design.md#audit-log: $XDG_STATE_HOME/tokenctl. */
 export function stateDir(environ: Environ = process.env): string {
   const base = environ.XDG_STATE_HOME || path.join(home(environ), '.local', 'state')
   return path.join(base, 'tokenctl')

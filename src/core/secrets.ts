@@ -1,7 +1,7 @@
 import { MIN_SECRET_LENGTH, redact } from '../util/redact.js'
 
 /**
- * Every secret this process holds (SPEC §9), so that one function can take them out of
+ * Every secret this process holds (docs/design.md#secrets-never-leak), so that one function can take them out of
  * everything it prints: passwords and client secrets (variables, stdin, prompts), refresh
  * and access tokens (variables, the store, the caches, the server's answers).
  *

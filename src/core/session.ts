@@ -42,9 +42,9 @@ export interface SessionEvent {
   event: 'login' | 'refresh' | 'revoke' | 'forget' | 'erase'
   outcome: 'ok' | 'failure'
   error?: unknown
-  /** Where the credential came from: the store, or §6 variables; absent for an explicit login. */
+  /** Where the credential came from: the store, or credential variables; absent for an explicit login. */
   source?: 'store' | 'variables'
-  /** oauth2 logins: the flow (SPEC §2.2). */
+  /** oauth2 logins: the flow (docs/design.md#oauth-20-and-openid-connect). */
   flow?: LoginFlow
   user?: string
   server?: 'revoked' | 'unsupported'
@@ -74,9 +74,9 @@ export interface RevokeResult {
 }
 
 /**
- * The token lifecycle of one env (SPEC §3, §5, §6): serve a cached access token when it
+ * The token lifecycle of one env (docs/design.md#commands, docs/design.md#where-things-are-kept, docs/design.md#credentials-from-variables): serve a cached access token when it
  * outlives minTtl, else, under the env's inter-process lock, re-read (another process may
- * have done the work), refresh, fall back to a login with §6 credentials, and save.
+ * have done the work), refresh, fall back to a login with credentials from variables, and save.
  */
 export class Session {
   private readonly now: () => number
@@ -130,14 +130,14 @@ export class Session {
   async login(request: LoginRequest): Promise<SecretRecord> {
     const { store, key } = this.options
     // Not swallowed: with the store out of reach the login could not be saved, and a person
-    // must not approve a device code or a browser page for nothing (SPEC §4: 6 comes first).
+    // must not approve a device code or a browser page for nothing (docs/design.md#output-and-exit-codes: 6 comes first).
     // An entry that cannot be read is another matter: replacing it is what a login is for,
     // and so is one made for another server (whose client secret is not this client's).
     const previous = this.bound(await store.get(key).catch(unlessCorrupt)).record
     const protocol = await this.options.protocol(this.clientSecret(previous))
     return this.reported({ event: 'login', flow: this.flowOf(request.flow) }, async () => {
       const tokens = await protocol.login(request)
-      // Only a secret a person typed is kept; one from a variable is never written (SPEC §6).
+      // Only a secret a person typed is kept; one from a variable is never written (docs/design.md#credentials-from-variables).
       const clientSecret = protocol.typedClientSecret?.() ?? previous?.clientSecret
       const user = request.flow === 'password' ? request.credentials?.username : undefined
       return this.locked(() => this.save(tokens, { clientSecret, flow: this.flowOf(request.flow) }, { user }))
@@ -246,7 +246,7 @@ export class Session {
       const done: Attempt = { event: 'login', source: 'variables', flow: this.flowOf('password') }
       return { tokens: await this.attempt(done, () => protocol.login({ flow: 'password', credentials: credentials.password })), done, user: credentials.password.username }
     }
-    // The client-credentials grant has no refresh token: it is simply run again (SPEC §2.2).
+    // The client-credentials grant has no refresh token: it is simply run again (docs/design.md#oauth-20-and-openid-connect).
     if (env.protocol === 'oauth2' && secret && (credentials?.client || record?.flow === 'client-credentials')) {
       const done: Attempt = { event: 'login', source: secret.from === 'variable' ? 'variables' : 'store', flow: 'client-credentials' }
       return { tokens: await this.attempt(done, () => protocol.login({ flow: 'client-credentials' })), done }
@@ -278,7 +278,7 @@ export class Session {
 
   /**
    * The env's record, read under the lock. One that cannot be read is a login required
-   * (exit 3, saying why), unless §6 credentials can log in again and replace it.
+   * (exit 3, saying why), unless credentials from variables can log in again and replace it.
    */
   private async readRecord(): Promise<SecretRecord | undefined> {
     try {

@@ -16,14 +16,14 @@ export interface EnvStatus {
   /** Not in the JSON: what the human view and the exit code need. */
   url: string | null
   storeLocation: string
-  /** A token can be had without a person: logged in, or §6 credentials can log in. */
+  /** A token can be had without a person: logged in, or credentials from variables can log in. */
   ready: boolean
   fromVariables: boolean
   /** Why the stored entry cannot be used, when it cannot (it then counts as no login). */
   problem?: string
 }
 
-/** SPEC §3 `status`: read-only, never refreshes, never shows a token. */
+/** docs/design.md#commands `status`: read-only, never refreshes, never shows a token. */
 export async function statusOf({ env, key, binding, store, credentials }: Context, now = Date.now()): Promise<EnvStatus> {
   let record: SecretRecord | undefined
   let problem: string | undefined

@@ -2,7 +2,7 @@ import { envVariablePart } from './env-name.js'
 import type { Environ } from './paths.js'
 
 /**
- * SPEC §6: `TOKENCTL_<ENV>_<NAME>` wins over `TOKENCTL_<NAME>`.
+ * docs/design.md#credentials-from-variables: `TOKENCTL_<ENV>_<NAME>` wins over `TOKENCTL_<NAME>`.
  * Empty values count as unset, the way shells and CI systems pass "nothing".
  */
 export function variable(environ: Environ, envName: string | undefined, name: string): string | undefined {
@@ -13,7 +13,7 @@ export function variable(environ: Environ, envName: string | undefined, name: st
   return environ[`TOKENCTL_${name}`] || undefined
 }
 
-/** `CI=true` acts like `--no-input` (SPEC §3). */
+/** `CI=true` acts like `--no-input` (docs/design.md#commands). */
 export function isCi(environ: Environ): boolean {
   const ci = environ.CI
   return ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false'

@@ -4,7 +4,7 @@ export type Flags = Map<string, string | true>
 const VALUE_FLAGS: Record<string, string> = { '-e': 'env', '--env': 'env', '-f': 'format', '--format': 'format', '--min-ttl': 'min-ttl', '--var': 'var', '--store': 'store' }
 const BOOLEAN_FLAGS: Record<string, string> = { '-q': 'quiet', '--quiet': 'quiet', '--no-input': 'no-input', '--all': 'all', '--json': 'json', '--names': 'names' }
 
-/** The global flags of SPEC §3, which every command takes. */
+/** The global flags (docs/design.md#commands), which every command takes. */
 export const GLOBAL_FLAGS = ['env', 'store', 'quiet', 'no-input']
 
 /**

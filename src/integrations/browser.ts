@@ -4,7 +4,7 @@ import type { Environ } from '../core/paths.js'
 
 /**
  * Open a URL in the person's browser: the command in BROWSER with the URL as its one
- * argument, else the platform's opener (SPEC §2.2). Fire and forget: the URL is always
+ * argument, else the platform's opener (docs/design.md#oauth-20-and-openid-connect). Fire and forget: the URL is always
  * printed too, so a machine with no browser (SSH, a container) loses nothing.
  * Returns false when nothing could even be tried.
  */
@@ -14,7 +14,7 @@ export function openInBrowser(url: string, environ: Environ, platform: NodeJS.Pl
   const [program, ...args] = command
   try {
     // The browser may outlive us by days and has no business with TOKENCTL_PASSWORD,
-    // TOKENCTL_CLIENT_SECRET or TOKENCTL_REFRESH_TOKEN (SPEC §9): none of ours goes to it.
+    // TOKENCTL_CLIENT_SECRET or TOKENCTL_REFRESH_TOKEN (docs/design.md#secrets-never-leak): none of ours goes to it.
     const env = Object.fromEntries(Object.entries(environ).filter(([name]) => !name.startsWith('TOKENCTL_')))
     const child = spawn(program!, [...args, url], { detached: true, stdio: 'ignore', env })
     child.on('error', () => {})

@@ -1,6 +1,6 @@
 import { shellQuote } from '../util/shell-quote.js'
 
-/** SPEC §3 `token -f`: every format is exactly one line ending in "\n". */
+/** docs/design.md#commands `token -f`: every format is exactly one line ending in "\n". */
 export const TOKEN_FORMATS = ['token', 'header', 'json', 'env', 'curl'] as const
 export type TokenFormat = (typeof TOKEN_FORMATS)[number]
 

@@ -19,7 +19,7 @@ export interface GitHelperSetup {
 }
 
 /**
- * SPEC §3 `setup-git`: per host, an empty `credential.<url>.helper` (git's way to drop the
+ * docs/design.md#commands `setup-git`: per host, an empty `credential.<url>.helper` (git's way to drop the
  * helpers inherited from wider configs) and then ours. The old entries for the host go
  * first, so running it twice leaves the same config.
  */

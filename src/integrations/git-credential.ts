@@ -1,7 +1,7 @@
 import { UsageError } from '../core/errors.js'
 
 /**
- * git's credential helper protocol (gitcredentials(7), SPEC §7): `key=value` lines ended
+ * git's credential helper protocol (gitcredentials(7), docs/design.md#git-and-curl): `key=value` lines ended
  * by a blank line or EOF, unknown keys ignored, `url=` expanded into its parts.
  */
 export interface CredentialRequest {

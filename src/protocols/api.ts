@@ -8,7 +8,7 @@ import { type AuthProtocol, type LoginRequest, RefreshRejectedError, type TokenS
 
 const CHECK = 'URL and paths'
 
-/** SPEC §2.1: the JSON login API. */
+/** docs/design.md#the-api-protocol: the JSON login API. */
 export function apiProtocol(env: Env & { url: string }, http: HttpOptions): AuthProtocol {
   const origin = new URL(env.url).origin
   const endpoint = (path: string) => {

@@ -13,14 +13,14 @@ export interface DiscoveredEndpoints {
   deviceUrl?: string
   authorizeUrl?: string
   revokeUrl?: string
-  /** Only when the server lacks client_secret_basic but has client_secret_post (SPEC §2.2). */
+  /** Only when the server lacks client_secret_basic but has client_secret_post (docs/design.md#oauth-20-and-openid-connect). */
   clientAuth?: 'post'
   /** `openid offline_access`, as far as the server lists them: an ID token names the user, offline_access buys a refresh token. */
   defaultScope?: string
 }
 
 /**
- * SPEC §2.2: OpenID Connect discovery first, then RFC 8414 with the well-known part
+ * docs/design.md#oauth-20-and-openid-connect: OpenID Connect discovery first, then RFC 8414 with the well-known part
  * inserted before the issuer's path (`https://h/realms/x` → `https://h/.well-known/oauth-authorization-server/realms/x`).
  */
 export function discoveryUrls(issuer: string): string[] {

@@ -53,7 +53,7 @@ export function pollInterval(ms: number): number {
   return Math.min(Math.max(ms, MIN_INTERVAL_MS), MAX_INTERVAL_MS)
 }
 
-/** SPEC §2.2: OAuth 2.0 / OpenID Connect. */
+/** docs/design.md#oauth-20-and-openid-connect: OAuth 2.0 / OpenID Connect. */
 export function oauth2Protocol(env: Env, options: OAuth2Options): AuthProtocol {
   const { http, clientId } = options
   let endpoints: Partial<Record<Endpoint, string>> = { tokenUrl: env.tokenUrl, deviceUrl: env.deviceUrl, authorizeUrl: env.authorizeUrl, revokeUrl: env.revokeUrl }
@@ -62,7 +62,7 @@ export function oauth2Protocol(env: Env, options: OAuth2Options): AuthProtocol {
   let secret = options.clientSecret
   let typed: string | undefined
 
-  /** The secret fields of the last request: a server that quotes them back must not get them printed (SPEC §9). */
+  /** The secret fields of the last request: a server that quotes them back must not get them printed (docs/design.md#secrets-never-leak). */
   let carried: Array<string | undefined> = []
   /** Endpoints a rediscovery moved to for this run, not yet kept: kept once a request there succeeds. */
   let unconfirmed: { found: DiscoveredEndpoints; moves: EndpointMove[] } | undefined
@@ -187,7 +187,7 @@ export function oauth2Protocol(env: Env, options: OAuth2Options): AuthProtocol {
     return { code: error, description: typeof description === 'string' ? description : undefined }
   }
 
-  /** RFC 6749 §5.2 as SPEC §2.2 maps it to exit codes, with the server's words (minus anything we sent). */
+  /** RFC 6749 §5.2 as docs/design.md#oauth-20-and-openid-connect maps it to exit codes, with the server's words (minus anything we sent). */
   function mapError(error: OAuthError, exchange: Exchange, at = tokenHost): TokenctlError {
     const code = printable(error.code, 60)
     const says = `: ${code}${error.description ? ` ("${serverText(error.description, sent(), 160)}")` : ''}`
@@ -231,7 +231,7 @@ export function oauth2Protocol(env: Env, options: OAuth2Options): AuthProtocol {
       const said = typeof body.token_type === 'string' ? `a "${printable(body.token_type, 30)}" token` : body.token_type === undefined ? 'a token without a token_type' : 'a token_type that is not a string'
       throw new ServerError(`${host()} issued ${said}, which tokenctl cannot send as a bearer token; nothing was stored.`, 'Ask whoever runs the server for a client that gets Bearer tokens.')
     }
-    // The ID token is not kept, but it is a token the process holds (SPEC §9).
+    // The ID token is not kept, but it is a token the process holds (docs/design.md#secrets-never-leak).
     rememberSecret(body.id_token)
     return toTokenSet(
       { accessToken: body.access_token, refreshToken: body.refresh_token, expiresIn: body.expires_in, refreshExpiresIn: body.refresh_expires_in, user: userOf(body, exchange) },
@@ -239,7 +239,7 @@ export function oauth2Protocol(env: Env, options: OAuth2Options): AuthProtocol {
     )
   }
 
-  /** SPEC §2.2 "who is logged in": the ID token, else a JWT access token (not on refresh: the ID token's name is the better one), else the client. */
+  /** docs/design.md#oauth-20-and-openid-connect "who is logged in": the ID token, else a JWT access token (not on refresh: the ID token's name is the better one), else the client. */
   function userOf(body: Record<string, unknown>, exchange: Exchange): string | undefined {
     const fromClaims = (token: unknown) => {
       if (typeof token !== 'string') return undefined
@@ -299,7 +299,7 @@ export function oauth2Protocol(env: Env, options: OAuth2Options): AuthProtocol {
     const text = (value: unknown) => (typeof value === 'string' && value.length > 0 ? value : undefined)
     if (response.status !== 200 || !isObject(body)) throw failure(response, deviceHost(), sent(), CHECK)
     const deviceCode = text(body.device_code)
-    // It buys tokens until it expires: a secret like them (SPEC §9); the user code is shown on purpose.
+    // It buys tokens until it expires: a secret like them (docs/design.md#secrets-never-leak); the user code is shown on purpose.
     rememberSecret(deviceCode)
     const userCode = text(body.user_code)
     // Google says verification_url, as drafts of RFC 8628 did.

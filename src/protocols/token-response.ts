@@ -20,7 +20,7 @@ export interface TokenFields {
 
 /**
  * Turn the fields of a token response into a TokenSet: the token checked, lifetimes from
- * the response, then the JWT `exp`, then the defaults (SPEC §2.1).
+ * the response, then the JWT `exp`, then the defaults (docs/design.md#the-api-protocol).
  */
 export function toTokenSet(fields: TokenFields, host: string, now = Date.now()): TokenSet {
   // Known as secrets before they are judged: a refused token must not be printed either.

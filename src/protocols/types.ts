@@ -16,7 +16,7 @@ export interface PasswordCredentials {
   password: string
 }
 
-/** SPEC §2.2 `login --flow`; `password` is also the api protocol's only way in. */
+/** docs/design.md#oauth-20-and-openid-connect `login --flow`; `password` is also the api protocol's only way in. */
 export type LoginFlow = 'device' | 'browser' | 'password' | 'client-credentials'
 
 export const LOGIN_FLOWS: readonly LoginFlow[] = ['device', 'browser', 'password', 'client-credentials']
@@ -39,13 +39,13 @@ export interface Interaction {
   showDeviceCode?: (prompt: DevicePrompt) => void
   /** Called with the authorization URL; opening a browser is the caller's business. */
   openBrowser?: (url: string) => void
-  /** The browser flow gives up after this long (SPEC: default 5 min). */
+  /** The browser flow gives up after this long (default 5 min). */
   timeoutMs?: number
   /** The server wants a client secret it was not given, or refused the stored one: ask for it. */
   askClientSecret?: (reason: 'missing' | 'rejected') => Promise<string>
 }
 
-/** A login: the flow, and what it needs (SPEC §2.2). */
+/** A login: the flow, and what it needs (docs/design.md#oauth-20-and-openid-connect). */
 export interface LoginRequest {
   flow: LoginFlow
   /** The password flow's user name and password. */
@@ -54,24 +54,24 @@ export interface LoginRequest {
   interaction?: Interaction
 }
 
-/** An OAuth 2.0 client secret and where it came from: one from a variable is never stored (SPEC §6). */
+/** An OAuth 2.0 client secret and where it came from: one from a variable is never stored (docs/design.md#credentials-from-variables). */
 export interface ClientSecret {
   value: string
   from: 'variable' | 'store' | 'person'
 }
 
-/** One protocol module per SPEC §2 protocol; they know HTTP and nothing about storage. */
+/** One protocol module per protocol (docs/design.md#protocols); they know HTTP and nothing about storage. */
 export interface AuthProtocol {
-  /** The flow used when `login` is given none (SPEC §2.2: device when the server has it, else password). */
+  /** The flow used when `login` is given none (docs/design.md#oauth-20-and-openid-connect: device when the server has it, else password). */
   defaultFlow(): Promise<LoginFlow>
   login(request: LoginRequest): Promise<TokenSet>
   /** Rejects with RefreshRejectedError when the server no longer takes the refresh token. */
   refresh(refreshToken: string): Promise<TokenSet>
-  /** 'unsupported' when the server has no revocation (SPEC §2.1: warn, delete locally, exit 0). */
+  /** 'unsupported' when the server has no revocation (docs/design.md#the-api-protocol: warn, delete locally, exit 0). */
   revoke(tokens: { refreshToken?: string; accessToken?: string }): Promise<'revoked' | 'unsupported'>
   /** The client secret a person typed during the last login, to be kept in the store. */
   typedClientSecret?(): string | undefined
 }
 
-/** The refresh token is gone (expired, revoked, rotated away): a login is needed, unless §6 credentials can do it. */
+/** The refresh token is gone (expired, revoked, rotated away): a login is needed, unless credentials from variables can do it. */
 export class RefreshRejectedError extends LoginRequiredError {}

@@ -7,7 +7,7 @@ import { rememberSecret } from '../core/secrets.js'
 import { isSafeToken } from '../util/b64token.js'
 import { checkPrivateDir, ensurePrivateDir, readPrivateFile, writeFileAtomic } from '../util/private-file.js'
 
-/** What a cache hit needs, and nothing more: never the refresh token (SPEC §5). */
+/** What a cache hit needs, and nothing more: never the refresh token (docs/design.md#where-things-are-kept). */
 export interface CachedAccess {
   accessToken: string
   accessExpiresAt: number
@@ -52,7 +52,7 @@ export class AccessCache {
       const value = JSON.parse(text) as CachedAccess
       if (typeof value.accessToken !== 'string' || typeof value.accessExpiresAt !== 'number') return undefined
       rememberSecret(value.accessToken)
-      // Someone else's bytes could end up in git's credential stream or a shell line (SPEC §9).
+      // Someone else's bytes could end up in git's credential stream or a shell line (docs/design.md#secrets-never-leak).
       if (!isSafeToken(value.accessToken)) return undefined
       return value
     } catch {

@@ -2,7 +2,7 @@ import { StoreUnavailableError } from '../core/errors.js'
 import type { SecretRecord, SecretStore, WriteOptions } from './types.js'
 
 /**
- * SPEC §5: when no store was chosen, the keychain is out of reach, and §6 credentials can
+ * docs/design.md#where-things-are-kept: when no store was chosen, the keychain is out of reach, and credentials from variables can
  * re-derive every token, the tokens go to a per-user cache file instead of failing with 6.
  * Used only in that case: tokenctl never falls back to a file on its own otherwise.
  */

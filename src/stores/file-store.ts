@@ -13,7 +13,7 @@ interface FileData {
 }
 
 /**
- * SPEC §5 `file`: `<config dir>/credentials.json`, 0600 in a 0700 dir, written atomically.
+ * docs/design.md#where-things-are-kept `file`: `<config dir>/credentials.json`, 0600 in a 0700 dir, written atomically.
  * For machines without a keychain; the first write says that tokens now sit in a file.
  *
  * One file holds every env, so a write is a read-modify-write of the whole file. Two

@@ -19,7 +19,7 @@ export interface AgentRequest {
 export type AgentReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string }
 
 // Without the pin, keyring-rs falls back to the kernel keyring on Linux, which forgets
-// everything at reboot; SPEC §5 wants the Secret Service or a clear failure.
+// everything at reboot; docs/design.md#where-things-are-kept wants the Secret Service or a clear failure.
 const OPTIONS = { linux: { store: 'secret-service' as const } }
 
 async function handle(request: AgentRequest): Promise<unknown> {

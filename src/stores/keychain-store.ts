@@ -10,7 +10,7 @@ import type { AgentReply, AgentRequest } from './keychain-agent.js'
 import { parseRecord, parseRecordText, type SecretRecord, type SecretStore } from './types.js'
 
 export const KEYCHAIN_SERVICE = 'tokenctl'
-/** SPEC §5: every keychain call answers within 3 s or the store counts as unavailable. */
+/** docs/design.md#where-things-are-kept: every keychain call answers within 3 s or the store counts as unavailable. */
 export const KEYCHAIN_TIMEOUT_MS = 3000
 
 const FIX = 'Unlock or start your keychain (on Linux a Secret Service such as gnome-keyring), or keep tokens in a file with --store file.'
@@ -18,7 +18,7 @@ const FIX = 'Unlock or start your keychain (on Linux a Secret Service such as gn
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void; timer: NodeJS.Timeout }
 
 /**
- * SPEC §5 `keychain`: service `tokenctl`, account = env name, the record as JSON.
+ * docs/design.md#where-things-are-kept `keychain`: service `tokenctl`, account = env name, the record as JSON.
  * All calls go through one helper process (see keychain-agent.ts for why).
  */
 export class KeychainStore implements SecretStore {

@@ -7,13 +7,13 @@ import type { FileStore } from './file-store.js'
 import type { SecretRecord, SecretStore, WriteOptions } from './types.js'
 
 /**
- * SPEC §5: "a rotated refresh token is never lost". Once a server has answered a refresh
+ * docs/design.md#where-things-are-kept: "a rotated refresh token is never lost". Once a server has answered a refresh
  * with a new refresh token, the stored one is dead at the server; if the store then fails
  * to take the new record (a keychain that locks itself, a full or read-only disk), the new
  * token exists only in this process. Printing the access token and exiting would lose the
  * login for good, and failing without keeping it would too.
  *
- * So that one write, and only that one, goes to the per-user 0600 cache file of SPEC §5
+ * So that one write, and only that one, goes to the per-user 0600 cache file (docs/design.md#where-things-are-kept)
  * under the runtime dir instead (tmpfs on most systems: gone at reboot, never in a backup),
  * with a warning. Reads take the newer of the store's record and the one kept aside, and
  * `settle` (under the env's lock) moves it back into the store as soon as the store works.
@@ -111,7 +111,7 @@ export class RescuingStore implements SecretStore {
     await this.dropAside(env)
   }
 
-  /** True when the store is the very file things would be kept aside in (the CI cache of SPEC §5). */
+  /** True when the store is the very file things would be kept aside in (the CI cache, docs/design.md#where-things-are-kept). */
   private isAside(): boolean {
     return this.primary.location === this.aside.location
   }

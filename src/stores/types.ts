@@ -14,7 +14,7 @@ export interface SecretRecord {
   user?: string
   /** When these tokens were obtained (epoch ms): a process that waited for the lock reuses them. */
   obtainedAt?: number
-  /** oauth2 client secret typed at login (SPEC §2.2). */
+  /** oauth2 client secret typed at login (docs/design.md#oauth-20-and-openid-connect). */
   clientSecret?: string
   /** How the login was made: a client-credentials login is run again instead of refreshed. */
   flow?: 'device' | 'browser' | 'password' | 'client-credentials'
@@ -28,7 +28,7 @@ export interface SecretRecord {
 
 export type StoreKind = 'keychain' | 'file'
 
-/** `cache`: the per-user token cache used when the keychain is out of reach in CI (SPEC §5). */
+/** `cache`: the per-user token cache used when the keychain is out of reach in CI (docs/design.md#where-things-are-kept). */
 export type ActiveStoreKind = StoreKind | 'cache'
 
 export const STORE_KINDS: readonly StoreKind[] = ['keychain', 'file']
@@ -36,7 +36,7 @@ export const STORE_KINDS: readonly StoreKind[] = ['keychain', 'file']
 export interface WriteOptions {
   /**
    * The record holds the only copy of a refresh token the server has just rotated: the old
-   * one is dead there, so a lost write would be a lost login (SPEC §5: a rotated refresh
+   * one is dead there, so a lost write would be a lost login (docs/design.md#where-things-are-kept: a rotated refresh
    * token is never lost).
    */
   irreplaceable?: boolean
@@ -72,7 +72,7 @@ export function parseRecordText(text: string): { record: SecretRecord } | { prob
  * A stored value, checked field by field before anything of it is used. Someone else may
  * have written it (another tool, a hand edit, an attacker with the user's files), and its
  * tokens end up in git's credential stream, shell `export` lines and curl configs: a token
- * that is not a plain bearer token makes the whole record unusable (SPEC §9).
+ * that is not a plain bearer token makes the whole record unusable (docs/design.md#secrets-never-leak).
  * Unknown fields are left alone, for newer versions of tokenctl.
  */
 export function judgeRecord(value: unknown): { record: SecretRecord } | { problem: string } {
@@ -97,7 +97,7 @@ export function judgeRecord(value: unknown): { record: SecretRecord } | { proble
   return { record: record as SecretRecord }
 }
 
-/** Every secret of a record read from a store becomes known to the redaction (SPEC §9). */
+/** Every secret of a record read from a store becomes known to the redaction (docs/design.md#secrets-never-leak). */
 export function rememberRecord(record: SecretRecord | undefined): void {
   if (record) rememberSecrets(record.refreshToken, record.accessToken, record.clientSecret)
 }

@@ -1,5 +1,5 @@
 /**
- * RFC 6750 b64token, at most 16 KiB (SPEC §9): nothing a server sends can break a line, a
+ * RFC 6750 b64token, at most 16 KiB (docs/design.md#secrets-never-leak): nothing a server sends can break a line, a
  * quote or a header. Every token tokenctl hands out passes this, whether it came from a
  * server just now or from a store or cache that someone else could have written.
  */

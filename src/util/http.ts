@@ -34,7 +34,7 @@ export interface HttpOptions {
   lookup?: LookupFunction
 }
 
-/** SPEC §2.3: every request has a timeout, 15 s unless TOKENCTL_TIMEOUT says otherwise. */
+/** docs/design.md#transport: every request has a timeout, 15 s unless TOKENCTL_TIMEOUT says otherwise. */
 export function requestTimeoutMs(environ: Environ): number {
   const raw = environ.TOKENCTL_TIMEOUT
   if (raw === undefined || raw === '') return 15_000
@@ -50,7 +50,7 @@ const MAX_BODY = 1024 * 1024
 
 /**
  * Only failures that happened before the request reached the server are retried: a
- * request that was sent may have rotated the refresh token already (SPEC §2.3).
+ * request that was sent may have rotated the refresh token already (docs/design.md#transport).
  */
 const NOT_SENT = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']
 

@@ -37,7 +37,7 @@ export type TokenView =
   | { format: 'opaque' }
 
 const SEGMENT = /^[A-Za-z0-9_-]*={0,2}$/
-/** A JWT larger than this is not one tokenctl would have accepted (SPEC §9: 16 KiB). */
+/** A JWT larger than this is not one tokenctl would have accepted (docs/design.md#secrets-never-leak: 16 KiB). */
 const MAX_TOKEN = 16 * 1024
 
 /**

@@ -1,5 +1,5 @@
 /**
- * The audit log (SPEC §8) end to end: the built CLI against the real JSON login API server
+ * The audit log (docs/design.md#audit-log) end to end: the built CLI against the real JSON login API server
  * of test/support, the plain-file store, and the log file itself. No mocks.
  */
 import { execFileSync } from 'node:child_process'

@@ -1,5 +1,5 @@
 /**
- * SPEC §6 (credentials from variables) with §5's CI cache: a CI job that has nothing but
+ * Credentials from variables (docs/design.md#credentials-from-variables) with the CI cache (docs/design.md#where-things-are-kept): a CI job that has nothing but
  * TOKENCTL_URL, TOKENCTL_USERNAME, TOKENCTL_PASSWORD and CI=true — no config file, no
  * keychain (the D-Bus address leads nowhere), no store chosen. The built CLI against the
  * real test server.
@@ -65,7 +65,7 @@ function expectToken(result: RunResult): string {
   return result.stdout.trimEnd()
 }
 
-describe('CI: an env and credentials from variables alone (SPEC §6)', () => {
+describe('CI: an env and credentials from variables alone', () => {
   test('token logs in once, is served from the cache after, and a rejected refresh falls back to a login', async () => {
     expect(fs.existsSync(sandbox.configDir)).toBe(false)
 
@@ -130,7 +130,7 @@ describe('CI: an env and credentials from variables alone (SPEC §6)', () => {
 
   test.each([
     ['with credentials', {}],
-    // SPEC §4: 2 (bad URL) is reported before 6 (no keychain), even when nothing could be stored.
+    // docs/design.md#output-and-exit-codes: 2 (bad URL) is reported before 6 (no keychain), even when nothing could be stored.
     ['without credentials', { TOKENCTL_USERNAME: undefined, TOKENCTL_PASSWORD: undefined }],
   ])('http:// to a host that is not loopback is refused with exit 2 (%s)', async (_name, extra) => {
     const result = await sandbox.run(['token'], { env: ci({ TOKENCTL_URL: 'http://auth.example.com', ...extra }) })

@@ -1,5 +1,5 @@
 /**
- * SPEC §5 "Concurrency": many tokenctl processes at once cause one refresh, a rotated
+ * Concurrency (docs/design.md#where-things-are-kept): many tokenctl processes at once cause one refresh, a rotated
  * refresh token is never lost, and a lock left by a crashed process is taken over within
  * 30 s. Real processes of the built CLI against the real test server; no mocks.
  */
@@ -66,7 +66,7 @@ async function isValidAtServer(token: string): Promise<boolean> {
   return response.status === 200
 }
 
-describe('concurrent token calls (SPEC §5)', () => {
+describe('concurrent token calls', () => {
   test('20 `token` processes on an expired access token make exactly one refresh and print the same token', async () => {
     const login = await loggedIn()
     expireStoredAccessToken()

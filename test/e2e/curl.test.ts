@@ -1,5 +1,5 @@
 /**
- * curl end to end (SPEC §7, §9): the two ways the README shows to hand curl a token without
+ * curl end to end (docs/design.md#git-and-curl, docs/design.md#secrets-never-leak): the two ways the README shows to hand curl a token without
  * putting it in curl's argv, run as a user would type them in bash, against the login API
  * server's protected `GET /api/me`. `curl` on PATH is a shim that logs the argv it was given
  * (what /proc/<pid>/cmdline would show) and then execs the real curl, so the test sees the

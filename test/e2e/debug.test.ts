@@ -1,5 +1,5 @@
 /**
- * TOKENCTL_DEBUG=1 (issue 7) and the stderr redaction that stands under every writer:
+ * TOKENCTL_DEBUG=1 (docs/design.md#secrets-never-leak) and the stderr redaction that stands under every writer:
  * what the debug lines say (requests with method, URL, status and time; store calls by
  * kind, never contents; lock waits), that they are absent without the variable, and that
  * even oclif's own errors cannot print a secret. The built CLI against the real server.

@@ -1,5 +1,5 @@
 /**
- * `tokenctl exec -- CMD ARGS…` (SPEC §3, §9): the built CLI as a subprocess against the
+ * `tokenctl exec -- CMD ARGS…` (docs/design.md#commands, docs/design.md#secrets-never-leak): the built CLI as a subprocess against the
  * real JSON login API of test/support, with the plain-file store. The token reaches the
  * child through its environment only, the exit code and signals pass through.
  */
@@ -76,7 +76,7 @@ async function signalWhenReady(trap: string, signal: NodeJS.Signals, options: { 
   return { ...ended, stdout, stderr, marker: fs.existsSync(marker) ? fs.readFileSync(marker, 'utf8') : undefined }
 }
 
-describe('exec, logged in (SPEC §3)', () => {
+describe('exec, logged in', () => {
   // exec changes no stored token, so one login serves every case.
   let token: string
   beforeAll(async () => {
@@ -231,7 +231,7 @@ describe('exec, logged in (SPEC §3)', () => {
 
 })
 
-describe('exec, not logged in (SPEC §3, §4)', () => {
+describe('exec, not logged in', () => {
   beforeAll(setUp)
   afterAll(tearDown)
 

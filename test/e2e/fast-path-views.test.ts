@@ -52,7 +52,7 @@ interface State {
   noConfig?: boolean
   /** The raw text of config.json instead of the base config. */
   configText?: string
-  /** The audit log's lines (SPEC §8). */
+  /** The audit log's lines (docs/design.md#audit-log). */
   audit?: string
 }
 
@@ -233,7 +233,7 @@ const served: Case[] = [
     stderr: /^\u001b\[33mWarning:\u001b\[39m The entry of "staging"/,
   },
   {
-    name: 'status for an env with 3 recent failed logins (SPEC §8 warning)',
+    name: 'status for an env with 3 recent failed logins: the warning',
     args: ['status'],
     env: () => ({ ...FILE, ...state({ records: loggedIn(), audit: threeRejections() }) }),
     code: 0,

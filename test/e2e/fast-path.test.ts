@@ -99,7 +99,7 @@ test.each(gitRequests)('git-credential get for %s: the same answer both ways', a
   expect({ ...fast, path: '' }).toEqual({ ...full, path: '' })
 })
 
-// SPEC §8: after 3 rejections for an env within 15 minutes every command for it warns. The
+// docs/design.md#audit-log: after 3 rejections for an env within 15 minutes every command for it warns. The
 // fast path leaves that to the full path (one wording, one colour rule), unless -q has
 // silenced the warning anyway; both ways print the same bytes.
 describe('the failed-attempts warning', () => {

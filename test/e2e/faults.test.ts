@@ -1,5 +1,5 @@
 /**
- * Faults (SPEC §4, §5, issue 7): a process killed between the server's answer and the
+ * Faults (docs/design.md#output-and-exit-codes, docs/design.md#where-things-are-kept): a process killed between the server's answer and the
  * save, a disk that refuses the write, a store or cache file others can read, a keychain
  * entry holding garbage, a lock whose holder never lets go. Each ends in a clear message
  * and the documented exit code, and no secret that was good before is lost — as far as

@@ -1,5 +1,5 @@
 /**
- * `tokenctl git-credential` as git runs it (SPEC §7): the built CLI as a subprocess fed
+ * `tokenctl git-credential` as git runs it (docs/design.md#git-and-curl): the built CLI as a subprocess fed
  * the exact bytes of git's credential protocol, against the real JSON login API of
  * test/support, with the plain-file store. Every answer is checked byte for byte.
  */
@@ -110,7 +110,7 @@ async function expectSilence(input: string | Buffer): Promise<void> {
   expect(credentialsBytes().equals(before)).toBe(true)
 }
 
-describe('git-credential get answers (SPEC §7)', () => {
+describe('git-credential get answers', () => {
   sharedLogin()
   test("the env URL's host over http, since it is loopback", () => expectAnswer(`protocol=http\nhost=${host()}\n\n`))
   test("the env URL's host over https", () => expectAnswer(`protocol=https\nhost=${host()}\n\n`))
@@ -156,7 +156,7 @@ describe('git-credential get answers (SPEC §7)', () => {
   })
 })
 
-describe('git-credential get stays silent (SPEC §7)', () => {
+describe('git-credential get stays silent', () => {
   sharedLogin()
   test('a --git-host on another port', () => expectSilence('protocol=https\nhost=git.example.com:9999\n\n'))
   test('a git host without the port it was added with', () => expectSilence(`protocol=https\nhost=${new URL(server.url).hostname}\n\n`))
@@ -179,7 +179,7 @@ describe('git-credential get stays silent (SPEC §7)', () => {
   test('a request over 1 MiB', () => expectSilence(`protocol=https\nhost=git.example.com\n${'state[]=x\n'.repeat(120_000)}\n`))
 })
 
-describe('git-credential store and erase (SPEC §7)', () => {
+describe('git-credential store and erase', () => {
   freshSandbox()
   test('store does nothing: exit 0, no output, nothing changed', async () => {
     await login()
@@ -253,7 +253,7 @@ describe('git-credential store and erase (SPEC §7)', () => {
   })
 })
 
-describe('git-credential when a login is needed (SPEC §7)', () => {
+describe('git-credential when a login is needed', () => {
   freshSandbox()
   test('get prints nothing, exits 0, and names the login command on stderr', async () => {
     const result = await credential('get', 'protocol=https\nhost=git.example.com\n\n')

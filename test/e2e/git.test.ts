@@ -1,5 +1,5 @@
 /**
- * git end to end (SPEC §3 `setup-git`, §7): real `git clone`, `fetch` and `push` over smart
+ * git end to end (`setup-git` in docs/design.md#commands, docs/design.md#git-and-curl): real `git clone`, `fetch` and `push` over smart
  * HTTP against `git http-backend` behind Basic auth, where the only password that works
  * is an access token the login API still accepts. git gets it from `tokenctl
  * git-credential`, configured by `tokenctl setup-git` in a throwaway global git config.
@@ -34,7 +34,7 @@ let api: ApiServer
 let gitServer: GitServer
 let gitConfig: string
 let workDir: string
-/** git >= 2.46 sends `capability[]=authtype`; tokenctl then answers Bearer (SPEC §7). */
+/** git >= 2.46 sends `capability[]=authtype`; tokenctl then answers Bearer (docs/design.md#git-and-curl). */
 let bearerGit = false
 
 beforeAll(async () => {

@@ -1,5 +1,5 @@
 /**
- * A hostile or broken server cannot inject anything (SPEC §9, issue 7): a token with a
+ * A hostile or broken server cannot inject anything (docs/design.md#secrets-never-leak): a token with a
  * line break, a quote, a `;`, a `$()` or 20 KiB of data is refused with exit 5 on every
  * path that takes a token from a server — login, refresh, `token` in every format,
  * `git-credential get`, `exec` — and nothing reaches stdout, the store, or the child.
@@ -125,7 +125,7 @@ test('the same paths with an honest server all work (the refusals above are abou
   expect(fs.existsSync(childRan())).toBe(true)
 }, 120_000)
 
-describe('transport (SPEC §2.3, issue 7)', () => {
+describe('transport', () => {
   test('an answer over 1 MiB is cut off and refused: exit 5, nothing stored', async () => {
     server.setFailure('huge', { path: LOGIN })
     const result = await run(['login', '--username', 'alice', '--password-stdin'], 'wonderland\n')

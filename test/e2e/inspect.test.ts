@@ -1,5 +1,5 @@
 /**
- * `tokenctl inspect` (SPEC §3) end to end: the built CLI against the real JSON login API
+ * `tokenctl inspect` (docs/design.md#commands) end to end: the built CLI against the real JSON login API
  * server of test/support (JWT and opaque tokens), with the plain-file store. No mocks.
  */
 import fs from 'node:fs'
@@ -62,7 +62,7 @@ test('a JWT: header, claims (sub, iat, exp and the rest) and the time left; neve
   expect(out).toContain(`  iat:  ${claims.iat} (`)
   expect(out).toMatch(new RegExp(`^ {2}exp: +${claims.exp} \\(${new Date(Number(claims.exp) * 1000).toISOString().replace(/\.000Z$/, 'Z')}, in \\d+m`, 'm'))
   expect(out).toMatch(new RegExp(`^ {2}jti: +${String(claims.jti)}$`, 'm'))
-  // SPEC order first: sub before iat before exp, then the rest.
+  // The order of docs/design.md#commands first: sub before iat before exp, then the rest.
   expect(out.indexOf('  sub:')).toBeLessThan(out.indexOf('  iat:'))
   expect(out.indexOf('  iat:')).toBeLessThan(out.indexOf('  exp:'))
   expect(out.indexOf('  exp:')).toBeLessThan(out.indexOf('  jti:'))

@@ -1,6 +1,6 @@
 /**
  * The whole token lifecycle with the default store, the OS keychain: a real gnome-keyring
- * on a private D-Bus session (SPEC §5), the built CLI, and the real test server.
+ * on a private D-Bus session (docs/design.md#where-things-are-kept), the built CLI, and the real test server.
  * login → token (cache) → revoke, and the refresh token never in a file.
  */
 import fs from 'node:fs'
@@ -17,7 +17,7 @@ const REVOKE = '/auth/token/revoke'
 const withKeyring = keyringTest('tokenctl lifecycle against gnome-keyring')
 
 
-describe('login, token and revoke with the keychain store (SPEC §3, §5)', () => {
+describe('login, token and revoke with the keychain store', () => {
   const keyring = useKeyring()
   let sandbox: Sandbox
   let server: ApiServer
@@ -83,7 +83,7 @@ describe('login, token and revoke with the keychain store (SPEC §3, §5)', () =
     expect(posts().at(-1)!.body).toEqual({ refreshToken: record.refreshToken })
     expect(server.isRefreshTokenActive(record.refreshToken!)).toBe(false)
     expect(await lookup()).toMatchObject({ code: 1, stdout: '' })
-    // The access-token cache is cleared too (SPEC §5): no file holds the token any more.
+    // The access-token cache is cleared too (docs/design.md#where-things-are-kept): no file holds the token any more.
     expect(sandbox.filesContaining(token)).toEqual([])
 
     // Logged out: a token now needs a login (3), and no request is made for it.

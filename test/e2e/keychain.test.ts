@@ -53,7 +53,7 @@ describe('tokenctl with a real gnome-keyring (default store)', () => {
     ])
 
     // --no-revoke: revocation needs a server and is not what this test is about; the
-    // keychain entry is deleted either way (SPEC §3 `env remove`).
+    // keychain entry is deleted either way (docs/design.md#commands `env remove`).
     const removed = await sandbox.run(['env', 'remove', 'prod', '--no-revoke'], { env: keyring()!.env })
     expect(removed).toMatchObject({ code: 0, stdout: '', stderr: 'Removed env "prod" and its secrets.\n' })
     expect(await lookup('prod')).toMatchObject({ code: 1, stdout: '' })
@@ -91,7 +91,7 @@ describe.each([
     'no keychain (no bus at the address)',
     async (): Promise<Unreachable> => ({ address: 'unix:path=/nonexistent/tokenctl-test-bus', message: 'The keychain cannot be used: ', stop: async () => {} }),
   ],
-])('tokenctl with %s (SPEC §5: exit 6 with the hint, never a hang)', (_name, start) => {
+])('tokenctl with %s (exit 6 with the hint, never a hang)', (_name, start) => {
   let keychain: Unreachable
   beforeEach(async () => {
     keychain = await start()
@@ -120,7 +120,7 @@ describe.each([
     expect(result.stdout).toBe('')
     expect(result.stderr).toContain(`Error: ${keychain.message}`)
     expect(result.stderr).toContain('--store file')
-    expect(result.ms).toBeLessThan(15_000) // 3 s by SPEC; generous for a loaded machine
+    expect(result.ms).toBeLessThan(15_000) // 3 s by docs/design.md#where-things-are-kept; generous for a loaded machine
     expect(fs.readFileSync(sandbox.configFile)).toEqual(before)
     expect(Object.keys(readConfig().envs)).toContain('prod')
     await expectNoHelperLeft()

@@ -1,10 +1,10 @@
 /**
- * No secret leaks (SPEC §9, issue 7). Every command of the CLI — taken from
+ * No secret leaks (docs/design.md#secrets-never-leak). Every command of the CLI — taken from
  * oclif.manifest.json, so commands added later are run too — and every failure mode of
- * the test server, with and without TOKENCTL_DEBUG=1, with §6 variables set. Collected:
+ * the test server, with and without TOKENCTL_DEBUG=1, with credential variables set. Collected:
  * stdout (but that of the commands whose job is to print a token), stderr, every file of
  * the sandbox (config, state — where the audit log lives —, runtime dir, HOME) but the
- * store and the caches SPEC §5 allows, and the argv of exec's child and of tokenctl itself
+ * store and the caches docs/design.md#where-things-are-kept allows, and the argv of exec's child and of tokenctl itself
  * as the child sees them in /proc. None may hold the password, a client secret, or any
  * access or refresh token the server ever sent.
  */
@@ -110,7 +110,7 @@ function allSteps(server: ApiServer, sandbox: Sandbox): Array<Step & { id: strin
   return [...ORDER, ...middle, ...LAST].filter((id) => ids.includes(id)).flatMap((id) => stepsFor(id, server, sandbox).map((step) => ({ ...step, id })))
 }
 
-/** The files SPEC §5 lets hold secrets: the chosen store and the caches. */
+/** The files docs/design.md#where-things-are-kept lets hold secrets: the chosen store and the caches. */
 function allowedFiles(sandbox: Sandbox): string[] {
   const access = path.join(sandbox.runtimeDir, 'tokenctl', 'access')
   const caches = fs.existsSync(access) ? fs.readdirSync(access).map((name) => path.join(access, name)) : []
@@ -220,7 +220,7 @@ function networkSteps(server: ApiServer, sandbox: Sandbox): Array<Step & { id: s
   return [
     LOGIN_STEP,
     { id: 'token', args: ['token', '--force-refresh'] },
-    // With §6 credentials a refused refresh falls back to a login with the password.
+    // With credentials from variables a refused refresh falls back to a login with the password.
     { id: 'token', args: ['token', '--no-input'], env: { TOKENCTL_USERNAME: 'alice', TOKENCTL_PASSWORD: PASSWORD } },
     { id: 'git-credential', args: ['git-credential', 'get'], input: `protocol=http\nhost=${host}\n\n` },
     { id: 'exec', args: ['exec', '--', process.execPath, '-e', childScript(path.join(sandbox.dir, 'exec-child'))] },
@@ -280,7 +280,7 @@ test('oauth2 (a real OpenID provider): password and client-credentials flows, re
         for (const key of ['accessToken', 'refreshToken']) if (typeof record[key] === 'string') seen.add(record[key] as string)
       }
     }
-    // Per-env secrets (SPEC §6), so one `revoke --all` has the right one for each.
+    // Per-env secrets (docs/design.md#credentials-from-variables), so one `revoke --all` has the right one for each.
     const env = { ...BASE_ENV, TOKENCTL_DEBUG: '1', TOKENCTL_SSO_CLIENT_SECRET: POST_CLIENT_SECRET, TOKENCTL_SVC_CLIENT_SECRET: SERVICE_CLIENT_SECRET }
     const steps: Array<Step & { id: string }> = [
       { id: 'env:add', args: ['env', 'add', 'sso', '--issuer', server.issuer, '--client-id', POST_CLIENT_ID, '--client-auth', 'post', '--scope', 'openid offline_access', '--use'] },

@@ -1,5 +1,5 @@
 /**
- * The token lifecycle end to end (SPEC §2.1, §2.3, §3, §4, §5, §6): the built CLI as a
+ * The token lifecycle end to end (docs/design.md#the-api-protocol, docs/design.md#transport, docs/design.md#commands, docs/design.md#output-and-exit-codes, docs/design.md#where-things-are-kept, docs/design.md#credentials-from-variables): the built CLI as a
  * subprocess against the real JSON login API server of test/support, with the plain-file
  * store (the keychain has its own suite). No mocks.
  */
@@ -65,7 +65,7 @@ async function me(server: ApiServer, token: string): Promise<{ status: number; b
   return { status: response.status, body: await response.json() }
 }
 
-/** An error as SPEC §4 wants it: a sentence or two, no stack trace. */
+/** An error as docs/design.md#output-and-exit-codes wants it: a sentence or two, no stack trace. */
 function expectShortError(result: RunResult): void {
   expect(result.stderr).not.toBe('')
   expect(result.stderr).not.toMatch(STACK_LINE)
@@ -331,7 +331,7 @@ describe('server and network failures are exit 5', () => {
     expect(result.stderr).not.toContain(PASSWORD)
     expect(result.ms).toBeLessThan(20_000)
     expect(stored()).toBeUndefined()
-    // Sent requests are not replayed (SPEC §2.3).
+    // Sent requests are not replayed (docs/design.md#transport).
     expect(server.count(LOGIN)).toBe(1)
   })
 

@@ -1,5 +1,5 @@
 /**
- * SPEC §2.2 browser flow (authorization code + PKCE S256 through a loopback listener,
+ * docs/design.md#oauth-20-and-openid-connect browser flow (authorization code + PKCE S256 through a loopback listener,
  * RFC 8252) end to end against a real OpenID provider. The test is the browser: BROWSER
  * points at a script that records the URL it is given, and the test follows that URL
  * through the provider's login and consent to the CLI's own callback.
@@ -51,7 +51,7 @@ async function openedUrl(): Promise<URL> {
   return new URL(url!)
 }
 
-describe('browser flow (issue 5, done when #2)', () => {
+describe('browser flow', () => {
   test('the test browses to the opened URL, the provider verifies PKCE, and the login is stored', async () => {
     const login = startLogin()
     const url = await openedUrl()
@@ -66,7 +66,7 @@ describe('browser flow (issue 5, done when #2)', () => {
     expect(params.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/)
     expect(params.get('state')!.length).toBeGreaterThanOrEqual(32)
     expect(params.get('scope')).toBe('openid offline_access')
-    // Printed on stderr even though a browser was opened (SPEC §2.2: always).
+    // Printed on stderr even though a browser was opened (docs/design.md#oauth-20-and-openid-connect: always).
     await login.waitForStderr(new RegExp(url.href.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
 
     const page = await oidc.browse(url.href)
@@ -141,7 +141,7 @@ describe('browser flow (issue 5, done when #2)', () => {
     expect(stored(sandbox, 'corp')).toBeUndefined()
   })
 
-  test('the browser gets the URL and none of the TOKENCTL_ variables (SPEC §9)', async () => {
+  test('the browser gets the URL and none of the TOKENCTL_ variables', async () => {
     const secrets = { TOKENCTL_PASSWORD: 'password-in-ci-0123456789', TOKENCTL_REFRESH_TOKEN: 'refresh-in-ci-0123456789', TOKENCTL_CLIENT_SECRET: 'secret-in-ci-0123456789' }
     const login = startLogin(['--timeout', '2s'], secrets)
     await openedUrl()

@@ -1,5 +1,5 @@
 /**
- * SPEC §2.2 client credentials and §6 (credentials from variables) end to end against a
+ * Client credentials (docs/design.md#oauth-20-and-openid-connect) and credentials from variables (docs/design.md#credentials-from-variables) end to end against a
  * real OpenID provider: a service account with no config at all, the grant run again
  * (there is no refresh token) when the token runs low, and the secret written nowhere.
  */
@@ -24,7 +24,7 @@ afterEach(async () => {
   sandbox.cleanup()
 })
 
-describe('client credentials from variables with no config at all (issue 5, done when #3)', () => {
+describe('client credentials from variables with no config at all', () => {
   const ci = () => ({
     TOKENCTL_ISSUER: oidc.issuer,
     TOKENCTL_PROTOCOL: 'oauth2',
@@ -97,7 +97,7 @@ describe('client credentials from variables with no config at all (issue 5, done
     expect(oidc.requests).toEqual([])
   })
 
-  test('an http:// issuer that is not loopback is refused before anything else (SPEC §2.3): exit 2', async () => {
+  test('an http:// issuer that is not loopback is refused before anything else: exit 2', async () => {
     const result = await sandbox.run(['token'], { env: { ...ci(), TOKENCTL_ISSUER: 'http://id.example.test' } })
     expect(result).toMatchObject({ code: 2, stdout: '' })
     expect(result.stderr).toContain('TOKENCTL_ISSUER')
@@ -135,7 +135,7 @@ describe('login --flow client-credentials on an env from the config', () => {
   })
 })
 
-describe('a client secret typed at a terminal (SPEC §2.2: prompted at login on a TTY, kept in the store)', () => {
+describe('a client secret typed at a terminal (prompted at login on a TTY, kept in the store)', () => {
   test('asked for when the server wants one, kept in the store record, and used to run the grant again', async () => {
     expect(await sandbox.run(['env', 'add', 'svc', '--issuer', oidc.issuer, '--client-id', SERVICE_CLIENT_ID, '--scope', 'api:read'])).toMatchObject({ code: 0 })
     const terminal = inTerminal(['login', '--flow', 'client-credentials', '--store', 'file'], sandbox.env())
@@ -176,7 +176,7 @@ describe('a client secret typed at a terminal (SPEC §2.2: prompted at login on 
   })
 })
 
-describe('client id from a variable beside a config (SPEC §6)', () => {
+describe('client id from a variable beside a config', () => {
   test('TOKENCTL_<ENV>_CLIENT_ID and _CLIENT_SECRET are used together, over the client id of the config', async () => {
     // A config made for people (the public client); CI names its service client beside it.
     expect(await sandbox.run(['env', 'add', 'corp', '--issuer', oidc.issuer, '--client-id', 'tokenctl-cli'], { env: FILE_STORE })).toMatchObject({ code: 0 })

@@ -1,5 +1,5 @@
 /**
- * SPEC §5 "Concurrency" against a real OpenID provider with refresh-token rotation and
+ * Concurrency (docs/design.md#where-things-are-kept) against a real OpenID provider with refresh-token rotation and
  * reuse detection: a rotated refresh token sent twice makes the provider revoke the whole
  * grant, so a second refresh by any of the processes would show up loudly here.
  */
@@ -20,7 +20,7 @@ afterEach(async () => {
   sandbox.cleanup()
 })
 
-test('20 concurrent `token` calls on an expired token: one refresh, no reuse-detection revocation (issue 5, done when #4)', async () => {
+test('20 concurrent `token` calls on an expired token: one refresh, no reuse-detection revocation', async () => {
   expect(await sandbox.run(['env', 'add', 'corp', '--issuer', oidc.issuer, '--client-id', CLI_CLIENT_ID])).toMatchObject({ code: 0 })
   expect(await deviceLogin(sandbox, oidc, [])).toMatchObject({ code: 0 })
   const login = storedTokens(sandbox, 'corp')

@@ -1,5 +1,5 @@
 /**
- * SPEC §2.2 device flow (RFC 8628) end to end: the built CLI as a subprocess against a
+ * docs/design.md#oauth-20-and-openid-connect device flow (RFC 8628) end to end: the built CLI as a subprocess against a
  * real OpenID provider (oidc-provider, test/support/oidc-server.ts) with refresh-token
  * rotation, reuse detection, revocation and introspection on. The test plays the person:
  * it reads the user code from the running login's stderr and approves it at the provider.
@@ -33,7 +33,7 @@ async function addCorp(oidc: OidcServer): Promise<void> {
   expect(await run(['env', 'add', 'corp', '--issuer', oidc.issuer, '--client-id', CLI_CLIENT_ID])).toMatchObject({ code: 0, stdout: '' })
 }
 
-describe('device flow login → token → refresh with rotation → revoke (issue 5, done when #1)', () => {
+describe('device flow login → token → refresh with rotation → revoke', () => {
   test('every step against the provider, which ends up saying the refresh token is no longer active', async () => {
     const oidc = await serve()
     await addCorp(oidc)
@@ -121,7 +121,7 @@ describe('device flow login → token → refresh with rotation → revoke (issu
   })
 })
 
-describe('device flow: how a login that does not complete ends (SPEC §2.2)', () => {
+describe('device flow: how a login that does not complete ends', () => {
   test('denied at the provider: exit 4, nothing stored', async () => {
     const oidc = await serve()
     await addCorp(oidc)
@@ -214,7 +214,7 @@ describe('JWT access tokens (a provider with resource indicators)', () => {
   })
 })
 
-describe('a store out of reach (SPEC §4: 6 before anything else)', () => {
+describe('a store out of reach (exit 6 before anything else)', () => {
   test.each([['device'], ['browser']])('--flow %s with no keychain and no --store: exit 6 before any request, nobody asked to approve', async (flow) => {
     const oidc = await serve()
     await addCorp(oidc)

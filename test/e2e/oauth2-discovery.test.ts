@@ -1,5 +1,5 @@
 /**
- * SPEC §2.2 discovery end to end against a real OpenID provider: OpenID configuration
+ * docs/design.md#oauth-20-and-openid-connect discovery end to end against a real OpenID provider: OpenID configuration
  * first, then RFC 8414 with the well-known part inserted before the issuer's path; what
  * happens when neither answers or the issuer is not the one given; the endpoints kept in
  * the config (and shown by `env show`); and discovery run again when a kept endpoint

@@ -1,7 +1,7 @@
 /**
- * SPEC §2.2 password flow and RFC 6749 §5.2 errors end to end against a real OpenID
+ * docs/design.md#oauth-20-and-openid-connect password flow and RFC 6749 §5.2 errors end to end against a real OpenID
  * provider: a public and a client_secret_post client, a rejected password, and a refresh
- * token the provider no longer takes (dropped, exit 3, or a fresh login from §6 variables).
+ * token the provider no longer takes (dropped, exit 3, or a fresh login from credential variables).
  */
 import fs from 'node:fs'
 import http from 'node:http'
@@ -98,7 +98,7 @@ describe('password flow (RFC 6749 §4.3)', () => {
 })
 
 describe('invalid_grant on refresh (the grant revoked at the provider)', () => {
-  test('no §6 credentials: the refresh token is dropped and token exits 3', async () => {
+  test('no credentials from variables: the refresh token is dropped and token exits 3', async () => {
     await addEnv(PASSWORD_CLIENT_ID)
     expect(await passwordLogin()).toMatchObject({ code: 0 })
     const login = storedTokens(sandbox, 'corp')
@@ -141,7 +141,7 @@ describe('invalid_grant on refresh (the grant revoked at the provider)', () => {
   })
 })
 
-describe('a server that echoes what it was sent in its error (SPEC §9: never on stderr, nowhere in a file)', () => {
+describe('a server that echoes what it was sent in its error (never on stderr, nowhere in a file)', () => {
   /**
    * Not the provider: a token endpoint that answers every request with RFC 6749 §5.2's
    * invalid_grant and quotes the request's secret fields back in error_description, as a

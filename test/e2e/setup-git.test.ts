@@ -1,5 +1,5 @@
 /**
- * `tokenctl setup-git` (SPEC §3, §7): the built CLI as a subprocess writing a real git
+ * `tokenctl setup-git` (docs/design.md#commands, docs/design.md#git-and-curl): the built CLI as a subprocess writing a real git
  * config — a throwaway global file (GIT_CONFIG_GLOBAL) or a throwaway repository's — read
  * back with git itself. No network unless a test says so.
  */
@@ -80,7 +80,7 @@ function envSettings(name = ENV): { gitHosts?: string[] } {
   return (JSON.parse(fs.readFileSync(sandbox.configFile, 'utf8')) as { envs: Record<string, { gitHosts?: string[] }> }).envs[name] ?? {}
 }
 
-describe('setup-git (SPEC §3)', () => {
+describe('setup-git', () => {
   test('writes, per host, an empty helper and then tokenctl, in the global config', async () => {
     await addEnv()
     await ok(['setup-git', '-e', ENV])

@@ -1,7 +1,7 @@
 import { startApiServer } from '../support/api-server.js'
 import type { ApiServer, ApiServerOptions } from '../support/api-server.js'
 
-/** RFC 6750 b64token (SPEC §9). */
+/** RFC 6750 b64token (docs/design.md#secrets-never-leak). */
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
 
 let server: ApiServer
@@ -61,7 +61,7 @@ function jwtClaims(token: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(payload ?? '', 'base64url').toString('utf8')) as Record<string, unknown>
 }
 
-describe('api test server (SPEC §2.1)', () => {
+describe('api test server', () => {
   describe('login', () => {
     it('answers 200 with a {"data": …} token response by default', async () => {
       await start()

@@ -17,7 +17,7 @@ afterEach(() => {
 
 const mode = (file: string) => fs.statSync(file).mode & 0o777
 
-describe('file store (SPEC §5)', () => {
+describe('file store', () => {
   test('0600 file in a 0700 dir, one record per env, round trip', async () => {
     const store = new FileStore(dir)
     await store.set('prod', { refreshToken: 'r1', user: 'alice' })

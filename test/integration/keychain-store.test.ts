@@ -29,7 +29,7 @@ async function accounts(keyring: KeyringSession): Promise<string[]> {
 
 const withKeyring = keyringTest('keychain store against gnome-keyring')
 
-describe('keychain store against a real gnome-keyring (SPEC §5)', () => {
+describe('keychain store against a real gnome-keyring', () => {
   const keyring = useKeyring()
 
   withKeyring('set/get/list/delete round trip: one entry per env, service "tokenctl", account = env name', async () => {
@@ -91,8 +91,8 @@ describe('keychain store against a real gnome-keyring (SPEC §5)', () => {
   })
 })
 
-describe('keychain store when the Secret Service cannot be reached (SPEC §5: exit 6, never a hang)', () => {
-  /** The error of SPEC §5: exit 6, and a fix that names `--store file`. */
+describe('keychain store when the Secret Service cannot be reached (exit 6, never a hang)', () => {
+  /** The error of docs/design.md#where-things-are-kept: exit 6, and a fix that names `--store file`. */
   async function unavailable(promise: Promise<unknown>, message: RegExp): Promise<StoreUnavailableError> {
     const error = await promise.then(
       () => undefined,
@@ -132,7 +132,7 @@ describe('keychain store when the Secret Service cannot be reached (SPEC §5: ex
       const started = Date.now()
       const error = await unavailable(store.get('prod'), /^The keychain did not answer within 3 s\.$/)
       const elapsed = Date.now() - started
-      expect(elapsed).toBeLessThan(10_000) // 3 s by SPEC; generous for a loaded machine
+      expect(elapsed).toBeLessThan(10_000) // 3 s by docs/design.md#where-things-are-kept; generous for a loaded machine
       expect(bus.accepted()).toBeGreaterThanOrEqual(1) // it really hung on our bus
       // The hung helper is killed, so its connection closes: nothing is left behind.
       expect(await eventually(() => bus.open() === 0)).toBe(true)

@@ -1,10 +1,10 @@
 /**
- * A fake `api` login server (SPEC §2.1) for integration and e2e tests.
+ * A fake `api` login server (docs/design.md#the-api-protocol) for integration and e2e tests.
  *
  * Only Node built-ins, so it behaves the same everywhere and a test can see exactly what
  * tokenctl sent (`server.requests`). It models what real servers do that a client can get
  * wrong: refresh-token rotation with reuse detection, JWT vs opaque tokens, server-side
- * revocation, clock-driven expiry, and the broken answers of SPEC §2.1/§2.3 (5xx HTML,
+ * revocation, clock-driven expiry, and the broken answers of docs/design.md#the-api-protocol, docs/design.md#transport (5xx HTML,
  * malformed or wrong-shape JSON, hangs, dropped sockets).
  */
 import { createHmac, randomBytes, randomUUID } from 'node:crypto'
@@ -62,7 +62,7 @@ export interface FailureOptions {
   path?: string
   /**
    * Handle the request normally first (log in, rotate, revoke) and then fail the answer.
-   * Models "the request reached the server but the response was lost" (SPEC §2.3), where
+   * Models "the request reached the server but the response was lost" (docs/design.md#transport), where
    * a refresh token may already have rotated.
    */
   afterHandling?: boolean
@@ -138,7 +138,7 @@ export interface ApiServer {
   setFailure(mode: FailureMode | undefined, options?: FailureOptions): void
   /**
    * Put these values in every token response (after the real tokens were minted and
-   * registered) until called with `undefined`: the hostile or broken server of SPEC §9.
+   * registered) until called with `undefined`: the hostile or broken server (docs/design.md#secrets-never-leak).
    */
   overrideTokens(override: TokenOverride | undefined): void
   /**
@@ -228,7 +228,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   function mintToken(user: string, ttl: number, kind: 'access' | 'refresh'): string {
     if (config.tokenFormat === 'opaque') return randomBytes(32).toString('base64url')
     const iat = now()
-    // base64url uses only characters inside RFC 6750's b64token set (SPEC §9).
+    // base64url uses only characters inside RFC 6750's b64token set (docs/design.md#secrets-never-leak).
     const header = b64url({ alg: 'HS256', typ: 'JWT' })
     const payload = b64url({ sub: user, iat, exp: iat + ttl, jti: randomUUID(), typ: kind })
     const signature = createHmac('sha256', jwtKey).update(`${header}.${payload}`).digest('base64url')
@@ -315,7 +315,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     const handler = { [config.loginPath]: login, [config.refreshPath]: refresh, [config.revokePath]: revoke }[path]
     if (!handler) return error(404, 'not_found', 'Not found')
     if (method !== 'POST') return error(405, 'method_not_allowed', 'Use POST')
-    // SPEC §2.1 says every call is JSON; enforcing it catches a client that forgets the header.
+    // docs/design.md#the-api-protocol says every call is JSON; enforcing it catches a client that forgets the header.
     if (!(headers['content-type'] ?? '').toLowerCase().startsWith('application/json')) {
       return error(415, 'unsupported_media_type', 'Content-Type must be application/json')
     }

@@ -58,7 +58,7 @@ export function expectSameOutput(fast: string, full: string): void {
   expect(fast.replace(/"expiresIn":\d+/, '"expiresIn":N')).toBe(full.replace(/"expiresIn":\d+/, '"expiresIn":N'))
 }
 
-/** An audit-log line (SPEC §8): a login for `env` whose credentials were rejected `minutesAgo` minutes ago. */
+/** An audit-log line (docs/design.md#audit-log): a login for `env` whose credentials were rejected `minutesAgo` minutes ago. */
 export function rejectedLogin(env: string, minutesAgo = 0): string {
   const time = new Date(Date.now() - minutesAgo * 60_000).toISOString()
   return `${JSON.stringify({ time, env, event: 'login', outcome: 'failure', reason: 'credentials rejected', exitCode: 4, error: 'CredentialsRejectedError', command: 'login', protocol: 'api', pid: 1 })}\n`

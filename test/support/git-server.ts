@@ -1,5 +1,5 @@
 /**
- * A real git smart-HTTP server for e2e tests (SPEC §7): a Node http server on 127.0.0.1
+ * A real git smart-HTTP server for e2e tests (docs/design.md#git-and-curl): a Node http server on 127.0.0.1
  * that demands HTTP Basic auth (or a Bearer token, as git >= 2.46 may send) on every request and hands the authenticated ones to
  * `git http-backend` as CGI. It serves one bare repository, `repo.git`, holding one
  * initial commit on `main`, with pushes enabled.
@@ -25,7 +25,7 @@ const run = promisify(execFile)
 export interface AuthAttempt {
   /**
    * `Basic` (user name and password: what git sends up to 2.45), or `Bearer`: git >= 2.46
-   * sends `Authorization: Bearer T` when the helper answers `authtype=Bearer` (SPEC §7).
+   * sends `Authorization: Bearer T` when the helper answers `authtype=Bearer` (docs/design.md#git-and-curl).
    */
   scheme: 'Basic' | 'Bearer'
   /** The Basic-auth user name git sent; '' for Bearer. */

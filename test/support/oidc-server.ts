@@ -1,5 +1,5 @@
 /**
- * A real OAuth 2.0 / OpenID Connect server for tokenctl's `oauth2` tests (SPEC §2.2).
+ * A real OAuth 2.0 / OpenID Connect server for tokenctl's `oauth2` tests (docs/design.md#oauth-20-and-openid-connect).
  *
  * It is `oidc-provider` (the certified Node implementation) started in-process on
  * 127.0.0.1, so discovery, client authentication, PKCE, the device flow, refresh-token
@@ -329,7 +329,7 @@ export async function startOidcServer(options: OidcServerOptions = {}): Promise<
       },
     ],
     scopes: KNOWN_SCOPES,
-    // With `openid` alone the ID token already names the user (SPEC §2.2 `status`).
+    // With `openid` alone the ID token already names the user (docs/design.md#oauth-20-and-openid-connect `status`).
     claims: {
       openid: ['sub', 'preferred_username', 'email', 'email_verified'],
       profile: ['preferred_username'],
@@ -587,7 +587,7 @@ function mountUnderIssuerPath(issuerPath: string): Middleware {
  * oidc-provider takes `client_secret_basic` and `client_secret_post` interchangeably from
  * a client registered for either; a server that supports only `client_secret_post` refuses
  * the Basic header, which is what tokenctl's `--client-auth` and discovery logic must cope
- * with (SPEC §2.2). So these clients get `invalid_client` for a Basic header anywhere.
+ * with (docs/design.md#oauth-20-and-openid-connect). So these clients get `invalid_client` for a Basic header anywhere.
  */
 function refuseBasicForPostClients(clientIds: string[]): Middleware {
   return async (ctx, next) => {

@@ -1,6 +1,6 @@
 /**
  * The unexpected-internal-error path of the base command (exit 1): the message and, with
- * TOKENCTL_DEBUG=1, the stack are redacted like everything else on stderr (SPEC §9).
+ * TOKENCTL_DEBUG=1, the stack are redacted like everything else on stderr (docs/design.md#secrets-never-leak).
  * In process, with a command that fails the way a bug would.
  */
 import { BaseCommand } from '../../src/cli/base-command.js'

@@ -5,7 +5,7 @@ import { UsageError } from '../../src/core/errors.js'
 import { checkServerUrl, isLoopbackHost } from '../../src/core/url-policy.js'
 import { variable } from '../../src/core/variables.js'
 
-describe('env names (SPEC §1)', () => {
+describe('env names', () => {
   test.each(['prod', 'a', '0', 'prod-eu', 'x.y_z', 'a'.repeat(64)])('%s is valid', (name) => expect(isValidEnvName(name)).toBe(true))
   test.each(['', 'Prod', '-a', '.a', '_a', 'a b', 'a/b', 'a'.repeat(65), 'é'])('%j is not', (name) => {
     expect(isValidEnvName(name)).toBe(false)
@@ -17,7 +17,7 @@ describe('env names (SPEC §1)', () => {
   })
 })
 
-describe('variables (SPEC §6)', () => {
+describe('variables', () => {
   test('TOKENCTL_<ENV>_<NAME> wins over TOKENCTL_<NAME>; empty counts as unset', () => {
     const environ = { TOKENCTL_PASSWORD: 'generic', TOKENCTL_PROD_EU_PASSWORD: 'specific', TOKENCTL_USERNAME: '' }
     expect(variable(environ, 'prod-eu', 'PASSWORD')).toBe('specific')
@@ -26,7 +26,7 @@ describe('variables (SPEC §6)', () => {
   })
 })
 
-describe('selectEnv (SPEC §3)', () => {
+describe('selectEnv', () => {
   const config = { current: 'prod', envs: { prod: { protocol: 'api' as const, url: 'https://p' }, dev: { protocol: 'api' as const, url: 'http://localhost' } } }
   test('flag, then TOKENCTL_ENV, then current, then variables', () => {
     expect(selectEnv('dev', config, { TOKENCTL_ENV: 'prod' }).name).toBe('dev')
@@ -47,7 +47,7 @@ describe('selectEnv (SPEC §3)', () => {
   })
 })
 
-describe('URLs (SPEC §2.3)', () => {
+describe('URLs', () => {
   test.each(['localhost', 'api.localhost', '127.0.0.1', '127.255.0.9', '[::1]', '::1'])('%s is loopback', (host) => expect(isLoopbackHost(host)).toBe(true))
   test.each(['example.com', '128.0.0.1', '10.0.0.1', '::2', 'localhost.example.com'])('%s is not', (host) => expect(isLoopbackHost(host)).toBe(false))
   test('https passes, http only to loopback or when allowed', () => {

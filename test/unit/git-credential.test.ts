@@ -1,12 +1,12 @@
 /**
- * git's credential helper protocol (SPEC §7, gitcredentials(7)): the request parser and
+ * git's credential helper protocol (docs/design.md#git-and-curl, gitcredentials(7)): the request parser and
  * the answer formatter of src/integrations/git-credential.ts, rule by rule.
  */
 import { type CredentialRequest, formatCredentialAnswer, MAX_LINE, parseCredentialRequest } from '../../src/integrations/git-credential.js'
 
 const parse = (text: string | Buffer) => parseCredentialRequest(text)
 
-describe('parseCredentialRequest: lines and their end (SPEC §7)', () => {
+describe('parseCredentialRequest: lines and their end', () => {
   test('key=value lines become the request', () => {
     expect(parse('protocol=https\nhost=git.example.com\npath=org/repo.git\nusername=alice\npassword=p\ncredential=c\n\n')).toEqual({
       protocol: 'https',
@@ -60,7 +60,7 @@ describe('parseCredentialRequest: lines and their end (SPEC §7)', () => {
   })
 })
 
-describe('parseCredentialRequest: url= (SPEC §7)', () => {
+describe('parseCredentialRequest: url=', () => {
   test('is expanded into protocol, host and path', () => {
     expect(parse('url=https://git.example.com/org/repo.git\n')).toEqual({ protocol: 'https', host: 'git.example.com', path: 'org/repo.git', capabilities: [] })
   })
@@ -95,7 +95,7 @@ describe('parseCredentialRequest: url= (SPEC §7)', () => {
   })
 })
 
-describe('parseCredentialRequest: capability[] (SPEC §7)', () => {
+describe('parseCredentialRequest: capability[]', () => {
   test('capability[]=authtype is collected', () => {
     expect(parse('capability[]=authtype\nprotocol=https\nhost=h\n')).toEqual({ protocol: 'https', host: 'h', capabilities: ['authtype'] })
   })
@@ -110,7 +110,7 @@ describe('parseCredentialRequest: capability[] (SPEC §7)', () => {
   })
 })
 
-describe('parseCredentialRequest: what is not a request (SPEC §7)', () => {
+describe('parseCredentialRequest: what is not a request', () => {
   test(`a line over ${MAX_LINE} characters (64 KiB)`, () => {
     expect(MAX_LINE).toBe(64 * 1024)
     const value = (n: number) => 'a'.repeat(n - 'path='.length)
@@ -136,7 +136,7 @@ describe('parseCredentialRequest: what is not a request (SPEC §7)', () => {
   })
 })
 
-describe('formatCredentialAnswer: exact bytes (SPEC §7)', () => {
+describe('formatCredentialAnswer: exact bytes', () => {
   const request = (capabilities: string[] = []): CredentialRequest => ({ protocol: 'https', host: 'git.example.com', capabilities })
   // 2030-01-01T00:00:00.999Z: the expiry is whole epoch seconds, rounded down.
   const answer = { username: 'alice', token: 'eyJ.abc-_~+/=', expiresAt: 1_893_456_000_999 }

@@ -47,7 +47,7 @@ describe('JWT', () => {
   test.each(['opaque', 'a.b', 'a.b.c', `${Buffer.from('[]').toString('base64url')}.e30.x`])('%j is not a JWT', (token) => expect(decodeJwt(token)).toBeUndefined())
 })
 
-describe('token responses (SPEC §2.1, §9)', () => {
+describe('token responses', () => {
   const now = 1_000_000
   test('lifetimes: expiresIn, then JWT exp, then the defaults', () => {
     expect(toTokenSet({ accessToken: 'a', refreshToken: 'r', expiresIn: 60, refreshExpiresIn: '120' }, 'h', now)).toEqual({ accessToken: 'a', accessExpiresAt: now + 60_000, refreshToken: 'r', refreshExpiresAt: now + 120_000 })
@@ -76,7 +76,7 @@ describe('token responses (SPEC §2.1, §9)', () => {
   })
 })
 
-describe('token formats (SPEC §3)', () => {
+describe('token formats', () => {
   const input = { env: 'prod', accessToken: 'T0k.en', accessExpiresAt: Date.UTC(2030, 0, 1), variable: 'TOKENCTL_TOKEN', now: Date.UTC(2030, 0, 1) - 90_500 }
   test('exact lines', () => {
     expect(formatToken('token', input)).toBe('T0k.en\n')
@@ -93,7 +93,7 @@ describe('token formats (SPEC §3)', () => {
   })
 })
 
-describe('proxies (SPEC §2.3)', () => {
+describe('proxies', () => {
   const target = new URL('https://auth.example.com/token')
   test('HTTPS_PROXY for https, either case; NO_PROXY bypasses', () => {
     expect(proxyFor(target, { HTTPS_PROXY: 'http://proxy:3128' })).toBe('http://proxy:3128')

@@ -2,7 +2,7 @@ import { ServerError } from '../../src/core/errors.js'
 import { discoveryUrls, endpointMoves } from '../../src/protocols/oauth2-discovery.js'
 import { pollInterval } from '../../src/protocols/oauth2.js'
 
-describe('discovery URLs (SPEC §2.2)', () => {
+describe('discovery URLs', () => {
   test.each([
     ['https://id.example.com', ['https://id.example.com/.well-known/openid-configuration', 'https://id.example.com/.well-known/oauth-authorization-server']],
     ['https://id.example.com/', ['https://id.example.com/.well-known/openid-configuration', 'https://id.example.com/.well-known/oauth-authorization-server']],

@@ -42,7 +42,7 @@ const unsafeToken = fc
 /** Every JSON-ish value a server could put in a field. */
 const anyValue = fc.oneof(fc.string(), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.constant(undefined), safeToken, fc.object(), fc.array(fc.string()))
 
-describe('git credential parser (SPEC §7)', () => {
+describe('git credential parser', () => {
   const KEYS = ['protocol', 'host', 'path', 'username', 'password', 'credential'] as const
   /** What git can put in a value: anything but the line end and NUL. */
   const value = fc.string({ unit: 'grapheme', maxLength: 40 }).filter((v) => !/[\n\r\u0000\uFFFD]/.test(v))
@@ -103,7 +103,7 @@ describe('git credential parser (SPEC §7)', () => {
   })
 })
 
-describe('duration parser (SPEC §3 --min-ttl)', () => {
+describe('duration parser (--min-ttl)', () => {
   const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
 
   test('never throws; every answer is undefined or a finite whole number of milliseconds', () => {
@@ -151,7 +151,7 @@ describe('duration parser (SPEC §3 --min-ttl)', () => {
   })
 })
 
-describe('token-response parser (SPEC §2.1, §9)', () => {
+describe('token-response parser', () => {
   const NOW = 1_800_000_000_000
   const fields = fc.record({ accessToken: anyValue, refreshToken: anyValue, expiresIn: anyValue, refreshExpiresIn: anyValue, user: anyValue })
 
@@ -230,7 +230,7 @@ describe('token-response parser (SPEC §2.1, §9)', () => {
   })
 })
 
-describe('redaction (SPEC §9)', () => {
+describe('redaction', () => {
   const secret = fc.string({ minLength: MIN_SECRET_LENGTH, maxLength: 24 })
   /** Text made of secrets and filler, in any order, so secrets sit side by side and inside each other's neighbourhood. */
   const textWith = (secrets: string[]) => fc.array(fc.oneof(fc.constantFrom(...secrets), fc.string({ maxLength: 8 })), { maxLength: 12 }).map((parts) => parts.join(''))
@@ -333,7 +333,7 @@ describe('redaction (SPEC §9)', () => {
   })
 })
 
-describe('-f env is quoted for POSIX shells, whatever the token (SPEC §9)', () => {
+describe('-f env is quoted for POSIX shells, whatever the token', () => {
   test('sh reads back exactly what was quoted, and runs none of it', () => {
     // The shell runs in a throwaway dir with a throwaway HOME, and the payloads only ever
     // create a marker file there: if quoting breaks, the test fails on the marker, and
