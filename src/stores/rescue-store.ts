@@ -14,7 +14,8 @@ import type { SecretRecord, SecretStore, WriteOptions } from './types.js'
  * login for good, and failing without keeping it would too.
  *
  * So that one write, and only that one, goes to the per-user 0600 cache file (docs/design.md#where-things-are-kept)
- * under the runtime dir instead (tmpfs on most systems: gone at reboot, never in a backup),
+ * under the runtime dir instead (with XDG_RUNTIME_DIR a tmpfs: gone at reboot, never in a backup;
+ * without it a private dir under the user's state dir, on disk),
  * with a warning. Reads take the newer of the store's record and the one kept aside, and
  * `settle` (under the env's lock) moves it back into the store as soon as the store works.
  * A login, which a person can simply run again, never takes this way: like `gh` refusing
