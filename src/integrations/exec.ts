@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import tty from 'node:tty'
@@ -40,16 +40,26 @@ export function childEnvironment(environ: NodeJS.ProcessEnv, variable: string, t
  */
 export function runWithToken(command: string, args: string[], environ: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: 'inherit', env: environ })
+    let child: ChildProcess | undefined
     // A handler stays for every signal, so that tokenctl itself outlives a Ctrl-C and
     // passes on the child's exit code; it only holds back what the terminal already sent.
+    // In place before the child starts: the child may be up and noticed (its first output
+    // read, a signal sent to tokenctl because of it) before this process runs another
+    // line, and a signal with no handler yet would end tokenctl and orphan the child.
     const forward = (signal: NodeJS.Signals) => {
       if (FROM_TERMINAL.has(signal) && inTerminalForeground()) return
-      child.kill(signal)
+      child?.kill(signal)
     }
     for (const signal of FORWARDED) process.on(signal, forward)
     const stopForwarding = () => {
       for (const signal of FORWARDED) process.off(signal, forward)
+    }
+    try {
+      child = spawn(command, args, { stdio: 'inherit', env: environ })
+    } catch (error) {
+      stopForwarding()
+      reject(error)
+      return
     }
     child.on('error', (error: NodeJS.ErrnoException) => {
       stopForwarding()

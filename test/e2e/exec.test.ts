@@ -58,7 +58,9 @@ async function signalWhenReady(trap: string, signal: NodeJS.Signals, options: { 
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: options.detached ?? false,
   })
-  const killer = setTimeout(() => child.kill('SIGKILL'), 30_000)
+  // A child left behind (tokenctl gone, the shell still holding the pipes) must not hang the
+  // test: with a process group of its own, the whole group goes.
+  const killer = setTimeout(() => (options.detached ? process.kill(-child.pid!, 'SIGKILL') : child.kill('SIGKILL')), 30_000)
   let stdout = ''
   let stderr = ''
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
