@@ -7,7 +7,10 @@ import { BIN } from './cli.js'
  * at it. Used wherever a prompt must meet a real TTY.
  */
 export function inTerminal(args: string[], env: Record<string, string>) {
-  const command = [process.execPath, BIN, ...args].map((word) => `'${word}'`).join(' ')
+  // script runs `$SHELL -c command` (/bin/sh when SHELL is unset, as in CI). dash stays
+  // behind as tokenctl's parent, in the terminal's foreground group, and a Ctrl-C would end
+  // it (script then reports 130) whatever tokenctl does: `exec` puts tokenctl in its place.
+  const command = ['exec', ...[process.execPath, BIN, ...args].map((word) => `'${word}'`)].join(' ')
   const child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...env, TERM: 'dumb' }, stdio: ['pipe', 'pipe', 'pipe'] })
   let screen = ''
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (screen += chunk))
