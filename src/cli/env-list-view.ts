@@ -1,5 +1,5 @@
 import type { ConfigData } from '../core/config-file.js'
-import { printable } from '../core/env-name.js'
+import { printable } from '../base/env-name.js'
 import type { EnvSummary } from '../core/envs.js'
 import { table } from './output.js'
 import type { Voice } from './voice.js'

@@ -1,7 +1,7 @@
 import { Chalk, type ChalkInstance } from 'chalk'
 import { isatty } from 'node:tty'
 
-import type { Environ } from '../core/paths.js'
+import type { Environ } from '../base/paths.js'
 
 /**
  * Colour only on a TTY; NO_COLOR turns it off and FORCE_COLOR on (FORCE_COLOR wins,

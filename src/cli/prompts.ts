@@ -1,4 +1,4 @@
-import { rememberSecret } from '../core/secrets.js'
+import { rememberSecret } from '../base/secrets.js'
 
 /**
  * Terminal prompts, on stderr so that stdout keeps only results. Loaded on demand:

@@ -1,5 +1,5 @@
-import { printable } from '../core/env-name.js'
-import { ExitCode } from '../core/errors.js'
+import { printable } from '../base/env-name.js'
+import { ExitCode } from '../base/errors.js'
 import type { EnvStatus } from '../core/status.js'
 import { table } from './output.js'
 import { expiresPhrase, isoTime } from './time.js'

@@ -1,5 +1,5 @@
-import { rememberVariableSecrets } from '../core/credentials.js'
-import { redactAll } from '../core/secrets.js'
+import { rememberVariableSecrets } from '../base/credentials.js'
+import { redactAll } from '../base/secrets.js'
 
 /**
  * The one way tokenctl writes to stderr: messages, warnings, errors and their fixes, stack

@@ -1,6 +1,6 @@
 import type { ChalkInstance } from 'chalk'
 
-import type { Environ } from '../core/paths.js'
+import type { Environ } from '../base/paths.js'
 import { escapeInvisibleInJson, withoutInvisible } from '../util/sanitize.js'
 import { writeStdout } from './fd-output.js'
 import { colourFor } from './output.js'

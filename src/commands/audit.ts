@@ -4,8 +4,8 @@ import { BaseCommand } from '../cli/base-command.js'
 import { table } from '../cli/output.js'
 import { isoTime } from '../cli/time.js'
 import { type AuditEntry, auditEnabled, auditFile, readAudit } from '../core/audit.js'
-import { assertEnvName, printable } from '../core/env-name.js'
-import { UsageError } from '../core/errors.js'
+import { assertEnvName, printable } from '../base/env-name.js'
+import { UsageError } from '../base/errors.js'
 import { parseDuration } from '../util/duration.js'
 
 export default class Audit extends BaseCommand<typeof Audit> {

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 
 import { BaseCommand } from '../cli/base-command.js'
-import { UsageError } from '../core/errors.js'
+import { UsageError } from '../base/errors.js'
 import { isShellVariable } from '../integrations/formats.js'
 import { childEnvironment, runWithToken } from '../integrations/exec.js'
 

@@ -5,7 +5,7 @@ import { BaseCommand } from '../cli/base-command.js'
 import { readStdinUpTo } from '../cli/stdin.js'
 import { toStderr } from '../cli/stderr.js'
 import { DEFAULT_GIT_USER, isOurHost, isOurUser } from '../core/git-hosts.js'
-import { isTokenctlError, LoginRequiredError } from '../core/errors.js'
+import { isTokenctlError, LoginRequiredError } from '../base/errors.js'
 import { formatCredentialAnswer, MAX_INPUT, parseCredentialRequest } from '../integrations/git-credential.js'
 import { withoutInvisible } from '../util/sanitize.js'
 

@@ -3,7 +3,7 @@ import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { table } from '../cli/output.js'
 import { describeExpiry, isoTime } from '../cli/time.js'
-import { printable } from '../core/env-name.js'
+import { printable } from '../base/env-name.js'
 import { type Inspection, inspectToken } from '../core/inspect.js'
 import { formatDuration } from '../util/duration.js'
 

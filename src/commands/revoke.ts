@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 
 import { BaseCommand } from '../cli/base-command.js'
-import { ServerError, isTokenctlError } from '../core/errors.js'
+import { ServerError, isTokenctlError } from '../base/errors.js'
 
 export default class Revoke extends BaseCommand<typeof Revoke> {
   static override summary = "Revoke the env's refresh token at the server and delete its secrets."

@@ -4,7 +4,7 @@ import path from 'node:path'
 import { BaseCommand } from '../cli/base-command.js'
 import { envSettingsOf, hasEnv } from '../core/config-file.js'
 import { gitHost } from '../core/env-build.js'
-import { UsageError } from '../core/errors.js'
+import { UsageError } from '../base/errors.js'
 import { gitHostsOf } from '../core/git-hosts.js'
 import { configureGitHelper } from '../integrations/git-config.js'
 

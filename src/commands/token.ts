@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core'
 
 import { writeStdout } from '../cli/fd-output.js'
 import { BaseCommand } from '../cli/base-command.js'
-import { UsageError } from '../core/errors.js'
+import { UsageError } from '../base/errors.js'
 import { formatToken, isShellVariable, TOKEN_FORMATS, type TokenFormat } from '../integrations/formats.js'
 import { formatDuration, parseDuration } from '../util/duration.js'
 

@@ -1,7 +1,7 @@
-import { readPrivateFile } from '../util/private-file.js'
-import { isValidEnvName, printable } from './env-name.js'
-import type { EnvSettings } from './env-settings.js'
-import { ConfigError, StoreUnavailableError } from './errors.js'
+import { readPrivateFile } from '../base/private-file.js'
+import { isValidEnvName, printable } from '../base/env-name.js'
+import type { EnvSettings } from '../base/env-settings.js'
+import { ConfigError, StoreUnavailableError } from '../base/errors.js'
 
 /**
  * What config.json holds, and how it is judged. Free of `conf` so that the fast path of

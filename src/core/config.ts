@@ -2,9 +2,9 @@ import fs from 'node:fs'
 import path from 'node:path'
 
 import { type ConfigData, corrupt, readConfigFile } from './config-file.js'
-import { ConfigError } from './errors.js'
-import { acquireLock } from './lock.js'
-import { configDir, type Environ } from './paths.js'
+import { ConfigError } from '../base/errors.js'
+import { acquireLock } from '../base/lock.js'
+import { configDir, type Environ } from '../base/paths.js'
 
 export type { ConfigData } from './config-file.js'
 

@@ -1,7 +1,7 @@
-import { printable } from './env-name.js'
-import type { EnvSettings, Protocol } from './env-settings.js'
-import { UsageError } from './errors.js'
-import { checkServerUrl } from './url-policy.js'
+import { printable } from '../base/env-name.js'
+import type { EnvSettings, Protocol } from '../base/env-settings.js'
+import { UsageError } from '../base/errors.js'
+import { checkServerUrl } from '../base/url-policy.js'
 
 export interface EnvInput {
   url?: string

@@ -1,10 +1,10 @@
 import type { ConfigData } from './config.js'
 import { envSettingsOf } from './config-file.js'
-import { assertEnvName } from './env-name.js'
-import type { Env, Protocol } from './env-settings.js'
-import { UsageError } from './errors.js'
-import type { Environ } from './paths.js'
-import { variable } from './variables.js'
+import { assertEnvName } from '../base/env-name.js'
+import type { Env, Protocol } from '../base/env-settings.js'
+import { UsageError } from '../base/errors.js'
+import type { Environ } from '../base/paths.js'
+import { variable } from '../base/variables.js'
 
 export const DEFAULT_ENV_NAME = 'default'
 

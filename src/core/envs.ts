@@ -1,13 +1,13 @@
 import type { SecretRecord, SecretStore } from '../stores/types.js'
-import { bindingMismatch, envBinding, serverOrClientChanged } from './binding.js'
+import { bindingMismatch, envBinding, serverOrClientChanged } from '../base/binding.js'
 import type { Config, ConfigData } from './config.js'
 import { envSettingsOf, hasEnv } from './config-file.js'
-import { assertEnvName } from './env-name.js'
+import { assertEnvName } from '../base/env-name.js'
 import { unknownEnv } from './env-select.js'
-import { displayUrl, type EnvSettings } from './env-settings.js'
-import { UsageError } from './errors.js'
+import { displayUrl, type EnvSettings } from '../base/env-settings.js'
+import { UsageError } from '../base/errors.js'
 import { isLoggedIn } from './login-state.js'
-import type { Environ } from './paths.js'
+import type { Environ } from '../base/paths.js'
 
 /** One line of `env list` (docs/design.md#commands `env list --json`). */
 export interface EnvSummary {

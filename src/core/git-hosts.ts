@@ -1,6 +1,6 @@
 import type { CredentialRequest } from '../integrations/git-credential.js'
-import type { Env } from './env-settings.js'
-import { isLoopbackHost } from './url-policy.js'
+import type { Env } from '../base/env-settings.js'
+import { isLoopbackHost } from '../base/url-policy.js'
 
 /** The user name git gets when the env names none (GitHub's convention, understood widely). */
 export const DEFAULT_GIT_USER = 'x-access-token'

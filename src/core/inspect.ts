@@ -1,7 +1,7 @@
 import { type TokenView, viewToken } from '../util/jwt.js'
-import { bindingMismatch, mismatchError } from './binding.js'
+import { bindingMismatch, mismatchError } from '../base/binding.js'
 import type { Context } from './context.js'
-import { LoginRequiredError } from './errors.js'
+import { LoginRequiredError } from '../base/errors.js'
 import type { TokenResult } from './session.js'
 
 export type Inspection = TokenView & {

@@ -2,13 +2,13 @@ import type { AuthProtocol, ClientSecret, LoginFlow, LoginRequest, TokenSet } fr
 import { RefreshRejectedError } from '../protocols/types.js'
 import type { AccessCache } from '../stores/access-cache.js'
 import type { SecretRecord, SecretStore } from '../stores/types.js'
-import { type Binding, bindingMismatch, matchingEntry, mismatchError } from './binding.js'
-import type { VariableCredentials } from './credentials.js'
-import { debug } from './debug.js'
-import type { Env } from './env-settings.js'
-import { CorruptRecordError, LoginRequiredError, TokenctlError } from './errors.js'
-import { DEFAULT_MIN_TTL_MS, isFresh, isFromTheFuture } from './freshness.js'
-import { acquireLock, envLockNotices, handedLockAskedAt } from './lock.js'
+import { type Binding, bindingMismatch, matchingEntry, mismatchError } from '../base/binding.js'
+import type { VariableCredentials } from '../base/credentials.js'
+import { debug } from '../base/debug.js'
+import type { Env } from '../base/env-settings.js'
+import { CorruptRecordError, LoginRequiredError, TokenctlError } from '../base/errors.js'
+import { DEFAULT_MIN_TTL_MS, isFresh, isFromTheFuture } from '../base/freshness.js'
+import { acquireLock, envLockNotices, handedLockAskedAt } from '../base/lock.js'
 
 export interface SessionOptions {
   env: Env

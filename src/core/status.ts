@@ -1,8 +1,8 @@
 import type { SecretRecord } from '../stores/types.js'
-import { bindingMismatch, mismatchError } from './binding.js'
+import { bindingMismatch, mismatchError } from '../base/binding.js'
 import type { Context } from './context.js'
-import { displayUrl } from './env-settings.js'
-import { CorruptRecordError } from './errors.js'
+import { displayUrl } from '../base/env-settings.js'
+import { CorruptRecordError } from '../base/errors.js'
 import { isLoggedIn } from './login-state.js'
 
 export interface EnvStatus {

@@ -2,8 +2,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 
 import type { SecretStore } from '../stores/types.js'
-import { LoginRequiredError, StoreUnavailableError } from './errors.js'
-import { configDir, type Environ, runtimeDir } from './paths.js'
+import { LoginRequiredError, StoreUnavailableError } from '../base/errors.js'
+import { configDir, type Environ, runtimeDir } from '../base/paths.js'
 
 /**
  * Before a login asks a person anything (a user name, a password, a client secret, a

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 
-import type { Environ } from '../core/paths.js'
+import type { Environ } from '../base/paths.js'
 
 /**
  * Open a URL in the person's browser: the command in BROWSER with the URL as its one

@@ -3,8 +3,8 @@ import fs from 'node:fs'
 import os from 'node:os'
 import tty from 'node:tty'
 
-import { isSecretVariable } from '../core/credentials.js'
-import { UsageError } from '../core/errors.js'
+import { isSecretVariable } from '../base/credentials.js'
+import { UsageError } from '../base/errors.js'
 
 /** Signals a person or a supervisor sends to "the program": the child gets them too. */
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2']

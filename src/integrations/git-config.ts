@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 
-import { UsageError } from '../core/errors.js'
-import { isLoopbackHost } from '../core/url-policy.js'
+import { UsageError } from '../base/errors.js'
+import { isLoopbackHost } from '../base/url-policy.js'
 import { shellQuote } from '../util/shell-quote.js'
 
 const run = promisify(execFile)

@@ -1,4 +1,4 @@
-import { UsageError } from '../core/errors.js'
+import { UsageError } from '../base/errors.js'
 
 /**
  * git's credential helper protocol (gitcredentials(7), docs/design.md#git-and-curl): `key=value` lines ended

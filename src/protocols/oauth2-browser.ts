@@ -2,8 +2,8 @@ import { createHash, randomBytes } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 
-import { CredentialsRejectedError, InterruptedError, LoginRequiredError, type TokenctlError } from '../core/errors.js'
-import { rememberSecrets } from '../core/secrets.js'
+import { CredentialsRejectedError, InterruptedError, LoginRequiredError, type TokenctlError } from '../base/errors.js'
+import { rememberSecrets } from '../base/secrets.js'
 import type { Interaction } from './types.js'
 
 export interface AuthorizationCode {

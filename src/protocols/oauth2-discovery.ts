@@ -1,8 +1,8 @@
-import { printable } from '../core/env-name.js'
-import type { EnvSettings } from '../core/env-settings.js'
-import { ServerError, UsageError } from '../core/errors.js'
-import { checkServerUrl } from '../core/url-policy.js'
-import { getJson, type HttpOptions, UnreachableError } from '../util/http.js'
+import { printable } from '../base/env-name.js'
+import type { EnvSettings } from '../base/env-settings.js'
+import { ServerError, UsageError } from '../base/errors.js'
+import { checkServerUrl } from '../base/url-policy.js'
+import { getJson, type HttpOptions, UnreachableError } from './http.js'
 
 /** A discovery document that would send tokens in clear: said as it is, even where other discovery failures are passed over. */
 export class PlainHttpEndpointError extends ServerError {}

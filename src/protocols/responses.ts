@@ -1,7 +1,7 @@
-import { printable } from '../core/env-name.js'
-import { ServerError } from '../core/errors.js'
-import { redactAll, rememberSecrets } from '../core/secrets.js'
-import type { HttpResponse } from '../util/http.js'
+import { printable } from '../base/env-name.js'
+import { ServerError } from '../base/errors.js'
+import { redactAll, rememberSecrets } from '../base/secrets.js'
+import type { HttpResponse } from './http.js'
 
 /** An answer that is neither a token response nor an error the protocol knows: exit 5, with what can be said safely. */
 export function failure(response: HttpResponse, host: string, secrets: readonly (string | undefined)[], checkWhat: string): ServerError {

@@ -1,4 +1,5 @@
-import { LoginRequiredError } from '../core/errors.js'
+import type { PasswordCredentials } from '../base/credentials.js'
+import { LoginRequiredError } from '../base/errors.js'
 
 /** What a login or refresh buys. Times are epoch milliseconds. */
 export interface TokenSet {
@@ -11,10 +12,7 @@ export interface TokenSet {
   user?: string
 }
 
-export interface PasswordCredentials {
-  username: string
-  password: string
-}
+export type { PasswordCredentials } from '../base/credentials.js'
 
 /** docs/design.md#oauth-20-and-openid-connect `login --flow`; `password` is also the api protocol's only way in. */
 export type LoginFlow = 'device' | 'browser' | 'password' | 'client-credentials'

@@ -1,11 +1,11 @@
 import fs from 'node:fs'
 import path from 'node:path'
 
-import type { Binding } from '../core/binding.js'
-import { StoreUnavailableError } from '../core/errors.js'
-import { rememberSecret } from '../core/secrets.js'
+import type { Binding } from '../base/binding.js'
+import { StoreUnavailableError } from '../base/errors.js'
+import { rememberSecret } from '../base/secrets.js'
 import { isSafeToken } from '../util/b64token.js'
-import { checkPrivateDir, ensurePrivateDir, readPrivateFile, writeFileAtomic } from '../util/private-file.js'
+import { checkPrivateDir, ensurePrivateDir, readPrivateFile, writeFileAtomic } from '../base/private-file.js'
 
 /** What a cache hit needs, and nothing more: never the refresh token (docs/design.md#where-things-are-kept). */
 export interface CachedAccess {

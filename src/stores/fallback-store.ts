@@ -1,4 +1,4 @@
-import { StoreUnavailableError } from '../core/errors.js'
+import { StoreUnavailableError } from '../base/errors.js'
 import type { SecretRecord, SecretStore, WriteOptions } from './types.js'
 
 /**

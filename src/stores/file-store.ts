@@ -1,9 +1,9 @@
 import path from 'node:path'
 
-import { envNameOfKey } from '../core/binding.js'
-import { CorruptRecordError, StoreUnavailableError } from '../core/errors.js'
-import { acquireLock } from '../core/lock.js'
-import { checkPrivateDir, ensurePrivateDir, pathExists, readPrivateFile, writeFileAtomic } from '../util/private-file.js'
+import { envNameOfKey } from '../base/binding.js'
+import { CorruptRecordError, StoreUnavailableError } from '../base/errors.js'
+import { acquireLock } from '../base/lock.js'
+import { checkPrivateDir, ensurePrivateDir, pathExists, readPrivateFile, writeFileAtomic } from '../base/private-file.js'
 import { judgeRecord, type SecretRecord, type SecretStore } from './types.js'
 
 /** The file as it is on disk: entries are judged one by one when asked for, never dropped on a write. */

@@ -4,8 +4,8 @@ import { createInterface } from 'node:readline'
 import type { Readable, Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 
-import { envNameOfKey } from '../core/binding.js'
-import { CorruptRecordError, StoreUnavailableError } from '../core/errors.js'
+import { envNameOfKey } from '../base/binding.js'
+import { CorruptRecordError, StoreUnavailableError } from '../base/errors.js'
 import type { AgentReply, AgentRequest } from './keychain-agent.js'
 import { parseRecord, parseRecordText, type SecretRecord, type SecretStore } from './types.js'
 

@@ -1,6 +1,6 @@
-import { UsageError } from '../core/errors.js'
-import { printable } from '../core/env-name.js'
-import { configDir, type Environ } from '../core/paths.js'
+import { UsageError } from '../base/errors.js'
+import { printable } from '../base/env-name.js'
+import { configDir, type Environ } from '../base/paths.js'
 import { STORE_KINDS, type SecretStore, type StoreKind } from './types.js'
 
 /** `--store`, else TOKENCTL_STORE, else the keychain. Never a silent switch to a file. */

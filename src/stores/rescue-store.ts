@@ -1,8 +1,8 @@
-import { envNameOfKey } from '../core/binding.js'
-import { debug } from '../core/debug.js'
-import { CorruptRecordError, StoreUnavailableError } from '../core/errors.js'
-import { isFromTheFuture } from '../core/freshness.js'
-import { pathExists } from '../util/private-file.js'
+import { envNameOfKey } from '../base/binding.js'
+import { debug } from '../base/debug.js'
+import { CorruptRecordError, StoreUnavailableError } from '../base/errors.js'
+import { isFromTheFuture } from '../base/freshness.js'
+import { pathExists } from '../base/private-file.js'
 import type { FileStore } from './file-store.js'
 import type { SecretRecord, SecretStore, WriteOptions } from './types.js'
 

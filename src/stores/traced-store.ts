@@ -1,4 +1,4 @@
-import { debug } from '../core/debug.js'
+import { debug } from '../base/debug.js'
 import type { SecretRecord, SecretStore, WriteOptions } from './types.js'
 
 /**

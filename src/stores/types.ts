@@ -1,5 +1,5 @@
-import { type Binding, isBinding } from '../core/binding.js'
-import { rememberSecrets } from '../core/secrets.js'
+import { type Binding, isBinding } from '../base/binding.js'
+import { rememberSecrets } from '../base/secrets.js'
 import { isSafeToken } from '../util/b64token.js'
 
 /** Everything secret tokenctl keeps for one env: one keychain entry, or one key of the file store. */

@@ -8,7 +8,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
-import { acquireLock, STALE_LOCK_MS } from '../../src/core/lock.js'
+import { acquireLock, STALE_LOCK_MS } from '../../src/base/lock.js'
 import { type ApiServer, startApiServer } from '../support/api-server.js'
 import { BIN, ROOT, runProcess, Sandbox } from '../support/cli.js'
 import { eventually } from '../support/keyring.js'

@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 
-import { storeKey } from '../../src/core/binding.js'
+import { storeKey } from '../../src/base/binding.js'
 import { envFromVariables } from '../../src/core/env-select.js'
 import { type ApiServer, startApiServer } from '../support/api-server.js'
 import { Sandbox } from '../support/cli.js'

@@ -10,7 +10,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 
-import { STALE_LOCK_MS } from '../../src/core/lock.js'
+import { STALE_LOCK_MS } from '../../src/base/lock.js'
 import { type ApiServer, type ApiServerOptions, startApiServer } from '../support/api-server.js'
 import { BIN, type RunResult, runProcess, Sandbox } from '../support/cli.js'
 import { keyringTest, useKeyring } from '../support/keyring.js'

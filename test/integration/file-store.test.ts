@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
-import { StoreUnavailableError } from '../../src/core/errors.js'
+import { StoreUnavailableError } from '../../src/base/errors.js'
 import { FileStore } from '../../src/stores/file-store.js'
 
 let dir: string

@@ -2,8 +2,8 @@ import http from 'node:http'
 import net from 'node:net'
 import type { AddressInfo } from 'node:net'
 
-import { ServerError } from '../../src/core/errors.js'
-import { postJson } from '../../src/util/http.js'
+import { ServerError } from '../../src/base/errors.js'
+import { postJson } from '../../src/protocols/http.js'
 
 /** A tiny server whose every answer the test decides. */
 async function serve(handler: http.RequestListener): Promise<{ url: string; hits: () => number; close: () => Promise<void> }> {

@@ -2,7 +2,7 @@
  * KeychainStore against a real Secret Service: gnome-keyring on a private D-Bus session
  * (test/support/keyring.ts), checked from the outside with `secret-tool`. No mocks.
  */
-import { StoreUnavailableError } from '../../src/core/errors.js'
+import { StoreUnavailableError } from '../../src/base/errors.js'
 import { KEYCHAIN_SERVICE, KEYCHAIN_TIMEOUT_MS, KeychainStore } from '../../src/stores/keychain-store.js'
 import type { SecretRecord } from '../../src/stores/types.js'
 import { eventually, type HangingBus, type KeyringSession, keyringTest, startHangingBus, useKeyring } from '../support/keyring.js'

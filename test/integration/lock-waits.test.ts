@@ -1,5 +1,5 @@
 /**
- * Every wait on a lock ends (src/core/lock.ts): a break marker or a heartbeat dated in the
+ * Every wait on a lock ends (src/base/lock.ts): a break marker or a heartbeat dated in the
  * future is not believed, and a holder that is alive and beating but never lets go ends
  * the wait with an error naming it, after the maximum wait.
  */
@@ -7,8 +7,8 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
-import { StoreUnavailableError } from '../../src/core/errors.js'
-import { acquireLock, maxLockWaitMs, type TakeOverReason } from '../../src/core/lock.js'
+import { StoreUnavailableError } from '../../src/base/errors.js'
+import { acquireLock, maxLockWaitMs, type TakeOverReason } from '../../src/base/lock.js'
 
 let dir: string
 beforeEach(() => {

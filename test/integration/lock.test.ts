@@ -1,12 +1,12 @@
 /**
- * The inter-process lock's heartbeat (src/core/lock.ts): a holder that is alive and busy
+ * The inter-process lock's heartbeat (src/base/lock.ts): a holder that is alive and busy
  * for longer than the stale time is not taken for dead, and one that stops beating is.
  */
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
-import { acquireLock } from '../../src/core/lock.js'
+import { acquireLock } from '../../src/base/lock.js'
 
 let dir: string
 beforeEach(() => {

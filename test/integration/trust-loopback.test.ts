@@ -11,8 +11,8 @@ import net from 'node:net'
 import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 
-import { UsageError } from '../../src/core/errors.js'
-import { type HttpOptions, postJson } from '../../src/util/http.js'
+import { UsageError } from '../../src/base/errors.js'
+import { type HttpOptions, postJson } from '../../src/protocols/http.js'
 import type { LookupFunction } from '../../src/util/loopback-lookup.js'
 
 const PASSWORD = 'loopback-test-Pa55word'

@@ -4,7 +4,7 @@
  * In process, with a command that fails the way a bug would.
  */
 import { BaseCommand } from '../../src/cli/base-command.js'
-import { forgetSecrets, rememberSecret } from '../../src/core/secrets.js'
+import { forgetSecrets, rememberSecret } from '../../src/base/secrets.js'
 
 const SECRET = 'internal-error-s3cr3t-Zq9'
 

@@ -1,6 +1,6 @@
-import { bindingMismatch, envBinding, envNameOfKey, fingerprint, isBinding, matchingEntry, storeKey } from '../../src/core/binding.js'
+import { bindingMismatch, envBinding, envNameOfKey, fingerprint, isBinding, matchingEntry, storeKey } from '../../src/base/binding.js'
 import { envFromVariables } from '../../src/core/env-select.js'
-import type { Env } from '../../src/core/env-settings.js'
+import type { Env } from '../../src/base/env-settings.js'
 import { changesLogin } from '../../src/core/envs.js'
 import { endpointMoves } from '../../src/protocols/oauth2-discovery.js'
 import { judgeRecord } from '../../src/stores/types.js'

@@ -1,4 +1,4 @@
-import { safeUrl } from '../../src/core/debug.js'
+import { safeUrl } from '../../src/base/debug.js'
 
 describe('safeUrl: a URL as debug lines show it', () => {
   test('query values and user info are left out, keys and path kept', () => {

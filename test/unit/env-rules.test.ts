@@ -1,9 +1,9 @@
 import { buildEnvSettings } from '../../src/core/env-build.js'
-import { assertEnvName, envVariablePart, isValidEnvName } from '../../src/core/env-name.js'
+import { assertEnvName, envVariablePart, isValidEnvName } from '../../src/base/env-name.js'
 import { envFromVariables, selectEnv } from '../../src/core/env-select.js'
-import { UsageError } from '../../src/core/errors.js'
-import { checkServerUrl, isLoopbackHost } from '../../src/core/url-policy.js'
-import { variable } from '../../src/core/variables.js'
+import { UsageError } from '../../src/base/errors.js'
+import { checkServerUrl, isLoopbackHost } from '../../src/base/url-policy.js'
+import { variable } from '../../src/base/variables.js'
 
 describe('env names', () => {
   test.each(['prod', 'a', '0', 'prod-eu', 'x.y_z', 'a'.repeat(64)])('%s is valid', (name) => expect(isValidEnvName(name)).toBe(true))

@@ -1,5 +1,5 @@
 import { describeFailure, isRejection, parseEntry, REASONS } from '../../src/core/audit.js'
-import { CredentialsRejectedError, InterruptedError, LoginRequiredError, ServerError, StoreUnavailableError, UsageError } from '../../src/core/errors.js'
+import { CredentialsRejectedError, InterruptedError, LoginRequiredError, ServerError, StoreUnavailableError, UsageError } from '../../src/base/errors.js'
 import { RefreshRejectedError } from '../../src/protocols/types.js'
 import { sanitize, viewToken } from '../../src/util/jwt.js'
 

@@ -1,10 +1,10 @@
-import { isFresh } from '../../src/core/freshness.js'
+import { isFresh } from '../../src/base/freshness.js'
 import { formatToken, isShellVariable } from '../../src/integrations/formats.js'
 import { shellQuote } from '../../src/util/shell-quote.js'
 import { DEFAULT_ACCESS_TTL_MS, DEFAULT_REFRESH_TTL_MS, isSafeToken, toTokenSet } from '../../src/protocols/token-response.js'
 import { formatDuration, parseDuration } from '../../src/util/duration.js'
 import { decodeJwt, jwtExpiry } from '../../src/util/jwt.js'
-import { proxyFor } from '../../src/util/proxy.js'
+import { proxyFor } from '../../src/protocols/proxy.js'
 
 const jwt = (claims: object) => `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`
 

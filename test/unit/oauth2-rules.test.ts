@@ -1,4 +1,4 @@
-import { ServerError } from '../../src/core/errors.js'
+import { ServerError } from '../../src/base/errors.js'
 import { discoveryUrls, endpointMoves } from '../../src/protocols/oauth2-discovery.js'
 import { pollInterval } from '../../src/protocols/oauth2.js'
 

@@ -12,8 +12,8 @@ import path from 'node:path'
 
 import fc from 'fast-check'
 
-import { ServerError, UsageError } from '../../src/core/errors.js'
-import { forgetSecrets, redactAll, rememberSecret } from '../../src/core/secrets.js'
+import { ServerError, UsageError } from '../../src/base/errors.js'
+import { forgetSecrets, redactAll, rememberSecret } from '../../src/base/secrets.js'
 import { formatToken } from '../../src/integrations/formats.js'
 import { shellQuote } from '../../src/util/shell-quote.js'
 import { type CredentialRequest, formatCredentialAnswer, parseCredentialRequest } from '../../src/integrations/git-credential.js'

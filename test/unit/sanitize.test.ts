@@ -1,4 +1,4 @@
-import { printable } from '../../src/core/env-name.js'
+import { printable } from '../../src/base/env-name.js'
 import { escapeInvisibleInJson, sanitizeText, withoutInvisible } from '../../src/util/sanitize.js'
 
 // Every code point the sanitizer must take out of text from outside before it is printed.

@@ -1,12 +1,12 @@
 import { Args, Flags } from '@oclif/core'
 
 import { BaseCommand } from '../../cli/base-command.js'
-import { envBinding } from '../../core/binding.js'
+import { envBinding } from '../../base/binding.js'
 import { hasEnv } from '../../core/config-file.js'
 import { contextFor } from '../../core/context.js'
 import { buildEnvSettings } from '../../core/env-build.js'
-import { displayUrl, type EnvSettings } from '../../core/env-settings.js'
-import { isTokenctlError, StoreUnavailableError } from '../../core/errors.js'
+import { displayUrl, type EnvSettings } from '../../base/env-settings.js'
+import { isTokenctlError, StoreUnavailableError } from '../../base/errors.js'
 import { addEnv, changesLogin, duplicateEnv } from '../../core/envs.js'
 
 export default class EnvAdd extends BaseCommand<typeof EnvAdd> {

@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core'
 
 import { BaseCommand } from '../../cli/base-command.js'
 import { contextFor } from '../../core/context.js'
-import { ServerError } from '../../core/errors.js'
+import { ServerError } from '../../base/errors.js'
 import { removeEnv } from '../../core/envs.js'
 
 export default class EnvRemove extends BaseCommand<typeof EnvRemove> {

@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 
-import { checkPrivateDir, ensurePrivateDir, readPrivateFile } from '../util/private-file.js'
+import { checkPrivateDir, ensurePrivateDir, readPrivateFile } from './private-file.js'
 import { shellQuote } from '../util/shell-quote.js'
 import { debug } from './debug.js'
 import { StoreUnavailableError } from './errors.js'
@@ -59,8 +59,8 @@ export interface LockOptions {
 /**
  * How long a waiter waits for a live holder: 2 minutes, or four request timeouts when
  * TOKENCTL_TIMEOUT is longer (a holder may make a few requests: a refresh, the login
- * fallback, a discovery). Read here, not through util/http.ts, which loads got: the fast
- * path waits on locks too. A value that is not a number is util/http.ts's to report.
+ * fallback, a discovery). Read here, not through protocols/http.ts, which loads got: the fast
+ * path waits on locks too. A value that is not a number is protocols/http.ts's to report.
  */
 export function maxLockWaitMs(environ: Readonly<Record<string, string | undefined>> = process.env): number {
   const seconds = Number(environ.TOKENCTL_TIMEOUT)

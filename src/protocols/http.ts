@@ -4,11 +4,11 @@ import net from 'node:net'
 import { type Agents, CancelError, got, RequestError } from 'got'
 import { HttpProxyAgent, HttpsProxyAgent } from 'hpagent'
 
-import { debug, safeUrl } from '../core/debug.js'
-import { printable } from '../core/env-name.js'
-import { ServerError, UsageError } from '../core/errors.js'
-import type { Environ } from '../core/paths.js'
-import { isLoopbackAddress, type LookupFunction, loopbackOnlyLookup, type Refusal, systemLookup } from './loopback-lookup.js'
+import { debug, safeUrl } from '../base/debug.js'
+import { printable } from '../base/env-name.js'
+import { ServerError, UsageError } from '../base/errors.js'
+import type { Environ } from '../base/paths.js'
+import { isLoopbackAddress, type LookupFunction, loopbackOnlyLookup, type Refusal, systemLookup } from '../util/loopback-lookup.js'
 import { proxyFor } from './proxy.js'
 
 /** The request never reached the server (refused, DNS, no route): nothing was sent, so nothing can have changed there. */

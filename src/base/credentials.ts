@@ -1,10 +1,15 @@
-import type { PasswordCredentials } from '../protocols/types.js'
 import type { Env } from './env-settings.js'
 import type { Environ } from './paths.js'
 import { rememberSecrets } from './secrets.js'
 import { variable } from './variables.js'
 
 /** docs/design.md#credentials-from-variables: credentials from variables, counted only when complete. Never written anywhere. */
+/** A user name and password, typed or read from variables. */
+export interface PasswordCredentials {
+  username: string
+  password: string
+}
+
 export interface VariableCredentials {
   password?: PasswordCredentials
   refreshToken?: string

@@ -6,7 +6,7 @@ import { UsageError } from './errors.js'
  * Loopback by name: `localhost`, `*.localhost`, 127.0.0.0/8 and ::1. This is the check made
  * when a URL is given (`env add`, the variables); it cannot be the last word, because a
  * resolver may send `*.localhost` anywhere. Every plain-http request without --allow-http is
- * held to a loopback address again where the connection is made (util/http.ts).
+ * held to a loopback address again where the connection is made (protocols/http.ts).
  */
 export function isLoopbackHost(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase()

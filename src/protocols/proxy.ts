@@ -1,8 +1,8 @@
-import type { Environ } from '../core/paths.js'
+import type { Environ } from '../base/paths.js'
 
 /**
  * The proxy URL for a request to `target`, from HTTPS_PROXY / HTTP_PROXY / NO_PROXY (either
- * case). Not asked for plain http held to loopback (util/http.ts): those never use a proxy.
+ * case). Not asked for plain http held to loopback (protocols/http.ts): those never use a proxy.
  */
 export function proxyFor(target: URL, environ: Environ): string | undefined {
   const pick = (name: string) => environ[name] || environ[name.toLowerCase()] || undefined

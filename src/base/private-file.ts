@@ -1,8 +1,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
 
-import { StoreUnavailableError } from '../core/errors.js'
-import { shellQuote } from './shell-quote.js'
+import { StoreUnavailableError } from './errors.js'
+import { shellQuote } from '../util/shell-quote.js'
 
 /**
  * The user's own files and directories are the only local things tokenctl trusts. Another
