@@ -100,7 +100,7 @@ function measureInTurns(cases: Case[]): Measured[] {
   })
 }
 
-/** The speed goals of BENCHMARKS.md, judged on this run's medians. */
+/** The speed goals of docs/benchmarks.md, judged on this run's medians. */
 function verdict(name: string, vsNode: number, rssVsNode: number | null, medianMs: number, ghMs: number | undefined): string {
   const judge = (ok: boolean, goal: string) => `${goal}: ${ok ? 'met' : 'MISSED'}`
   const rss = rssVsNode === null ? '' : `; RSS ≤ 1.5 × ${rssVsNode <= 1.5 ? 'met' : 'MISSED'}`
