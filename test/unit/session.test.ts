@@ -103,7 +103,8 @@ describe('3. refresh under the lock', () => {
     expect(h.protocol.calls).toEqual([{ method: 'refresh', refreshToken: 'R1' }])
     expect(h.store.peek('prod')).toEqual({ ...loggedIn(T0), accessToken: 'A2', accessExpiresAt: at + 30 * MIN, obtainedAt: at, user: 'alice@example.com', binding: { ...API_BINDING, user: 'alice' } })
     expect(h.accessCache!.get('prod')).toEqual({ accessToken: 'A2', accessExpiresAt: at + 30 * MIN, user: 'alice@example.com', binding: { ...API_BINDING, user: 'alice' } })
-    // The lock is let go: a second, forced, refresh gets it at once.
+    // What a failed save kept aside was settled first, under the lock; the lock is let go.
+    expect(h.store.settled).toEqual(['prod'])
     expect(fs.readdirSync(h.lockDir)).toEqual([])
   })
 })
