@@ -1,12 +1,26 @@
 import { createDefaultEsmPreset } from 'ts-jest'
 
-/** @type {import('jest').Config} */
-export default {
+/** What every project shares: TypeScript as ES modules, and `.js` imports resolved to the sources. */
+const shared = {
   ...createDefaultEsmPreset({ tsconfig: 'tsconfig.json' }),
   testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+}
+
+/**
+ * One project per kind of test, so that one kind runs alone: `npm run test:unit` runs the
+ * in-process suite (no dist/, no subprocess of the CLI) in seconds. `npm test` runs them all.
+ * @type {import('jest').Config}
+ */
+export default {
+  projects: [
+    { ...shared, displayName: 'unit', roots: ['<rootDir>/test/unit'] },
+    // Real parts in-process or beside it: stores, the lock across processes, HTTP, test servers.
+    { ...shared, displayName: 'integration', roots: ['<rootDir>/test/integration'] },
+    // The built CLI (bin/run.js, dist/) in subprocesses, against test servers and a real keychain.
+    { ...shared, displayName: 'e2e', roots: ['<rootDir>/test/e2e'] },
+  ],
   // e2e suites spawn real processes and servers; two cores, so keep workers modest.
   maxWorkers: 2,
   testTimeout: 60_000,

@@ -6,6 +6,7 @@ import { expiresPhrase } from '../cli/time.js'
 import type { Context } from '../core/context.js'
 import { printable } from '../base/env-name.js'
 import { LoginRequiredError, UsageError } from '../base/errors.js'
+import { chooseFlow, refuseFlowForApi } from '../core/login-flow.js'
 import { checkStoreBeforeAsking } from '../core/store-check.js'
 import { openInBrowser } from '../integrations/browser.js'
 import { DEFAULT_BROWSER_TIMEOUT_MS } from '../protocols/oauth2-browser.js'
@@ -41,7 +42,7 @@ oauth2 envs: --flow device (the default when the server has a device endpoint: a
     const { env, session } = context
     // A usage error is said first; then the store must be able to keep the login before
     // anyone is asked for anything (or a device or browser flow is started).
-    this.refuseFlowForApi(env)
+    refuseFlowForApi(env, this.flags.flow)
     // The env's own entry, where the login will be written: for an env made from variables
     // that is its name and a hash of what it is bound to (context.key), not its name.
     await checkStoreBeforeAsking(context.store, context.key, this.environ)
@@ -70,31 +71,10 @@ oauth2 envs: --flow device (the default when the server has a device endpoint: a
     }
   }
 
-  /** docs/design.md#oauth-20-and-openid-connect: --flow, else what the credential variables can do, else device when the server has it, else password. */
+  /** The flow (core/login-flow.ts), or the server's default when nothing else decides it. */
   private async chooseFlow({ env, session, credentials }: Context): Promise<LoginFlow> {
-    const given = this.flags.flow as LoginFlow | undefined
-    if (env.protocol === 'api') {
-      this.refuseFlowForApi(env)
-      return 'password'
-    }
-    const byPassword = this.flags['password-stdin'] || this.flags.username !== undefined || credentials?.password !== undefined
-    let flow = given ?? (byPassword ? 'password' : credentials?.client ? 'client-credentials' : undefined)
-    // Nobody to approve a device code or a browser page: refuse before any request is made.
-    if (this.noInput && (flow === 'device' || flow === 'browser' || flow === undefined)) {
-      throw new LoginRequiredError(
-        `${flow ? `The ${flow} flow needs` : `Logging in to "${env.name}" needs`} a person, and --no-input or CI=true says there is none.`,
-        `Use --flow client-credentials with TOKENCTL_CLIENT_SECRET, or --flow password with TOKENCTL_USERNAME and TOKENCTL_PASSWORD.`,
-      )
-    }
-    flow ??= await session.defaultFlow()
-    return flow
-  }
-
-  private refuseFlowForApi(env: Context['env']): void {
-    const given = this.flags.flow
-    if (env.protocol === 'api' && given && given !== 'password') {
-      throw new UsageError(`--flow ${given} is for oauth2 envs; "${env.name}" uses the api protocol.`, 'Leave --flow out: api envs log in with a user name and password.')
-    }
+    const { flow, username, 'password-stdin': passwordStdin } = this.flags
+    return chooseFlow({ env, flow, username, passwordStdin, credentials, noInput: this.noInput }) ?? (await session.defaultFlow())
   }
 
   private async passwordCredentials({ env, credentials }: Context, interactive: boolean): Promise<PasswordCredentials> {
