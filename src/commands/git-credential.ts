@@ -3,11 +3,10 @@ import { Args } from '@oclif/core'
 import { writeStdout } from '../cli/fd-output.js'
 import { BaseCommand } from '../cli/base-command.js'
 import { readStdinUpTo } from '../cli/stdin.js'
-import { toStderr } from '../cli/stderr.js'
+import { gitCredentialReport, writeHelperNote } from '../cli/error-report.js'
 import { DEFAULT_GIT_USER, isOurHost, isOurUser } from '../core/git-hosts.js'
-import { isTokenctlError, LoginRequiredError } from '../base/errors.js'
+import { isTokenctlError } from '../base/errors.js'
 import { formatCredentialAnswer, MAX_INPUT, parseCredentialRequest } from '../integrations/git-credential.js'
-import { withoutInvisible } from '../util/sanitize.js'
 
 export default class GitCredential extends BaseCommand<typeof GitCredential> {
   static override summary = 'A git credential helper that answers with a fresh access token.'
@@ -51,16 +50,15 @@ export default class GitCredential extends BaseCommand<typeof GitCredential> {
       writeStdout(formatCredentialAnswer(request, { username, token: token.accessToken, expiresAt: token.accessExpiresAt }))
     } catch (error) {
       if (!isTokenctlError(error)) throw error
-      const hint = error instanceof LoginRequiredError ? ` Run: tokenctl login -e ${env.name}` : ''
-      toStderr(withoutInvisible(`tokenctl: ${error.message}${hint}\n`))
-      // Nothing on stdout either way, and git asks its next helper whatever the exit code.
-      // "Log in" is the normal state of a fresh machine (docs/design.md#git-and-curl: exit 0); anything else
-      // (a broken server, a store out of reach) keeps its code for the scripts that look.
-      if (!(error instanceof LoginRequiredError)) process.exitCode = error.exitCode
+      // Nothing on stdout either way, and git asks its next helper whatever the exit code;
+      // "log in" is exit 0 there (GIT_CREDENTIAL_RULE), anything else keeps its code.
+      const report = gitCredentialReport(error, env.name)
+      writeHelperNote(report.message)
+      process.exitCode = report.exitCode
     }
   }
 
   private debugNote(error: unknown): void {
-    if (this.environ.TOKENCTL_DEBUG === '1') toStderr(withoutInvisible(`tokenctl: not answering: ${(error as Error).message}\n`))
+    if (this.environ.TOKENCTL_DEBUG === '1') writeHelperNote(`not answering: ${(error as Error).message}`)
   }
 }

@@ -5,6 +5,7 @@
  * unexpected goes back, unsaid, to the full CLI.
  */
 import { showEnvList, showEnvNames } from '../cli/env-list-view.js'
+import { errorReport, writeErrorReport } from '../cli/error-report.js'
 import { showStatus } from '../cli/status-view.js'
 import { collectingSink, Voice } from '../cli/voice.js'
 import { readConfigFile } from '../core/config-file.js'
@@ -75,8 +76,9 @@ async function speak(quiet: boolean, environ: Environ, work: (voice: Voice, open
   } catch (error) {
     if (!(error instanceof StoreUnavailableError)) return false
     sink.flush()
-    new Voice(() => quiet, environ).error(error.message, ...(error.fix ? [error.fix] : []))
-    process.exitCode = error.exitCode
+    const report = errorReport(error, environ.TOKENCTL_DEBUG === '1')
+    writeErrorReport(report, new Voice(() => quiet, environ))
+    process.exitCode = report.exitCode
     return true
   } finally {
     for (const store of opened) store.close?.()

@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 
 import { BaseCommand } from '../../cli/base-command.js'
+import { errorInline } from '../../cli/error-report.js'
 import { table } from '../../cli/output.js'
 import { envSettingsOf } from '../../core/config-file.js'
 import { printable } from '../../base/env-name.js'
@@ -37,7 +38,7 @@ export default class EnvShow extends BaseCommand<typeof EnvShow> {
       record = await (await this.store()).get(name)
     } catch (error) {
       reachable = false
-      this.warning(`Login state is unknown: ${(error as Error).message} ${(error as { fix?: string }).fix ?? ""}`.trim())
+      this.warning(errorInline('Login state is unknown: ', error as Error))
     }
     const shown = { ...summarize(data, name, record, reachable, this.environ), ...settings }
     if (this.flags.json) {
