@@ -17,12 +17,12 @@ import { configFile, type Environ } from '../base/paths.js'
 import { type EnvStatus, statusOf } from '../core/status.js'
 import { chooseStoreKind, openStore } from '../stores/open.js'
 import type { SecretStore } from '../stores/types.js'
-import { GLOBAL_FLAGS, parseFlags, stringFlag } from './argv.js'
+import { parseFlags, stringFlag } from './argv.js'
 
 type Closable = SecretStore & { close?: () => void }
 
 export async function serveStatus(args: string[], environ: Environ): Promise<boolean> {
-  const flags = parseFlags(args, [...GLOBAL_FLAGS, 'all', 'json'])
+  const flags = parseFlags(args, 'status')
   if (!flags) return false
   return speak(flags.has('quiet'), environ, async (voice, opened) => {
     const options: ContextOptions = { envFlag: stringFlag(flags, 'env'), storeFlag: stringFlag(flags, 'store'), environ, warn: (message) => voice.warning(message), userAgent: 'tokenctl', command: 'status' }
@@ -42,7 +42,7 @@ export async function serveStatus(args: string[], environ: Environ): Promise<boo
 }
 
 export async function serveEnvList(args: string[], environ: Environ): Promise<boolean> {
-  const flags = parseFlags(args, [...GLOBAL_FLAGS, 'json', 'names'])
+  const flags = parseFlags(args, 'env:list')
   // --names with --json is oclif's to refuse.
   if (!flags || (flags.has('names') && flags.has('json'))) return false
   return speak(flags.has('quiet'), environ, async (voice, opened) => {
