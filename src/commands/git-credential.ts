@@ -2,6 +2,7 @@ import { Args } from '@oclif/core'
 
 import { writeStdout } from '../cli/fd-output.js'
 import { BaseCommand } from '../cli/base-command.js'
+import { withExitCodes } from '../cli/exit-codes-help.js'
 import { readStdinUpTo } from '../cli/stdin.js'
 import { gitCredentialReport, writeHelperNote } from '../cli/error-report.js'
 import { DEFAULT_GIT_USER, isOurHost, isOurUser } from '../core/git-hosts.js'
@@ -10,7 +11,10 @@ import { formatCredentialAnswer, MAX_INPUT, parseCredentialRequest } from '../in
 
 export default class GitCredential extends BaseCommand<typeof GitCredential> {
   static override summary = 'A git credential helper that answers with a fresh access token.'
-  static override description = `Configured by "tokenctl setup-git"; git runs it, not you. It answers only for the env's git hosts (the host of its URL and every --git-host) over https (or http to loopback), and stays silent otherwise so git asks its next helper. "erase" (git's reaction to a refused token) drops the cached access token so the next "get" refreshes. The refresh token is never handed out.`
+  static override description = withExitCodes(
+    `Configured by "tokenctl setup-git"; git runs it, not you. It answers only for the env's git hosts (the host of its URL and every --git-host) over https (or http to loopback), and stays silent otherwise so git asks its next helper. "erase" (git's reaction to a refused token) drops the cached access token so the next "get" refreshes. The refresh token is never handed out.`,
+    [[0, 'answered, or silent (also when a login is needed)'], 2, 4, 5, 6],
+  )
 
   static override examples = [
     { description: 'What git does:', command: 'printf "protocol=https\\nhost=git.example.com\\n\\n" | <%= config.bin %> <%= command.id %> get -e prod' },
