@@ -37,7 +37,7 @@ import { AccessCache } from './stores/access-cache.js'
 import { FileStore } from './stores/file-store.js'
 import { chooseStoreKind } from './stores/open.js'
 import { parseDuration } from './util/duration.js'
-import { type Flags, GLOBAL_FLAGS, parseFlags, stringFlag } from './fast/argv.js'
+import { type Flags, parseFlags, stringFlag } from './fast/argv.js'
 
 /** True when the command was served here; false hands it to the full CLI. */
 export async function fastPath(argv: string[], environ: Environ = process.env): Promise<boolean> {
@@ -55,7 +55,7 @@ export async function fastPath(argv: string[], environ: Environ = process.env): 
 }
 
 async function serveToken(args: string[], environ: Environ): Promise<boolean> {
-  const flags = parseFlags(args, [...GLOBAL_FLAGS, 'format', 'min-ttl', 'var'])
+  const flags = parseFlags(args, 'token')
   if (!flags) return false
   const format = (flags.get('format') ?? 'token') as TokenFormat
   const minTtl = parseDuration(String(flags.get('min-ttl') ?? '5m'))
@@ -70,7 +70,7 @@ async function serveToken(args: string[], environ: Environ): Promise<boolean> {
 }
 
 async function serveGitCredential(args: string[], environ: Environ): Promise<boolean> {
-  const flags = parseFlags(args, GLOBAL_FLAGS)
+  const flags = parseFlags(args, 'git-credential')
   if (!flags) return false
   const input = await readStdinUpTo(MAX_INPUT)
   keepStdin(input ?? Buffer.alloc(MAX_INPUT + 1))

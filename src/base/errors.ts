@@ -17,6 +17,25 @@ export const ExitCode = {
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]
 
+/**
+ * What each exit code means, in the words every command's --help shows (cli/exit-codes-help.ts)
+ * and docs/design.md#output-and-exit-codes spells out at length. A command adds its own detail
+ * after these words, never instead of them.
+ */
+export const EXIT_CODE_MEANINGS: Readonly<Record<ExitCodeValue, string>> = {
+  [ExitCode.ok]: 'success',
+  [ExitCode.internal]: 'unexpected internal error (a bug in tokenctl)',
+  [ExitCode.usage]: 'usage or configuration error',
+  [ExitCode.loginRequired]: 'login required',
+  [ExitCode.rejected]: 'credentials rejected by the server',
+  [ExitCode.server]: 'server or network failure',
+  [ExitCode.storeUnavailable]: 'store unavailable',
+  [ExitCode.interrupted]: 'interrupted (Ctrl-C) while waiting for a person',
+}
+
+/** `exec` ends with its command's code, which is none of the above and means what that command says. */
+export const CHILD_EXIT_CODE_MEANING = "the command's own exit code (128 + N when signal N ended it)"
+
 export abstract class TokenctlError extends Error {
   abstract readonly exitCode: ExitCodeValue
   /** One sentence telling the user what to do next, or undefined when there is nothing to do. */
@@ -72,4 +91,9 @@ export class InterruptedError extends TokenctlError {
 
 export function isTokenctlError(error: unknown): error is TokenctlError {
   return error instanceof TokenctlError
+}
+
+/** The exit code an error ends a command with: a typed error's own, anything else is a bug (1). */
+export function exitCodeOf(error: unknown): ExitCodeValue {
+  return isTokenctlError(error) ? error.exitCode : ExitCode.internal
 }

@@ -1,4 +1,4 @@
-import { Command, Errors, Flags, type Interfaces } from '@oclif/core'
+import { Command, Flags, type Interfaces } from '@oclif/core'
 
 import { Config } from '../core/config.js'
 import { type Context, type ContextOptions, contextFor, openContext } from '../core/context.js'
@@ -6,11 +6,12 @@ import { rememberVariableSecrets } from '../base/credentials.js'
 import { setDebug } from '../base/debug.js'
 import { selectEnv } from '../core/env-select.js'
 import type { Env } from '../base/env-settings.js'
-import { ExitCode, isTokenctlError } from '../base/errors.js'
+import { isTokenctlError } from '../base/errors.js'
 import { redactAll } from '../base/secrets.js'
 import { isCi } from '../base/variables.js'
 import { chooseStoreKind, openStore } from '../stores/open.js'
 import type { SecretStore } from '../stores/types.js'
+import { errorReport, isOclifError, writeErrorReport } from './error-report.js'
 import { Voice } from './voice.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
@@ -127,19 +128,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
-    const debug = this.environ.TOKENCTL_DEBUG === '1'
-    if (isTokenctlError(error)) {
-      this.voice.error(error.message, ...(error.fix ? [error.fix] : []), ...(debug && error.stack ? [error.stack] : []))
-      this.exit(error.exitCode)
-    }
     // oclif's own errors (bad flag, missing argument) already carry exit 2 and a good message;
     // oclif prints them, so they are redacted here, on their way out.
-    if (error instanceof Errors.CLIError || (error as { oclif?: unknown }).oclif) {
+    if (!isTokenctlError(error) && isOclifError(error)) {
       error.message = redactAll(error.message)
       if (error.stack) error.stack = redactAll(error.stack)
       throw error
     }
-    this.voice.error(`unexpected internal error: ${(error as Error)?.message}`, debug ? `${(error as Error)?.stack}` : 'This is a bug in tokenctl; run again with TOKENCTL_DEBUG=1 and report what it prints.')
-    this.exit(ExitCode.internal)
+    const report = errorReport(error, this.environ.TOKENCTL_DEBUG === '1')
+    writeErrorReport(report, this.voice)
+    this.exit(report.exitCode)
   }
 }

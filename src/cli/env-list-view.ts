@@ -1,6 +1,7 @@
 import type { ConfigData } from '../core/config-file.js'
 import { printable } from '../base/env-name.js'
 import type { EnvSummary } from '../core/envs.js'
+import { errorInline } from './error-report.js'
 import { table } from './output.js'
 import type { Voice } from './voice.js'
 
@@ -17,7 +18,7 @@ export function showEnvNames(data: ConfigData, voice: Voice): void {
 
 /** docs/design.md#commands `env list`, shared by the command and the fast path of bin/run.js. */
 export function showEnvList(envs: EnvSummary[], storeError: Error | undefined, view: EnvListView, voice: Voice): void {
-  if (storeError) voice.warning(`Login states are unknown: ${storeError.message} ${(storeError as { fix?: string }).fix ?? ''}`.trim())
+  if (storeError) voice.warning(errorInline('Login states are unknown: ', storeError))
   if (view.json) {
     voice.outJson(envs)
     return

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core'
 
 import { BaseCommand } from '../cli/base-command.js'
+import { withExitCodes } from '../cli/exit-codes-help.js'
 import { table } from '../cli/output.js'
 import { isoTime } from '../cli/time.js'
 import { type AuditEntry, auditEnabled, auditFile, readAudit } from '../core/audit.js'
@@ -10,13 +11,16 @@ import { parseDuration } from '../util/duration.js'
 
 export default class Audit extends BaseCommand<typeof Audit> {
   static override summary = 'Show the local audit log: logins, refreshes, revokes and their failures.'
-  static override description = `Every login, refresh, revoke, local deletion (forget, erase) and failure of one is kept as a JSON line in $XDG_STATE_HOME/tokenctl/audit.log (~/.local/state/tokenctl/audit.log): time, env, event, outcome, the reason and exit code of a failure, the command, and the pid. Never a token or password, and never a server's message: a reason is a fixed phrase. Cached tokens handed out are not events.
+  static override description = withExitCodes(
+    `Every login, refresh, revoke, local deletion (forget, erase) and failure of one is kept as a JSON line in $XDG_STATE_HOME/tokenctl/audit.log (~/.local/state/tokenctl/audit.log): time, env, event, outcome, the reason and exit code of a failure, the command, and the pid. Never a token or password, and never a server's message: a reason is a fixed phrase. Cached tokens handed out are not events.
 
 The log is rotated at 1 MiB into audit.log.1; both are shown, oldest first. TOKENCTL_AUDIT=off stops the recording (and the warning below).
 
 Without -e, every env is shown, removed ones included; TOKENCTL_ENV and the current env do not filter.
 
-After 3 rejected logins or refresh tokens for one env within 15 minutes (network failures do not count), every command for that env warns on stderr until a login works; -q silences it.`
+After 3 rejected logins or refresh tokens for one env within 15 minutes (network failures do not count), every command for that env warns on stderr until a login works; -q silences it.`,
+    [0, 2, 6],
+  )
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> --since 24h',

@@ -2,16 +2,19 @@ import { Args } from '@oclif/core'
 
 import { writeStdout } from '../cli/fd-output.js'
 import { BaseCommand } from '../cli/base-command.js'
+import { withExitCodes } from '../cli/exit-codes-help.js'
 import { readStdinUpTo } from '../cli/stdin.js'
-import { toStderr } from '../cli/stderr.js'
+import { gitCredentialReport, writeHelperNote } from '../cli/error-report.js'
 import { DEFAULT_GIT_USER, isOurHost, isOurUser } from '../core/git-hosts.js'
-import { isTokenctlError, LoginRequiredError } from '../base/errors.js'
+import { isTokenctlError } from '../base/errors.js'
 import { formatCredentialAnswer, MAX_INPUT, parseCredentialRequest } from '../integrations/git-credential.js'
-import { withoutInvisible } from '../util/sanitize.js'
 
 export default class GitCredential extends BaseCommand<typeof GitCredential> {
   static override summary = 'A git credential helper that answers with a fresh access token.'
-  static override description = `Configured by "tokenctl setup-git"; git runs it, not you. It answers only for the env's git hosts (the host of its URL and every --git-host) over https (or http to loopback), and stays silent otherwise so git asks its next helper. "erase" (git's reaction to a refused token) drops the cached access token so the next "get" refreshes. The refresh token is never handed out.`
+  static override description = withExitCodes(
+    `Configured by "tokenctl setup-git"; git runs it, not you. It answers only for the env's git hosts (the host of its URL and every --git-host) over https (or http to loopback), and stays silent otherwise so git asks its next helper. "erase" (git's reaction to a refused token) drops the cached access token so the next "get" refreshes. The refresh token is never handed out.`,
+    [[0, 'answered, or silent (also when a login is needed)'], 2, 4, 5, 6],
+  )
 
   static override examples = [
     { description: 'What git does:', command: 'printf "protocol=https\\nhost=git.example.com\\n\\n" | <%= config.bin %> <%= command.id %> get -e prod' },
@@ -51,16 +54,15 @@ export default class GitCredential extends BaseCommand<typeof GitCredential> {
       writeStdout(formatCredentialAnswer(request, { username, token: token.accessToken, expiresAt: token.accessExpiresAt }))
     } catch (error) {
       if (!isTokenctlError(error)) throw error
-      const hint = error instanceof LoginRequiredError ? ` Run: tokenctl login -e ${env.name}` : ''
-      toStderr(withoutInvisible(`tokenctl: ${error.message}${hint}\n`))
-      // Nothing on stdout either way, and git asks its next helper whatever the exit code.
-      // "Log in" is the normal state of a fresh machine (docs/design.md#git-and-curl: exit 0); anything else
-      // (a broken server, a store out of reach) keeps its code for the scripts that look.
-      if (!(error instanceof LoginRequiredError)) process.exitCode = error.exitCode
+      // Nothing on stdout either way, and git asks its next helper whatever the exit code;
+      // "log in" is exit 0 there (GIT_CREDENTIAL_RULE), anything else keeps its code.
+      const report = gitCredentialReport(error, env.name)
+      writeHelperNote(report.message)
+      process.exitCode = report.exitCode
     }
   }
 
   private debugNote(error: unknown): void {
-    if (this.environ.TOKENCTL_DEBUG === '1') toStderr(withoutInvisible(`tokenctl: not answering: ${(error as Error).message}\n`))
+    if (this.environ.TOKENCTL_DEBUG === '1') writeHelperNote(`not answering: ${(error as Error).message}`)
   }
 }

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core'
 
 import { BaseCommand } from '../cli/base-command.js'
+import { withExitCodes } from '../cli/exit-codes-help.js'
 import { table } from '../cli/output.js'
 import { describeExpiry, isoTime } from '../cli/time.js'
 import { printable } from '../base/env-name.js'
@@ -9,11 +10,14 @@ import { formatDuration } from '../util/duration.js'
 
 export default class Inspect extends BaseCommand<typeof Inspect> {
   static override summary = "Decode the env's access token: JWT header, claims and time left."
-  static override description = `Shows what the access token says about itself, decoded and not verified: the JWT header and claims (sub, aud, scope, iat, exp and the rest) and the time left. Never prints the token or its signature.
+  static override description = withExitCodes(
+    `Shows what the access token says about itself, decoded and not verified: the JWT header and claims (sub, aud, scope, iat, exp and the rest) and the time left. Never prints the token or its signature.
 
 By default it inspects the token that "tokenctl token" would hand out, by the same rules: a cached token that expires within 5 minutes is refreshed first. --no-refresh reads the kept token as it is, expired or not, without talking to the server.
 
-An opaque (non-JWT) token is not an error: inspect says so and exits 0; with --json, "format" is "opaque" and header and claims are null. An encrypted JWT (JWE) shows its header only.`
+An opaque (non-JWT) token is not an error: inspect says so and exits 0; with --json, "format" is "opaque" and header and claims are null. An encrypted JWT (JWE) shows its header only.`,
+    [0, 2, 3, 4, 5, 6],
+  )
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> -e prod',

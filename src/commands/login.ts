@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core'
 
 import { BaseCommand } from '../cli/base-command.js'
+import { withExitCodes } from '../cli/exit-codes-help.js'
 import { askSecret, askText, canPrompt, readStdin } from '../cli/prompts.js'
 import { expiresPhrase } from '../cli/time.js'
 import type { Context } from '../core/context.js'
@@ -15,9 +16,12 @@ import { formatDuration, parseDuration } from '../util/duration.js'
 
 export default class Login extends BaseCommand<typeof Login> {
   static override summary = 'Log in and keep the refresh token in the store.'
-  static override description = `api envs: asks for the user name and password on a terminal. Without one, pass --username and pipe the password into --password-stdin, or set TOKENCTL_USERNAME and TOKENCTL_PASSWORD (TOKENCTL_<ENV>_PASSWORD for one env). The password itself is never stored.
+  static override description = withExitCodes(
+    `api envs: asks for the user name and password on a terminal. Without one, pass --username and pipe the password into --password-stdin, or set TOKENCTL_USERNAME and TOKENCTL_PASSWORD (TOKENCTL_<ENV>_PASSWORD for one env). The password itself is never stored.
 
-oauth2 envs: --flow device (the default when the server has a device endpoint: a code to confirm in any browser, no terminal needed), browser (authorization code with PKCE through a listener on 127.0.0.1), password, or client-credentials (TOKENCTL_CLIENT_SECRET, or the secret typed on a terminal and kept in the store). A confidential client's secret is asked for when the server wants one.`
+oauth2 envs: --flow device (the default when the server has a device endpoint: a code to confirm in any browser, no terminal needed), browser (authorization code with PKCE through a listener on 127.0.0.1), password, or client-credentials (TOKENCTL_CLIENT_SECRET, or the secret typed on a terminal and kept in the store). A confidential client's secret is asked for when the server wants one.`,
+    [0, 2, [3, 'a person is needed, and there is none to ask'], 4, 5, 6, 130],
+  )
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> -e prod',

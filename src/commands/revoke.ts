@@ -1,11 +1,15 @@
 import { Flags } from '@oclif/core'
 
 import { BaseCommand } from '../cli/base-command.js'
+import { withExitCodes } from '../cli/exit-codes-help.js'
 import { ServerError, isTokenctlError } from '../base/errors.js'
 
 export default class Revoke extends BaseCommand<typeof Revoke> {
   static override summary = "Revoke the env's refresh token at the server and delete its secrets."
-  static override description = 'The local secrets are deleted even when the server cannot be reached; then tokenctl warns and exits 5. A server without revocation (404) gets a warning and exit 0.'
+  static override description = withExitCodes(
+    'The local secrets are deleted even when the server cannot be reached; then tokenctl warns and exits 5. A server without revocation (404) gets a warning and exit 0.',
+    [[0, 'also when the server has no revocation'], 2, [5, 'the secrets here are deleted all the same'], 6],
+  )
   static override aliases = ['logout']
   static override examples = ['<%= config.bin %> <%= command.id %> -e prod', '<%= config.bin %> logout --all']
 

@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core'
 import path from 'node:path'
 
 import { BaseCommand } from '../cli/base-command.js'
+import { withExitCodes } from '../cli/exit-codes-help.js'
 import { envSettingsOf, hasEnv } from '../core/config-file.js'
 import { gitHost } from '../core/env-build.js'
 import { UsageError } from '../base/errors.js'
@@ -10,7 +11,10 @@ import { configureGitHelper } from '../integrations/git-config.js'
 
 export default class SetupGit extends BaseCommand<typeof SetupGit> {
   static override summary = "Make git use tokenctl's tokens for the env's git hosts."
-  static override description = `For each host (the host of the env's URL, its --git-host entries, and every --host given here) it writes, in your global git config (--local: this repository's), an empty credential.https://HOST.helper — which drops helpers inherited for that host — followed by "!'/path/to/tokenctl' git-credential -e 'ENV'". Running it twice changes nothing; --unset removes the entries. Hosts given with --host are remembered on the env.`
+  static override description = withExitCodes(
+    `For each host (the host of the env's URL, its --git-host entries, and every --host given here) it writes, in your global git config (--local: this repository's), an empty credential.https://HOST.helper — which drops helpers inherited for that host — followed by "!'/path/to/tokenctl' git-credential -e 'ENV'". Running it twice changes nothing; --unset removes the entries. Hosts given with --host are remembered on the env.`,
+    [0, 2],
+  )
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> -e prod',

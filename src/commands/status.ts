@@ -1,12 +1,16 @@
 import { Flags } from '@oclif/core'
 
 import { BaseCommand } from '../cli/base-command.js'
+import { withExitCodes } from '../cli/exit-codes-help.js'
 import { showStatus } from '../cli/status-view.js'
 import { type EnvStatus, statusOf } from '../core/status.js'
 
 export default class Status extends BaseCommand<typeof Status> {
   static override summary = 'Show who is logged in and until when.'
-  static override description = 'Never prints a token and never refreshes. Exit 0 when a token can be had without a person (a live login, or TOKENCTL_USERNAME/TOKENCTL_PASSWORD to log in with), 3 when a login is needed: scripts use it as the check.'
+  static override description = withExitCodes(
+    'Never prints a token and never refreshes. A token can be had without a person when there is a live login, or TOKENCTL_USERNAME/TOKENCTL_PASSWORD to log in with; scripts use the exit code as the check.',
+    [[0, 'a token can be had without a person'], 2, [3, 'a login is needed (for one env or more, with --all)'], 6],
+  )
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --all',

@@ -2,15 +2,17 @@ import { Flags } from '@oclif/core'
 
 import { writeStdout } from '../cli/fd-output.js'
 import { BaseCommand } from '../cli/base-command.js'
+import { withExitCodes } from '../cli/exit-codes-help.js'
 import { UsageError } from '../base/errors.js'
 import { formatToken, isShellVariable, TOKEN_FORMATS, type TokenFormat } from '../integrations/formats.js'
 import { formatDuration, parseDuration } from '../util/duration.js'
 
 export default class Token extends BaseCommand<typeof Token> {
   static override summary = 'Print a fresh access token, and nothing else, on stdout.'
-  static override description = `Serves the cached access token while it outlives --min-ttl; otherwise refreshes it with the stored refresh token (or logs in again with TOKENCTL_USERNAME/TOKENCTL_PASSWORD when those are set). Many tokenctl processes at once cause one refresh.
-
-Exit codes: 0 token printed, 2 usage, 3 login needed, 4 credentials rejected, 5 server or network failure, 6 keychain unavailable.`
+  static override description = withExitCodes(
+    `Serves the cached access token while it outlives --min-ttl; otherwise refreshes it with the stored refresh token (or logs in again with TOKENCTL_USERNAME/TOKENCTL_PASSWORD when those are set). Many tokenctl processes at once cause one refresh.`,
+    [[0, 'the token is printed'], 2, 3, 4, 5, 6],
+  )
 
   static override examples = [
     { description: 'In a script:', command: 'curl -H "Authorization: Bearer $(<%= config.bin %> <%= command.id %>)" https://api.example.com/v1/items' },

@@ -5,6 +5,7 @@
  * unexpected goes back, unsaid, to the full CLI.
  */
 import { showEnvList, showEnvNames } from '../cli/env-list-view.js'
+import { errorReport, writeErrorReport } from '../cli/error-report.js'
 import { showStatus } from '../cli/status-view.js'
 import { collectingSink, Voice } from '../cli/voice.js'
 import { readConfigFile } from '../core/config-file.js'
@@ -16,12 +17,12 @@ import { configFile, type Environ } from '../base/paths.js'
 import { type EnvStatus, statusOf } from '../core/status.js'
 import { chooseStoreKind, openStore } from '../stores/open.js'
 import type { SecretStore } from '../stores/types.js'
-import { GLOBAL_FLAGS, parseFlags, stringFlag } from './argv.js'
+import { parseFlags, stringFlag } from './argv.js'
 
 type Closable = SecretStore & { close?: () => void }
 
 export async function serveStatus(args: string[], environ: Environ): Promise<boolean> {
-  const flags = parseFlags(args, [...GLOBAL_FLAGS, 'all', 'json'])
+  const flags = parseFlags(args, 'status')
   if (!flags) return false
   return speak(flags.has('quiet'), environ, async (voice, opened) => {
     const options: ContextOptions = { envFlag: stringFlag(flags, 'env'), storeFlag: stringFlag(flags, 'store'), environ, warn: (message) => voice.warning(message), userAgent: 'tokenctl', command: 'status' }
@@ -41,7 +42,7 @@ export async function serveStatus(args: string[], environ: Environ): Promise<boo
 }
 
 export async function serveEnvList(args: string[], environ: Environ): Promise<boolean> {
-  const flags = parseFlags(args, [...GLOBAL_FLAGS, 'json', 'names'])
+  const flags = parseFlags(args, 'env:list')
   // --names with --json is oclif's to refuse.
   if (!flags || (flags.has('names') && flags.has('json'))) return false
   return speak(flags.has('quiet'), environ, async (voice, opened) => {
@@ -75,8 +76,9 @@ async function speak(quiet: boolean, environ: Environ, work: (voice: Voice, open
   } catch (error) {
     if (!(error instanceof StoreUnavailableError)) return false
     sink.flush()
-    new Voice(() => quiet, environ).error(error.message, ...(error.fix ? [error.fix] : []))
-    process.exitCode = error.exitCode
+    const report = errorReport(error, environ.TOKENCTL_DEBUG === '1')
+    writeErrorReport(report, new Voice(() => quiet, environ))
+    process.exitCode = report.exitCode
     return true
   } finally {
     for (const store of opened) store.close?.()

@@ -468,6 +468,16 @@ describe('a keychain that cannot be reached', () => {
     expect(fast.stderr.endsWith(HINT)).toBe(true)
   })
 
+  // The one error report (src/cli/error-report.ts) in colour: the red "Error:" of both paths alike.
+  test('status with FORCE_COLOR=1: a red Error:, exit 6, the same both ways', async () => {
+    const { fast, full } = await runBothWays(sandbox, ['status'], { ...state(), ...NO_BUS, FORCE_COLOR: '1' })
+    expect(fast).toEqual({ ...full, path: 'fast' })
+    expect(fast).toMatchObject({ code: 6, stdout: '' })
+    // eslint-disable-next-line no-control-regex
+    expect(fast.stderr).toMatch(/^\u001b\[31mError:\u001b\[39m The keychain cannot be used: .*\n/)
+    expect(fast.stderr.endsWith(HINT)).toBe(true)
+  })
+
   test('status with the failed-logins warning: the warning, then exit 6, the same both ways', async () => {
     const { fast, full } = await runBothWays(sandbox, ['status'], { ...state({ audit: threeRejections() }), ...NO_BUS })
     expect(fast).toEqual({ ...full, path: 'fast' })

@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 
 import { BaseCommand } from '../../cli/base-command.js'
+import { withExitCodes } from '../../cli/exit-codes-help.js'
 import { envBinding } from '../../base/binding.js'
 import { hasEnv } from '../../core/config-file.js'
 import { contextFor } from '../../core/context.js'
@@ -11,8 +12,11 @@ import { addEnv, changesLogin, duplicateEnv } from '../../core/envs.js'
 
 export default class EnvAdd extends BaseCommand<typeof EnvAdd> {
   static override summary = 'Add an environment profile.'
-  static override description = `An env names one auth server. It holds no secret: log in to it afterwards with "tokenctl login -e NAME".
-The first env added becomes the current one; --use makes any new env current.`
+  static override description = withExitCodes(
+    `An env names one auth server. It holds no secret: log in to it afterwards with "tokenctl login -e NAME".
+The first env added becomes the current one; --use makes any new env current.`,
+    [0, 2, 5],
+  )
 
   static override examples = [
     { description: 'A JSON login API server, made current:', command: '<%= config.bin %> <%= command.id %> prod --url https://api.example.com --use' },

@@ -1,12 +1,16 @@
 import { Flags } from '@oclif/core'
 
 import { BaseCommand } from '../../cli/base-command.js'
+import { withExitCodes } from '../../cli/exit-codes-help.js'
 import { showEnvList, showEnvNames } from '../../cli/env-list-view.js'
 import { listEnvs } from '../../core/envs.js'
 
 export default class EnvList extends BaseCommand<typeof EnvList> {
   static override summary = 'List every env, the current one marked.'
-  static override description = 'LOGGED IN is "yes" when a token can be had without a person (a live access or refresh token).'
+  static override description = withExitCodes(
+    'LOGGED IN is "yes" when a token can be had without a person (a live access or refresh token).',
+    [[0, 'also when the store cannot be reached (a warning says so)'], 2],
+  )
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     { description: 'For scripts: an array of {name, current, protocol, url, user, loggedIn}.', command: '<%= config.bin %> <%= command.id %> --json' },

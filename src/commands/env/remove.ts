@@ -1,13 +1,17 @@
 import { Args, Flags } from '@oclif/core'
 
 import { BaseCommand } from '../../cli/base-command.js'
+import { withExitCodes } from '../../cli/exit-codes-help.js'
 import { contextFor } from '../../core/context.js'
 import { ServerError } from '../../base/errors.js'
 import { removeEnv } from '../../core/envs.js'
 
 export default class EnvRemove extends BaseCommand<typeof EnvRemove> {
   static override summary = 'Remove an env and its secrets.'
-  static override description = "Revokes the env's refresh token at the server (unless --no-revoke), deletes its secrets from the store, then the env. A server that cannot be reached only earns a warning: the env is removed all the same."
+  static override description = withExitCodes(
+    "Revokes the env's refresh token at the server (unless --no-revoke), deletes its secrets from the store, then the env. A server that cannot be reached only earns a warning: the env is removed all the same.",
+    [0, 2, 6],
+  )
   static override aliases = ['env rm']
   static override examples = ['<%= config.bin %> <%= command.id %> staging', '<%= config.bin %> <%= command.id %> old --no-revoke']
 

@@ -1,6 +1,8 @@
 import { Args, Flags } from '@oclif/core'
 
 import { BaseCommand } from '../../cli/base-command.js'
+import { withExitCodes } from '../../cli/exit-codes-help.js'
+import { errorInline } from '../../cli/error-report.js'
 import { table } from '../../cli/output.js'
 import { envSettingsOf } from '../../core/config-file.js'
 import { printable } from '../../base/env-name.js'
@@ -13,7 +15,10 @@ const SHOWN_MAX = 2000
 
 export default class EnvShow extends BaseCommand<typeof EnvShow> {
   static override summary = "Show one env's settings."
-  static override description = 'Without NAME: the env selected by -e, $TOKENCTL_ENV or the current env. Shows no secret.'
+  static override description = withExitCodes(
+    'Without NAME: the env selected by -e, $TOKENCTL_ENV or the current env. Shows no secret.',
+    [0, 2],
+  )
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> prod --json']
 
   static override args = {
@@ -37,7 +42,7 @@ export default class EnvShow extends BaseCommand<typeof EnvShow> {
       record = await (await this.store()).get(name)
     } catch (error) {
       reachable = false
-      this.warning(`Login state is unknown: ${(error as Error).message} ${(error as { fix?: string }).fix ?? ""}`.trim())
+      this.warning(errorInline('Login state is unknown: ', error as Error))
     }
     const shown = { ...summarize(data, name, record, reachable, this.environ), ...settings }
     if (this.flags.json) {

@@ -1,11 +1,15 @@
 import { Args } from '@oclif/core'
 
 import { BaseCommand } from '../../cli/base-command.js'
+import { withExitCodes } from '../../cli/exit-codes-help.js'
 import { useEnv } from '../../core/envs.js'
 
 export default class EnvUse extends BaseCommand<typeof EnvUse> {
   static override summary = 'Make an env the current one.'
-  static override description = 'Commands without -e/--env and without $TOKENCTL_ENV work on the current env.'
+  static override description = withExitCodes(
+    'Commands without -e/--env and without $TOKENCTL_ENV work on the current env.',
+    [0, 2],
+  )
   static override examples = ['<%= config.bin %> <%= command.id %> prod']
 
   static override args = {
