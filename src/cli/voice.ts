@@ -1,9 +1,7 @@
-import type { ChalkInstance } from 'chalk'
-
 import type { Environ } from '../base/paths.js'
 import { escapeInvisibleInJson, withoutInvisible } from '../util/sanitize.js'
 import { writeStdout } from './fd-output.js'
-import { colourFor } from './output.js'
+import { type Colour, colourFor } from './output.js'
 import { toStderr } from './stderr.js'
 
 /** Where a voice's words go: stdout (1) or stderr (2). */
@@ -18,7 +16,7 @@ const direct: Sink = (fd, text) => (fd === 1 ? writeStdout(text) : toStderr(text
  * fast path collects what it would say and lets it out only once it knows it can finish.
  */
 export class Voice {
-  private stderrColour?: ChalkInstance
+  private stderrColour?: Colour
 
   constructor(
     private readonly quiet: () => boolean,
@@ -51,7 +49,7 @@ export class Voice {
   }
 
   /** Colour for what goes to stdout (a table on a terminal). */
-  stdoutColour(): ChalkInstance {
+  stdoutColour(): Colour {
     return colourFor(1, this.environ)
   }
 
@@ -65,7 +63,7 @@ export class Voice {
     this.sink(2, `${withoutInvisible(line)}\n`)
   }
 
-  private colour(): ChalkInstance {
+  private colour(): Colour {
     return (this.stderrColour ??= colourFor(2, this.environ))
   }
 }
