@@ -11,7 +11,7 @@ import path from 'node:path'
 import { RefreshRejectedError } from '../protocols/types.js'
 import { checkPrivateDir, ensurePrivateDir, openPrivateFile } from '../base/private-file.js'
 import { envVariablePart, printable } from '../base/env-name.js'
-import { ExitCode, isTokenctlError } from '../base/errors.js'
+import { ExitCode, type ExitCodeValue, exitCodeOf, isTokenctlError } from '../base/errors.js'
 import { type Environ, stateDir } from '../base/paths.js'
 
 export type AuditEventName = 'login' | 'refresh' | 'revoke' | 'forget' | 'erase' | 'endpoint'
@@ -77,21 +77,22 @@ export function auditEnabled(environ: Environ = process.env): boolean {
   return !['off', '0', 'false', 'no'].includes(value)
 }
 
+/** The audit's fixed phrase for each exit code of a failure. */
+const REASON_OF_CODE: Partial<Record<ExitCodeValue, string>> = {
+  [ExitCode.usage]: REASONS.usage,
+  [ExitCode.loginRequired]: REASONS.loginRequired,
+  [ExitCode.rejected]: REASONS.credentialsRejected,
+  [ExitCode.server]: REASONS.server,
+  [ExitCode.storeUnavailable]: REASONS.store,
+  [ExitCode.interrupted]: REASONS.interrupted,
+}
+
 /** The fixed reason, exit code and class name of a failure. */
 export function describeFailure(error: unknown): Pick<AuditEntry, 'reason' | 'exitCode' | 'error'> {
   const name = error instanceof Error && /^[A-Za-z][A-Za-z0-9]{0,39}$/.test(error.name) ? error.name : 'Error'
-  if (!isTokenctlError(error)) return { reason: REASONS.internal, exitCode: ExitCode.internal, error: name }
-  const reason = error instanceof RefreshRejectedError
-    ? REASONS.refreshRejected
-    : ({
-        [ExitCode.usage]: REASONS.usage,
-        [ExitCode.loginRequired]: REASONS.loginRequired,
-        [ExitCode.rejected]: REASONS.credentialsRejected,
-        [ExitCode.server]: REASONS.server,
-        [ExitCode.storeUnavailable]: REASONS.store,
-        [ExitCode.interrupted]: REASONS.interrupted,
-      } as Record<number, string>)[error.exitCode] ?? REASONS.internal
-  return { reason, exitCode: error.exitCode, error: name }
+  const exitCode = exitCodeOf(error)
+  const reason = error instanceof RefreshRejectedError ? REASONS.refreshRejected : (REASON_OF_CODE[exitCode] ?? REASONS.internal)
+  return { reason, exitCode, error: name }
 }
 
 // One warning per process, however many envs (`--all`) fail to write.
