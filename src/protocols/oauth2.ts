@@ -35,8 +35,9 @@ class OAuth2Protocol implements AuthProtocol {
     private readonly env: Env,
     options: OAuth2Options,
   ) {
-    this.client = new OAuthClient(options.clientId, options.clientSecret)
-    this.endpoints = new ProviderEndpoints(env, options)
+    const { clientSecret, ...endpoints } = options
+    this.client = new OAuthClient(options.clientId, clientSecret)
+    this.endpoints = new ProviderEndpoints(env, endpoints)
   }
 
   async defaultFlow(): Promise<LoginFlow> {
