@@ -1,6 +1,6 @@
 import { ServerError } from '../../src/base/errors.js'
 import { discoveryUrls, endpointMoves } from '../../src/protocols/oauth2-discovery.js'
-import { pollInterval } from '../../src/protocols/oauth2.js'
+import { pollInterval } from '../../src/protocols/oauth2-device.js'
 
 describe('discovery URLs', () => {
   test.each([
