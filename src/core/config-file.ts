@@ -2,6 +2,7 @@ import { readPrivateFile } from '../base/private-file.js'
 import { isValidEnvName, printable } from '../base/env-name.js'
 import type { EnvSettings } from '../base/env-settings.js'
 import { ConfigError, StoreUnavailableError } from '../base/errors.js'
+import { isObject } from '../util/is-object.js'
 
 /**
  * What config.json holds, and how it is judged. Free of `conf` so that the fast path of
@@ -92,6 +93,3 @@ function badName(file: string, what: string): ConfigError {
   )
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}

@@ -3,7 +3,8 @@ import { InterruptedError, ServerError, type TokenctlError } from '../base/error
 import { rememberSecret } from '../base/secrets.js'
 import type { HttpResponse } from './http.js'
 import { CHECK_ENDPOINTS, type OAuthError } from './oauth2-errors.js'
-import { failure, isObject } from './responses.js'
+import { isObject } from '../util/is-object.js'
+import { failure } from './responses.js'
 import type { DevicePrompt, TokenSet } from './types.js'
 
 export const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code'

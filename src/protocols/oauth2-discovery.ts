@@ -3,6 +3,7 @@ import type { EnvSettings } from '../base/env-settings.js'
 import { ServerError, UsageError } from '../base/errors.js'
 import { checkServerUrl } from '../base/url-policy.js'
 import { getJson, type HttpOptions, UnreachableError } from './http.js'
+import { isObject } from '../util/is-object.js'
 
 /** A discovery document that would send tokens in clear: said as it is, even where other discovery failures are passed over. */
 export class PlainHttpEndpointError extends ServerError {}
@@ -165,9 +166,6 @@ function strings(value: unknown): string[] | undefined {
   return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : undefined
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
 
 /** `env add`: an oauth2 env with an issuer and no endpoints by hand gets them by discovery, kept with the time. */
 export async function completeSettings(settings: EnvSettings, http: HttpOptions, now = new Date()): Promise<EnvSettings> {

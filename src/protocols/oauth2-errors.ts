@@ -1,7 +1,8 @@
 import { printable } from '../base/env-name.js'
 import { CredentialsRejectedError, LoginRequiredError, ServerError, type TokenctlError, UsageError } from '../base/errors.js'
 import type { HttpResponse } from './http.js'
-import { isObject, serverText } from './responses.js'
+import { isObject } from '../util/is-object.js'
+import { serverText } from './responses.js'
 import { RefreshRejectedError } from './types.js'
 
 /** Which exchange an answer belongs to: RFC 6749 §5.2's `invalid_grant` means different things for each. */

@@ -2,6 +2,7 @@ import { printable } from '../base/env-name.js'
 import { ServerError } from '../base/errors.js'
 import { redactAll, rememberSecrets } from '../base/secrets.js'
 import type { HttpResponse } from './http.js'
+import { isObject } from '../util/is-object.js'
 
 /** An answer that is neither a token response nor an error the protocol knows: exit 5, with what can be said safely. */
 export function failure(response: HttpResponse, host: string, secrets: readonly (string | undefined)[], checkWhat: string): ServerError {
@@ -53,6 +54,3 @@ function describeBody(response: HttpResponse): string {
   return `HTTP ${response.status}`
 }
 
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}

@@ -1,4 +1,5 @@
 import { sanitizeText } from './sanitize.js'
+import { isObject } from './is-object.js'
 
 export interface JwtParts {
   header: Record<string, unknown>
@@ -25,9 +26,6 @@ export function jwtExpiry(token: string): number | undefined {
   return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : undefined
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
 
 /** What a token shows of itself, for `inspect`: never the token, never the signature. */
 export type TokenView =
