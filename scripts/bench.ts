@@ -25,7 +25,11 @@ let keyring: KeyringSession | undefined
 
 const base: Record<string, string> = {}
 for (const [key, value] of Object.entries(process.env)) {
-  if (value !== undefined && !/^(CI|TOKENCTL_.*|XDG_.*|NODE_EXTRA_CA_CERTS|NODE_OPTIONS|DBUS_SESSION_BUS_ADDRESS)$/.test(key)) base[key] = value
+  if (
+    value !== undefined &&
+    !/^(CI|TOKENCTL_.*|XDG_.*|NODE_EXTRA_CA_CERTS|NODE_OPTIONS|DBUS_SESSION_BUS_ADDRESS)$/.test(key)
+  )
+    base[key] = value
 }
 fs.mkdirSync(path.join(work, 'run'), { mode: 0o700 })
 Object.assign(base, {
@@ -43,7 +47,9 @@ function tokenctl(args: string[], env: Record<string, string> = {}, input = ''):
     const child = spawn(process.execPath, [bin, ...args], { env: { ...base, ...env } })
     let stderr = ''
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`tokenctl ${args.join(' ')} failed (${code}): ${stderr}`))))
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`tokenctl ${args.join(' ')} failed (${code}): ${stderr}`)),
+    )
     child.stdin.end(input)
   })
 }
@@ -96,12 +102,25 @@ function measureInTurns(cases: Case[]): Measured[] {
   return cases.map((test, i) => {
     const sorted = times[i]!.sort((a, b) => a - b)
     const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
-    return { name: test.name, medianMs: at(0.5), minMs: sorted[0]!, maxMs: sorted[sorted.length - 1]!, p90Ms: at(0.9), peakRssKb: rss[i]!.length ? Math.max(...rss[i]!) : null }
+    return {
+      name: test.name,
+      medianMs: at(0.5),
+      minMs: sorted[0]!,
+      maxMs: sorted[sorted.length - 1]!,
+      p90Ms: at(0.9),
+      peakRssKb: rss[i]!.length ? Math.max(...rss[i]!) : null,
+    }
   })
 }
 
 /** The speed goals of docs/benchmarks.md, judged on this run's medians. */
-function verdict(name: string, vsNode: number, rssVsNode: number | null, medianMs: number, ghMs: number | undefined): string {
+function verdict(
+  name: string,
+  vsNode: number,
+  rssVsNode: number | null,
+  medianMs: number,
+  ghMs: number | undefined,
+): string {
   const judge = (ok: boolean, goal: string) => `${goal}: ${ok ? 'met' : 'MISSED'}`
   const rss = rssVsNode === null ? '' : `; RSS ≤ 1.5 × ${rssVsNode <= 1.5 ? 'met' : 'MISSED'}`
   if (name.startsWith('token (cache hit, file store)')) {
@@ -121,16 +140,22 @@ async function crowd(count: number): Promise<{ refreshes: number; wallMs: number
   const before = server.count('/auth/token/refresh')
   const started = Date.now()
   const outputs = await Promise.all(
-    Array.from({ length: count }, () =>
-      new Promise<string>((resolve, reject) => {
-        const child = spawn(process.execPath, [bin, 'token', '--store', 'file'], { env: base })
-        let out = ''
-        child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk))
-        child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}`))))
-      }),
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<string>((resolve, reject) => {
+          const child = spawn(process.execPath, [bin, 'token', '--store', 'file'], { env: base })
+          let out = ''
+          child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk))
+          child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}`))))
+        }),
     ),
   )
-  return { refreshes: server.count('/auth/token/refresh') - before, wallMs: Date.now() - started, allSame: new Set(outputs).size === 1 }
+  return {
+    refreshes: server.count('/auth/token/refresh') - before,
+    wallMs: Date.now() - started,
+    allSame: new Set(outputs).size === 1,
+  }
 }
 
 try {
@@ -140,7 +165,12 @@ try {
   const cases: Case[] = [
     { name: 'node -e 0', command: [process.execPath, '-e', '0'] },
     { name: 'token (cache hit, file store)', command: [process.execPath, bin, 'token'], env: fileStore },
-    { name: 'git-credential get (cache hit)', command: [process.execPath, bin, 'git-credential', 'get'], env: fileStore, input: 'protocol=https\nhost=git.example.com\n\n' },
+    {
+      name: 'git-credential get (cache hit)',
+      command: [process.execPath, bin, 'git-credential', 'get'],
+      env: fileStore,
+      input: 'protocol=https\nhost=git.example.com\n\n',
+    },
     { name: 'status', command: [process.execPath, bin, 'status'], env: fileStore },
     { name: 'env list', command: [process.execPath, bin, 'env', 'list'], env: fileStore },
   ]
@@ -151,11 +181,18 @@ try {
     await tokenctl(['login', '--username', 'alice', '--password-stdin', '-q'], env, 'wonderland')
     cases.splice(2, 0, { name: 'token (cache hit, keychain store)', command: [process.execPath, bin, 'token'], env })
   } else {
-    console.error('gnome-keyring not available: the keychain case is left out (apt-get install gnome-keyring dbus-x11).')
+    console.error(
+      'gnome-keyring not available: the keychain case is left out (apt-get install gnome-keyring dbus-x11).',
+    )
   }
 
   const gh = spawnSync('gh', ['--version'], { encoding: 'utf8' })
-  if (gh.status === 0) cases.splice(1, 0, { name: 'gh auth token (GH_TOKEN set)', command: ['gh', 'auth', 'token'], env: { GH_TOKEN: 'ghp_bench', GH_CONFIG_DIR: path.join(work, 'gh') } })
+  if (gh.status === 0)
+    cases.splice(1, 0, {
+      name: 'gh auth token (GH_TOKEN set)',
+      command: ['gh', 'auth', 'token'],
+      env: { GH_TOKEN: 'ghp_bench', GH_CONFIG_DIR: path.join(work, 'gh') },
+    })
   else console.error('gh not installed: its case is left out (apt-get install gh).')
 
   const results = measureInTurns(cases)
@@ -169,8 +206,12 @@ try {
     return { ...r, vsNode, rssVsNode, goal: verdict(r.name, vsNode, rssVsNode, r.medianMs, ghMs) }
   })
   const pad = (text: string, width: number) => text.padEnd(width)
-  console.log(`\n${RUNS} runs of each case, taken in turns, after ${WARMUP} warm-ups; ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, NODE_EXTRA_CA_CERTS unset\n`)
-  console.log(`${pad('case', 36)}${pad('median', 10)}${pad('min–max', 16)}${pad('× node', 9)}${pad('peak RSS', 11)}${pad('× node RSS', 12)}goal`)
+  console.log(
+    `\n${RUNS} runs of each case, taken in turns, after ${WARMUP} warm-ups; ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, NODE_EXTRA_CA_CERTS unset\n`,
+  )
+  console.log(
+    `${pad('case', 36)}${pad('median', 10)}${pad('min–max', 16)}${pad('× node', 9)}${pad('peak RSS', 11)}${pad('× node RSS', 12)}goal`,
+  )
   for (const r of rows) {
     console.log(
       `${pad(r.name, 36)}${pad(`${r.medianMs.toFixed(1)} ms`, 10)}${pad(`${r.minMs.toFixed(0)}–${r.maxMs.toFixed(0)} ms`, 16)}${pad(r.vsNode.toFixed(2), 9)}${pad(r.peakRssKb ? `${(r.peakRssKb / 1024).toFixed(1)} MiB` : '-', 11)}${pad(r.rssVsNode ? r.rssVsNode.toFixed(2) : '-', 12)}${r.goal}`,
@@ -181,8 +222,17 @@ try {
     `\n50 concurrent token on an expired token: ${crowdResult.refreshes} refresh request(s), all done in ${crowdResult.wallMs} ms, ${crowdResult.allSame ? 'all the same token' : 'DIFFERENT tokens'} — goal 1 refresh within 3 s: ${crowdMet ? 'met' : 'MISSED'}`,
   )
   fs.mkdirSync(path.join(root, '.bench'), { recursive: true })
-  const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, date: new Date().toISOString() }
-  fs.writeFileSync(path.join(root, '.bench', 'results.json'), `${JSON.stringify({ machine, runs: RUNS, cases: rows, crowd: { ...crowdResult, goal: crowdMet ? 'met' : 'missed' } }, null, 2)}\n`)
+  const machine = {
+    cpus: os.cpus().length,
+    cpu: os.cpus()[0]?.model,
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    date: new Date().toISOString(),
+  }
+  fs.writeFileSync(
+    path.join(root, '.bench', 'results.json'),
+    `${JSON.stringify({ machine, runs: RUNS, cases: rows, crowd: { ...crowdResult, goal: crowdMet ? 'met' : 'missed' } }, null, 2)}\n`,
+  )
   console.log('\nwritten: .bench/results.json')
 } finally {
   await keyring?.stop()

@@ -47,7 +47,11 @@ function run(args: string[], input: string): Promise<{ status: number | null; st
 
 const indent = (text: string) => text.replace(/\n$/, '').replace(/^/gm, '  ') + '\n'
 
-async function step(title: string, args: string[], { input, expect = 0 }: { input?: string; expect?: number } = {}): Promise<string> {
+async function step(
+  title: string,
+  args: string[],
+  { input, expect = 0 }: { input?: string; expect?: number } = {},
+): Promise<string> {
   console.log(`\n${bold(`# ${title}`)}`)
   console.log(`$ ${input === undefined ? '' : "printf %s '********' | "}tokenctl ${args.join(' ')}`)
   const result = await run(args, input ?? '')
@@ -60,8 +64,19 @@ async function step(title: string, args: string[], { input, expect = 0 }: { inpu
 
 try {
   console.log(`Local auth server on ${server.url} (user alice); config in ${work}`)
-  await step('Add an env for the local server and make it current', ['env', 'add', 'demo', '--url', server.url, '--username', 'alice', '--use'])
-  await step('Log in: the password comes from stdin, never argv', ['login', '--password-stdin'], { input: 'wonderland' })
+  await step('Add an env for the local server and make it current', [
+    'env',
+    'add',
+    'demo',
+    '--url',
+    server.url,
+    '--username',
+    'alice',
+    '--use',
+  ])
+  await step('Log in: the password comes from stdin, never argv', ['login', '--password-stdin'], {
+    input: 'wonderland',
+  })
   const token = await step('Get a token: exactly the token and a newline on stdout', ['token'])
   const me = await fetch(`${server.url}/api/me`, { headers: { authorization: `Bearer ${token.trim()}` } })
   console.log(`  → the server's /api/me says: HTTP ${me.status} ${await me.text()}`)
@@ -72,7 +87,9 @@ try {
   await step('Revoke: the server forgets the refresh token, and so does the store', ['revoke'])
   await step('Status after revoke: a login is needed (exit 3)', ['status'], { expect: 3 })
   await step('The audit log: every login, refresh and revoke, never a secret', ['audit'])
-  console.log(`\nRequests the server saw: ${server.requests.map((request) => `${request.method} ${request.path}`).join(', ')}`)
+  console.log(
+    `\nRequests the server saw: ${server.requests.map((request) => `${request.method} ${request.path}`).join(', ')}`,
+  )
 } finally {
   await server.close()
   fs.rmSync(work, { recursive: true, force: true })

@@ -47,7 +47,8 @@ export async function fastPath(argv: string[], environ: Environ = process.env): 
     if (argv[0] === 'git-credential' && argv[1] === 'get') return await serveGitCredential(argv.slice(2), environ)
     // Loaded only for these two: their views need colour, which a token never does.
     if (argv[0] === 'status') return await (await import('./fast/status.js')).serveStatus(argv.slice(1), environ)
-    if (argv[0] === 'env' && argv[1] === 'list') return await (await import('./fast/status.js')).serveEnvList(argv.slice(2), environ)
+    if (argv[0] === 'env' && argv[1] === 'list')
+      return await (await import('./fast/status.js')).serveEnvList(argv.slice(2), environ)
   } catch {
     // Whatever went wrong, the full path will say it properly.
   }
@@ -65,7 +66,14 @@ async function serveToken(args: string[], environ: Environ): Promise<boolean> {
   if (!env || mustWarn(env, flags, environ)) return false
   const cached = await freshAccess(env, flags, environ, minTtl)
   if (!cached) return false
-  writeStdout(formatToken(format, { env: env.name, accessToken: cached.accessToken, accessExpiresAt: cached.accessExpiresAt, variable }))
+  writeStdout(
+    formatToken(format, {
+      env: env.name,
+      accessToken: cached.accessToken,
+      accessExpiresAt: cached.accessExpiresAt,
+      variable,
+    }),
+  )
   return true
 }
 
@@ -81,7 +89,9 @@ async function serveGitCredential(args: string[], environ: Environ): Promise<boo
   if (!cached) return false
   const username = cached.user ?? env.username ?? DEFAULT_GIT_USER
   if (!isOurUser(request, [username, env.username, DEFAULT_GIT_USER])) return false
-  writeStdout(formatCredentialAnswer(request, { username, token: cached.accessToken, expiresAt: cached.accessExpiresAt }))
+  writeStdout(
+    formatCredentialAnswer(request, { username, token: cached.accessToken, expiresAt: cached.accessExpiresAt }),
+  )
   return true
 }
 
@@ -116,7 +126,8 @@ type Cached = { accessToken: string; accessExpiresAt: number; user?: string }
  * again. Still none: the lock goes to the full path, whose turn it is to refresh.
  */
 async function freshAccess(env: Env, flags: Flags, environ: Environ, minTtlMs: number): Promise<Cached | undefined> {
-  const fresh = (cached: Cached | undefined) => (cached && isFresh(cached.accessToken, cached.accessExpiresAt, minTtlMs) ? cached : undefined)
+  const fresh = (cached: Cached | undefined) =>
+    cached && isFresh(cached.accessToken, cached.accessExpiresAt, minTtlMs) ? cached : undefined
   // The same key and binding as the session's (context.ts): another env's token is never a hit.
   const key = storeKey(env, environ)
   const binding = envBinding(env, environ)
@@ -124,7 +135,11 @@ async function freshAccess(env: Env, flags: Flags, environ: Environ, minTtlMs: n
   const cached = fresh(await cachedAccess(key, binding, flags, environ))
   if (cached) return cached
   const dir = lockDir(environ)
-  const release = await acquireLock(dir, key, envLockNotices(env.name, (message) => void warn(message, flags, environ)))
+  const release = await acquireLock(
+    dir,
+    key,
+    envLockNotices(env.name, (message) => void warn(message, flags, environ)),
+  )
   let again: Cached | undefined
   try {
     again = fresh(await cachedAccess(key, binding, flags, environ))
@@ -140,10 +155,21 @@ async function freshAccess(env: Env, flags: Flags, environ: Environ, minTtlMs: n
  * beside the keychain, or the file store; an entry issued for another server, client or
  * user is a miss, and the full path says why.
  */
-async function cachedAccess(key: string, binding: Binding, flags: Flags, environ: Environ): Promise<Cached | undefined> {
+async function cachedAccess(
+  key: string,
+  binding: Binding,
+  flags: Flags,
+  environ: Environ,
+): Promise<Cached | undefined> {
   const kind = chooseStoreKind(stringFlag(flags, 'store'), environ)
-  if (kind === 'keychain') return matchingEntry(new AccessCache(path.join(runtimeDir(environ), 'access')).get(key), binding)
+  if (kind === 'keychain')
+    return matchingEntry(new AccessCache(path.join(runtimeDir(environ), 'access')).get(key), binding)
   const record = await new FileStore(configDir(environ)).get(key)
-  if (!record?.accessToken || record.accessExpiresAt === undefined || bindingMismatch(record.binding, binding) !== undefined) return undefined
+  if (
+    !record?.accessToken ||
+    record.accessExpiresAt === undefined ||
+    bindingMismatch(record.binding, binding) !== undefined
+  )
+    return undefined
   return { accessToken: record.accessToken, accessExpiresAt: record.accessExpiresAt, user: record.user }
 }

@@ -104,9 +104,14 @@ export function bindingMismatch(stored: Binding | undefined, current: Binding): 
   if (stored.protocol !== current.protocol) return `the ${stored.protocol} protocol, not ${current.protocol}`
   if (stored.server !== current.server) return `${printable(stored.server, 200)}, not ${printable(current.server, 200)}`
   const elsewhere = newEndpoint(stored, current)
-  if (elsewhere !== undefined) return `endpoints at ${allowedOrigins(stored).map((origin) => printable(origin, 200)).join(' and ')}, not ${printable(elsewhere, 200)}`
-  if ((stored.clientId ?? '') !== (current.clientId ?? '')) return `client ${quoted(stored.clientId)}, not ${quoted(current.clientId)}`
-  if (stored.user !== undefined && current.user !== undefined && stored.user !== current.user) return `user "${printable(stored.user)}", not "${printable(current.user)}"`
+  if (elsewhere !== undefined)
+    return `endpoints at ${allowedOrigins(stored)
+      .map((origin) => printable(origin, 200))
+      .join(' and ')}, not ${printable(elsewhere, 200)}`
+  if ((stored.clientId ?? '') !== (current.clientId ?? ''))
+    return `client ${quoted(stored.clientId)}, not ${quoted(current.clientId)}`
+  if (stored.user !== undefined && current.user !== undefined && stored.user !== current.user)
+    return `user "${printable(stored.user)}", not "${printable(current.user)}"`
   return undefined
 }
 
@@ -144,7 +149,10 @@ export function matchingEntry<T extends { binding?: unknown }>(entry: T | undefi
 
 /** What a command that needs the env's login says when the stored one is another's (exit 3). */
 export function mismatchError(envName: string, why: string): LoginRequiredError {
-  return new LoginRequiredError(`The stored login of "${envName}" was made for ${why}.`, `Run: tokenctl login -e ${envName}`)
+  return new LoginRequiredError(
+    `The stored login of "${envName}" was made for ${why}.`,
+    `Run: tokenctl login -e ${envName}`,
+  )
 }
 
 /** True when the env's requests (and its secrets) go to another server, endpoint origin or client than `before`'s. */
@@ -158,7 +166,11 @@ export function isBinding(value: unknown): value is Binding {
   const binding = value as Record<string, unknown>
   if (binding.protocol !== 'api' && binding.protocol !== 'oauth2') return false
   if (typeof binding.server !== 'string') return false
-  if (binding.endpoints !== undefined && !(Array.isArray(binding.endpoints) && binding.endpoints.every((origin) => typeof origin === 'string'))) return false
+  if (
+    binding.endpoints !== undefined &&
+    !(Array.isArray(binding.endpoints) && binding.endpoints.every((origin) => typeof origin === 'string'))
+  )
+    return false
   return ['clientId', 'user'].every((key) => binding[key] === undefined || typeof binding[key] === 'string')
 }
 

@@ -58,5 +58,7 @@ export function rememberVariableSecrets(environ: Environ): void {
 /** Every secret value the variables hold, for redaction. */
 export function secretsOf(credentials: VariableCredentials | undefined): string[] {
   if (!credentials) return []
-  return [credentials.password?.password, credentials.refreshToken, credentials.client?.clientSecret].filter((value): value is string => Boolean(value))
+  return [credentials.password?.password, credentials.refreshToken, credentials.client?.clientSecret].filter(
+    (value): value is string => Boolean(value),
+  )
 }

@@ -2,7 +2,12 @@
  * The one rule for "is the cached access token good enough": it must outlive `minTtlMs`.
  * Shared by the full session and any fast path, so both decide alike.
  */
-export function isFresh(accessToken: string | undefined, accessExpiresAt: number | undefined, minTtlMs: number, now = Date.now()): accessToken is string {
+export function isFresh(
+  accessToken: string | undefined,
+  accessExpiresAt: number | undefined,
+  minTtlMs: number,
+  now = Date.now(),
+): accessToken is string {
   return Boolean(accessToken) && accessExpiresAt !== undefined && accessExpiresAt - now > minTtlMs
 }
 

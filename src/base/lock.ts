@@ -94,7 +94,11 @@ export async function acquireLock(dir: string, name: string, options: LockOption
     ensurePrivateDir(dir, 'The lock dir', options.dirHoldsNoSecret ? 0o022 : 0o077)
   } catch (error) {
     if (error instanceof StoreUnavailableError) throw error
-    throw new StoreUnavailableError(`The lock dir ${dir} cannot be used: ${(error as Error).message}.`, `Check the permissions of ${dir}.`, { cause: error })
+    throw new StoreUnavailableError(
+      `The lock dir ${dir} cannot be used: ${(error as Error).message}.`,
+      `Check the permissions of ${dir}.`,
+      { cause: error },
+    )
   }
   const file = path.join(dir, `${name}.lock`)
   const handed = handedLocks().get(file)
@@ -184,7 +188,10 @@ export function envLockNotices(env: string, warn: ((message: string) => void) | 
   return {
     label: `the lock of "${env}"`,
     privateParent: 'The runtime dir',
-    onLongWait: (holder) => warn?.(`Waiting for another tokenctl (pid ${holder.pid}) that is working on "${env}"; its lock is taken over if it shows no life for ${STALE_LOCK_MS / 1000} s.`),
+    onLongWait: (holder) =>
+      warn?.(
+        `Waiting for another tokenctl (pid ${holder.pid}) that is working on "${env}"; its lock is taken over if it shows no life for ${STALE_LOCK_MS / 1000} s.`,
+      ),
     onTakeOver: (holder, why) =>
       warn?.(
         why === 'future'
@@ -242,11 +249,16 @@ function tryCreate(file: string): number | undefined {
     return at
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined
-    throw new StoreUnavailableError(`The lock file ${file} cannot be created (${(error as NodeJS.ErrnoException).code}).`, `Check the permissions of ${path.dirname(file)}.`, { cause: error })
+    throw new StoreUnavailableError(
+      `The lock file ${file} cannot be created (${(error as NodeJS.ErrnoException).code}).`,
+      `Check the permissions of ${path.dirname(file)}.`,
+      { cause: error },
+    )
   }
 }
 
-const REWRITE = fs.constants.O_WRONLY | fs.constants.O_TRUNC | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0)
+const REWRITE =
+  fs.constants.O_WRONLY | fs.constants.O_TRUNC | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0)
 
 function holdWithHeartbeat(file: string, takenAt: number, everyMs: number): Release {
   let last = takenAt
@@ -295,14 +307,19 @@ function breakIfStale(file: string, staleMs: number, options: LockOptions, seen:
     // one dated in the future (no breaking takes seconds, and such a time is not believed).
     const breakerHolder = readHolder(breaker)
     const now = Date.now()
-    if (breakerHolder && (now - breakerHolder.at > 5_000 || isFromTheFuture(breakerHolder.at, now))) fs.rmSync(breaker, { force: true })
+    if (breakerHolder && (now - breakerHolder.at > 5_000 || isFromTheFuture(breakerHolder.at, now)))
+      fs.rmSync(breaker, { force: true })
     return true
   }
   try {
     const again = readHolder(file)
     if (again && again.pid === holder.pid && again.at === holder.at) {
       fs.rmSync(file, { force: true })
-      debug('lock', () => `broke ${file}: pid ${holder.pid} ${state === 'gone' ? 'is gone' : state === 'future' ? 'wrote a time from the future and no beat since' : `showed no life for ${Date.now() - holder.at} ms`}`)
+      debug(
+        'lock',
+        () =>
+          `broke ${file}: pid ${holder.pid} ${state === 'gone' ? 'is gone' : state === 'future' ? 'wrote a time from the future and no beat since' : `showed no life for ${Date.now() - holder.at} ms`}`,
+      )
       if (state !== 'gone' && holder.pid > 0) options.onTakeOver?.(holder, state)
     }
   } finally {
@@ -342,7 +359,11 @@ function readHolder(file: string): LockHolder | undefined {
   } catch (error) {
     if (error instanceof StoreUnavailableError) throw error
     const code = (error as NodeJS.ErrnoException).code ?? 'error'
-    throw new StoreUnavailableError(`The lock file ${file} cannot be read (${code}).`, `Remove it if no tokenctl is running: rm ${shellQuote(file)}`, { cause: error })
+    throw new StoreUnavailableError(
+      `The lock file ${file} cannot be read (${code}).`,
+      `Remove it if no tokenctl is running: rm ${shellQuote(file)}`,
+      { cause: error },
+    )
   }
   if (text === undefined) return undefined
   try {

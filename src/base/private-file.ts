@@ -57,14 +57,24 @@ export function checkPrivateDir(dir: string, label = 'The directory', forbiddenB
   try {
     stat = fs.lstatSync(dir)
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return false
-    throw refuse(`${label} ${dir} cannot be checked (${(error as NodeJS.ErrnoException).code ?? 'error'}), so tokenctl will not use it.`, `Check the permissions of ${path.dirname(dir)}.`)
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR')
+      return false
+    throw refuse(
+      `${label} ${dir} cannot be checked (${(error as NodeJS.ErrnoException).code ?? 'error'}), so tokenctl will not use it.`,
+      `Check the permissions of ${path.dirname(dir)}.`,
+    )
   }
   if (stat.isSymbolicLink()) {
-    throw refuse(`${label} ${dir} is a symbolic link, so tokenctl will not use it.`, `Remove the link (rm ${shellQuote(dir)}); tokenctl then makes a private directory there.`)
+    throw refuse(
+      `${label} ${dir} is a symbolic link, so tokenctl will not use it.`,
+      `Remove the link (rm ${shellQuote(dir)}); tokenctl then makes a private directory there.`,
+    )
   }
   if (!stat.isDirectory()) {
-    throw refuse(`${label} ${dir} is ${kindOf(stat)}, not a directory, so tokenctl will not use it.`, `Remove it (rm ${shellQuote(dir)}); tokenctl then makes a private directory there.`)
+    throw refuse(
+      `${label} ${dir} is ${kindOf(stat)}, not a directory, so tokenctl will not use it.`,
+      `Remove it (rm ${shellQuote(dir)}); tokenctl then makes a private directory there.`,
+    )
   }
   if (!CHECKS) return true
   const uid = ourUid()
@@ -75,7 +85,10 @@ export function checkPrivateDir(dir: string, label = 'The directory', forbiddenB
     )
   }
   if ((stat.mode & forbiddenBits) !== 0) {
-    throw refuse(`${label} ${dir} is open to other users (mode ${mode(stat)}), so tokenctl will not use it.`, `Run: chmod ${forbiddenBits === 0o077 ? '700' : 'go-w'} ${shellQuote(dir)}`)
+    throw refuse(
+      `${label} ${dir} is open to other users (mode ${mode(stat)}), so tokenctl will not use it.`,
+      `Run: chmod ${forbiddenBits === 0o077 ? '700' : 'go-w'} ${shellQuote(dir)}`,
+    )
   }
   checkParent(dir, label)
   return true
@@ -99,7 +112,10 @@ function checkParent(dir: string, label: string): void {
     return
   }
   if ((stat.mode & 0o002) !== 0 && (stat.mode & 0o1000) === 0) {
-    throw refuse(`${label} ${dir} is in ${parent}, which other users can change (mode ${mode(stat)}), so tokenctl will not use it.`, `Run: chmod o-w ${shellQuote(parent)}`)
+    throw refuse(
+      `${label} ${dir} is in ${parent}, which other users can change (mode ${mode(stat)}), so tokenctl will not use it.`,
+      `Run: chmod o-w ${shellQuote(parent)}`,
+    )
   }
 }
 
@@ -171,26 +187,43 @@ export function openPrivateFile(file: string, flags: number, options: ReadOption
     if (code === 'ENOENT' && (flags & fs.constants.O_CREAT) === 0) return undefined
     // O_NOFOLLOW on a symlink: ELOOP on Linux, EMLINK on FreeBSD, EFTYPE on NetBSD.
     if (code === 'ELOOP' || code === 'EMLINK' || code === 'EFTYPE') {
-      throw refuse(`${label} ${file} is a symbolic link, so tokenctl will not follow it.`, `Remove the link: rm ${shellQuote(file)}`)
+      throw refuse(
+        `${label} ${file} is a symbolic link, so tokenctl will not follow it.`,
+        `Remove the link: rm ${shellQuote(file)}`,
+      )
     }
     // Opening a FIFO for writing with O_NONBLOCK and no reader fails with ENXIO instead of waiting.
-    if (code === 'ENXIO') throw refuse(`${label} ${file} is a FIFO, not a regular file, so tokenctl will not use it.`, `Remove it: rm ${shellQuote(file)}`)
+    if (code === 'ENXIO')
+      throw refuse(
+        `${label} ${file} is a FIFO, not a regular file, so tokenctl will not use it.`,
+        `Remove it: rm ${shellQuote(file)}`,
+      )
     throw error
   }
   try {
     const stat = fs.fstatSync(fd)
     if (!stat.isFile()) {
       const what = stat.isDirectory() ? `rm -r ${shellQuote(file)}` : `rm ${shellQuote(file)}`
-      throw refuse(`${label} ${file} is ${kindOf(stat)}, not a regular file, so tokenctl will not ${(flags & fs.constants.O_WRONLY) !== 0 ? 'write to' : 'read'} it.`, `Remove it: ${what}`)
+      throw refuse(
+        `${label} ${file} is ${kindOf(stat)}, not a regular file, so tokenctl will not ${(flags & fs.constants.O_WRONLY) !== 0 ? 'write to' : 'read'} it.`,
+        `Remove it: ${what}`,
+      )
     }
     if (CHECKS) {
       const uid = ourUid()
       if (uid !== undefined && stat.uid !== uid && !(options.alsoOwnedBy ?? []).includes(stat.uid)) {
-        throw refuse(`${label} ${file} belongs to another user (uid ${stat.uid}), so tokenctl will not use it.`, `Remove it: rm ${shellQuote(file)}`)
+        throw refuse(
+          `${label} ${file} belongs to another user (uid ${stat.uid}), so tokenctl will not use it.`,
+          `Remove it: rm ${shellQuote(file)}`,
+        )
       }
       if ((stat.mode & forbidden) !== 0) {
-        const how = (stat.mode & forbidden & 0o044) !== 0 ? 'can be read by other users' : 'can be changed by other users'
-        throw refuse(`${label} ${file} ${how} (mode ${mode(stat)}), so tokenctl will not use it.`, `Run: ${options.chmod ?? 'chmod 600'} ${shellQuote(file)}`)
+        const how =
+          (stat.mode & forbidden & 0o044) !== 0 ? 'can be read by other users' : 'can be changed by other users'
+        throw refuse(
+          `${label} ${file} ${how} (mode ${mode(stat)}), so tokenctl will not use it.`,
+          `Run: ${options.chmod ?? 'chmod 600'} ${shellQuote(file)}`,
+        )
       }
     }
     return fd
@@ -210,7 +243,10 @@ export function pathExists(file: string, label = 'The file'): boolean {
     return fs.lstatSync(file, { throwIfNoEntry: false }) !== undefined
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error'
-    throw refuse(`${label} ${file} cannot be checked (${code}), so tokenctl will not use it.`, 'Check each directory on the way to it: every one must be a directory this user can search (XDG_RUNTIME_DIR and XDG_STATE_HOME included).')
+    throw refuse(
+      `${label} ${file} cannot be checked (${code}), so tokenctl will not use it.`,
+      'Check each directory on the way to it: every one must be a directory this user can search (XDG_RUNTIME_DIR and XDG_STATE_HOME included).',
+    )
   }
 }
 
@@ -223,7 +259,10 @@ export function writeFileAtomic(file: string, data: string, mode = 0o600): void 
   removeStaleTemps(dir, path.basename(file))
   // Unique enough with the pid; O_EXCL below refuses a clash rather than sharing a file.
   // (No node:crypto here: loading it costs the token fast path ~5 ms.)
-  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`)
+  const temp = path.join(
+    dir,
+    `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`,
+  )
   let fd: number | undefined
   try {
     fd = fs.openSync(temp, 'wx', mode)

@@ -34,7 +34,14 @@ export function rememberSecret(value: unknown): void {
   secrets.add(value)
   const percent = encodeURIComponent(value)
   const formEncoded = new URLSearchParams({ v: value }).toString().slice(2)
-  const forms = [JSON.stringify(value).slice(1, -1), percent, lowerHex(percent), formEncoded, lowerHex(formEncoded), ...base64Forms(value)]
+  const forms = [
+    JSON.stringify(value).slice(1, -1),
+    percent,
+    lowerHex(percent),
+    formEncoded,
+    lowerHex(formEncoded),
+    ...base64Forms(value),
+  ]
   for (const form of forms) {
     if (form !== value && form.length >= MIN_SECRET_LENGTH) secrets.add(form)
   }

@@ -25,13 +25,22 @@ export function checkServerUrl(value: string, flag: string, allowHttp = false): 
   try {
     url = new URL(value)
   } catch {
-    throw new UsageError(`${flag} "${printable(value)}" is not a URL.`, `Give a full URL such as https://auth.example.com.`)
+    throw new UsageError(
+      `${flag} "${printable(value)}" is not a URL.`,
+      `Give a full URL such as https://auth.example.com.`,
+    )
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new UsageError(`${flag} must be an https:// URL, not ${printable(url.protocol)}//.`, 'Give a full URL such as https://auth.example.com.')
+    throw new UsageError(
+      `${flag} must be an https:// URL, not ${printable(url.protocol)}//.`,
+      'Give a full URL such as https://auth.example.com.',
+    )
   }
   if (url.username || url.password) {
-    throw new UsageError(`${flag} must not hold a user name or password.`, 'Remove the "user:password@" part; tokenctl asks for credentials at login.')
+    throw new UsageError(
+      `${flag} must not hold a user name or password.`,
+      'Remove the "user:password@" part; tokenctl asks for credentials at login.',
+    )
   }
   if (url.protocol === 'http:' && !allowHttp && !isLoopbackHost(url.hostname)) {
     throw new UsageError(

@@ -14,7 +14,9 @@ import type { SecretStore } from '../stores/types.js'
 import { errorReport, isOclifError, writeErrorReport } from './error-report.js'
 import { Voice } from './voice.js'
 
-export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
+  (typeof BaseCommand)['baseFlags'] & T['flags']
+>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
 
 /**
@@ -23,9 +25,21 @@ export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args
  */
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override baseFlags = {
-    env: Flags.string({ char: 'e', summary: 'Env to use (default: $TOKENCTL_ENV, then the current env).', helpGroup: 'GLOBAL' }),
-    store: Flags.string({ summary: 'Where secrets are kept (default: $TOKENCTL_STORE, then keychain).', options: ['keychain', 'file'], helpGroup: 'GLOBAL' }),
-    quiet: Flags.boolean({ char: 'q', summary: 'Print no information or warnings on stderr; errors still show.', helpGroup: 'GLOBAL' }),
+    env: Flags.string({
+      char: 'e',
+      summary: 'Env to use (default: $TOKENCTL_ENV, then the current env).',
+      helpGroup: 'GLOBAL',
+    }),
+    store: Flags.string({
+      summary: 'Where secrets are kept (default: $TOKENCTL_STORE, then keychain).',
+      options: ['keychain', 'file'],
+      helpGroup: 'GLOBAL',
+    }),
+    quiet: Flags.boolean({
+      char: 'q',
+      summary: 'Print no information or warnings on stderr; errors still show.',
+      helpGroup: 'GLOBAL',
+    }),
     'no-input': Flags.boolean({ summary: 'Never ask a person anything (CI=true does the same).', helpGroup: 'GLOBAL' }),
   }
 
@@ -75,7 +89,14 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected get contextOptions(): ContextOptions {
-    return { envFlag: this.flags.env, storeFlag: this.flags.store, environ: this.environ, warn: (message) => this.warning(message), userAgent: this.config.userAgent, command: this.id }
+    return {
+      envFlag: this.flags.env,
+      storeFlag: this.flags.store,
+      environ: this.environ,
+      warn: (message) => this.warning(message),
+      userAgent: this.config.userAgent,
+      command: this.id,
+    }
   }
 
   /** The env, its store and its session, as the global flags and variables select them. */

@@ -32,7 +32,14 @@ export function showEnvList(envs: EnvSummary[], storeError: Error | undefined, v
   const rows = [['', 'NAME', 'PROTOCOL', 'URL', 'USER', 'LOGGED IN']]
   for (const env of envs) {
     const state = env.loggedIn === null ? '?' : env.loggedIn ? 'yes' : 'no'
-    rows.push([env.current ? '*' : '', env.current ? colour.bold(env.name) : env.name, printable(env.protocol, 20), env.url ? printable(env.url, 300) : '-', env.user ? printable(env.user, 128) : '-', state])
+    rows.push([
+      env.current ? '*' : '',
+      env.current ? colour.bold(env.name) : env.name,
+      printable(env.protocol, 20),
+      env.url ? printable(env.url, 300) : '-',
+      env.user ? printable(env.user, 128) : '-',
+      state,
+    ])
   }
   voice.out(table(rows))
 }

@@ -46,10 +46,18 @@ export function isOclifError(error: unknown): boolean {
 /** What the user is told, and the exit code, for an error that ends a command. */
 export function errorReport(error: unknown, debug: boolean): ErrorReport {
   if (isTokenctlError(error)) {
-    return { exitCode: exitCodeFor(error), message: error.message, more: [...(error.fix ? [error.fix] : []), ...(debug && error.stack ? [error.stack] : [])] }
+    return {
+      exitCode: exitCodeFor(error),
+      message: error.message,
+      more: [...(error.fix ? [error.fix] : []), ...(debug && error.stack ? [error.stack] : [])],
+    }
   }
   const unexpected = error as Error | undefined
-  return { exitCode: exitCodeFor(error), message: `unexpected internal error: ${unexpected?.message}`, more: [debug ? `${unexpected?.stack}` : BUG_HINT] }
+  return {
+    exitCode: exitCodeFor(error),
+    message: `unexpected internal error: ${unexpected?.message}`,
+    more: [debug ? `${unexpected?.stack}` : BUG_HINT],
+  }
 }
 
 /** Says the report on stderr, whatever --quiet says. */
@@ -69,7 +77,11 @@ export function errorInline(prefix: string, error: Error): string {
  */
 export function gitCredentialReport(error: TokenctlError, envName: string): ErrorReport {
   const loginNeeded = exitCodeOf(error) === ExitCode.loginRequired
-  return { exitCode: exitCodeFor(error, GIT_CREDENTIAL_RULE), message: `${error.message}${loginNeeded ? ` Run: tokenctl login -e ${envName}` : ''}`, more: [] }
+  return {
+    exitCode: exitCodeFor(error, GIT_CREDENTIAL_RULE),
+    message: `${error.message}${loginNeeded ? ` Run: tokenctl login -e ${envName}` : ''}`,
+    more: [],
+  }
 }
 
 /** A credential helper's line on stderr, in git's manner. */

@@ -32,6 +32,10 @@ export function exitCodesHelp(codes: readonly ExitCodeEntry[], options: ExitCode
 }
 
 /** A command's description with its exit codes at the end. */
-export function withExitCodes(description: string, codes: readonly ExitCodeEntry[], options: ExitCodesOptions = {}): string {
+export function withExitCodes(
+  description: string,
+  codes: readonly ExitCodeEntry[],
+  options: ExitCodesOptions = {},
+): string {
   return `${description}\n\n${exitCodesHelp(codes, options)}`
 }

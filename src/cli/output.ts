@@ -34,7 +34,14 @@ const PLAIN: Colour = { red: (text) => text, yellow: (text) => text, bold: (text
 export function table(rows: string[][], widths = columnWidths(rows)): string {
   // Padded by what shows: a bold name is longer in bytes than on screen.
   const pad = (cell: string, width: number) => cell + ' '.repeat(Math.max(0, width - visibleLength(cell)))
-  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : pad(cell, widths[i] ?? 0))).join('  ').trimEnd()).join('\n')
+  return rows
+    .map((row) =>
+      row
+        .map((cell, i) => (i === row.length - 1 ? cell : pad(cell, widths[i] ?? 0)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')
 }
 
 function columnWidths(rows: string[][]): number[] {

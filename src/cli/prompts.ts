@@ -11,7 +11,10 @@ export async function askText(message: string, defaultValue?: string): Promise<s
 
 export async function askSecret(message: string): Promise<string> {
   const { password } = await import('@inquirer/prompts')
-  const secret = await password({ message, mask: true, validate: (value) => value.length > 0 || 'Required' }, { output: process.stderr })
+  const secret = await password(
+    { message, mask: true, validate: (value) => value.length > 0 || 'Required' },
+    { output: process.stderr },
+  )
   rememberSecret(secret)
   return secret
 }
@@ -25,7 +28,9 @@ export function canPrompt(): boolean {
 export async function readStdin(): Promise<string> {
   const chunks: Buffer[] = []
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
-  const text = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')
+  const text = Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '')
   // Only --password-stdin reads this way: what came in is a password.
   rememberSecret(text)
   return text

@@ -9,7 +9,9 @@ export function isoTime(epochMs: number | undefined): string | null {
 export function describeExpiry(epochMs: number | undefined, now = Date.now()): string {
   if (epochMs === undefined) return 'unknown'
   const left = epochMs - now
-  return left > 0 ? `in ${formatDuration(left)} (${isoTime(epochMs)})` : `expired ${formatDuration(-left)} ago (${isoTime(epochMs)})`
+  return left > 0
+    ? `in ${formatDuration(left)} (${isoTime(epochMs)})`
+    : `expired ${formatDuration(-left)} ago (${isoTime(epochMs)})`
 }
 
 /**

@@ -25,21 +25,31 @@ After 3 rejected logins or refresh tokens for one env within 15 minutes (network
   static override examples = [
     '<%= config.bin %> <%= command.id %> --since 24h',
     '<%= config.bin %> <%= command.id %> -e prod --since 7d',
-    { description: 'Failures, in a script:', command: '<%= config.bin %> <%= command.id %> --json | jq \'.[] | select(.outcome == "failure")\'' },
+    {
+      description: 'Failures, in a script:',
+      command: '<%= config.bin %> <%= command.id %> --json | jq \'.[] | select(.outcome == "failure")\'',
+    },
   ]
 
   static override flags = {
     env: Flags.string({ char: 'e', summary: 'Only this env (default: every env).', helpGroup: 'GLOBAL' }),
-    since: Flags.string({ summary: 'Only events newer than this: a duration back from now (90m, 24h, 7d) or an ISO time.', helpValue: 'DURATION' }),
+    since: Flags.string({
+      summary: 'Only events newer than this: a duration back from now (90m, 24h, 7d) or an ISO time.',
+      helpValue: 'DURATION',
+    }),
     json: Flags.boolean({ summary: 'Print a JSON array of the events, as they are in the log.' }),
   }
 
   public async run(): Promise<void> {
     const env = this.flags.env === undefined ? undefined : assertEnvName(this.flags.env)
     const since = this.flags.since === undefined ? undefined : parseSince(this.flags.since)
-    if (!auditEnabled(this.environ)) this.warning('TOKENCTL_AUDIT is off: nothing new is recorded. Showing what was recorded before.')
+    if (!auditEnabled(this.environ))
+      this.warning('TOKENCTL_AUDIT is off: nothing new is recorded. Showing what was recorded before.')
     const { entries, skipped } = readAudit(this.environ, { env, since })
-    if (skipped > 0) this.warning(`${skipped} line${skipped === 1 ? '' : 's'} of the audit log could not be read and ${skipped === 1 ? 'was' : 'were'} skipped.`)
+    if (skipped > 0)
+      this.warning(
+        `${skipped} line${skipped === 1 ? '' : 's'} of the audit log could not be read and ${skipped === 1 ? 'was' : 'were'} skipped.`,
+      )
 
     if (this.flags.json) {
       this.outJson(entries)
@@ -59,8 +69,12 @@ function parseSince(text: string): number {
   const ms = parseDuration(text)
   if (ms !== undefined) return Date.now() - ms
   // Only full ISO dates: Date.parse would take "1" or "May" too.
-  if (/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(text) && !Number.isNaN(Date.parse(text))) return Date.parse(text)
-  throw new UsageError(`--since "${printable(text, 30)}" is neither a duration nor an ISO time.`, 'Use, say, --since 24h, --since 7d or --since 2026-01-31T12:00:00Z.')
+  if (/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(text) && !Number.isNaN(Date.parse(text)))
+    return Date.parse(text)
+  throw new UsageError(
+    `--since "${printable(text, 30)}" is neither a duration nor an ISO time.`,
+    'Use, say, --since 24h, --since 7d or --since 2026-01-31T12:00:00Z.',
+  )
 }
 
 /** A log may have been edited by hand: every cell is made printable. */
@@ -72,5 +86,13 @@ function row(entry: AuditEntry): string[] {
   if (entry.server === 'unsupported') details.push('server has no revocation')
   if (entry.endpoint) details.push(`${entry.endpoint} moved to ${entry.to ?? '?'}`)
   const cell = (value: unknown) => printable(value === undefined || value === null ? '-' : String(value), 64)
-  return [isoTime(Date.parse(entry.time)) ?? '-', cell(entry.env), cell(entry.event), cell(entry.outcome), cell(entry.command), cell(entry.pid), printable(details.join(', ') || '-', 120)]
+  return [
+    isoTime(Date.parse(entry.time)) ?? '-',
+    cell(entry.env),
+    cell(entry.event),
+    cell(entry.outcome),
+    cell(entry.command),
+    cell(entry.pid),
+    printable(details.join(', ') || '-', 120),
+  ]
 }

@@ -10,7 +10,8 @@ export default class Exec extends BaseCommand<typeof Exec> {
   static override summary = 'Run a command with a fresh access token in its environment.'
   static override description = withExitCodes(
     `The token goes into $TOKENCTL_TOKEN (or --var NAME), never into argv, so it stays out of the process list. The variables that hold passwords, refresh tokens and client secrets (TOKENCTL_PASSWORD, TOKENCTL_<ENV>_REFRESH_TOKEN, …) are removed from the command's environment. stdio is the command's own, signals are passed on (a Ctrl-C at the terminal reaches the command once), and tokenctl exits with the command's exit code (128 + N when signal N ended it).`,
-    [[2, 'also a command not found or not executable'], 3, 4, 5, 6], { child: true },
+    [[2, 'also a command not found or not executable'], 3, 4, 5, 6],
+    { child: true },
   )
   static override strict = false
   static override examples = [
@@ -19,7 +20,11 @@ export default class Exec extends BaseCommand<typeof Exec> {
   ]
 
   static override flags = {
-    var: Flags.string({ summary: 'The variable that carries the token.', default: 'TOKENCTL_TOKEN', helpValue: 'NAME' }),
+    var: Flags.string({
+      summary: 'The variable that carries the token.',
+      default: 'TOKENCTL_TOKEN',
+      helpValue: 'NAME',
+    }),
   }
 
   public async run(): Promise<void> {
@@ -30,7 +35,10 @@ export default class Exec extends BaseCommand<typeof Exec> {
     const [command, ...args] = dashdash === -1 ? this.rest : this.argv.slice(dashdash + 1)
     if (!command) throw new UsageError('exec needs a command to run.', 'Run: tokenctl exec -- CMD ARGS…')
     if (!isShellVariable(this.flags.var)) {
-      throw new UsageError(`--var "${this.flags.var.slice(0, 40)}" is not a variable name.`, 'Use letters, digits and _, not starting with a digit.')
+      throw new UsageError(
+        `--var "${this.flags.var.slice(0, 40)}" is not a variable name.`,
+        'Use letters, digits and _, not starting with a digit.',
+      )
     }
     const { session } = await this.context()
     const token = await session.getToken()

@@ -17,7 +17,10 @@ export default class GitCredential extends BaseCommand<typeof GitCredential> {
   )
 
   static override examples = [
-    { description: 'What git does:', command: 'printf "protocol=https\\nhost=git.example.com\\n\\n" | <%= config.bin %> <%= command.id %> get -e prod' },
+    {
+      description: 'What git does:',
+      command: 'printf "protocol=https\\nhost=git.example.com\\n\\n" | <%= config.bin %> <%= command.id %> get -e prod',
+    },
   ]
 
   static override args = {
@@ -47,11 +50,18 @@ export default class GitCredential extends BaseCommand<typeof GitCredential> {
       }
       // A user name that is not obviously ours is checked against the stored one first:
       // a request for someone else must not cost a refresh.
-      if (request.username && !isOurUser(request, [env.username, DEFAULT_GIT_USER]) && (await store.get(key))?.user !== request.username) return
+      if (
+        request.username &&
+        !isOurUser(request, [env.username, DEFAULT_GIT_USER]) &&
+        (await store.get(key))?.user !== request.username
+      )
+        return
       const token = await session.getToken()
       const username = token.user ?? env.username ?? DEFAULT_GIT_USER
       if (!isOurUser(request, [username, env.username, DEFAULT_GIT_USER])) return
-      writeStdout(formatCredentialAnswer(request, { username, token: token.accessToken, expiresAt: token.accessExpiresAt }))
+      writeStdout(
+        formatCredentialAnswer(request, { username, token: token.accessToken, expiresAt: token.accessExpiresAt }),
+      )
     } catch (error) {
       if (!isTokenctlError(error)) throw error
       // Nothing on stdout either way, and git asks its next helper whatever the exit code;

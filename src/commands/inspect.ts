@@ -21,12 +21,22 @@ An opaque (non-JWT) token is not an error: inspect says so and exits 0; with --j
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> -e prod',
-    { description: 'Without refreshing, even when expired:', command: '<%= config.bin %> <%= command.id %> -e prod --no-refresh' },
-    { description: 'The scopes, in a script:', command: "<%= config.bin %> <%= command.id %> -e prod --json | jq -r '.claims.scope'" },
+    {
+      description: 'Without refreshing, even when expired:',
+      command: '<%= config.bin %> <%= command.id %> -e prod --no-refresh',
+    },
+    {
+      description: 'The scopes, in a script:',
+      command: "<%= config.bin %> <%= command.id %> -e prod --json | jq -r '.claims.scope'",
+    },
   ]
 
   static override flags = {
-    refresh: Flags.boolean({ summary: 'Refresh a token that runs low first, as "token" would (--no-refresh: never).', default: true, allowNo: true }),
+    refresh: Flags.boolean({
+      summary: 'Refresh a token that runs low first, as "token" would (--no-refresh: never).',
+      default: true,
+      allowNo: true,
+    }),
     json: Flags.boolean({ summary: 'Print JSON: {env, format, expiresAt, expiresIn, source, header, claims}.' }),
   }
 
@@ -76,7 +86,10 @@ function describe(inspection: Inspection): string {
 
 function section(values: Record<string, unknown>): string {
   const keys = Object.keys(values)
-  const ordered = [...FIRST_CLAIMS.filter((key) => keys.includes(key)), ...keys.filter((key) => !FIRST_CLAIMS.includes(key))]
+  const ordered = [
+    ...FIRST_CLAIMS.filter((key) => keys.includes(key)),
+    ...keys.filter((key) => !FIRST_CLAIMS.includes(key)),
+  ]
   if (ordered.length === 0) return '  (none)'
   return table(ordered.map((key) => [`${printable(key, 40)}:`, show(key, values[key])])).replace(/^/gm, '  ')
 }

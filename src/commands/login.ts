@@ -11,7 +11,13 @@ import { chooseFlow, refuseFlowForApi } from '../core/login-flow.js'
 import { checkStoreBeforeAsking } from '../core/store-check.js'
 import { openInBrowser } from '../integrations/browser.js'
 import { DEFAULT_BROWSER_TIMEOUT_MS } from '../protocols/oauth2-browser.js'
-import { type DevicePrompt, type Interaction, LOGIN_FLOWS, type LoginFlow, type PasswordCredentials } from '../protocols/types.js'
+import {
+  type DevicePrompt,
+  type Interaction,
+  LOGIN_FLOWS,
+  type LoginFlow,
+  type PasswordCredentials,
+} from '../protocols/types.js'
 import { formatDuration, parseDuration } from '../util/duration.js'
 
 export default class Login extends BaseCommand<typeof Login> {
@@ -25,23 +31,51 @@ oauth2 envs: --flow device (the default when the server has a device endpoint: a
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> -e prod',
-    { description: 'From a script, the password never in argv:', command: 'printf %s "$PASSWORD" | <%= config.bin %> <%= command.id %> -e prod --username alice --password-stdin' },
-    { description: 'In CI, from variables:', command: 'TOKENCTL_USERNAME=ci-bot TOKENCTL_PASSWORD=… <%= config.bin %> <%= command.id %> -e prod --no-input' },
-    { description: 'OAuth 2.0 in a browser on this machine:', command: '<%= config.bin %> <%= command.id %> -e corp --flow browser' },
-    { description: 'OAuth 2.0 over SSH: approve the code on any device:', command: '<%= config.bin %> <%= command.id %> -e corp --flow device' },
-    { description: 'A service account:', command: 'TOKENCTL_CLIENT_SECRET=… <%= config.bin %> <%= command.id %> -e corp --flow client-credentials' },
+    {
+      description: 'From a script, the password never in argv:',
+      command: 'printf %s "$PASSWORD" | <%= config.bin %> <%= command.id %> -e prod --username alice --password-stdin',
+    },
+    {
+      description: 'In CI, from variables:',
+      command: 'TOKENCTL_USERNAME=ci-bot TOKENCTL_PASSWORD=… <%= config.bin %> <%= command.id %> -e prod --no-input',
+    },
+    {
+      description: 'OAuth 2.0 in a browser on this machine:',
+      command: '<%= config.bin %> <%= command.id %> -e corp --flow browser',
+    },
+    {
+      description: 'OAuth 2.0 over SSH: approve the code on any device:',
+      command: '<%= config.bin %> <%= command.id %> -e corp --flow device',
+    },
+    {
+      description: 'A service account:',
+      command: 'TOKENCTL_CLIENT_SECRET=… <%= config.bin %> <%= command.id %> -e corp --flow client-credentials',
+    },
   ]
 
   static override flags = {
     username: Flags.string({ char: 'u', summary: "User name (default: $TOKENCTL_USERNAME, then the env's user)." }),
-    'password-stdin': Flags.boolean({ summary: 'Read the password from stdin (to EOF, one trailing newline dropped).' }),
-    flow: Flags.string({ summary: 'oauth2: how to log in (default: device when the server has it, else password).', options: [...LOGIN_FLOWS] }),
-    timeout: Flags.string({ summary: 'oauth2 browser flow: give up after this long.', default: formatDuration(DEFAULT_BROWSER_TIMEOUT_MS), helpValue: 'DURATION' }),
+    'password-stdin': Flags.boolean({
+      summary: 'Read the password from stdin (to EOF, one trailing newline dropped).',
+    }),
+    flow: Flags.string({
+      summary: 'oauth2: how to log in (default: device when the server has it, else password).',
+      options: [...LOGIN_FLOWS],
+    }),
+    timeout: Flags.string({
+      summary: 'oauth2 browser flow: give up after this long.',
+      default: formatDuration(DEFAULT_BROWSER_TIMEOUT_MS),
+      helpValue: 'DURATION',
+    }),
   }
 
   public async run(): Promise<void> {
     const timeoutMs = parseDuration(this.flags.timeout)
-    if (!timeoutMs) throw new UsageError(`--timeout "${this.flags.timeout.slice(0, 20)}" is not a duration.`, 'Use a number with s, m or h, such as 90s or 5m.')
+    if (!timeoutMs)
+      throw new UsageError(
+        `--timeout "${this.flags.timeout.slice(0, 20)}" is not a duration.`,
+        'Use a number with s, m or h, such as 90s or 5m.',
+      )
     const context = await this.context()
     const { env, session } = context
     // A usage error is said first; then the store must be able to keep the login before
@@ -62,14 +96,21 @@ oauth2 envs: --flow device (the default when the server has a device endpoint: a
       showDeviceCode: (prompt) => this.showDeviceCode(env.name, prompt),
       openBrowser: (url) => this.openBrowser(url),
       askClientSecret: interactive
-        ? (reason) => askSecret(reason === 'missing' ? `Client secret for ${env.clientId ?? 'the client'} (the server wants one)` : 'The server refused the client secret; client secret')
+        ? (reason) =>
+            askSecret(
+              reason === 'missing'
+                ? `Client secret for ${env.clientId ?? 'the client'} (the server wants one)`
+                : 'The server refused the client secret; client secret',
+            )
         : undefined,
     }
     try {
       const credentials = flow === 'password' ? await this.passwordCredentials(context, interactive) : undefined
       const record = await session.login({ flow, credentials, interaction })
       const who = record.user ?? credentials?.username
-      this.info(`Logged in to ${env.name}${who ? ` as ${printable(who, 128)}` : ''}. The access token ${expiresPhrase(record.accessExpiresAt)}.`)
+      this.info(
+        `Logged in to ${env.name}${who ? ` as ${printable(who, 128)}` : ''}. The access token ${expiresPhrase(record.accessExpiresAt)}.`,
+      )
     } finally {
       process.removeListener('SIGINT', stop)
     }
@@ -78,7 +119,10 @@ oauth2 envs: --flow device (the default when the server has a device endpoint: a
   /** The flow (core/login-flow.ts), or the server's default when nothing else decides it. */
   private async chooseFlow({ env, session, credentials }: Context): Promise<LoginFlow> {
     const { flow, username, 'password-stdin': passwordStdin } = this.flags
-    return chooseFlow({ env, flow, username, passwordStdin, credentials, noInput: this.noInput }) ?? (await session.defaultFlow())
+    return (
+      chooseFlow({ env, flow, username, passwordStdin, credentials, noInput: this.noInput }) ??
+      (await session.defaultFlow())
+    )
   }
 
   private async passwordCredentials({ env, credentials }: Context, interactive: boolean): Promise<PasswordCredentials> {
@@ -91,9 +135,14 @@ oauth2 envs: --flow device (the default when the server has a device endpoint: a
 
     let password: string
     if (this.flags['password-stdin']) {
-      if (process.stdin.isTTY) throw new UsageError('--password-stdin reads the password from a pipe, but stdin is a terminal.', `Pipe it in: printf %s "$PASSWORD" | tokenctl login -e ${env.name} --password-stdin`)
+      if (process.stdin.isTTY)
+        throw new UsageError(
+          '--password-stdin reads the password from a pipe, but stdin is a terminal.',
+          `Pipe it in: printf %s "$PASSWORD" | tokenctl login -e ${env.name} --password-stdin`,
+        )
       password = await readStdin()
-      if (!password) throw new UsageError('--password-stdin read an empty password.', 'Pipe the password in, without anything else.')
+      if (!password)
+        throw new UsageError('--password-stdin read an empty password.', 'Pipe the password in, without anything else.')
     } else if (fromVariables?.password) {
       password = fromVariables.password
     } else {
@@ -110,10 +159,15 @@ oauth2 envs: --flow device (the default when the server has a device endpoint: a
    */
   private showDeviceCode(env: string, prompt: DevicePrompt): void {
     const uri = printable(prompt.verificationUri, 500)
-    const complete = prompt.verificationUriComplete === undefined ? undefined : printable(prompt.verificationUriComplete, 500)
+    const complete =
+      prompt.verificationUriComplete === undefined ? undefined : printable(prompt.verificationUriComplete, 500)
     const code = printable(prompt.userCode, 40)
     const lines = complete
-      ? [`To log in to ${env}, open ${complete}`, `and check that the page shows the code ${code}.`, `(Or open ${uri} and enter the code.)`]
+      ? [
+          `To log in to ${env}, open ${complete}`,
+          `and check that the page shows the code ${code}.`,
+          `(Or open ${uri} and enter the code.)`,
+        ]
       : [`To log in to ${env}, open ${uri}`, `and enter the code ${code}.`]
     lines.push(`Waiting for approval; the code ${expiresPhrase(prompt.expiresAt)}. Ctrl-C stops.`)
     process.stderr.write(`${lines.join('\n')}\n`)
@@ -122,7 +176,9 @@ oauth2 envs: --flow device (the default when the server has a device endpoint: a
   /** The URL always goes to stderr as well: over SSH there is no browser to open. */
   private openBrowser(url: string): void {
     const opened = openInBrowser(url, this.environ)
-    process.stderr.write(`${opened ? 'Opening your browser to log in. If it does not open, visit' : 'Open this URL in a browser to log in:'}\n${url}\nWaiting for the browser (Ctrl-C stops).\n`)
+    process.stderr.write(
+      `${opened ? 'Opening your browser to log in. If it does not open, visit' : 'Open this URL in a browser to log in:'}\n${url}\nWaiting for the browser (Ctrl-C stops).\n`,
+    )
   }
 
   private needsPerson(what: string, env: string): LoginRequiredError {

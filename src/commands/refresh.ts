@@ -11,7 +11,10 @@ export default class Refresh extends BaseCommand<typeof Refresh> {
     'Uses the stored refresh token (a rotated one replaces it); when the server rejects it and TOKENCTL_USERNAME/TOKENCTL_PASSWORD are set, logs in again with them. Prints the new expiry on stderr, the token only with --print.',
     [0, 2, 3, 4, 5, 6],
   )
-  static override examples = ['<%= config.bin %> <%= command.id %> -e prod', '<%= config.bin %> <%= command.id %> --print > token.txt']
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> -e prod',
+    '<%= config.bin %> <%= command.id %> --print > token.txt',
+  ]
 
   static override flags = {
     print: Flags.boolean({ summary: 'Print the new access token on stdout.' }),

@@ -27,9 +27,18 @@ export default class Revoke extends BaseCommand<typeof Revoke> {
       try {
         const result = await session.revoke()
         if (!result.hadTokens) this.info(`Not logged in to ${name}; nothing to revoke.`)
-        else if (result.mismatch) this.warning(`${result.mismatch} Its tokens were deleted here without being sent to any server; revoke that session on its own server if it matters.`)
-        else if (result.unreadable) this.warning(`The stored tokens of ${name} could not be read, so they could not be revoked at the server; they were deleted here.`)
-        else if (result.server === 'unsupported') this.warning(`The server of ${name} has no revocation; the tokens were deleted here but stay valid there until they expire.`)
+        else if (result.mismatch)
+          this.warning(
+            `${result.mismatch} Its tokens were deleted here without being sent to any server; revoke that session on its own server if it matters.`,
+          )
+        else if (result.unreadable)
+          this.warning(
+            `The stored tokens of ${name} could not be read, so they could not be revoked at the server; they were deleted here.`,
+          )
+        else if (result.server === 'unsupported')
+          this.warning(
+            `The server of ${name} has no revocation; the tokens were deleted here but stay valid there until they expire.`,
+          )
         else this.info(`Revoked and deleted the tokens of ${name}.`)
       } catch (error) {
         if (!isTokenctlError(error) || !(error instanceof ServerError)) throw error
@@ -37,6 +46,10 @@ export default class Revoke extends BaseCommand<typeof Revoke> {
         failed = error
       }
     }
-    if (failed) throw new ServerError('The server could not be told about the revocation.', 'The local secrets are gone; revoke the session on the server side if it matters.')
+    if (failed)
+      throw new ServerError(
+        'The server could not be told about the revocation.',
+        'The local secrets are gone; revoke the session on the server side if it matters.',
+      )
   }
 }

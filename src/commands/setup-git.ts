@@ -24,7 +24,11 @@ export default class SetupGit extends BaseCommand<typeof SetupGit> {
   ]
 
   static override flags = {
-    host: Flags.string({ summary: 'Another git host (host[:port]); repeatable. Remembered on the env.', multiple: true, helpValue: 'HOST' }),
+    host: Flags.string({
+      summary: 'Another git host (host[:port]); repeatable. Remembered on the env.',
+      multiple: true,
+      helpValue: 'HOST',
+    }),
     local: Flags.boolean({ summary: "Write to this repository's git config instead of the global one." }),
     unset: Flags.boolean({ summary: 'Remove the entries instead.' }),
   }
@@ -36,7 +40,10 @@ export default class SetupGit extends BaseCommand<typeof SetupGit> {
     const added = [...new Set((this.flags.host ?? []).map(gitHost))]
     const hosts = [...new Set([...gitHostsOf(env), ...added])]
     if (hosts.length === 0) {
-      throw new UsageError(`Env "${env.name}" has no git hosts.`, `Name one: tokenctl setup-git -e ${env.name} --host git.example.com`)
+      throw new UsageError(
+        `Env "${env.name}" has no git hosts.`,
+        `Name one: tokenctl setup-git -e ${env.name} --host git.example.com`,
+      )
     }
     const keys = await configureGitHelper({
       hosts,
@@ -53,7 +60,11 @@ export default class SetupGit extends BaseCommand<typeof SetupGit> {
       })
     }
     const where = this.flags.local ? 'this repository' : 'your global git config'
-    this.info(this.flags.unset ? `Removed tokenctl from ${where} for: ${hosts.join(', ')}.` : `git now asks tokenctl (env ${env.name}) for: ${hosts.join(', ')} (${where}).`)
+    this.info(
+      this.flags.unset
+        ? `Removed tokenctl from ${where} for: ${hosts.join(', ')}.`
+        : `git now asks tokenctl (env ${env.name}) for: ${hosts.join(', ')} (${where}).`,
+    )
     if (this.environ.TOKENCTL_DEBUG === '1') this.info(keys.join('\n'))
   }
 }

@@ -14,12 +14,17 @@ export default class Status extends BaseCommand<typeof Status> {
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --all',
-    { description: 'In a script:', command: '<%= config.bin %> <%= command.id %> -e prod -q || <%= config.bin %> login -e prod' },
+    {
+      description: 'In a script:',
+      command: '<%= config.bin %> <%= command.id %> -e prod -q || <%= config.bin %> login -e prod',
+    },
   ]
 
   static override flags = {
     all: Flags.boolean({ summary: 'Every env.' }),
-    json: Flags.boolean({ summary: 'Print JSON: {env, loggedIn, user, protocol, store, accessExpiresAt, refreshExpiresAt}.' }),
+    json: Flags.boolean({
+      summary: 'Print JSON: {env, loggedIn, user, protocol, store, accessExpiresAt, refreshExpiresAt}.',
+    }),
   }
 
   public async run(): Promise<void> {

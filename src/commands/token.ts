@@ -15,16 +15,33 @@ export default class Token extends BaseCommand<typeof Token> {
   )
 
   static override examples = [
-    { description: 'In a script:', command: 'curl -H "Authorization: Bearer $(<%= config.bin %> <%= command.id %>)" https://api.example.com/v1/items' },
-    { description: 'Keep the token out of the process list:', command: '<%= config.bin %> <%= command.id %> -f header | curl -H @- https://api.example.com/v1/items' },
-    { description: 'A curl config line:', command: 'curl -K <(<%= config.bin %> <%= command.id %> -f curl) https://api.example.com/v1/items' },
-    { description: 'For the shell:', command: 'eval "$(<%= config.bin %> <%= command.id %> -e prod -f env --var API_TOKEN)"' },
+    {
+      description: 'In a script:',
+      command:
+        'curl -H "Authorization: Bearer $(<%= config.bin %> <%= command.id %>)" https://api.example.com/v1/items',
+    },
+    {
+      description: 'Keep the token out of the process list:',
+      command: '<%= config.bin %> <%= command.id %> -f header | curl -H @- https://api.example.com/v1/items',
+    },
+    {
+      description: 'A curl config line:',
+      command: 'curl -K <(<%= config.bin %> <%= command.id %> -f curl) https://api.example.com/v1/items',
+    },
+    {
+      description: 'For the shell:',
+      command: 'eval "$(<%= config.bin %> <%= command.id %> -e prod -f env --var API_TOKEN)"',
+    },
     { description: 'A token good for at least an hour:', command: '<%= config.bin %> <%= command.id %> --min-ttl 1h' },
   ]
 
   static override flags = {
     format: Flags.string({ char: 'f', summary: 'Output format.', options: [...TOKEN_FORMATS], default: 'token' }),
-    'min-ttl': Flags.string({ summary: 'Refresh when the cached token expires within this (90s, 10m, 1h).', default: '5m', helpValue: 'DURATION' }),
+    'min-ttl': Flags.string({
+      summary: 'Refresh when the cached token expires within this (90s, 10m, 1h).',
+      default: '5m',
+      helpValue: 'DURATION',
+    }),
     'force-refresh': Flags.boolean({ summary: 'Skip the cache and refresh now.' }),
     var: Flags.string({ summary: 'Variable name for -f env.', default: 'TOKENCTL_TOKEN', helpValue: 'NAME' }),
   }
@@ -32,17 +49,32 @@ export default class Token extends BaseCommand<typeof Token> {
   public async run(): Promise<void> {
     const minTtlMs = parseDuration(this.flags['min-ttl'])
     if (minTtlMs === undefined) {
-      throw new UsageError(`--min-ttl "${this.flags['min-ttl'].slice(0, 20)}" is not a duration.`, 'Use a number with s, m or h, such as 90s, 10m or 1h.')
+      throw new UsageError(
+        `--min-ttl "${this.flags['min-ttl'].slice(0, 20)}" is not a duration.`,
+        'Use a number with s, m or h, such as 90s, 10m or 1h.',
+      )
     }
     if (!isShellVariable(this.flags.var)) {
-      throw new UsageError(`--var "${this.flags.var.slice(0, 40)}" is not a shell variable name.`, 'Use letters, digits and _, not starting with a digit.')
+      throw new UsageError(
+        `--var "${this.flags.var.slice(0, 40)}" is not a shell variable name.`,
+        'Use letters, digits and _, not starting with a digit.',
+      )
     }
     const { env, session } = await this.context()
     const token = await session.getToken({ minTtlMs, forceRefresh: this.flags['force-refresh'] })
     const left = token.accessExpiresAt - Date.now()
     if (token.source !== 'cache' && left < minTtlMs) {
-      this.warning(`The server grants tokens for ${formatDuration(left)}, less than --min-ttl ${this.flags['min-ttl']}; printing it anyway.`)
+      this.warning(
+        `The server grants tokens for ${formatDuration(left)}, less than --min-ttl ${this.flags['min-ttl']}; printing it anyway.`,
+      )
     }
-    writeStdout(formatToken(this.flags.format as TokenFormat, { env: env.name, accessToken: token.accessToken, accessExpiresAt: token.accessExpiresAt, variable: this.flags.var }))
+    writeStdout(
+      formatToken(this.flags.format as TokenFormat, {
+        env: env.name,
+        accessToken: token.accessToken,
+        accessExpiresAt: token.accessExpiresAt,
+        variable: this.flags.var,
+      }),
+    )
   }
 }

@@ -91,7 +91,8 @@ const REASON_OF_CODE: Partial<Record<ExitCodeValue, string>> = {
 export function describeFailure(error: unknown): Pick<AuditEntry, 'reason' | 'exitCode' | 'error'> {
   const name = error instanceof Error && /^[A-Za-z][A-Za-z0-9]{0,39}$/.test(error.name) ? error.name : 'Error'
   const exitCode = exitCodeOf(error)
-  const reason = error instanceof RefreshRejectedError ? REASONS.refreshRejected : (REASON_OF_CODE[exitCode] ?? REASONS.internal)
+  const reason =
+    error instanceof RefreshRejectedError ? REASONS.refreshRejected : (REASON_OF_CODE[exitCode] ?? REASONS.internal)
   return { reason, exitCode, error: name }
 }
 
@@ -119,8 +120,12 @@ export function appendAudit(environ: Environ, record: AuditRecord, options: Appe
     if (writeFailureReported) return
     writeFailureReported = true
     // A refusal (a FIFO, a symlink, another user's file or dir) already names the path and why.
-    const why = isTokenctlError(error) ? `: ${error.message.replace(/\.$/, '')}` : ` in ${path.dirname(file)}${(error as NodeJS.ErrnoException).code ? ` (${(error as NodeJS.ErrnoException).code})` : ''}`
-    options.warn?.(`Could not write the audit log${why}; going on without it. TOKENCTL_AUDIT=off stops tokenctl from trying.`)
+    const why = isTokenctlError(error)
+      ? `: ${error.message.replace(/\.$/, '')}`
+      : ` in ${path.dirname(file)}${(error as NodeJS.ErrnoException).code ? ` (${(error as NodeJS.ErrnoException).code})` : ''}`
+    options.warn?.(
+      `Could not write the audit log${why}; going on without it. TOKENCTL_AUDIT=off stops tokenctl from trying.`,
+    )
   }
 }
 
@@ -244,7 +249,13 @@ export function parseEntry(line: string): AuditEntry | undefined {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined
     const { time, env, event, outcome, pid } = value
     if (typeof time !== 'string' || Number.isNaN(Date.parse(time))) return undefined
-    if (typeof env !== 'string' || typeof event !== 'string' || (outcome !== 'ok' && outcome !== 'failure') || typeof pid !== 'number') return undefined
+    if (
+      typeof env !== 'string' ||
+      typeof event !== 'string' ||
+      (outcome !== 'ok' && outcome !== 'failure') ||
+      typeof pid !== 'number'
+    )
+      return undefined
     return value as unknown as AuditEntry
   } catch {
     return undefined
@@ -255,7 +266,9 @@ export function parseEntry(line: string): AuditEntry | undefined {
 
 /** The rejections docs/design.md#audit-log counts: credentials (exit 4) or a refresh token the server refused. Network failures do not. */
 export function isRejection(entry: AuditEntry): boolean {
-  return entry.outcome === 'failure' && (entry.exitCode === ExitCode.rejected || entry.reason === REASONS.refreshRejected)
+  return (
+    entry.outcome === 'failure' && (entry.exitCode === ExitCode.rejected || entry.reason === REASONS.refreshRejected)
+  )
 }
 
 export interface FailedAttempts {
@@ -305,7 +318,13 @@ export function failedAttempts(environ: Environ, env: string, now = Date.now()):
         continue
       }
       found.credentials++
-      found.rejected.add(entry.flow === 'client-credentials' ? 'client' : entry.flow === 'device' || entry.flow === 'browser' ? 'approval' : 'password')
+      found.rejected.add(
+        entry.flow === 'client-credentials'
+          ? 'client'
+          : entry.flow === 'device' || entry.flow === 'browser'
+            ? 'approval'
+            : 'password',
+      )
     }
     return found
   } catch {
@@ -326,7 +345,11 @@ function readLog(file: string): string | undefined {
 }
 
 /** The last `max` bytes of a file, or undefined when it is missing or older than `since`. */
-function readTail(file: string, max: number, since: number): { text: string; bytes: number; whole: boolean } | undefined {
+function readTail(
+  file: string,
+  max: number,
+  since: number,
+): { text: string; bytes: number; whole: boolean } | undefined {
   // An lstat first: an idle (or absent) log, the usual case, costs nothing more.
   const seen = fs.lstatSync(file, { throwIfNoEntry: false })
   if (!seen || seen.mtimeMs < since) return undefined
@@ -353,10 +376,15 @@ export function failedAttemptsWarning(environ: Environ, env: string, now = Date.
   const found = failedAttempts(environ, env, now)
   if (found.count < FAILED_ATTEMPTS_THRESHOLD) return undefined
   const what =
-    found.refresh === 0 ? 'failed logins' : found.credentials === 0 ? 'rejected refresh tokens' : 'failed logins or rejected refresh tokens'
+    found.refresh === 0
+      ? 'failed logins'
+      : found.credentials === 0
+        ? 'rejected refresh tokens'
+        : 'failed logins or rejected refresh tokens'
   const checks: string[] = []
   const variable = (name: string) => `TOKENCTL_${envVariablePart(env)}_${name} / TOKENCTL_${name}`
-  if (found.rejected.has('password')) checks.push(`the user name and password (or ${variable('PASSWORD')}) before the server locks the account`)
+  if (found.rejected.has('password'))
+    checks.push(`the user name and password (or ${variable('PASSWORD')}) before the server locks the account`)
   if (found.rejected.has('client')) checks.push(`the client id and secret (${variable('CLIENT_SECRET')})`)
   if (found.rejected.has('approval')) checks.push("the account and the env's client id used in the browser")
   if (found.refresh > 0) checks.push('whether the session was revoked at the server or TOKENCTL_REFRESH_TOKEN is stale')

@@ -29,7 +29,13 @@ export interface ConfigData {
 export function readConfigFile(file: string): ConfigData {
   let text: string | undefined
   try {
-    text = readPrivateFile(file, { label: 'The config file', followSymlink: true, forbiddenBits: 0o022, alsoOwnedBy: [0], chmod: 'chmod go-w' })
+    text = readPrivateFile(file, {
+      label: 'The config file',
+      followSymlink: true,
+      forbiddenBits: 0o022,
+      alsoOwnedBy: [0],
+      chmod: 'chmod go-w',
+    })
   } catch (error) {
     if (error instanceof StoreUnavailableError) throw new ConfigError(error.message, error.fix, { cause: error })
     throw corrupt(file, error)
@@ -72,7 +78,8 @@ export function validateConfig(raw: unknown, file: string): ConfigData {
     }
     checked[name] = settings as unknown as EnvSettings
   }
-  if (typeof raw.current === 'string' && !isValidEnvName(raw.current)) throw badName(file, `"current" set to "${printable(raw.current)}"`)
+  if (typeof raw.current === 'string' && !isValidEnvName(raw.current))
+    throw badName(file, `"current" set to "${printable(raw.current)}"`)
   const current = typeof raw.current === 'string' ? raw.current : undefined
   return { current, envs: checked }
 }
@@ -92,4 +99,3 @@ function badName(file: string, what: string): ConfigError {
     'Rename or remove it by hand: an env name is 1 to 64 characters, lower-case letters, digits, ".", "_" or "-", starting with a letter or digit.',
   )
 }
-

@@ -76,7 +76,9 @@ export class Config {
 
   private unwritable(cause: unknown): ConfigError {
     // The errno, also when it comes wrapped (a lock that could not be created).
-    const code = [cause, (cause as Error).cause].map((error) => (error as NodeJS.ErrnoException | undefined)?.code).find((value) => typeof value === 'string')
+    const code = [cause, (cause as Error).cause]
+      .map((error) => (error as NodeJS.ErrnoException | undefined)?.code)
+      .find((value) => typeof value === 'string')
     return new ConfigError(
       `The config file ${this.path} cannot be written${code ? ` (${code})` : ''}; it was left as it was.`,
       `Check the permissions of ${this.dir} and the free space on its disk.`,

@@ -94,10 +94,25 @@ export async function contextFor(env: Env, config: ConfigData, options: ContextO
 
 /** A session event as an audit line: the error only as its fixed reason, exit code and class. */
 function audit({ error, ...event }: SessionEvent, env: Env, options: ContextOptions): void {
-  appendAudit(options.environ, { ...event, ...(event.outcome === 'failure' ? describeFailure(error) : {}), command: options.command, protocol: env.protocol }, { warn: options.warn })
+  appendAudit(
+    options.environ,
+    {
+      ...event,
+      ...(event.outcome === 'failure' ? describeFailure(error) : {}),
+      command: options.command,
+      protocol: env.protocol,
+    },
+    { warn: options.warn },
+  )
 }
 
-async function protocolFor(env: Env, environ: Environ, userAgent: string, clientSecret: ClientSecret | undefined, { warn, command }: Pick<ContextOptions, 'warn' | 'command'>): Promise<AuthProtocol> {
+async function protocolFor(
+  env: Env,
+  environ: Environ,
+  userAgent: string,
+  clientSecret: ClientSecret | undefined,
+  { warn, command }: Pick<ContextOptions, 'warn' | 'command'>,
+): Promise<AuthProtocol> {
   // Without --allow-http, plain http goes only to a connection whose address is loopback.
   const http = { environ, userAgent, allowHttp: env.allowHttp === true }
   if (env.protocol === 'api') {
@@ -110,7 +125,10 @@ async function protocolFor(env: Env, environ: Environ, userAgent: string, client
   // beside a config made for people, and the secret it sets belongs to that client.
   const clientId = variable(environ, env.name, 'CLIENT_ID') ?? env.clientId
   if (!clientId) {
-    throw new UsageError(`The oauth2 env "${env.name}" has no client id.`, `Add it: tokenctl env add ${env.name} --issuer URL --client-id ID --force (or set TOKENCTL_CLIENT_ID).`)
+    throw new UsageError(
+      `The oauth2 env "${env.name}" has no client id.`,
+      `Add it: tokenctl env add ${env.name} --issuer URL --client-id ID --force (or set TOKENCTL_CLIENT_ID).`,
+    )
   }
   const { oauth2Protocol } = await import('../protocols/oauth2.js')
   return oauth2Protocol(env, {
@@ -121,8 +139,23 @@ async function protocolFor(env: Env, environ: Environ, userAgent: string, client
     // calls this only once a request to the new endpoint has succeeded).
     onRediscovered: async (found, moves) => {
       for (const move of moves) {
-        warn(`The ${move.field} of "${env.name}" moved from ${printable(move.from, 300)} to ${printable(move.to, 300)} (found by discovery at ${printable(env.issuer ?? '', 300)}).`)
-        appendAudit(environ, { env: env.name, event: 'endpoint', outcome: 'ok', command, protocol: env.protocol, endpoint: move.field, from: move.from, to: move.to }, { warn })
+        warn(
+          `The ${move.field} of "${env.name}" moved from ${printable(move.from, 300)} to ${printable(move.to, 300)} (found by discovery at ${printable(env.issuer ?? '', 300)}).`,
+        )
+        appendAudit(
+          environ,
+          {
+            env: env.name,
+            event: 'endpoint',
+            outcome: 'ok',
+            command,
+            protocol: env.protocol,
+            endpoint: move.field,
+            from: move.from,
+            to: move.to,
+          },
+          { warn },
+        )
       }
       if (env.fromVariables) return
       await new Config(environ).update((data) => {

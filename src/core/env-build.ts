@@ -26,22 +26,36 @@ export interface EnvInput {
 export function buildEnvSettings(input: EnvInput): EnvSettings {
   const protocol: Protocol = input.protocol ?? (input.issuer || input.tokenUrl ? 'oauth2' : 'api')
   const allowHttp = Boolean(input.allowHttp)
-  const url = (value: string | undefined, flag: string) => (value === undefined ? undefined : checkServerUrl(value, flag, allowHttp))
+  const url = (value: string | undefined, flag: string) =>
+    value === undefined ? undefined : checkServerUrl(value, flag, allowHttp)
   const settings: EnvSettings = { protocol }
 
   if (protocol === 'api') {
     if (!input.url) throw new UsageError('An api env needs the server URL.', 'Pass --url https://auth.example.com.')
-    const misplaced = (['issuer', 'tokenUrl', 'deviceUrl', 'authorizeUrl', 'revokeUrl', 'clientId', 'clientAuth', 'scope'] as const).find((key) => input[key] !== undefined)
-    if (misplaced) throw new UsageError(`--${kebab(misplaced)} is for oauth2 envs.`, 'Pass --protocol oauth2, or leave the flag out.')
+    const misplaced = (
+      ['issuer', 'tokenUrl', 'deviceUrl', 'authorizeUrl', 'revokeUrl', 'clientId', 'clientAuth', 'scope'] as const
+    ).find((key) => input[key] !== undefined)
+    if (misplaced)
+      throw new UsageError(
+        `--${kebab(misplaced)} is for oauth2 envs.`,
+        'Pass --protocol oauth2, or leave the flag out.',
+      )
     settings.url = url(input.url, '--url')
     settings.tokenPath = path(input.tokenPath, '--token-path')
     settings.refreshPath = path(input.refreshPath, '--refresh-path')
     settings.revokePath = path(input.revokePath, '--revoke-path')
   } else {
     const misplaced = (['tokenPath', 'refreshPath', 'revokePath'] as const).find((key) => input[key] !== undefined)
-    if (misplaced) throw new UsageError(`--${kebab(misplaced)} is for api envs.`, 'oauth2 envs take --token-url and friends, or --issuer.')
+    if (misplaced)
+      throw new UsageError(
+        `--${kebab(misplaced)} is for api envs.`,
+        'oauth2 envs take --token-url and friends, or --issuer.',
+      )
     if (!input.issuer && !input.tokenUrl) {
-      throw new UsageError('An oauth2 env needs an issuer or a token endpoint.', 'Pass --issuer URL (endpoints are discovered) or --token-url URL.')
+      throw new UsageError(
+        'An oauth2 env needs an issuer or a token endpoint.',
+        'Pass --issuer URL (endpoints are discovered) or --token-url URL.',
+      )
     }
     settings.issuer = url(input.issuer, '--issuer')
     settings.url = url(input.url, '--url')
@@ -62,7 +76,10 @@ export function buildEnvSettings(input: EnvInput): EnvSettings {
 function path(value: string | undefined, flag: string): string | undefined {
   if (value === undefined) return undefined
   if (!value.startsWith('/') || /[\s?#]/.test(value)) {
-    throw new UsageError(`${flag} "${printable(value)}" is not a path.`, `Give a path that starts with "/", such as /auth/token.`)
+    throw new UsageError(
+      `${flag} "${printable(value)}" is not a path.`,
+      `Give a path that starts with "/", such as /auth/token.`,
+    )
   }
   return value
 }
@@ -76,8 +93,19 @@ export function gitHost(value: string): string {
   } catch {
     parsed = undefined
   }
-  if (!parsed || host.length === 0 || parsed.pathname !== '/' || parsed.username || parsed.search || parsed.hash || host.includes('/')) {
-    throw new UsageError(`--git-host "${printable(value)}" is not a host name.`, 'Give a host, or host:port, such as git.example.com or git.example.com:8443.')
+  if (
+    !parsed ||
+    host.length === 0 ||
+    parsed.pathname !== '/' ||
+    parsed.username ||
+    parsed.search ||
+    parsed.hash ||
+    host.includes('/')
+  ) {
+    throw new UsageError(
+      `--git-host "${printable(value)}" is not a host name.`,
+      'Give a host, or host:port, such as git.example.com or git.example.com:8443.',
+    )
   }
   // git sends the port only when it is not the default, and so does URL.host.
   return parsed.host

@@ -45,7 +45,10 @@ export function envFromVariables(environ: Environ): Env | undefined {
   assertEnvName(name)
   const protocolValue = variable(environ, name, 'PROTOCOL') ?? (issuer && !url ? 'oauth2' : 'api')
   if (protocolValue !== 'api' && protocolValue !== 'oauth2') {
-    throw new UsageError(`TOKENCTL_PROTOCOL must be "api" or "oauth2", not "${protocolValue.slice(0, 20)}".`, 'Set TOKENCTL_PROTOCOL=api or TOKENCTL_PROTOCOL=oauth2.')
+    throw new UsageError(
+      `TOKENCTL_PROTOCOL must be "api" or "oauth2", not "${protocolValue.slice(0, 20)}".`,
+      'Set TOKENCTL_PROTOCOL=api or TOKENCTL_PROTOCOL=oauth2.',
+    )
   }
   const protocol: Protocol = protocolValue
   return {

@@ -25,7 +25,12 @@ export interface AddEnvOptions {
   use?: boolean
 }
 
-export async function addEnv(config: Config, name: string, settings: EnvSettings, options: AddEnvOptions = {}): Promise<{ replaced: boolean; current: boolean; previous?: EnvSettings }> {
+export async function addEnv(
+  config: Config,
+  name: string,
+  settings: EnvSettings,
+  options: AddEnvOptions = {},
+): Promise<{ replaced: boolean; current: boolean; previous?: EnvSettings }> {
   assertEnvName(name)
   let replaced = false
   let previous: EnvSettings | undefined
@@ -61,7 +66,14 @@ export async function useEnv(config: Config, name: string): Promise<void> {
   })
 }
 
-export function summarize(data: ConfigData, name: string, record: SecretRecord | undefined, storeReachable: boolean, environ: Environ, now = Date.now()): EnvSummary {
+export function summarize(
+  data: ConfigData,
+  name: string,
+  record: SecretRecord | undefined,
+  storeReachable: boolean,
+  environ: Environ,
+  now = Date.now(),
+): EnvSummary {
   const settings = envSettingsOf(data, name)
   if (!settings) throw unknownEnv(name, data)
   // A login made for another server or client is none for this env: the session would not use it.
@@ -80,7 +92,11 @@ export function summarize(data: ConfigData, name: string, record: SecretRecord |
  * Every env with its login state. A store that cannot be reached does not hide the
  * envs: their state reads `null` and `storeError` says why.
  */
-export async function listEnvs(data: ConfigData, store: SecretStore, environ: Environ): Promise<{ envs: EnvSummary[]; storeError?: Error }> {
+export async function listEnvs(
+  data: ConfigData,
+  store: SecretStore,
+  environ: Environ,
+): Promise<{ envs: EnvSummary[]; storeError?: Error }> {
   const names = Object.keys(data.envs).sort()
   let records = new Map<string, SecretRecord>()
   let storeError: Error | undefined
@@ -98,7 +114,11 @@ export async function listEnvs(data: ConfigData, store: SecretStore, environ: En
  * docs/design.md#commands `env remove`: `dropSecrets` revokes (unless told not to) and deletes the env's
  * secrets first; the env leaves the config only when that worked.
  */
-export async function removeEnv(config: Config, name: string, dropSecrets: (settings: EnvSettings) => Promise<boolean>): Promise<{ secretsDeleted: boolean }> {
+export async function removeEnv(
+  config: Config,
+  name: string,
+  dropSecrets: (settings: EnvSettings) => Promise<boolean>,
+): Promise<{ secretsDeleted: boolean }> {
   assertEnvName(name)
   const data = config.read()
   const settings = envSettingsOf(data, name)

@@ -17,7 +17,10 @@ export type Inspection = TokenView & {
  * rules (so it refreshes a token that runs low); with `refresh: false` it reads what is
  * kept, expired or not, and never talks to the server.
  */
-export async function inspectToken({ env, key, binding, session, store }: Context, { refresh = true } = {}): Promise<Inspection> {
+export async function inspectToken(
+  { env, key, binding, session, store }: Context,
+  { refresh = true } = {},
+): Promise<Inspection> {
   let token: { accessToken: string; accessExpiresAt: number; source: Inspection['source'] }
   if (refresh) {
     token = await session.getToken()
@@ -27,7 +30,10 @@ export async function inspectToken({ env, key, binding, session, store }: Contex
     const mismatch = record && bindingMismatch(record.binding, binding)
     if (mismatch) throw mismatchError(env.name, mismatch)
     if (!record?.accessToken || record.accessExpiresAt === undefined) {
-      throw new LoginRequiredError(`No access token is kept for "${env.name}".`, `Run: tokenctl inspect -e ${env.name} (without --no-refresh), or tokenctl login -e ${env.name}`)
+      throw new LoginRequiredError(
+        `No access token is kept for "${env.name}".`,
+        `Run: tokenctl inspect -e ${env.name} (without --no-refresh), or tokenctl login -e ${env.name}`,
+      )
     }
     token = { accessToken: record.accessToken, accessExpiresAt: record.accessExpiresAt, source: 'store' }
   }

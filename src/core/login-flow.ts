@@ -31,7 +31,9 @@ export function chooseFlow(request: FlowRequest): LoginFlow | undefined {
     return 'password'
   }
   const byPassword = request.passwordStdin || request.username !== undefined || credentials?.password !== undefined
-  const flow = (request.flow as LoginFlow | undefined) ?? (byPassword ? 'password' : credentials?.client ? 'client-credentials' : undefined)
+  const flow =
+    (request.flow as LoginFlow | undefined) ??
+    (byPassword ? 'password' : credentials?.client ? 'client-credentials' : undefined)
   // Nobody to approve a device code or a browser page: refuse before any request is made.
   if (noInput && (flow === 'device' || flow === 'browser' || flow === undefined)) {
     throw new LoginRequiredError(
@@ -45,6 +47,9 @@ export function chooseFlow(request: FlowRequest): LoginFlow | undefined {
 /** api envs log in with a user name and password only: any other --flow is a usage error (exit 2). */
 export function refuseFlowForApi(env: Pick<Env, 'name' | 'protocol'>, given: string | undefined): void {
   if (env.protocol === 'api' && given && given !== 'password') {
-    throw new UsageError(`--flow ${given} is for oauth2 envs; "${env.name}" uses the api protocol.`, 'Leave --flow out: api envs log in with a user name and password.')
+    throw new UsageError(
+      `--flow ${given} is for oauth2 envs; "${env.name}" uses the api protocol.`,
+      'Leave --flow out: api envs log in with a user name and password.',
+    )
   }
 }

@@ -94,10 +94,19 @@ export class Session {
     if (!forceRefresh) {
       // An entry that cannot be read, or was issued for something else, is a miss here; the
       // locked path says what to do about it. The fast path decides with the same matchingEntry.
-      const cached = matchingEntry(accessCache?.get(key), binding) ?? this.bound(await store.get(key).catch(unlessCorrupt)).record
+      const cached =
+        matchingEntry(accessCache?.get(key), binding) ?? this.bound(await store.get(key).catch(unlessCorrupt)).record
       if (cached && isFresh(cached.accessToken, cached.accessExpiresAt, minTtlMs, this.now())) {
-        debug('session', () => `${env.name}: cached access token, ${Math.round((cached.accessExpiresAt! - this.now()) / 1000)} s left`)
-        return { accessToken: cached.accessToken, accessExpiresAt: cached.accessExpiresAt!, source: 'cache', user: cached.user }
+        debug(
+          'session',
+          () => `${env.name}: cached access token, ${Math.round((cached.accessExpiresAt! - this.now()) / 1000)} s left`,
+        )
+        return {
+          accessToken: cached.accessToken,
+          accessExpiresAt: cached.accessExpiresAt!,
+          source: 'cache',
+          user: cached.user,
+        }
       }
     }
     // The fast path of bin/run.js may have found the token stale and waited for the lock already.
@@ -107,19 +116,44 @@ export class Session {
       const { record, mismatch } = this.bound(await this.readRecord())
       // Whoever held the lock before us may have just done this very work. A time from the
       // future was not written by them: believed, it would make every refresh do nothing.
-      const justObtained = record?.obtainedAt !== undefined && record.obtainedAt >= askedAt && !isFromTheFuture(record.obtainedAt, this.now())
-      if (record && (justObtained || (!forceRefresh && isFresh(record.accessToken, record.accessExpiresAt, minTtlMs, this.now())))) {
+      const justObtained =
+        record?.obtainedAt !== undefined &&
+        record.obtainedAt >= askedAt &&
+        !isFromTheFuture(record.obtainedAt, this.now())
+      if (
+        record &&
+        (justObtained || (!forceRefresh && isFresh(record.accessToken, record.accessExpiresAt, minTtlMs, this.now())))
+      ) {
         if (record.accessToken && record.accessExpiresAt && record.accessExpiresAt > this.now()) {
-          accessCache?.set(key, { accessToken: record.accessToken, accessExpiresAt: record.accessExpiresAt, user: record.user, binding: record.binding ?? this.bindingFor(undefined) })
-          return { accessToken: record.accessToken, accessExpiresAt: record.accessExpiresAt, source: 'cache', user: record.user }
+          accessCache?.set(key, {
+            accessToken: record.accessToken,
+            accessExpiresAt: record.accessExpiresAt,
+            user: record.user,
+            binding: record.binding ?? this.bindingFor(undefined),
+          })
+          return {
+            accessToken: record.accessToken,
+            accessExpiresAt: record.accessExpiresAt,
+            source: 'cache',
+            user: record.user,
+          }
         }
       }
       const { tokens, done, user } = await this.obtain(record, mismatch)
-      debug('session', () => `${env.name}: ${done.event === 'refresh' ? 'refreshed' : 'logged in'}${tokens.refreshToken ? ', with a new refresh token' : ''}`)
+      debug(
+        'session',
+        () =>
+          `${env.name}: ${done.event === 'refresh' ? 'refreshed' : 'logged in'}${tokens.refreshToken ? ', with a new refresh token' : ''}`,
+      )
       // After a rotation the stored refresh token is dead at the server: this record is the only good one.
       const irreplaceable = done.event === 'refresh' && tokens.refreshToken !== undefined
       const saved = await this.reported(done, () => this.save(tokens, record, { irreplaceable, user }))
-      return { accessToken: saved.accessToken!, accessExpiresAt: saved.accessExpiresAt!, source: done.event, user: saved.user }
+      return {
+        accessToken: saved.accessToken!,
+        accessExpiresAt: saved.accessExpiresAt!,
+        source: done.event,
+        user: saved.user,
+      }
     })
   }
 
@@ -167,7 +201,8 @@ export class Session {
         if (!(error instanceof CorruptRecordError)) throw error
         unreadable = true
       }
-      if (keepIfBoundTo && record?.binding && bindingMismatch(record.binding, keepIfBoundTo) === undefined) return { hadTokens: false, server: 'skipped', kept: true }
+      if (keepIfBoundTo && record?.binding && bindingMismatch(record.binding, keepIfBoundTo) === undefined)
+        return { hadTokens: false, server: 'skipped', kept: true }
       const { mismatch } = this.bound(record)
       if (mismatch) {
         // Its tokens belong to another server: sending them to this env's server would hand
@@ -182,14 +217,21 @@ export class Session {
       let failure: unknown
       if (hadTokens) {
         try {
-          server = await (await this.options.protocol(this.clientSecret(record))).revoke({ refreshToken: record?.refreshToken, accessToken: record?.accessToken })
+          server = await (
+            await this.options.protocol(this.clientSecret(record))
+          ).revoke({ refreshToken: record?.refreshToken, accessToken: record?.accessToken })
         } catch (error) {
           failure = error
         }
       }
       accessCache?.delete(key)
       await store.delete(key)
-      if (hadTokens) this.emit(failure ? { event: 'revoke', outcome: 'failure', error: failure } : { event: 'revoke', outcome: 'ok', server: server === 'skipped' ? undefined : server })
+      if (hadTokens)
+        this.emit(
+          failure
+            ? { event: 'revoke', outcome: 'failure', error: failure }
+            : { event: 'revoke', outcome: 'ok', server: server === 'skipped' ? undefined : server },
+        )
       if (failure) throw failure
       return unreadable ? { hadTokens, server, unreadable } : { hadTokens, server }
     })
@@ -226,17 +268,27 @@ export class Session {
    * for this env; `mismatch` says why the stored one was not, when it was not. `user` is the
    * user name the new tokens are bound to.
    */
-  private async obtain(record: SecretRecord | undefined, mismatch?: LoginRequiredError): Promise<{ tokens: TokenSet; done: Attempt; user?: string }> {
+  private async obtain(
+    record: SecretRecord | undefined,
+    mismatch?: LoginRequiredError,
+  ): Promise<{ tokens: TokenSet; done: Attempt; user?: string }> {
     const { env, credentials, key } = this.options
     const secret = this.clientSecret(record)
     const protocol = await this.options.protocol(secret)
-    const stored = record?.refreshToken && (record.refreshExpiresAt === undefined || record.refreshExpiresAt > this.now()) ? record.refreshToken : undefined
+    const stored =
+      record?.refreshToken && (record.refreshExpiresAt === undefined || record.refreshExpiresAt > this.now())
+        ? record.refreshToken
+        : undefined
     const refreshToken = stored ?? credentials?.refreshToken
     let rejected: TokenctlError | undefined
     if (refreshToken) {
       const done: Attempt = { event: 'refresh', source: stored ? 'store' : 'variables' }
       try {
-        return { tokens: await this.attempt(done, () => protocol.refresh(refreshToken)), done, user: stored ? record?.binding?.user : undefined }
+        return {
+          tokens: await this.attempt(done, () => protocol.refresh(refreshToken)),
+          done,
+          user: stored ? record?.binding?.user : undefined,
+        }
       } catch (error) {
         if (!(error instanceof RefreshRejectedError)) throw error
         rejected = error
@@ -244,16 +296,30 @@ export class Session {
     }
     if (credentials?.password) {
       const done: Attempt = { event: 'login', source: 'variables', flow: this.flowOf('password') }
-      return { tokens: await this.attempt(done, () => protocol.login({ flow: 'password', credentials: credentials.password })), done, user: credentials.password.username }
+      return {
+        tokens: await this.attempt(done, () => protocol.login({ flow: 'password', credentials: credentials.password })),
+        done,
+        user: credentials.password.username,
+      }
     }
     // The client-credentials grant has no refresh token: it is simply run again (docs/design.md#oauth-20-and-openid-connect).
     if (env.protocol === 'oauth2' && secret && (credentials?.client || record?.flow === 'client-credentials')) {
-      const done: Attempt = { event: 'login', source: secret.from === 'variable' ? 'variables' : 'store', flow: 'client-credentials' }
+      const done: Attempt = {
+        event: 'login',
+        source: secret.from === 'variable' ? 'variables' : 'store',
+        flow: 'client-credentials',
+      }
       return { tokens: await this.attempt(done, () => protocol.login({ flow: 'client-credentials' })), done }
     }
     if (rejected) {
       // A refresh token the server refuses is dead: forget it, so `status` tells the truth.
-      if (stored && record) await this.options.store.set(key, { user: record.user, clientSecret: record.clientSecret, flow: record.flow, binding: record.binding ?? this.bindingFor(undefined) })
+      if (stored && record)
+        await this.options.store.set(key, {
+          user: record.user,
+          clientSecret: record.clientSecret,
+          flow: record.flow,
+          binding: record.binding ?? this.bindingFor(undefined),
+        })
       this.options.accessCache?.delete(key)
       throw rejected
     }
@@ -285,12 +351,19 @@ export class Session {
       return await this.options.store.get(this.options.key)
     } catch (error) {
       if (!(error instanceof CorruptRecordError) || !this.options.credentials) throw error
-      debug('session', () => `${this.options.env.name}: ${error.message} Logging in again with the TOKENCTL_* credentials.`)
+      debug(
+        'session',
+        () => `${this.options.env.name}: ${error.message} Logging in again with the TOKENCTL_* credentials.`,
+      )
       return undefined
     }
   }
 
-  private async save(tokens: TokenSet, previous: SecretRecord | undefined, { irreplaceable = false, user }: { irreplaceable?: boolean; user?: string } = {}): Promise<SecretRecord> {
+  private async save(
+    tokens: TokenSet,
+    previous: SecretRecord | undefined,
+    { irreplaceable = false, user }: { irreplaceable?: boolean; user?: string } = {},
+  ): Promise<SecretRecord> {
     const { store, accessCache, key } = this.options
     const rotated = tokens.refreshToken !== undefined
     const record: SecretRecord = {
@@ -305,14 +378,25 @@ export class Session {
       binding: this.bindingFor(user),
     }
     await store.set(key, record, { irreplaceable })
-    accessCache?.set(key, { accessToken: tokens.accessToken, accessExpiresAt: tokens.accessExpiresAt, user: record.user, binding: record.binding })
+    accessCache?.set(key, {
+      accessToken: tokens.accessToken,
+      accessExpiresAt: tokens.accessExpiresAt,
+      user: record.user,
+      binding: record.binding,
+    })
     return record
   }
 
   /** The env's binding with the user the tokens were obtained as (when a user name was sent). */
   private bindingFor(user: string | undefined): Binding {
     const { protocol, server, endpoints, clientId } = this.options.binding
-    return { protocol, server, ...(endpoints === undefined ? {} : { endpoints }), ...(clientId === undefined ? {} : { clientId }), ...(user === undefined ? {} : { user }) }
+    return {
+      protocol,
+      server,
+      ...(endpoints === undefined ? {} : { endpoints }),
+      ...(clientId === undefined ? {} : { clientId }),
+      ...(user === undefined ? {} : { user }),
+    }
   }
 
   /**
@@ -342,7 +426,10 @@ export class Session {
   }
 
   /** Run `work` (a save, or a whole login) and tell the listener how it went. */
-  private async reported(details: Omit<SessionEvent, 'env' | 'outcome'>, work: () => Promise<SecretRecord>): Promise<SecretRecord> {
+  private async reported(
+    details: Omit<SessionEvent, 'env' | 'outcome'>,
+    work: () => Promise<SecretRecord>,
+  ): Promise<SecretRecord> {
     try {
       const record = await work()
       this.emit({ ...details, outcome: 'ok', user: details.event === 'login' ? record.user : undefined })
@@ -364,7 +451,10 @@ export class Session {
 
   private async locked<T>(work: () => Promise<T>): Promise<T> {
     const { env, warn } = this.options
-    const release = await acquireLock(this.options.lockDir, this.options.key, { onWait: this.options.onLockWait, ...envLockNotices(env.name, warn) })
+    const release = await acquireLock(this.options.lockDir, this.options.key, {
+      onWait: this.options.onLockWait,
+      ...envLockNotices(env.name, warn),
+    })
     try {
       return await work()
     } finally {

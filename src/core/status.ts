@@ -24,7 +24,10 @@ export interface EnvStatus {
 }
 
 /** docs/design.md#commands `status`: read-only, never refreshes, never shows a token. */
-export async function statusOf({ env, key, binding, store, credentials }: Context, now = Date.now()): Promise<EnvStatus> {
+export async function statusOf(
+  { env, key, binding, store, credentials }: Context,
+  now = Date.now(),
+): Promise<EnvStatus> {
   let record: SecretRecord | undefined
   let problem: string | undefined
   try {

@@ -20,8 +20,10 @@ export async function checkStoreBeforeAsking(store: SecretStore, key: string, en
   } catch (error) {
     if (!(error instanceof LoginRequiredError)) throw error
   }
-  if (store.kind === 'file') checkWritableDir(configDir(environ), `The credentials file ${path.join(configDir(environ), 'credentials.json')}`)
-  else if (store.kind === 'cache') checkWritableDir(runtimeDir(environ), `The per-user token cache in ${runtimeDir(environ)}`)
+  if (store.kind === 'file')
+    checkWritableDir(configDir(environ), `The credentials file ${path.join(configDir(environ), 'credentials.json')}`)
+  else if (store.kind === 'cache')
+    checkWritableDir(runtimeDir(environ), `The per-user token cache in ${runtimeDir(environ)}`)
 }
 
 /** The dir, or the nearest existing one above it (the store makes the rest), is a directory this user can write. */

@@ -25,7 +25,14 @@ export async function serveStatus(args: string[], environ: Environ): Promise<boo
   const flags = parseFlags(args, 'status')
   if (!flags) return false
   return speak(flags.has('quiet'), environ, async (voice, opened) => {
-    const options: ContextOptions = { envFlag: stringFlag(flags, 'env'), storeFlag: stringFlag(flags, 'store'), environ, warn: (message) => voice.warning(message), userAgent: 'tokenctl', command: 'status' }
+    const options: ContextOptions = {
+      envFlag: stringFlag(flags, 'env'),
+      storeFlag: stringFlag(flags, 'store'),
+      environ,
+      warn: (message) => voice.warning(message),
+      userAgent: 'tokenctl',
+      command: 'status',
+    }
     const config = readConfigFile(configFile(environ))
     const contexts: Context[] = []
     const names = flags.has('all') ? Object.keys(config.envs).sort() : [undefined]
@@ -51,7 +58,10 @@ export async function serveEnvList(args: string[], environ: Environ): Promise<bo
       showEnvNames(data, voice)
       return 0
     }
-    const store = await openStore(chooseStoreKind(stringFlag(flags, 'store'), environ), { environ, warn: (message) => voice.warning(message) })
+    const store = await openStore(chooseStoreKind(stringFlag(flags, 'store'), environ), {
+      environ,
+      warn: (message) => voice.warning(message),
+    })
     opened.push(store)
     const { envs, storeError } = await listEnvs(data, store, environ)
     showEnvList(envs, storeError, { json: flags.has('json') }, voice)
@@ -64,7 +74,11 @@ export async function serveEnvList(args: string[], environ: Environ): Promise<bo
  * when it succeeds. A keychain that cannot be reached is said here as the full path says
  * it: handing over would only make the person wait for the keychain's timeout twice.
  */
-async function speak(quiet: boolean, environ: Environ, work: (voice: Voice, opened: Closable[]) => Promise<number>): Promise<boolean> {
+async function speak(
+  quiet: boolean,
+  environ: Environ,
+  work: (voice: Voice, opened: Closable[]) => Promise<number>,
+): Promise<boolean> {
   const sink = collectingSink()
   const voice = new Voice(() => quiet, environ, sink)
   const opened: Closable[] = []

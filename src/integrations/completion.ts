@@ -42,7 +42,10 @@ export function patchZsh(script: string, bin: string): string {
   const helper = `_${bin}_env_names`
   let patched = script.replace(/(\{-e,--env\}"\[[^\n]*?\]):file:_files"/g, `$1:env:${helper}"`)
   // Inside the env topic's function: the argument of use/show/remove is an env name.
-  patched = patched.replace(new RegExp(`(\\n\\s*"(${ENV_COMMANDS.join('|')})"\\)\\n[\\s\\S]*?)"\\*: :_files"`, 'g'), `$1"1: :${helper}"`)
+  patched = patched.replace(
+    new RegExp(`(\\n\\s*"(${ENV_COMMANDS.join('|')})"\\)\\n[\\s\\S]*?)"\\*: :_files"`, 'g'),
+    `$1"1: :${helper}"`,
+  )
   const definition = [
     MARKER,
     `${helper}() {`,

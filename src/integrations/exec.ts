@@ -63,8 +63,15 @@ export function runWithToken(command: string, args: string[], environ: NodeJS.Pr
     }
     child.on('error', (error: NodeJS.ErrnoException) => {
       stopForwarding()
-      if (error.code === 'ENOENT') reject(new UsageError(`Command not found: ${command}.`, 'Check the name, or give its full path.'))
-      else if (error.code === 'EACCES') reject(new UsageError(`${command} cannot be run (permission denied).`, 'Make it executable, or give the right path.'))
+      if (error.code === 'ENOENT')
+        reject(new UsageError(`Command not found: ${command}.`, 'Check the name, or give its full path.'))
+      else if (error.code === 'EACCES')
+        reject(
+          new UsageError(
+            `${command} cannot be run (permission denied).`,
+            'Make it executable, or give the right path.',
+          ),
+        )
       else reject(error)
     })
     child.on('exit', (code, signal) => {

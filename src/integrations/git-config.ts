@@ -54,8 +54,17 @@ async function git(setup: GitHelperSetup, args: string[], okCodes: number[] = []
   } catch (error) {
     const failure = error as NodeJS.ErrnoException & { code?: string | number; stderr?: string }
     if (typeof failure.code === 'number' && okCodes.includes(failure.code)) return
-    if (failure.code === 'ENOENT') throw new UsageError('git is not installed (or not on PATH).', 'Install git, then run this again.')
-    const said = String(failure.stderr ?? '').trim().split('\n')[0] ?? ''
-    throw new UsageError(`git config --${setup.scope} failed${said ? `: ${said}` : ''}.`, setup.scope === 'local' ? 'Run it inside a git repository, or drop --local.' : 'Check that your global git config is writable.')
+    if (failure.code === 'ENOENT')
+      throw new UsageError('git is not installed (or not on PATH).', 'Install git, then run this again.')
+    const said =
+      String(failure.stderr ?? '')
+        .trim()
+        .split('\n')[0] ?? ''
+    throw new UsageError(
+      `git config --${setup.scope} failed${said ? `: ${said}` : ''}.`,
+      setup.scope === 'local'
+        ? 'Run it inside a git repository, or drop --local.'
+        : 'Check that your global git config is writable.',
+    )
   }
 }

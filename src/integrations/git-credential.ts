@@ -87,13 +87,27 @@ export interface CredentialAnswer {
  * stream, so it is refused rather than written.
  */
 export function formatCredentialAnswer(request: CredentialRequest, answer: CredentialAnswer): string {
-  for (const [what, value] of [['user name', answer.username], ['token', answer.token]] as const) {
+  for (const [what, value] of [
+    ['user name', answer.username],
+    ['token', answer.token],
+  ] as const) {
     // eslint-disable-next-line no-control-regex
-    if (/[\u0000-\u001f\u007f]/.test(value)) throw new UsageError(`The ${what} for git holds a control character, so it cannot be handed to git.`, 'Log in again with a plain user name: tokenctl login --username NAME')
+    if (/[\u0000-\u001f\u007f]/.test(value))
+      throw new UsageError(
+        `The ${what} for git holds a control character, so it cannot be handed to git.`,
+        'Log in again with a plain user name: tokenctl login --username NAME',
+      )
   }
   const expiry = Math.floor(answer.expiresAt / 1000)
   if (request.capabilities.includes('authtype')) {
-    return ['capability[]=authtype', 'authtype=Bearer', `credential=${answer.token}`, 'ephemeral=true', `password_expiry_utc=${expiry}`, ''].join('\n')
+    return [
+      'capability[]=authtype',
+      'authtype=Bearer',
+      `credential=${answer.token}`,
+      'ephemeral=true',
+      `password_expiry_utc=${expiry}`,
+      '',
+    ].join('\n')
   }
   return [`username=${answer.username}`, `password=${answer.token}`, `password_expiry_utc=${expiry}`, ''].join('\n')
 }

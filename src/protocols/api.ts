@@ -17,7 +17,10 @@ export function apiProtocol(env: Env & { url: string }, http: HttpOptions): Auth
     // `env add` takes paths only, but a hand-edited config could hold a whole URL here, and
     // the login's password or refresh token would follow it to another host.
     if (url.origin !== origin) {
-      throw new UsageError(`The env "${env.name}" has a path that leads off ${origin}: ${printable(path, 120)}.`, `Give a path that starts with "/": tokenctl env add ${env.name} --url ${origin} … --force`)
+      throw new UsageError(
+        `The env "${env.name}" has a path that leads off ${origin}: ${printable(path, 120)}.`,
+        `Give a path that starts with "/": tokenctl env add ${env.name} --url ${origin} … --force`,
+      )
     }
     return url.toString()
   }
@@ -30,9 +33,15 @@ export function apiProtocol(env: Env & { url: string }, http: HttpOptions): Auth
     async login(request: LoginRequest): Promise<TokenSet> {
       const { credentials } = request
       if (request.flow !== 'password' || !credentials) {
-        throw new UsageError(`The api protocol of "${env.name}" logs in with a user name and password only, not --flow ${request.flow}.`, 'Leave --flow out, or add the env with --protocol oauth2.')
+        throw new UsageError(
+          `The api protocol of "${env.name}" logs in with a user name and password only, not --flow ${request.flow}.`,
+          'Leave --flow out, or add the env with --protocol oauth2.',
+        )
       }
-      const response = await post(env.tokenPath ?? API_PATHS.tokenPath, { username: credentials.username, password: credentials.password })
+      const response = await post(env.tokenPath ?? API_PATHS.tokenPath, {
+        username: credentials.username,
+        password: credentials.password,
+      })
       if (isOk(response)) return { user: credentials.username, ...tokenSet(response, host) }
       if (isRejection(response)) {
         throw new CredentialsRejectedError(
@@ -47,7 +56,10 @@ export function apiProtocol(env: Env & { url: string }, http: HttpOptions): Auth
       const response = await post(env.refreshPath ?? API_PATHS.refreshPath, { refreshToken })
       if (isOk(response)) return tokenSet(response, host)
       if (isRejection(response)) {
-        throw new RefreshRejectedError(`${host} no longer accepts the refresh token of "${env.name}"${serverSays(response, [refreshToken])}.`, `Run: tokenctl login -e ${env.name}`)
+        throw new RefreshRejectedError(
+          `${host} no longer accepts the refresh token of "${env.name}"${serverSays(response, [refreshToken])}.`,
+          `Run: tokenctl login -e ${env.name}`,
+        )
       }
       throw failure(response, host, [refreshToken], CHECK)
     },
@@ -92,5 +104,13 @@ function tokenSet(response: HttpResponse, host: string): TokenSet {
   const body = response.json
   if (!isObject(body)) throw failure(response, host, [], CHECK)
   const fields = isObject(body.data) ? body.data : body
-  return toTokenSet({ accessToken: fields.token, refreshToken: fields.refreshToken, expiresIn: fields.expiresIn, refreshExpiresIn: fields.refreshExpiresIn }, host)
+  return toTokenSet(
+    {
+      accessToken: fields.token,
+      refreshToken: fields.refreshToken,
+      expiresIn: fields.expiresIn,
+      refreshExpiresIn: fields.refreshExpiresIn,
+    },
+    host,
+  )
 }

@@ -8,7 +8,13 @@ import { debug, safeUrl } from '../base/debug.js'
 import { printable } from '../base/env-name.js'
 import { ServerError, UsageError } from '../base/errors.js'
 import type { Environ } from '../base/paths.js'
-import { isLoopbackAddress, type LookupFunction, loopbackOnlyLookup, type Refusal, systemLookup } from '../util/loopback-lookup.js'
+import {
+  isLoopbackAddress,
+  type LookupFunction,
+  loopbackOnlyLookup,
+  type Refusal,
+  systemLookup,
+} from '../util/loopback-lookup.js'
 import { proxyFor } from './proxy.js'
 
 /** The request never reached the server (refused, DNS, no route): nothing was sent, so nothing can have changed there. */
@@ -40,7 +46,10 @@ export function requestTimeoutMs(environ: Environ): number {
   if (raw === undefined || raw === '') return 15_000
   const seconds = Number(raw)
   if (!Number.isFinite(seconds) || seconds <= 0) {
-    throw new UsageError(`TOKENCTL_TIMEOUT must be a number of seconds, not "${raw.slice(0, 20)}".`, 'Set it to, say, TOKENCTL_TIMEOUT=30, or unset it for the default 15 s.')
+    throw new UsageError(
+      `TOKENCTL_TIMEOUT must be a number of seconds, not "${raw.slice(0, 20)}".`,
+      'Set it to, say, TOKENCTL_TIMEOUT=30, or unset it for the default 15 s.',
+    )
   }
   return Math.round(seconds * 1000)
 }
@@ -69,7 +78,12 @@ export async function postJson(url: string, body: unknown, options: HttpOptions)
   return send(url, { method: 'POST', json: body }, options)
 }
 
-export async function postForm(url: string, form: Record<string, string>, options: HttpOptions, headers: Record<string, string> = {}): Promise<HttpResponse> {
+export async function postForm(
+  url: string,
+  form: Record<string, string>,
+  options: HttpOptions,
+  headers: Record<string, string> = {},
+): Promise<HttpResponse> {
   return send(url, { method: 'POST', form, headers }, options)
 }
 
@@ -103,8 +117,14 @@ export async function send(url: string, what: SendOptions, options: HttpOptions)
     // Never a proxy for these: "127.0.0.1" or "localhost" at a proxy is the proxy's own
     // machine, and the request would cross the network to it in clear first.
     agent: loopbackOnly ? { http: directAgent() } : agentsFor(target, options.environ),
-    dnsLookup: loopbackOnly ? loopbackOnlyLookup(options.lookup ?? systemLookup, (refused) => (refusal = refused)) : options.lookup,
-    hooks: { beforeRetry: [(error, count) => debug('http', () => `${error.code ?? 'error'}: nothing was sent; retry ${count}`)] },
+    dnsLookup: loopbackOnly
+      ? loopbackOnlyLookup(options.lookup ?? systemLookup, (refused) => (refusal = refused))
+      : options.lookup,
+    hooks: {
+      beforeRetry: [
+        (error, count) => debug('http', () => `${error.code ?? 'error'}: nothing was sent; retry ${count}`),
+      ],
+    },
   })
   const started = Date.now()
   const line = () => `${what.method} ${safeUrl(target)}`
@@ -114,7 +134,10 @@ export async function send(url: string, what: SendOptions, options: HttpOptions)
   try {
     const response = await request
     const contentType = String(response.headers['content-type'] ?? '')
-    debug('http', () => `${line()} → ${response.statusCode} (${Date.now() - started} ms, ${response.body.length} bytes)`)
+    debug(
+      'http',
+      () => `${line()} → ${response.statusCode} (${Date.now() - started} ms, ${response.body.length} bytes)`,
+    )
     return { status: response.statusCode, json: parseJson(response.body), text: response.body, contentType }
   } catch (error) {
     const failure = refusal ? notLoopback(refusal) : describe(error, target, timeout)
@@ -135,7 +158,10 @@ function directAgent(): http.Agent {
 
 /** The same rule and fix as a plain-http URL to another host at `env add` (exit 2). */
 function notLoopback({ host, address }: Refusal): UsageError {
-  const where = address === host ? `${printable(host)} is not a loopback address` : `${printable(host)} resolves to ${printable(address)}, which is not a loopback address`
+  const where =
+    address === host
+      ? `${printable(host)} is not a loopback address`
+      : `${printable(host)} resolves to ${printable(address)}, which is not a loopback address`
   return new UsageError(
     `Plain http:// goes only to this machine's loopback, and ${where}; nothing was sent.`,
     'Use https://, or add the env with --allow-http if this server really has no TLS.',
@@ -159,19 +185,39 @@ function parseJson(text: string): unknown {
 
 function describe(error: unknown, target: URL, timeout: number): ServerError {
   const host = target.host
-  if (error instanceof CancelError) return new ServerError(`${host} sent an answer larger than 1 MiB; it was cut off.`, 'Check that the env points at the right server.')
+  if (error instanceof CancelError)
+    return new ServerError(
+      `${host} sent an answer larger than 1 MiB; it was cut off.`,
+      'Check that the env points at the right server.',
+    )
   const code = error instanceof RequestError ? (error.code ?? '') : ''
   if (code === 'ETIMEDOUT') {
-    return new ServerError(`${host} did not answer within ${timeout / 1000} s.`, 'Try again later, or raise TOKENCTL_TIMEOUT (seconds).')
+    return new ServerError(
+      `${host} did not answer within ${timeout / 1000} s.`,
+      'Try again later, or raise TOKENCTL_TIMEOUT (seconds).',
+    )
   }
   if (CERTIFICATE.test(code)) {
-    return new ServerError(`The TLS certificate of ${host} is not trusted (${code}).`, 'If the server uses a private CA, point NODE_EXTRA_CA_CERTS at its certificate.')
+    return new ServerError(
+      `The TLS certificate of ${host} is not trusted (${code}).`,
+      'If the server uses a private CA, point NODE_EXTRA_CA_CERTS at its certificate.',
+    )
   }
   if (NOT_SENT.includes(code)) {
-    return new UnreachableError(`Could not reach ${host} (${code}).`, 'Check the URL, your network and any proxy settings, then try again.')
+    return new UnreachableError(
+      `Could not reach ${host} (${code}).`,
+      'Check the URL, your network and any proxy settings, then try again.',
+    )
   }
   if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE') {
-    return new ServerError(`${host} closed the connection before answering.`, 'Try again; if it persists, the server is in trouble.')
+    return new ServerError(
+      `${host} closed the connection before answering.`,
+      'Try again; if it persists, the server is in trouble.',
+    )
   }
-  return new ServerError(`The request to ${host} failed${code ? ` (${code})` : ''}.`, 'Try again; run with TOKENCTL_DEBUG=1 for details.', { cause: error })
+  return new ServerError(
+    `The request to ${host} failed${code ? ` (${code})` : ''}.`,
+    'Try again; run with TOKENCTL_DEBUG=1 for details.',
+    { cause: error },
+  )
 }

@@ -64,7 +64,16 @@ export async function authorizeInBrowser(options: BrowserAuthorization): Promise
       else resolve(value!)
     }
     const onAbort = () => finish(new InterruptedError('The login was stopped; nothing was stored.'))
-    const timer = longTimeout(() => finish(new LoginRequiredError(`No answer came back from the browser within ${describe(timeoutMs)}; nothing was stored.`, again)), timeoutMs)
+    const timer = longTimeout(
+      () =>
+        finish(
+          new LoginRequiredError(
+            `No answer came back from the browser within ${describe(timeoutMs)}; nothing was stored.`,
+            again,
+          ),
+        ),
+      timeoutMs,
+    )
     if (interaction.signal?.aborted) return onAbort()
     interaction.signal?.addEventListener('abort', onAbort, { once: true })
 
@@ -93,7 +102,12 @@ export async function authorizeInBrowser(options: BrowserAuthorization): Promise
       rememberSecrets(code, codeVerifier)
       if (!code) {
         page(response, 400, 'The answer had no authorization code. Go back to the terminal.')
-        finish(new CredentialsRejectedError('The browser came back without an authorization code; nothing was stored.', again))
+        finish(
+          new CredentialsRejectedError(
+            'The browser came back without an authorization code; nothing was stored.',
+            again,
+          ),
+        )
         return
       }
       page(response, 200, 'You are logged in to tokenctl. You can close this tab.')
@@ -121,7 +135,11 @@ function longTimeout(fire: () => void, ms: number): { clear: () => void } {
 /** Fixed text only: nothing from the query string is echoed into the page. */
 function page(response: http.ServerResponse, status: number, text: string): void {
   const body = `<!doctype html><html><head><meta charset="utf-8"><title>tokenctl</title></head><body style="font-family:sans-serif;margin:3em"><p>${text}</p></body></html>`
-  response.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', connection: 'close' })
+  response.writeHead(status, {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    connection: 'close',
+  })
   response.end(body)
 }
 

@@ -14,7 +14,11 @@ export interface ClientAuthentication {
  * RFC 6749 §2.3.1: Basic with form-encoded id and secret, or both in the body; a public
  * client sends its id only.
  */
-export function clientAuthentication(clientId: string, secret: string | undefined, method: ClientAuthMethod): ClientAuthentication {
+export function clientAuthentication(
+  clientId: string,
+  secret: string | undefined,
+  method: ClientAuthMethod,
+): ClientAuthentication {
   if (secret === undefined) return { body: { client_id: clientId }, headers: {} }
   // A server (or proxy) that quotes the request back may quote the pair or the Basic
   // header, not only the secret alone: every form of it is masked wherever it is printed.

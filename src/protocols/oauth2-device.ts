@@ -55,7 +55,10 @@ export function deviceGrantOf(response: HttpResponse, now: number, answer: Devic
   // Google says verification_url, as drafts of RFC 8628 did.
   const verificationUri = text(body.verification_uri) ?? text(body.verification_url)
   if (!deviceCode || !userCode || !verificationUri || !isWebUrl(verificationUri)) {
-    throw new ServerError(`${host} sent a device authorization answer tokenctl cannot use.`, 'Use --flow browser or --flow password instead.')
+    throw new ServerError(
+      `${host} sent a device authorization answer tokenctl cannot use.`,
+      'Use --flow browser or --flow password instead.',
+    )
   }
   const complete = text(body.verification_uri_complete)
   const expiresIn = seconds(body.expires_in, 'expires_in', DEFAULT_DEVICE_EXPIRY_S, host)

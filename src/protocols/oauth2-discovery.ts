@@ -27,7 +27,10 @@ export interface DiscoveredEndpoints {
 export function discoveryUrls(issuer: string): string[] {
   const url = new URL(issuer)
   const path = url.pathname.replace(/\/+$/, '')
-  return [`${url.origin}${path}/.well-known/openid-configuration`, `${url.origin}/.well-known/oauth-authorization-server${path}`]
+  return [
+    `${url.origin}${path}/.well-known/openid-configuration`,
+    `${url.origin}/.well-known/oauth-authorization-server${path}`,
+  ]
 }
 
 export async function discover(issuer: string, http: HttpOptions, allowHttp = false): Promise<DiscoveredEndpoints> {
@@ -38,22 +41,42 @@ export async function discover(issuer: string, http: HttpOptions, allowHttp = fa
       // The discovery URL is the issuer's own: plain http to it only as the env allows.
       const response = await getJson(url, { ...http, allowHttp })
       document = response.status === 200 ? response.json : undefined
-      const what = response.status !== 200 ? `HTTP ${response.status}` : document === undefined ? 'not JSON' : isObject(document) ? 'ok' : 'JSON that is not an object'
+      const what =
+        response.status !== 200
+          ? `HTTP ${response.status}`
+          : document === undefined
+            ? 'not JSON'
+            : isObject(document)
+              ? 'ok'
+              : 'JSON that is not an object'
       tried.push(`${url} (${what})`)
     } catch (error) {
       // A document that cannot be had falls through to the next URL, whatever the reason;
       // the reason is told as it is (a document over 1 MiB is not "unreachable").
       // Those messages are made here from the host and fixed words: nothing of the server's.
-      const why = error instanceof UnreachableError ? 'unreachable' : error instanceof ServerError ? error.message.replace(/\.$/, '') : 'failed'
+      const why =
+        error instanceof UnreachableError
+          ? 'unreachable'
+          : error instanceof ServerError
+            ? error.message.replace(/\.$/, '')
+            : 'failed'
       tried.push(`${url} (${why})`)
       continue
     }
     if (isObject(document)) return endpointsOf(document, issuer, url, allowHttp)
   }
-  throw new ServerError(`No OAuth 2.0 discovery document was found for ${issuer}. Tried: ${tried.join('; ')}.`, 'Check the issuer URL, or give the endpoints by hand: --token-url URL (and --device-url, --authorize-url, --revoke-url).')
+  throw new ServerError(
+    `No OAuth 2.0 discovery document was found for ${issuer}. Tried: ${tried.join('; ')}.`,
+    'Check the issuer URL, or give the endpoints by hand: --token-url URL (and --device-url, --authorize-url, --revoke-url).',
+  )
 }
 
-function endpointsOf(document: Record<string, unknown>, issuer: string, from: string, allowHttp: boolean): DiscoveredEndpoints {
+function endpointsOf(
+  document: Record<string, unknown>,
+  issuer: string,
+  from: string,
+  allowHttp: boolean,
+): DiscoveredEndpoints {
   const named = typeof document.issuer === 'string' ? document.issuer : ''
   if (named.replace(/\/+$/, '') !== issuer.replace(/\/+$/, '')) {
     throw new UsageError(
@@ -69,7 +92,11 @@ function endpointsOf(document: Record<string, unknown>, issuer: string, from: st
   const endpoint = (field: string): string | undefined => {
     const value = document[field]
     if (value === undefined || value === null || value === '') return undefined
-    if (typeof value !== 'string') throw new ServerError(`The discovery document at ${from} has a ${field} that is not a URL.`, 'Report this to whoever runs the server, or give the endpoints by hand.')
+    if (typeof value !== 'string')
+      throw new ServerError(
+        `The discovery document at ${from} has a ${field} that is not a URL.`,
+        'Report this to whoever runs the server, or give the endpoints by hand.',
+      )
     if (secure && protocolOf(value) === 'http:') {
       throw new PlainHttpEndpointError(
         `The discovery document at ${from} names a plain-http ${field} (${printable(value, 200)}) for an https issuer; tokenctl does not send tokens there, and nothing was saved.`,
@@ -79,7 +106,11 @@ function endpointsOf(document: Record<string, unknown>, issuer: string, from: st
     return checkServerUrl(value, `The discovered ${field}`, httpOk)
   }
   const tokenUrl = endpoint('token_endpoint')
-  if (!tokenUrl) throw new ServerError(`The discovery document at ${from} has no token_endpoint.`, 'Give it by hand: --token-url URL.')
+  if (!tokenUrl)
+    throw new ServerError(
+      `The discovery document at ${from} has no token_endpoint.`,
+      'Give it by hand: --token-url URL.',
+    )
   const found: DiscoveredEndpoints = { tokenUrl }
   const deviceUrl = endpoint('device_authorization_endpoint')
   const authorizeUrl = endpoint('authorization_endpoint')
@@ -89,7 +120,8 @@ function endpointsOf(document: Record<string, unknown>, issuer: string, from: st
   if (revokeUrl) found.revokeUrl = revokeUrl
 
   const methods = strings(document.token_endpoint_auth_methods_supported)
-  if (methods && !methods.includes('client_secret_basic') && methods.includes('client_secret_post')) found.clientAuth = 'post'
+  if (methods && !methods.includes('client_secret_basic') && methods.includes('client_secret_post'))
+    found.clientAuth = 'post'
   const scopes = strings(document.scopes_supported)
   if (scopes) {
     const wanted = ['openid', 'offline_access'].filter((scope) => scopes.includes(scope))
@@ -166,13 +198,24 @@ function strings(value: unknown): string[] | undefined {
   return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : undefined
 }
 
-
 /** `env add`: an oauth2 env with an issuer and no endpoints by hand gets them by discovery, kept with the time. */
-export async function completeSettings(settings: EnvSettings, http: HttpOptions, now = new Date()): Promise<EnvSettings> {
+export async function completeSettings(
+  settings: EnvSettings,
+  http: HttpOptions,
+  now = new Date(),
+): Promise<EnvSettings> {
   if (settings.protocol !== 'oauth2' || !settings.issuer || settings.tokenUrl) return settings
   const found = await discover(settings.issuer, http, settings.allowHttp)
   const { clientAuth, ...endpoints } = found
   // Endpoints given by hand beside --issuer win over discovered ones (GitLab's device endpoint, say).
-  const byHand = Object.fromEntries(Object.entries(settings).filter(([key, value]) => key.endsWith('Url') && value !== undefined))
-  return { ...settings, ...endpoints, ...byHand, clientAuth: settings.clientAuth ?? clientAuth, discoveredAt: now.toISOString().replace(/\.\d{3}Z$/, 'Z') }
+  const byHand = Object.fromEntries(
+    Object.entries(settings).filter(([key, value]) => key.endsWith('Url') && value !== undefined),
+  )
+  return {
+    ...settings,
+    ...endpoints,
+    ...byHand,
+    clientAuth: settings.clientAuth ?? clientAuth,
+    discoveredAt: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+  }
 }

@@ -1,7 +1,14 @@
 import type { Env } from '../base/env-settings.js'
 import { UsageError } from '../base/errors.js'
 import type { ClientAuthentication, ClientAuthMethod } from './oauth2-client-auth.js'
-import { type DiscoveredEndpoints, discover, type EndpointMove, type EndpointName, endpointMoves, PlainHttpEndpointError } from './oauth2-discovery.js'
+import {
+  type DiscoveredEndpoints,
+  discover,
+  type EndpointMove,
+  type EndpointName,
+  endpointMoves,
+  PlainHttpEndpointError,
+} from './oauth2-discovery.js'
 import { type HttpOptions, type HttpResponse, postForm, UnreachableError } from './http.js'
 
 export interface EndpointsOptions {
@@ -35,7 +42,12 @@ export class ProviderEndpoints {
     private readonly env: Env,
     private readonly options: EndpointsOptions,
   ) {
-    this.urls = { tokenUrl: env.tokenUrl, deviceUrl: env.deviceUrl, authorizeUrl: env.authorizeUrl, revokeUrl: env.revokeUrl }
+    this.urls = {
+      tokenUrl: env.tokenUrl,
+      deviceUrl: env.deviceUrl,
+      authorizeUrl: env.authorizeUrl,
+      revokeUrl: env.revokeUrl,
+    }
     this.clientAuth = env.clientAuth
     this.defaultScope = env.defaultScope
   }
@@ -52,7 +64,10 @@ export class ProviderEndpoints {
     const { env } = this
     if (this.urls.tokenUrl) return
     if (!env.issuer) {
-      throw new UsageError(`The oauth2 env "${env.name}" has neither an issuer nor a token endpoint.`, `Add it again: tokenctl env add ${env.name} --issuer URL --client-id ID --force`)
+      throw new UsageError(
+        `The oauth2 env "${env.name}" has neither an issuer nor a token endpoint.`,
+        `Add it again: tokenctl env add ${env.name} --issuer URL --client-id ID --force`,
+      )
     }
     this.apply(await discover(env.issuer, this.options.http, env.allowHttp))
   }
@@ -63,7 +78,11 @@ export class ProviderEndpoints {
    * failure can have changed anything at the server. The client is authenticated anew for
    * each send, the way the endpoints then in force say.
    */
-  async post(endpoint: EndpointName, form: Record<string, string>, authenticate: (method: ClientAuthMethod) => ClientAuthentication): Promise<HttpResponse> {
+  async post(
+    endpoint: EndpointName,
+    form: Record<string, string>,
+    authenticate: (method: ClientAuthMethod) => ClientAuthentication,
+  ): Promise<HttpResponse> {
     await this.ready()
     this.carried = [form.password, form.refresh_token, form.device_code, form.code, form.code_verifier, form.token]
     const url = this.urls[endpoint]!
@@ -74,7 +93,8 @@ export class ProviderEndpoints {
     let response: HttpResponse
     try {
       response = await send(url)
-      if (response.status === 404 && (await this.rediscovered(endpoint, url))) response = await send(this.urls[endpoint]!)
+      if (response.status === 404 && (await this.rediscovered(endpoint, url)))
+        response = await send(this.urls[endpoint]!)
     } catch (error) {
       if (!(error instanceof UnreachableError) || !(await this.rediscovered(endpoint, url))) throw error
       response = await send(this.urls[endpoint]!)
@@ -110,7 +130,11 @@ export class ProviderEndpoints {
       return false
     }
     if (!found[endpoint] || found[endpoint] === old) return false
-    const moves = endpointMoves({ name: env.name, issuer: env.issuer, clientId: this.options.clientId, saved: !env.fromVariables }, this.urls, found)
+    const moves = endpointMoves(
+      { name: env.name, issuer: env.issuer, clientId: this.options.clientId, saved: !env.fromVariables },
+      this.urls,
+      found,
+    )
     this.apply(found)
     this.unconfirmed = { found, moves }
     return true

@@ -1,5 +1,11 @@
 import { printable } from '../base/env-name.js'
-import { CredentialsRejectedError, LoginRequiredError, ServerError, type TokenctlError, UsageError } from '../base/errors.js'
+import {
+  CredentialsRejectedError,
+  LoginRequiredError,
+  ServerError,
+  type TokenctlError,
+  UsageError,
+} from '../base/errors.js'
 import type { HttpResponse } from './http.js'
 import { isObject } from '../util/is-object.js'
 import { serverText } from './responses.js'
@@ -71,25 +77,49 @@ export function mapOAuthError(error: OAuthError, exchange: Exchange, request: Re
           : 'Check --client-id; a confidential client also needs its secret: set TOKENCTL_CLIENT_SECRET, or log in on a terminal to type it.',
       )
     case 'access_denied':
-      return new CredentialsRejectedError(`The login to "${envName}" was denied${says}.`, `${again}, and approve the request.`)
+      return new CredentialsRejectedError(
+        `The login to "${envName}" was denied${says}.`,
+        `${again}, and approve the request.`,
+      )
     case 'invalid_grant':
-      if (exchange === 'refresh') return new RefreshRejectedError(`${at()} no longer accepts the refresh token of "${envName}"${says}.`, again)
+      if (exchange === 'refresh')
+        return new RefreshRejectedError(`${at()} no longer accepts the refresh token of "${envName}"${says}.`, again)
       if (exchange === 'password') {
-        return new CredentialsRejectedError(`${at()} rejected the user name or password for "${envName}"${says}.`, `Check them and run: tokenctl login -e ${envName}`)
+        return new CredentialsRejectedError(
+          `${at()} rejected the user name or password for "${envName}"${says}.`,
+          `Check them and run: tokenctl login -e ${envName}`,
+        )
       }
-      return new CredentialsRejectedError(`${at()} refused the ${GRANT_NAMES[exchange]} of "${envName}"${says}.`, `${again} once more.`)
+      return new CredentialsRejectedError(
+        `${at()} refused the ${GRANT_NAMES[exchange]} of "${envName}"${says}.`,
+        `${again} once more.`,
+      )
     case 'expired_token':
-      return new LoginRequiredError(`The device code for "${envName}" expired before the login was approved; nothing was stored.`, `${again} again, and approve it in time.`)
+      return new LoginRequiredError(
+        `The device code for "${envName}" expired before the login was approved; nothing was stored.`,
+        `${again} again, and approve it in time.`,
+      )
     case 'invalid_scope':
-      return new UsageError(`${at()} refused the scope "${printable(request.scope ?? '', 120)}"${says}.`, `Change it: tokenctl env add ${envName} … --scope "SCOPES" --force`)
+      return new UsageError(
+        `${at()} refused the scope "${printable(request.scope ?? '', 120)}"${says}.`,
+        `Change it: tokenctl env add ${envName} … --scope "SCOPES" --force`,
+      )
     case 'unsupported_grant_type':
       return new UsageError(
         `${at()} does not allow the ${GRANT_NAMES[exchange]} for this client${says}.`,
-        exchange === 'refresh' ? `${again}.` : 'Pick another flow with --flow (device, browser, password, client-credentials).',
+        exchange === 'refresh'
+          ? `${again}.`
+          : 'Pick another flow with --flow (device, browser, password, client-credentials).',
       )
     case 'invalid_request':
-      return new UsageError(`${at()} refused the request of "${envName}"${says}.`, `Check the env's settings ("tokenctl env show ${envName}").`)
+      return new UsageError(
+        `${at()} refused the request of "${envName}"${says}.`,
+        `Check the env's settings ("tokenctl env show ${envName}").`,
+      )
     default:
-      return new ServerError(`${at()} refused the ${GRANT_NAMES[exchange]} of "${envName}"${says}.`, 'Try again later; if it persists, report it to whoever runs the server.')
+      return new ServerError(
+        `${at()} refused the ${GRANT_NAMES[exchange]} of "${envName}"${says}.`,
+        'Try again later; if it persists, report it to whoever runs the server.',
+      )
   }
 }

@@ -10,7 +10,10 @@ export interface Revocation {
 }
 
 /** RFC 7009: the refresh token first (it takes the grant with it at most servers), then the access token. */
-export async function revokeTokens(tokens: { refreshToken?: string; accessToken?: string }, revocation: Revocation): Promise<void> {
+export async function revokeTokens(
+  tokens: { refreshToken?: string; accessToken?: string },
+  revocation: Revocation,
+): Promise<void> {
   const pending: Array<[string | undefined, string]> = [
     [tokens.refreshToken, 'refresh_token'],
     [tokens.accessToken, 'access_token'],

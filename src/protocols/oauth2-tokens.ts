@@ -34,7 +34,10 @@ export function tokensOf(response: HttpResponse, exchange: Exchange, request: To
         : body.token_type === undefined
           ? 'a token without a token_type'
           : 'a token_type that is not a string'
-    throw new ServerError(`${host} issued ${said}, which tokenctl cannot send as a bearer token; nothing was stored.`, 'Ask whoever runs the server for a client that gets Bearer tokens.')
+    throw new ServerError(
+      `${host} issued ${said}, which tokenctl cannot send as a bearer token; nothing was stored.`,
+      'Ask whoever runs the server for a client that gets Bearer tokens.',
+    )
   }
   // The ID token is not kept, but it is a token the process holds (docs/design.md#secrets-never-leak).
   rememberSecret(body.id_token)
@@ -58,7 +61,13 @@ export function userOf(body: Record<string, unknown>, exchange: Exchange, client
   const fromClaims = (token: unknown) => {
     if (typeof token !== 'string') return undefined
     const claims = decodeJwt(token)?.claims
-    return [claims?.preferred_username, claims?.email, claims?.sub].find((value): value is string => typeof value === 'string' && value.length > 0)
+    return [claims?.preferred_username, claims?.email, claims?.sub].find(
+      (value): value is string => typeof value === 'string' && value.length > 0,
+    )
   }
-  return fromClaims(body.id_token) ?? (exchange === 'refresh' ? undefined : fromClaims(body.access_token)) ?? (exchange === 'client-credentials' ? clientId : undefined)
+  return (
+    fromClaims(body.id_token) ??
+    (exchange === 'refresh' ? undefined : fromClaims(body.access_token)) ??
+    (exchange === 'client-credentials' ? clientId : undefined)
+  )
 }

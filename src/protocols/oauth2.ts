@@ -51,7 +51,11 @@ class OAuth2Protocol implements AuthProtocol {
       case 'password': {
         const { username, password } = request.credentials ?? { username: '', password: '' }
         const scope = this.personScope()
-        return this.exchange('password', { grant_type: 'password', username, password, ...(scope ? { scope } : {}) }, interaction)
+        return this.exchange(
+          'password',
+          { grant_type: 'password', username, password, ...(scope ? { scope } : {}) },
+          interaction,
+        )
       }
       case 'client-credentials':
         return this.clientCredentials(interaction)
@@ -74,7 +78,8 @@ class OAuth2Protocol implements AuthProtocol {
     const at = () => this.endpoints.host('revokeUrl')
     await revokeTokens(tokens, {
       post: (form) => this.post('revokeUrl', form),
-      refused: (response, error, token) => (error ? this.refusal(error, 'refresh', at) : failure(response, at(), [...this.sent(), token], CHECK_ENDPOINTS)),
+      refused: (response, error, token) =>
+        error ? this.refusal(error, 'refresh', at) : failure(response, at(), [...this.sent(), token], CHECK_ENDPOINTS),
     })
     return 'revoked'
   }
@@ -87,11 +92,16 @@ class OAuth2Protocol implements AuthProtocol {
     const { env, endpoints } = this
     await endpoints.ready()
     if (!endpoints.urls.deviceUrl) {
-      throw new UsageError(`The server of "${env.name}" has no device authorization endpoint.`, `Use --flow browser or --flow password, or add the env again with --device-url URL.`)
+      throw new UsageError(
+        `The server of "${env.name}" has no device authorization endpoint.`,
+        `Use --flow browser or --flow password, or add the env again with --device-url URL.`,
+      )
     }
     const scope = this.personScope()
     const at = () => endpoints.host('deviceUrl')
-    const response = await this.request('deviceUrl', scope ? { scope } : {}, interaction, (error) => this.refusal(error, 'device', at))
+    const response = await this.request('deviceUrl', scope ? { scope } : {}, interaction, (error) =>
+      this.refusal(error, 'device', at),
+    )
     const grant = deviceGrantOf(response, Date.now(), { host: at(), sent: this.sent() })
     interaction.showDeviceCode?.(grant.shown)
     return pollForTokens(grant, {
@@ -110,7 +120,10 @@ class OAuth2Protocol implements AuthProtocol {
     const { env, endpoints } = this
     await endpoints.ready()
     if (!endpoints.urls.authorizeUrl) {
-      throw new UsageError(`The server of "${env.name}" has no authorization endpoint.`, 'Use --flow device or --flow password, or add the env again with --authorize-url URL.')
+      throw new UsageError(
+        `The server of "${env.name}" has no authorization endpoint.`,
+        'Use --flow device or --flow password, or add the env again with --authorize-url URL.',
+      )
     }
     const { authorizeInBrowser } = await import('./oauth2-browser.js')
     const granted = await authorizeInBrowser({
@@ -121,7 +134,12 @@ class OAuth2Protocol implements AuthProtocol {
       interaction,
       mapError: (code, description) => this.refusal({ code, description }, 'code'),
     })
-    const form = { grant_type: 'authorization_code', code: granted.code, redirect_uri: granted.redirectUri, code_verifier: granted.codeVerifier }
+    const form = {
+      grant_type: 'authorization_code',
+      code: granted.code,
+      redirect_uri: granted.redirectUri,
+      code_verifier: granted.codeVerifier,
+    }
     return this.exchange('code', form, interaction)
   }
 
@@ -133,7 +151,11 @@ class OAuth2Protocol implements AuthProtocol {
         `Set TOKENCTL_CLIENT_SECRET (or TOKENCTL_${env.name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_CLIENT_SECRET), or run on a terminal: tokenctl login -e ${env.name} --flow client-credentials`,
       )
     }
-    return this.exchange('client-credentials', { grant_type: 'client_credentials', ...(env.scope ? { scope: env.scope } : {}) }, interaction)
+    return this.exchange(
+      'client-credentials',
+      { grant_type: 'client_credentials', ...(env.scope ? { scope: env.scope } : {}) },
+      interaction,
+    )
   }
 
   /** One token request, and the tokens it bought. */
@@ -143,7 +165,12 @@ class OAuth2Protocol implements AuthProtocol {
   }
 
   /** One request that the provider did not refuse; an `invalid_client` a person can fix is asked about once. */
-  private async request(endpoint: EndpointName, form: Record<string, string>, interaction: Interaction | undefined, refused: (error: OAuthError) => TokenctlError): Promise<HttpResponse> {
+  private async request(
+    endpoint: EndpointName,
+    form: Record<string, string>,
+    interaction: Interaction | undefined,
+    refused: (error: OAuthError) => TokenctlError,
+  ): Promise<HttpResponse> {
     for (let asked = false; ; asked = true) {
       const response = await this.post(endpoint, form)
       const error = oauthErrorOf(response)
@@ -158,7 +185,11 @@ class OAuth2Protocol implements AuthProtocol {
   }
 
   private tokens(response: HttpResponse, exchange: Exchange): TokenSet {
-    return tokensOf(response, exchange, { host: this.endpoints.host('tokenUrl'), clientId: this.client.id, sent: this.sent() })
+    return tokensOf(response, exchange, {
+      host: this.endpoints.host('tokenUrl'),
+      clientId: this.client.id,
+      sent: this.sent(),
+    })
   }
 
   /** The provider's error answer as our typed error; the host is the token endpoint's unless `at` names another. */

@@ -6,7 +6,7 @@ import type { Environ } from '../base/paths.js'
  */
 export function proxyFor(target: URL, environ: Environ): string | undefined {
   const pick = (name: string) => environ[name] || environ[name.toLowerCase()] || undefined
-  const proxy = target.protocol === 'https:' ? pick('HTTPS_PROXY') ?? pick('HTTP_PROXY') : pick('HTTP_PROXY')
+  const proxy = target.protocol === 'https:' ? (pick('HTTPS_PROXY') ?? pick('HTTP_PROXY')) : pick('HTTP_PROXY')
   if (!proxy) return undefined
   return bypassed(target, pick('NO_PROXY') ?? '') ? undefined : proxy
 }

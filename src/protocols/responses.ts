@@ -5,14 +5,29 @@ import type { HttpResponse } from './http.js'
 import { isObject } from '../util/is-object.js'
 
 /** An answer that is neither a token response nor an error the protocol knows: exit 5, with what can be said safely. */
-export function failure(response: HttpResponse, host: string, secrets: readonly (string | undefined)[], checkWhat: string): ServerError {
-  if (response.status >= 500) return new ServerError(`${host} failed with HTTP ${response.status}${serverSays(response, secrets)}.`, 'Try again later.')
+export function failure(
+  response: HttpResponse,
+  host: string,
+  secrets: readonly (string | undefined)[],
+  checkWhat: string,
+): ServerError {
+  if (response.status >= 500)
+    return new ServerError(
+      `${host} failed with HTTP ${response.status}${serverSays(response, secrets)}.`,
+      'Try again later.',
+    )
   if (response.status >= 300 && response.status < 400) {
-    return new ServerError(`${host} answered with a redirect (HTTP ${response.status}), which tokenctl does not follow for token requests.`, 'Point the env at the final URL ("tokenctl env add NAME … --force").')
+    return new ServerError(
+      `${host} answered with a redirect (HTTP ${response.status}), which tokenctl does not follow for token requests.`,
+      'Point the env at the final URL ("tokenctl env add NAME … --force").',
+    )
   }
   if (response.status < 300 && !isObject(response.json)) {
     const what = response.json === undefined ? 'an answer that is not JSON' : 'a JSON value that is not an object'
-    return new ServerError(`${host} sent ${what} (${describeBody(response)}).`, `Check the ${checkWhat} of the env ("tokenctl env show").`)
+    return new ServerError(
+      `${host} sent ${what} (${describeBody(response)}).`,
+      `Check the ${checkWhat} of the env ("tokenctl env show").`,
+    )
   }
   if (!isJsonBody(response) || !isObject(response.json)) {
     // Most often a proxy's or firewall's own page: it says nothing about the credentials.
@@ -21,7 +36,10 @@ export function failure(response: HttpResponse, host: string, secrets: readonly 
       `Try again later; if it persists, check the proxy settings and the ${checkWhat} of the env ("tokenctl env show").`,
     )
   }
-  return new ServerError(`${host} answered HTTP ${response.status}${serverSays(response, secrets)}.`, `Check the ${checkWhat} of the env ("tokenctl env show").`)
+  return new ServerError(
+    `${host} answered HTTP ${response.status}${serverSays(response, secrets)}.`,
+    `Check the ${checkWhat} of the env ("tokenctl env show").`,
+  )
 }
 
 /**
@@ -34,7 +52,9 @@ export function serverSays(response: HttpResponse, secrets: readonly (string | u
   const body = response.json
   if (!isObject(body)) return ''
   const inner = isObject(body.error) ? body.error : body
-  const message = [inner.message, inner.error_description, inner.error].find((value) => typeof value === 'string' && value.length > 0) as string | undefined
+  const message = [inner.message, inner.error_description, inner.error].find(
+    (value) => typeof value === 'string' && value.length > 0,
+  ) as string | undefined
   return message ? `: "${serverText(message, secrets, 120)}"` : ''
 }
 
@@ -53,4 +73,3 @@ function describeBody(response: HttpResponse): string {
   if (response.contentType) return `HTTP ${response.status}, ${printable(response.contentType.split(';')[0] ?? '', 40)}`
   return `HTTP ${response.status}`
 }
-

@@ -27,15 +27,26 @@ export function toTokenSet(fields: TokenFields, host: string, now = Date.now()):
   rememberSecrets(fields.accessToken, fields.refreshToken)
   const access = fields.accessToken
   if (typeof access !== 'string' || access.length === 0) {
-    throw new ServerError(`${host} answered without an access token.`, 'The server may not speak the protocol this env is set to; check "tokenctl env show".')
+    throw new ServerError(
+      `${host} answered without an access token.`,
+      'The server may not speak the protocol this env is set to; check "tokenctl env show".',
+    )
   }
   checkToken(access, 'access', host)
-  const set: TokenSet = { accessToken: access, accessExpiresAt: expiry(lifetime(fields.expiresIn, 'access', host), access, DEFAULT_ACCESS_TTL_MS, now) }
+  const set: TokenSet = {
+    accessToken: access,
+    accessExpiresAt: expiry(lifetime(fields.expiresIn, 'access', host), access, DEFAULT_ACCESS_TTL_MS, now),
+  }
   const refresh = fields.refreshToken
   if (typeof refresh === 'string' && refresh.length > 0) {
     checkToken(refresh, 'refresh', host)
     set.refreshToken = refresh
-    set.refreshExpiresAt = expiry(lifetime(fields.refreshExpiresIn, 'refresh', host), refresh, DEFAULT_REFRESH_TTL_MS, now)
+    set.refreshExpiresAt = expiry(
+      lifetime(fields.refreshExpiresIn, 'refresh', host),
+      refresh,
+      DEFAULT_REFRESH_TTL_MS,
+      now,
+    )
   }
   if (typeof fields.user === 'string' && fields.user) set.user = printable(fields.user, 128)
   return set
@@ -66,7 +77,10 @@ function lifetime(seconds: unknown, kind: string, host: string): number | undefi
   const value = typeof seconds === 'string' && /^\d+$/.test(seconds) ? Number(seconds) : seconds
   if (typeof value !== 'number') return undefined
   if (!Number.isFinite(value)) {
-    throw new ServerError(`${host} sent a lifetime for the ${kind} token that is not a finite number of seconds; the answer was refused.`, 'Nothing was stored. Report this to whoever runs the server.')
+    throw new ServerError(
+      `${host} sent a lifetime for the ${kind} token that is not a finite number of seconds; the answer was refused.`,
+      'Nothing was stored. Report this to whoever runs the server.',
+    )
   }
   return value >= 0 ? value : undefined
 }

@@ -39,7 +39,11 @@ export class AccessCache {
 
   get(env: string): CachedAccess | undefined {
     const file = this.file(env)
-    if (!checkPrivateDir(this.runtimeDir, 'The runtime dir') || !checkPrivateDir(this.dir, 'The access-token cache dir')) return undefined
+    if (
+      !checkPrivateDir(this.runtimeDir, 'The runtime dir') ||
+      !checkPrivateDir(this.dir, 'The access-token cache dir')
+    )
+      return undefined
     let text: string | undefined
     try {
       text = readPrivateFile(file, { label: 'The access-token cache' })

@@ -3,7 +3,13 @@ import path from 'node:path'
 import { envNameOfKey } from '../base/binding.js'
 import { CorruptRecordError, StoreUnavailableError } from '../base/errors.js'
 import { acquireLock } from '../base/lock.js'
-import { checkPrivateDir, ensurePrivateDir, pathExists, readPrivateFile, writeFileAtomic } from '../base/private-file.js'
+import {
+  checkPrivateDir,
+  ensurePrivateDir,
+  pathExists,
+  readPrivateFile,
+  writeFileAtomic,
+} from '../base/private-file.js'
 import { judgeRecord, type SecretRecord, type SecretStore } from './types.js'
 
 /** The file as it is on disk: entries are judged one by one when asked for, never dropped on a write. */
@@ -55,7 +61,10 @@ export class FileStore implements SecretStore {
     if (raw === undefined) return undefined
     const judged = judgeRecord(raw)
     if ('problem' in judged) {
-      throw new CorruptRecordError(`The entry of "${env}" in ${this.file} cannot be used (${judged.problem}).`, `Run: tokenctl login -e ${envNameOfKey(env)} (it replaces the entry).`)
+      throw new CorruptRecordError(
+        `The entry of "${env}" in ${this.file} cannot be used (${judged.problem}).`,
+        `Run: tokenctl login -e ${envNameOfKey(env)} (it replaces the entry).`,
+      )
     }
     return judged.record
   }
@@ -104,7 +113,11 @@ export class FileStore implements SecretStore {
       const reason = (error as Error).message.replace(/\.$/, '')
       // The lock's own fix (which lock, how to clear it) is the one to follow.
       const fix = error instanceof StoreUnavailableError ? error.fix : undefined
-      throw this.unavailable(`cannot be written (${reason.charAt(0).toLowerCase()}${reason.slice(1)}); the previous content is intact`, error, fix)
+      throw this.unavailable(
+        `cannot be written (${reason.charAt(0).toLowerCase()}${reason.slice(1)}); the previous content is intact`,
+        error,
+        fix,
+      )
     }
     try {
       const existed = pathExists(this.file)
@@ -149,11 +162,18 @@ export class FileStore implements SecretStore {
       writeFileAtomic(this.file, `${JSON.stringify(data, null, 2)}\n`, 0o600)
     } catch (error) {
       if (error instanceof StoreUnavailableError) throw error
-      throw this.unavailable(`cannot be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); the previous content is intact`, error)
+      throw this.unavailable(
+        `cannot be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); the previous content is intact`,
+        error,
+      )
     }
   }
 
-  private unavailable(why: string, cause: unknown, fix = 'Check the permissions of the config dir and the free space on its disk.'): StoreUnavailableError {
+  private unavailable(
+    why: string,
+    cause: unknown,
+    fix = 'Check the permissions of the config dir and the free space on its disk.',
+  ): StoreUnavailableError {
     return new StoreUnavailableError(`The credentials file ${this.file} ${why}.`, fix, { cause })
   }
 }

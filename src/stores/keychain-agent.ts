@@ -49,7 +49,8 @@ lines.on('line', (line) => {
   }
   handle(request).then(
     (value) => reply({ id: request.id, ok: true, value }),
-    (error: unknown) => reply({ id: request.id, ok: false, error: error instanceof Error ? error.message : String(error) }),
+    (error: unknown) =>
+      reply({ id: request.id, ok: false, error: error instanceof Error ? error.message : String(error) }),
   )
 })
 

@@ -13,7 +13,8 @@ export const KEYCHAIN_SERVICE = 'tokenctl'
 /** docs/design.md#where-things-are-kept: every keychain call answers within 3 s or the store counts as unavailable. */
 export const KEYCHAIN_TIMEOUT_MS = 3000
 
-const FIX = 'Unlock or start your keychain (on Linux a Secret Service such as gnome-keyring), or keep tokens in a file with --store file.'
+const FIX =
+  'Unlock or start your keychain (on Linux a Secret Service such as gnome-keyring), or keep tokens in a file with --store file.'
 
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void; timer: NodeJS.Timeout }
 
@@ -41,7 +42,10 @@ export class KeychainStore implements SecretStore {
     if (text === null) return undefined
     const judged = parseRecordText(text)
     if ('problem' in judged) {
-      throw new CorruptRecordError(`The keychain entry of "${env}" cannot be used (${judged.problem}).`, `Run: tokenctl login -e ${envNameOfKey(env)} (it replaces the entry).`)
+      throw new CorruptRecordError(
+        `The keychain entry of "${env}" cannot be used (${judged.problem}).`,
+        `Run: tokenctl login -e ${envNameOfKey(env)} (it replaces the entry).`,
+      )
     }
     return judged.record
   }
@@ -86,8 +90,14 @@ export class KeychainStore implements SecretStore {
 
   private start(): ChildProcessByStdio<Writable, Readable, null> {
     if (this.agent) return this.agent
-    const agent = spawn(process.execPath, agentArgs(), { env: this.environ, stdio: ['pipe', 'pipe', 'ignore'], windowsHide: true })
-    agent.on('error', (error) => this.fail(new StoreUnavailableError(`The keychain helper could not start: ${error.message}.`, FIX)))
+    const agent = spawn(process.execPath, agentArgs(), {
+      env: this.environ,
+      stdio: ['pipe', 'pipe', 'ignore'],
+      windowsHide: true,
+    })
+    agent.on('error', (error) =>
+      this.fail(new StoreUnavailableError(`The keychain helper could not start: ${error.message}.`, FIX)),
+    )
     agent.on('exit', () => {
       // A helper let go by close() ends on its own; the calls pending now are a newer helper's.
       if (this.agent !== agent) return
@@ -95,7 +105,9 @@ export class KeychainStore implements SecretStore {
       if (this.pending.size > 0) this.fail(new StoreUnavailableError('The keychain helper stopped unexpectedly.', FIX))
     })
     // A helper that died just before a write must end in exit 6, not an uncaught EPIPE.
-    agent.stdin.on('error', () => this.fail(new StoreUnavailableError('The keychain helper stopped unexpectedly.', FIX)))
+    agent.stdin.on('error', () =>
+      this.fail(new StoreUnavailableError('The keychain helper stopped unexpectedly.', FIX)),
+    )
     createInterface({ input: agent.stdout }).on('line', (line) => this.answer(line))
     this.agent = agent
     return agent

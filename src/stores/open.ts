@@ -8,7 +8,10 @@ export function chooseStoreKind(flag: string | undefined, environ: Environ): Sto
   const value = flag || environ.TOKENCTL_STORE || 'keychain'
   if (!(STORE_KINDS as readonly string[]).includes(value)) {
     const source = flag ? '--store' : 'TOKENCTL_STORE'
-    throw new UsageError(`${source} must be one of ${STORE_KINDS.join(', ')}, not "${printable(value)}".`, `Use ${source === '--store' ? '--store' : 'TOKENCTL_STORE='}keychain or file.`)
+    throw new UsageError(
+      `${source} must be one of ${STORE_KINDS.join(', ')}, not "${printable(value)}".`,
+      `Use ${source === '--store' ? '--store' : 'TOKENCTL_STORE='}keychain or file.`,
+    )
   }
   return value as StoreKind
 }
@@ -19,7 +22,10 @@ export interface OpenStoreOptions {
 }
 
 /** Loads only the implementation asked for: the keychain binding is not cheap to load. */
-export async function openStore(kind: StoreKind, options: OpenStoreOptions = {}): Promise<SecretStore & { close?: () => void }> {
+export async function openStore(
+  kind: StoreKind,
+  options: OpenStoreOptions = {},
+): Promise<SecretStore & { close?: () => void }> {
   const environ = options.environ ?? process.env
   if (kind === 'file') {
     const { FileStore } = await import('./file-store.js')

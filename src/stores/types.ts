@@ -83,17 +83,20 @@ export function judgeRecord(value: unknown): { record: SecretRecord } | { proble
   for (const key of ['refreshToken', 'accessToken'] as const) {
     const token = record[key]
     if (token === undefined) continue
-    if (typeof token !== 'string' || !isSafeToken(token)) return { problem: `its ${key === 'accessToken' ? 'access' : 'refresh'} token is not a bearer token` }
+    if (typeof token !== 'string' || !isSafeToken(token))
+      return { problem: `its ${key === 'accessToken' ? 'access' : 'refresh'} token is not a bearer token` }
   }
   for (const key of ['refreshExpiresAt', 'accessExpiresAt', 'obtainedAt'] as const) {
     const time = record[key]
-    if (time !== undefined && (typeof time !== 'number' || !Number.isFinite(time) || Math.abs(time) > 8.64e15)) return { problem: `${key} is not a time` }
+    if (time !== undefined && (typeof time !== 'number' || !Number.isFinite(time) || Math.abs(time) > 8.64e15))
+      return { problem: `${key} is not a time` }
   }
   for (const key of ['user', 'clientSecret'] as const) {
     if (record[key] !== undefined && typeof record[key] !== 'string') return { problem: `${key} is not text` }
   }
   // A binding that cannot be read cannot be checked: the record cannot be trusted with a server.
-  if (record.binding !== undefined && !isBinding(record.binding)) return { problem: 'its binding (the server it was issued for) is not readable' }
+  if (record.binding !== undefined && !isBinding(record.binding))
+    return { problem: 'its binding (the server it was issued for) is not readable' }
   return { record: record as SecretRecord }
 }
 

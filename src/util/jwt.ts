@@ -26,7 +26,6 @@ export function jwtExpiry(token: string): number | undefined {
   return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : undefined
 }
 
-
 /** What a token shows of itself, for `inspect`: never the token, never the signature. */
 export type TokenView =
   | { format: 'jwt'; header: Record<string, unknown>; claims: Record<string, unknown> }
@@ -47,7 +46,8 @@ export function viewToken(token: string): TokenView {
   try {
     if (typeof token !== 'string' || token.length > MAX_TOKEN) return { format: 'opaque' }
     const parts = token.split('.')
-    if ((parts.length !== 3 && parts.length !== 5) || !parts.every((part) => SEGMENT.test(part))) return { format: 'opaque' }
+    if ((parts.length !== 3 && parts.length !== 5) || !parts.every((part) => SEGMENT.test(part)))
+      return { format: 'opaque' }
     const header = parseSegment(parts[0]!)
     if (!header) return { format: 'opaque' }
     if (parts.length === 5) return { format: 'jwe', header }

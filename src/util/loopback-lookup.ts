@@ -2,7 +2,11 @@ import dns from 'node:dns'
 import net from 'node:net'
 
 /** The shape of `dns.lookup` that `net.connect` calls (with `all: true` when it races address families). */
-export type LookupFunction = (hostname: string, options: dns.LookupOptions, callback: (error: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void) => void
+export type LookupFunction = (
+  hostname: string,
+  options: dns.LookupOptions,
+  callback: (error: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void,
+) => void
 
 let loopback: net.BlockList | undefined
 
@@ -54,4 +58,5 @@ export function loopbackOnlyLookup(base: LookupFunction, onRefused: (refusal: Re
 export const NOT_LOOPBACK = 'ERR_TOKENCTL_NOT_LOOPBACK'
 
 /** The system resolver (getaddrinfo, /etc/hosts included), as `net.connect` would use it. */
-export const systemLookup: LookupFunction = (hostname, options, callback) => dns.lookup(hostname, options, callback as never)
+export const systemLookup: LookupFunction = (hostname, options, callback) =>
+  dns.lookup(hostname, options, callback as never)

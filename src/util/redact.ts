@@ -14,7 +14,9 @@ export const MASK = '***'
  * more characters becomes three), so it ends. Text that holds no secret comes back unchanged.
  */
 export function redact(text: string, secrets: Iterable<string | undefined>): string {
-  const known = [...new Set(secrets)].filter((secret): secret is string => typeof secret === 'string' && secret.length >= MIN_SECRET_LENGTH)
+  const known = [...new Set(secrets)].filter(
+    (secret): secret is string => typeof secret === 'string' && secret.length >= MIN_SECRET_LENGTH,
+  )
   if (known.length === 0) return text
   let result = text
   for (;;) {
@@ -39,7 +41,7 @@ function coverage(text: string, secrets: readonly string[]): Uint8Array | undefi
 function mask(text: string, covered: Uint8Array): string {
   let result = ''
   let start = 0
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     if (!covered[i]) {
       i++
       continue

@@ -45,6 +45,9 @@ const RAW_IN_JSON = /[\u007f-\u009f\p{Cf}\p{Zl}\p{Zp}\u{E0000}-\u{E007F}]/gu
 export function escapeInvisibleInJson(json: string): string {
   return json.replace(RAW_IN_JSON, (found) =>
     // split(''): UTF-16 code units, so a tag character becomes its two surrogate escapes.
-    found.split('').map((unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`).join(''),
+    found
+      .split('')
+      .map((unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`)
+      .join(''),
   )
 }

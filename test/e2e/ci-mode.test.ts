@@ -43,13 +43,14 @@ const mode = (file: string) => fs.statSync(file).mode & 0o777
  * sharing the runner never share it: one entry per name here.
  */
 function cached(env = 'default'): { accessToken?: string; refreshToken?: string } | undefined {
-  const envs = JSON.parse(fs.readFileSync(cacheFile(), 'utf8')).envs as Record<string, { accessToken?: string; refreshToken?: string }>
+  const envs = JSON.parse(fs.readFileSync(cacheFile(), 'utf8')).envs as Record<
+    string,
+    { accessToken?: string; refreshToken?: string }
+  >
   const keys = Object.keys(envs).filter((key) => new RegExp(`^${env}~[0-9a-f]{8}$`).test(key))
   expect(keys.length).toBeLessThanOrEqual(1)
   return keys[0] === undefined ? undefined : envs[keys[0]]
 }
-
-
 
 /** What tokenctl sent: every POST (the test's own GETs to /api/me left out). */
 const posts = () => server.requests.filter((r) => r.method === 'POST')
@@ -141,14 +142,18 @@ describe('CI: an env and credentials from variables alone', () => {
   })
 
   test('without credentials and without a keychain, token exits 6 naming --store file', async () => {
-    const result = await sandbox.run(['token'], { env: ci({ TOKENCTL_USERNAME: undefined, TOKENCTL_PASSWORD: undefined }) })
+    const result = await sandbox.run(['token'], {
+      env: ci({ TOKENCTL_USERNAME: undefined, TOKENCTL_PASSWORD: undefined }),
+    })
     expect(result).toMatchObject({ code: 6, stdout: '' })
     expect(result.stderr).toContain('--store file')
     expect(server.requests).toHaveLength(0)
   })
 
   test('with TOKENCTL_STORE=file and no login, token exits 3', async () => {
-    const result = await sandbox.run(['token'], { env: ci({ TOKENCTL_USERNAME: undefined, TOKENCTL_PASSWORD: undefined, TOKENCTL_STORE: 'file' }) })
+    const result = await sandbox.run(['token'], {
+      env: ci({ TOKENCTL_USERNAME: undefined, TOKENCTL_PASSWORD: undefined, TOKENCTL_STORE: 'file' }),
+    })
     expect(result).toMatchObject({ code: 3, stdout: '' })
     expect(result.stderr).toContain('tokenctl login')
     expect(server.requests).toHaveLength(0)
@@ -156,14 +161,20 @@ describe('CI: an env and credentials from variables alone', () => {
 
   test('login --no-input without credentials and without a keychain exits 6 naming --store file, and never hangs', async () => {
     // The store is checked before anything else of a login: 6 comes before 3.
-    const result = await sandbox.run(['login', '--no-input'], { env: ci({ TOKENCTL_USERNAME: undefined, TOKENCTL_PASSWORD: undefined }), timeoutMs: 30_000 })
+    const result = await sandbox.run(['login', '--no-input'], {
+      env: ci({ TOKENCTL_USERNAME: undefined, TOKENCTL_PASSWORD: undefined }),
+      timeoutMs: 30_000,
+    })
     expect(result).toMatchObject({ code: 6, signal: null, stdout: '' })
     expect(result.stderr).toContain('--store file')
     expect(server.requests).toHaveLength(0)
   })
 
   test('login --no-input without credentials, with a store, exits 3, names what to set, and never hangs', async () => {
-    const result = await sandbox.run(['login', '--no-input'], { env: ci({ TOKENCTL_USERNAME: undefined, TOKENCTL_PASSWORD: undefined, TOKENCTL_STORE: 'file' }), timeoutMs: 30_000 })
+    const result = await sandbox.run(['login', '--no-input'], {
+      env: ci({ TOKENCTL_USERNAME: undefined, TOKENCTL_PASSWORD: undefined, TOKENCTL_STORE: 'file' }),
+      timeoutMs: 30_000,
+    })
     expect(result).toMatchObject({ code: 3, signal: null, stdout: '' })
     expect(result.stderr).toContain('TOKENCTL_USERNAME')
     expect(server.requests).toHaveLength(0)
@@ -176,7 +187,9 @@ describe('CI: an env and credentials from variables alone', () => {
     expect(posts().at(-1)!.body).toEqual({ username: USER, password: 'not-the-password' })
 
     // The per-env variable, right, beside the same wrong general one: it is the one used.
-    const right = await sandbox.run(['token'], { env: ci({ TOKENCTL_PASSWORD: 'not-the-password', TOKENCTL_DEFAULT_PASSWORD: PASSWORD }) })
+    const right = await sandbox.run(['token'], {
+      env: ci({ TOKENCTL_PASSWORD: 'not-the-password', TOKENCTL_DEFAULT_PASSWORD: PASSWORD }),
+    })
     expect(await isValidAtServer(expectToken(right))).toBe(true)
     expect(posts().at(-1)!.body).toEqual({ username: USER, password: PASSWORD })
 

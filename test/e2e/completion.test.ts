@@ -14,7 +14,9 @@ beforeAll(async () => {
   binDir = path.join(sandbox.dir, 'bin')
   fs.mkdirSync(binDir)
   // The completion script calls `tokenctl` from PATH, as it would once installed.
-  fs.writeFileSync(path.join(binDir, 'tokenctl'), `#!/bin/sh\nexec '${process.execPath}' '${BIN}' "$@"\n`, { mode: 0o755 })
+  fs.writeFileSync(path.join(binDir, 'tokenctl'), `#!/bin/sh\nexec '${process.execPath}' '${BIN}' "$@"\n`, {
+    mode: 0o755,
+  })
   await sandbox.run(['env', 'add', 'prod', '--url', 'https://api.example.com'])
   await sandbox.run(['env', 'add', 'staging', '--url', 'https://staging.example.com'])
   const result = await sandbox.run(['autocomplete', 'bash'], { env: { XDG_CACHE_HOME: cacheDir } })
@@ -26,7 +28,10 @@ afterAll(() => sandbox.cleanup())
 function complete(words: string[], bin = binDir): string[] {
   const script = path.join(cacheDir, 'tokenctl', 'autocomplete', 'functions', 'bash', 'tokenctl.bash')
   const program = `source '${script}'; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _tokenctl_autocomplete_with_envs; printf '%s\\n' "\${COMPREPLY[@]}"`
-  const out = execFileSync('bash', ['-c', program], { env: sandbox.env({ PATH: `${bin}:${process.env.PATH}` }), encoding: 'utf8' })
+  const out = execFileSync('bash', ['-c', program], {
+    env: sandbox.env({ PATH: `${bin}:${process.env.PATH}` }),
+    encoding: 'utf8',
+  })
   return out.split('\n').filter(Boolean).sort()
 }
 
@@ -46,9 +51,20 @@ test('hostile env names are never expanded by the shell, nor offered', () => {
   const hostileBin = path.join(sandbox.dir, 'hostile-bin')
   fs.mkdirSync(hostileBin)
   const ran = (name: string) => path.join(sandbox.dir, name)
-  const names = [`$(touch ${ran('q')})`, `\`touch ${ran('b')}\``, `x;touch ${ran('p')};#`, `$(touch ${ran('r')})prod`, 'prod-eu', '*', 'Prod', '']
+  const names = [
+    `$(touch ${ran('q')})`,
+    `\`touch ${ran('b')}\``,
+    `x;touch ${ran('p')};#`,
+    `$(touch ${ran('r')})prod`,
+    'prod-eu',
+    '*',
+    'Prod',
+    '',
+  ]
   fs.writeFileSync(path.join(hostileBin, 'names'), `${names.join('\n')}\n`)
-  fs.writeFileSync(path.join(hostileBin, 'tokenctl'), `#!/bin/sh\ncat '${path.join(hostileBin, 'names')}'\n`, { mode: 0o755 })
+  fs.writeFileSync(path.join(hostileBin, 'tokenctl'), `#!/bin/sh\ncat '${path.join(hostileBin, 'names')}'\n`, {
+    mode: 0o755,
+  })
   expect(complete(['tokenctl', 'token', '-e', ''], hostileBin)).toEqual(['prod-eu'])
   expect(complete(['tokenctl', 'env', 'use', 'p'], hostileBin)).toEqual(['prod-eu'])
   expect(complete(['tokenctl', 'env', 'use', '$'], hostileBin)).toEqual([])
@@ -82,7 +98,9 @@ test('the patches are idempotent, and zsh gets env names for --env and env use',
   expect(patched).toContain('compadd -a names')
   expect(patched).toContain('[[ $name == [a-z0-9]* && $name != *[^a-z0-9._-]* && ${#name} -le 64 ]]')
   expect(patched).toContain('{-e,--env}"[Env to use.]:env:_tokenctl_env_names"')
-  expect(patched).toContain('"use")\n          _arguments -S \\\n"(-e --env)"{-e,--env}"[Env to use.]:env:_tokenctl_env_names" \\\n"1: :_tokenctl_env_names" ;;')
+  expect(patched).toContain(
+    '"use")\n          _arguments -S \\\n"(-e --env)"{-e,--env}"[Env to use.]:env:_tokenctl_env_names" \\\n"1: :_tokenctl_env_names" ;;',
+  )
   expect(patched).toContain('"add")\n          _arguments -S \\\n"*: :_files" ;;')
   expect(patchZsh(patched, 'tokenctl')).toBe(patched)
 })

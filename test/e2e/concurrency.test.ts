@@ -56,7 +56,10 @@ function expireStoredAccessToken(env = 'prod'): void {
 /** `env add prod` against the test server and a login with the file store. */
 async function loggedIn(): Promise<StoredRecord> {
   expect(await sandbox.run(['env', 'add', 'prod', '--url', server.url])).toMatchObject({ code: 0 })
-  const login = await sandbox.run(['login', '--username', 'alice', '--password-stdin'], { env: fileStore, input: 'wonderland\n' })
+  const login = await sandbox.run(['login', '--username', 'alice', '--password-stdin'], {
+    env: fileStore,
+    input: 'wonderland\n',
+  })
   expect(login).toMatchObject({ code: 0, stdout: '' })
   return stored()
 }
@@ -72,7 +75,9 @@ describe('concurrent token calls', () => {
     expireStoredAccessToken()
     const requestsBefore = server.requests.length
 
-    const results = await Promise.all(Array.from({ length: 20 }, () => sandbox.run(['token'], { env: fileStore, timeoutMs: 90_000 })))
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => sandbox.run(['token'], { env: fileStore, timeoutMs: 90_000 })),
+    )
 
     for (const result of results) {
       expect(result).toMatchObject({ code: 0, signal: null })
@@ -121,7 +126,9 @@ describe('concurrent token calls', () => {
     for (const result of results) {
       expect(result).toMatchObject({ code: 0, signal: null })
       // On a loaded machine the refresh can take longer than 2 s, and whoever waits that long is told why, as the full path would.
-      expect(result.stderr).toMatch(/^(Warning: Waiting for another tokenctl \(pid \d+\) that is working on "prod"; its lock is taken over if it shows no life for 30 s\.\n)?$/)
+      expect(result.stderr).toMatch(
+        /^(Warning: Waiting for another tokenctl \(pid \d+\) that is working on "prod"; its lock is taken over if it shows no life for 30 s\.\n)?$/,
+      )
     }
     expect(server.count(REFRESH)).toBe(1)
     expect(new Set(results.map((result) => result.stdout)).size).toBe(1)
@@ -136,29 +143,44 @@ describe('concurrent token calls', () => {
   test.each([
     ['the fast path', undefined, 'fast'],
     ['the full path', '0', 'full'],
-  ])('a long wait for another process refreshing: %s says why, then serves what it got', async (_name, fastPathSetting, expected) => {
-    const login = await loggedIn()
-    expireStoredAccessToken()
-    const marker = path.join(sandbox.dir, `which-${expected}`)
-    const env = sandbox.env({ ...fileStore, TOKENCTL_FAST_PATH: fastPathSetting, WHICH_PATH_FILE: marker, NODE_OPTIONS: `--import=${path.join(ROOT, 'test', 'support', 'which-path.mjs')}` })
-    // This test process is the other one: it holds the env's lock, as a refreshing tokenctl would.
-    const release = await acquireLock(path.dirname(lockFile('prod')), 'prod')
-    const running = sandbox.start(['token'], { env, timeoutMs: 60_000 })
-    try {
-      await running.waitForStderr(/Waiting for another tokenctl/, 30_000)
-      const data = JSON.parse(fs.readFileSync(credentialsFile(), 'utf8'))
-      Object.assign(data.envs.prod, { accessToken: 'got.by.the.other.one', accessExpiresAt: Date.now() + 1_800_000, obtainedAt: Date.now() })
-      fs.writeFileSync(credentialsFile(), JSON.stringify(data), { mode: 0o600 })
-    } finally {
-      release()
-    }
-    const result = await running.done
-    expect(result).toMatchObject({ code: 0, stdout: 'got.by.the.other.one\n' })
-    expect(result.stderr).toBe(`Warning: Waiting for another tokenctl (pid ${process.pid}) that is working on "prod"; its lock is taken over if it shows no life for 30 s.\n`)
-    expect(fs.readFileSync(marker, 'utf8')).toBe(expected)
-    expect(server.count(REFRESH)).toBe(0)
-    expect(stored().refreshToken).toBe(login.refreshToken)
-  }, 90_000)
+  ])(
+    'a long wait for another process refreshing: %s says why, then serves what it got',
+    async (_name, fastPathSetting, expected) => {
+      const login = await loggedIn()
+      expireStoredAccessToken()
+      const marker = path.join(sandbox.dir, `which-${expected}`)
+      const env = sandbox.env({
+        ...fileStore,
+        TOKENCTL_FAST_PATH: fastPathSetting,
+        WHICH_PATH_FILE: marker,
+        NODE_OPTIONS: `--import=${path.join(ROOT, 'test', 'support', 'which-path.mjs')}`,
+      })
+      // This test process is the other one: it holds the env's lock, as a refreshing tokenctl would.
+      const release = await acquireLock(path.dirname(lockFile('prod')), 'prod')
+      const running = sandbox.start(['token'], { env, timeoutMs: 60_000 })
+      try {
+        await running.waitForStderr(/Waiting for another tokenctl/, 30_000)
+        const data = JSON.parse(fs.readFileSync(credentialsFile(), 'utf8'))
+        Object.assign(data.envs.prod, {
+          accessToken: 'got.by.the.other.one',
+          accessExpiresAt: Date.now() + 1_800_000,
+          obtainedAt: Date.now(),
+        })
+        fs.writeFileSync(credentialsFile(), JSON.stringify(data), { mode: 0o600 })
+      } finally {
+        release()
+      }
+      const result = await running.done
+      expect(result).toMatchObject({ code: 0, stdout: 'got.by.the.other.one\n' })
+      expect(result.stderr).toBe(
+        `Warning: Waiting for another tokenctl (pid ${process.pid}) that is working on "prod"; its lock is taken over if it shows no life for 30 s.\n`,
+      )
+      expect(fs.readFileSync(marker, 'utf8')).toBe(expected)
+      expect(server.count(REFRESH)).toBe(0)
+      expect(stored().refreshToken).toBe(login.refreshToken)
+    },
+    90_000,
+  )
 
   test('a lock the fast path took but the full path never needed is released at exit', async () => {
     expect(await sandbox.run(['env', 'add', 'prod', '--url', server.url])).toMatchObject({ code: 0 })
@@ -177,9 +199,14 @@ describe('concurrent token calls', () => {
 
     // Spawned by hand: the test needs the handle to kill it. A long request timeout keeps
     // it inside the locked refresh for as long as the test wants.
-    const holder = spawn(process.execPath, [BIN, 'token'], { env: sandbox.env({ ...fileStore, TOKENCTL_TIMEOUT: '120' }), stdio: 'ignore' })
+    const holder = spawn(process.execPath, [BIN, 'token'], {
+      env: sandbox.env({ ...fileStore, TOKENCTL_TIMEOUT: '120' }),
+      stdio: 'ignore',
+    })
     children.push(holder)
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => holder.once('exit', (_code, signal) => resolve(signal)))
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      holder.once('exit', (_code, signal) => resolve(signal)),
+    )
 
     // It holds the lock and its refresh request is at the server (which never answers).
     expect(await eventually(() => fs.existsSync(lockFile('prod')) && server.count(REFRESH) === 1, 30_000)).toBe(true)
@@ -225,7 +252,8 @@ describe('acquireLock on a lock left behind', () => {
   })
 
   const file = () => path.join(dir, 'prod.lock')
-  const writeHolder = (pid: number, at: number) => fs.writeFileSync(file(), JSON.stringify({ pid, at }), { mode: 0o600 })
+  const writeHolder = (pid: number, at: number) =>
+    fs.writeFileSync(file(), JSON.stringify({ pid, at }), { mode: 0o600 })
   const holderOf = () => JSON.parse(fs.readFileSync(file(), 'utf8')) as { pid: number; at: number }
 
   /** A process that lives until the test ends. */

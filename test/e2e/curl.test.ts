@@ -47,10 +47,15 @@ beforeEach(async () => {
   // `tokenctl` as an installed user would have it on PATH.
   writeScript('tokenctl', `#!/bin/sh\nexec '${process.execPath}' '${BIN}' "$@"\n`)
   // The curl shim: one line per run, its arguments NUL-separated, then the real curl.
-  writeScript('curl', `#!/bin/sh\nprintf '%s\\0' "$@" >> '${argvLog}'\nprintf '\\n' >> '${argvLog}'\nexec '${realCurl}' "$@"\n`)
+  writeScript(
+    'curl',
+    `#!/bin/sh\nprintf '%s\\0' "$@" >> '${argvLog}'\nprintf '\\n' >> '${argvLog}'\nexec '${realCurl}' "$@"\n`,
+  )
 
   expect(await shell(`tokenctl env add ${ENV} --url "$API_URL"`)).toMatchObject({ code: 0 })
-  expect(await shell(`printf 'wonderland\\n' | tokenctl login -e ${ENV} --username alice --password-stdin`)).toMatchObject({ code: 0, stdout: '' })
+  expect(
+    await shell(`printf 'wonderland\\n' | tokenctl login -e ${ENV} --username alice --password-stdin`),
+  ).toMatchObject({ code: 0, stdout: '' })
 })
 
 afterEach(async () => {
@@ -85,7 +90,9 @@ function curlRuns(): string[][] {
 }
 
 function storedToken(): string {
-  const data = JSON.parse(fs.readFileSync(path.join(sandbox.configDir, 'credentials.json'), 'utf8')) as { envs: Record<string, { accessToken?: string }> }
+  const data = JSON.parse(fs.readFileSync(path.join(sandbox.configDir, 'credentials.json'), 'utf8')) as {
+    envs: Record<string, { accessToken?: string }>
+  }
   const token = data.envs[ENV]?.accessToken
   if (!token) throw new Error('no stored access token')
   return token
@@ -101,7 +108,11 @@ test('the endpoint is protected: curl without a token is refused (exit 22)', asy
 
 test.each([
   ['tokenctl token -f header | curl -H @-', PIPED, ['-sf', '-H', '@-']],
-  ['curl -K <(tokenctl token -f curl)', CONFIG, ['-sf', '-K', expect.stringMatching(/^\/dev\/fd\/\d+$|^\/proc\/self\/fd\/\d+$/)]],
+  [
+    'curl -K <(tokenctl token -f curl)',
+    CONFIG,
+    ['-sf', '-K', expect.stringMatching(/^\/dev\/fd\/\d+$|^\/proc\/self\/fd\/\d+$/)],
+  ],
 ])('%s: curl gets in as alice, and the token is never in its argv', async (_name, script, argv) => {
   const result = await shell(script)
   expect(result).toMatchObject({ code: 0, stdout: '{"user":"alice"}', stderr: '' })
@@ -119,7 +130,7 @@ test.each([
   expect(seen.map((r) => r.headers.authorization)).toEqual([`Bearer ${token}`])
 })
 
-test('control: $(tokenctl token) works too, but puts the token in curl\'s argv, which the shim sees', async () => {
+test("control: $(tokenctl token) works too, but puts the token in curl's argv, which the shim sees", async () => {
   const result = await shell('curl -sf -H "Authorization: Bearer $(tokenctl token)" "$ME_URL"')
   expect(result).toMatchObject({ code: 0, stdout: '{"user":"alice"}' })
   const token = storedToken()

@@ -19,7 +19,9 @@ beforeAll(async () => {
   sandbox = new Sandbox()
   server = await startApiServer({ users: { alice: PASSWORD } })
   expect(await run(['env', 'add', 'dev', '--url', server.url])).toMatchObject({ code: 0 })
-  expect(await run(['login', '--username', 'alice', '--password-stdin'], {}, `${PASSWORD}\n`)).toMatchObject({ code: 0 })
+  expect(await run(['login', '--username', 'alice', '--password-stdin'], {}, `${PASSWORD}\n`)).toMatchObject({
+    code: 0,
+  })
 })
 afterAll(async () => {
   await server.close()
@@ -39,10 +41,20 @@ test('a refresh, step by step: the request, the store calls, nothing of what the
   const lines = result.stderr.trimEnd().split('\n')
   expect(lines.every((line) => line.startsWith('tokenctl debug: '))).toBe(true)
   expect(lines).toEqual([
-    expect.stringMatching(new RegExp(`^tokenctl debug: store: get dev in plain file ${credentials()}: a record with a refresh token and an access token \\(\\d+ ms\\)$`)),
-    expect.stringMatching(new RegExp(`^tokenctl debug: http: POST ${server.url}/auth/token/refresh → 200 \\(\\d+ ms, \\d+ bytes\\)$`)),
+    expect.stringMatching(
+      new RegExp(
+        `^tokenctl debug: store: get dev in plain file ${credentials()}: a record with a refresh token and an access token \\(\\d+ ms\\)$`,
+      ),
+    ),
+    expect.stringMatching(
+      new RegExp(`^tokenctl debug: http: POST ${server.url}/auth/token/refresh → 200 \\(\\d+ ms, \\d+ bytes\\)$`),
+    ),
     'tokenctl debug: session: dev: refreshed, with a new refresh token',
-    expect.stringMatching(new RegExp(`^tokenctl debug: store: set dev in plain file ${credentials()}: saved a record with a refresh token and an access token \\(\\d+ ms\\)$`)),
+    expect.stringMatching(
+      new RegExp(
+        `^tokenctl debug: store: set dev in plain file ${credentials()}: saved a record with a refresh token and an access token \\(\\d+ ms\\)$`,
+      ),
+    ),
   ])
   const stored = JSON.parse(fs.readFileSync(credentials(), 'utf8')).envs.dev
   for (const secret of [token, stored.refreshToken, PASSWORD]) expect(result.stderr).not.toContain(secret)

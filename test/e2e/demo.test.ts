@@ -15,12 +15,24 @@ test('the demo walks the whole lifecycle without a prompt (stdin closed, CI=true
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
   expect({ code, output }).toEqual({ code: 0, output: expect.any(String) })
-  for (const command of ['env add demo', 'login --password-stdin', 'token', 'status', 'inspect', 'refresh', 'token -f json', 'revoke', 'audit']) {
+  for (const command of [
+    'env add demo',
+    'login --password-stdin',
+    'token',
+    'status',
+    'inspect',
+    'refresh',
+    'token -f json',
+    'revoke',
+    'audit',
+  ]) {
     expect(output).toContain(`$ ${command.startsWith('login') ? "printf %s '********' | " : ''}tokenctl ${command}`)
   }
   expect(output).toContain("the server's /api/me says: HTTP 200")
   expect(output).toContain('Revoked and deleted the tokens of demo.')
-  expect(output).toContain('Requests the server saw: POST /auth/token, GET /api/me, POST /auth/token/refresh, POST /auth/token/revoke')
+  expect(output).toContain(
+    'Requests the server saw: POST /auth/token, GET /api/me, POST /auth/token/refresh, POST /auth/token/revoke',
+  )
   expect(output).toMatch(/claims:\n +sub: +alice/)
   expect(output).toMatch(/login +ok .*\n.*refresh +ok .*\n.*revoke +ok/)
   expect(output).not.toContain('wonderland')

@@ -13,12 +13,29 @@ const readConfig = () => JSON.parse(fs.readFileSync(sandbox.configFile, 'utf8'))
 
 describe('env add', () => {
   test('writes the env to config.json, makes the first one current, and says what to do next', async () => {
-    const result = await sandbox.run(['env', 'add', 'prod', '--url', 'https://api.example.com', '--username', 'alice', '--git-host', 'Git.Example.com:8443'])
+    const result = await sandbox.run([
+      'env',
+      'add',
+      'prod',
+      '--url',
+      'https://api.example.com',
+      '--username',
+      'alice',
+      '--git-host',
+      'Git.Example.com:8443',
+    ])
     expect(result).toMatchObject({ code: 0, stdout: '' })
     expect(result.stderr).toBe('Added env "prod" (current).\nNext: tokenctl login -e prod\n')
     expect(readConfig()).toEqual({
       current: 'prod',
-      envs: { prod: { protocol: 'api', url: 'https://api.example.com', username: 'alice', gitHosts: ['git.example.com:8443'] } },
+      envs: {
+        prod: {
+          protocol: 'api',
+          url: 'https://api.example.com',
+          username: 'alice',
+          gitHosts: ['git.example.com:8443'],
+        },
+      },
     })
   })
 
@@ -72,10 +89,13 @@ describe('env add', () => {
     expect(readConfig().envs.prod).toEqual({ protocol: 'api', url: 'http://api.example.com', allowHttp: true })
   })
 
-  test.each(['http://localhost:3000', 'http://127.0.0.5:9', 'http://[::1]:8080'])('allows http:// to loopback %s', async (url) => {
-    const result = await sandbox.run(['env', 'add', 'dev', '--url', url])
-    expect(result.code).toBe(0)
-  })
+  test.each(['http://localhost:3000', 'http://127.0.0.5:9', 'http://[::1]:8080'])(
+    'allows http:// to loopback %s',
+    async (url) => {
+      const result = await sandbox.run(['env', 'add', 'dev', '--url', url])
+      expect(result.code).toBe(0)
+    },
+  )
 
   test.each([
     [['--url', 'not a url'], 'is not a URL'],
@@ -93,9 +113,26 @@ describe('env add', () => {
   })
 
   test('oauth2 env with endpoints given by hand', async () => {
-    const result = await sandbox.run(['env', 'add', 'corp', '--protocol', 'oauth2', '--token-url', 'https://sso.example.com/token', '--client-id', 'cli', '--scope', 'openid offline_access'])
+    const result = await sandbox.run([
+      'env',
+      'add',
+      'corp',
+      '--protocol',
+      'oauth2',
+      '--token-url',
+      'https://sso.example.com/token',
+      '--client-id',
+      'cli',
+      '--scope',
+      'openid offline_access',
+    ])
     expect(result.code).toBe(0)
-    expect(readConfig().envs.corp).toEqual({ protocol: 'oauth2', tokenUrl: 'https://sso.example.com/token', clientId: 'cli', scope: 'openid offline_access' })
+    expect(readConfig().envs.corp).toEqual({
+      protocol: 'oauth2',
+      tokenUrl: 'https://sso.example.com/token',
+      clientId: 'cli',
+      scope: 'openid offline_access',
+    })
   })
 })
 
@@ -132,7 +169,14 @@ describe('env list', () => {
     expect(result.stderr).toBe('')
     expect(JSON.parse(result.stdout)).toEqual([
       { name: 'prod', current: false, protocol: 'api', url: 'https://api.example.com', user: 'alice', loggedIn: false },
-      { name: 'staging', current: true, protocol: 'api', url: 'https://staging.example.com', user: null, loggedIn: false },
+      {
+        name: 'staging',
+        current: true,
+        protocol: 'api',
+        url: 'https://staging.example.com',
+        user: null,
+        loggedIn: false,
+      },
     ])
   })
 
@@ -165,7 +209,17 @@ describe('env list', () => {
 
 describe('env show', () => {
   test('--json: the current env with every setting', async () => {
-    await sandbox.run(['env', 'add', 'prod', '--url', 'https://api.example.com', '--token-path', '/v2/login', '--git-host', 'git.example.com'])
+    await sandbox.run([
+      'env',
+      'add',
+      'prod',
+      '--url',
+      'https://api.example.com',
+      '--token-path',
+      '/v2/login',
+      '--git-host',
+      'git.example.com',
+    ])
     const result = await sandbox.run(['env', 'show', '--json'], { env: fileStore })
     expect(result.code).toBe(0)
     expect(JSON.parse(result.stdout)).toEqual({
@@ -184,14 +238,17 @@ describe('env show', () => {
     await sandbox.run(['env', 'add', 'prod', '--url', 'https://api.example.com'])
     await sandbox.run(['env', 'add', 'staging', '--url', 'https://staging.example.com'])
     await sandbox.run(['env', 'add', 'dev', '--url', 'http://localhost:1'])
-    const shown = async (args: string[], env: Record<string, string> = {}) => JSON.parse((await sandbox.run(['env', 'show', '--json', ...args], { env: { ...fileStore, ...env } })).stdout).name
+    const shown = async (args: string[], env: Record<string, string> = {}) =>
+      JSON.parse((await sandbox.run(['env', 'show', '--json', ...args], { env: { ...fileStore, ...env } })).stdout).name
     expect(await shown([])).toBe('prod')
     expect(await shown([], { TOKENCTL_ENV: 'staging' })).toBe('staging')
     expect(await shown(['-e', 'dev'], { TOKENCTL_ENV: 'staging' })).toBe('dev')
   })
 
   test('an env made from variables alone is selected when there is no config', async () => {
-    const result = await sandbox.run(['env', 'show', '--json'], { env: { ...fileStore, TOKENCTL_URL: 'https://ci.example.com' } })
+    const result = await sandbox.run(['env', 'show', '--json'], {
+      env: { ...fileStore, TOKENCTL_URL: 'https://ci.example.com' },
+    })
     // `env show` describes configured envs; the variables-only env is named but not in the config.
     expect(result.code).toBe(2)
     expect(result.stderr).toContain('Unknown env "default"')
@@ -210,11 +267,17 @@ describe('env remove', () => {
   test('removes the env and its secrets from the file store', async () => {
     await sandbox.run(['env', 'add', 'prod', '--url', 'https://api.example.com'])
     await sandbox.run(['env', 'add', 'staging', '--url', 'https://staging.example.com'])
-    fs.writeFileSync(`${sandbox.configDir}/credentials.json`, JSON.stringify({ version: 1, envs: { prod: { user: 'alice' }, staging: { user: 'bob' } } }), { mode: 0o600 })
+    fs.writeFileSync(
+      `${sandbox.configDir}/credentials.json`,
+      JSON.stringify({ version: 1, envs: { prod: { user: 'alice' }, staging: { user: 'bob' } } }),
+      { mode: 0o600 },
+    )
     const result = await sandbox.run(['env', 'remove', 'prod', '--no-revoke'], { env: fileStore })
     expect(result).toMatchObject({ code: 0, stdout: '', stderr: 'Removed env "prod" and its secrets.\n' })
     expect(readConfig()).toEqual({ envs: { staging: { protocol: 'api', url: 'https://staging.example.com' } } })
-    expect(JSON.parse(fs.readFileSync(`${sandbox.configDir}/credentials.json`, 'utf8')).envs).toEqual({ staging: { user: 'bob' } })
+    expect(JSON.parse(fs.readFileSync(`${sandbox.configDir}/credentials.json`, 'utf8')).envs).toEqual({
+      staging: { user: 'bob' },
+    })
   })
 
   test('an unknown env exits 2', async () => {
@@ -232,7 +295,13 @@ describe('a corrupt config.json', () => {
   ])('%s: every env command exits 2 and leaves the file byte for byte', async (_what, content) => {
     fs.mkdirSync(sandbox.configDir, { recursive: true })
     fs.writeFileSync(sandbox.configFile, content)
-    for (const args of [['env', 'list'], ['env', 'add', 'x', '--url', 'https://x.example.com'], ['env', 'use', 'prod'], ['env', 'show'], ['env', 'remove', 'prod']]) {
+    for (const args of [
+      ['env', 'list'],
+      ['env', 'add', 'x', '--url', 'https://x.example.com'],
+      ['env', 'use', 'prod'],
+      ['env', 'show'],
+      ['env', 'remove', 'prod'],
+    ]) {
       const result = await sandbox.run(args, { env: fileStore })
       expect({ args, code: result.code, stdout: result.stdout }).toEqual({ args, code: 2, stdout: '' })
       expect(result.stderr).toContain(sandbox.configFile)

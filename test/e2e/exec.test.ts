@@ -35,7 +35,10 @@ function run(args: string[], input?: string, env: Record<string, string> = {}): 
 
 /** Logs alice in and gives back what `tokenctl token` prints (without its newline). */
 async function loginForToken(): Promise<string> {
-  expect(await run(['login', '-e', ENV, '--username', 'alice', '--password-stdin'], 'wonderland\n')).toMatchObject({ code: 0, stdout: '' })
+  expect(await run(['login', '-e', ENV, '--username', 'alice', '--password-stdin'], 'wonderland\n')).toMatchObject({
+    code: 0,
+    stdout: '',
+  })
   const printed = await run(['token', '-e', ENV])
   expect(printed.code).toBe(0)
   return printed.stdout.replace(/\n$/, '')
@@ -60,11 +63,16 @@ async function signalWhenReady(trap: string, signal: NodeJS.Signals, options: { 
   })
   // A child left behind (tokenctl gone, the shell still holding the pipes) must not hang the
   // test: with a process group of its own, the whole group goes.
-  const killer = setTimeout(() => (options.detached ? process.kill(-child.pid!, 'SIGKILL') : child.kill('SIGKILL')), 30_000)
+  const killer = setTimeout(
+    () => (options.detached ? process.kill(-child.pid!, 'SIGKILL') : child.kill('SIGKILL')),
+    30_000,
+  )
   let stdout = ''
   let stderr = ''
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })))
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  )
   await new Promise<void>((resolve) => {
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk
@@ -94,7 +102,9 @@ describe('exec, logged in', () => {
   })
 
   test('--var names the variable instead', async () => {
-    const result = await exec(['sh', '-c', 'printf "%s|%s" "$API_TOKEN" "${TOKENCTL_TOKEN-unset}"'], { flags: ['--var', 'API_TOKEN'] })
+    const result = await exec(['sh', '-c', 'printf "%s|%s" "$API_TOKEN" "${TOKENCTL_TOKEN-unset}"'], {
+      flags: ['--var', 'API_TOKEN'],
+    })
     expect(result).toMatchObject({ code: 0, stdout: `${token}|unset` })
   })
 
@@ -107,7 +117,23 @@ describe('exec, logged in', () => {
 
   test('arguments reach the child as they are and in order, with no shell in between', async () => {
     // Words that repeat earlier ones (sh, -e, prod, --, exec) once got re-sorted by oclif.
-    const result = await exec(['sh', '-c', 'printf "[%s]" "$@"', 'sh', 'a b', '$HOME', "it's", '--', '-e', ENV, '--var', 'X', 'exec', 'sh', ''])
+    const result = await exec([
+      'sh',
+      '-c',
+      'printf "[%s]" "$@"',
+      'sh',
+      'a b',
+      '$HOME',
+      "it's",
+      '--',
+      '-e',
+      ENV,
+      '--var',
+      'X',
+      'exec',
+      'sh',
+      '',
+    ])
     expect(result).toMatchObject({ code: 0, stdout: `[a b][$HOME][it's][--][-e][${ENV}][--var][X][exec][sh][]` })
   })
 
@@ -127,7 +153,7 @@ describe('exec, logged in', () => {
     expect(result).toMatchObject({ code: 0, stdout: 'line one\nline two\n' })
   })
 
-  test('stdout and stderr are the child\'s own', async () => {
+  test("stdout and stderr are the child's own", async () => {
     const result = await exec(['sh', '-c', 'echo out; echo err >&2'])
     expect(result).toMatchObject({ code: 0, stdout: 'out\n' })
     expect(result.stderr).toContain('err\n')
@@ -153,7 +179,12 @@ describe('exec, logged in', () => {
     const kept = { TOKENCTL_USERNAME: 'alice', TOKENCTL_PROD_CLIENT_ID: 'cli', UNRELATED: 'stays' }
     const result = await exec(['sh', '-c', 'env'], { env: { ...secrets, ...kept } })
     expect(result.code).toBe(0)
-    const childEnv = new Map(result.stdout.split('\n').filter(Boolean).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]))
+    const childEnv = new Map(
+      result.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+    )
     expect(childEnv.get('TOKENCTL_TOKEN')).toBe(token)
     for (const [name, value] of Object.entries(kept)) expect(childEnv.get(name)).toBe(value)
     for (const [name, value] of Object.entries(secrets)) {
@@ -181,7 +212,10 @@ describe('exec, logged in', () => {
         'const timer = setInterval(() => { if (fs.existsSync(process.env.STOP)) { clearInterval(timer); process.exit(0) } }, 50)',
       ].join('\n'),
     )
-    const terminal = inTerminal(['exec', '-e', ENV, '--', process.execPath, childScript], sandbox.env({ TOKENCTL_STORE: 'file', COUNT: count, STOP: stop }))
+    const terminal = inTerminal(
+      ['exec', '-e', ENV, '--', process.execPath, childScript],
+      sandbox.env({ TOKENCTL_STORE: 'file', COUNT: count, STOP: stop }),
+    )
     try {
       await terminal.waitFor('child ready')
       terminal.type('\u0003')
@@ -204,7 +238,8 @@ describe('exec, logged in', () => {
 
   test("the token is in neither the child's argv nor tokenctl's, only in the child's environment", async () => {
     // $$ is the child; its parent ($PPID) is the tokenctl process that spawned it.
-    const script = 'for f in /proc/$$/cmdline /proc/$PPID/cmdline /proc/$$/environ; do tr "\\000" " " < "$f"; echo; done'
+    const script =
+      'for f in /proc/$$/cmdline /proc/$PPID/cmdline /proc/$$/environ; do tr "\\000" " " < "$f"; echo; done'
     const result = await exec(['sh', '-c', script])
     expect(result.code).toBe(0)
     const [childArgv, parentArgv, childEnviron] = result.stdout.split('\n')
@@ -216,7 +251,10 @@ describe('exec, logged in', () => {
   })
 
   test('no command is a usage error (exit 2)', async () => {
-    for (const args of [['exec', '-e', ENV], ['exec', '-e', ENV, '--']]) {
+    for (const args of [
+      ['exec', '-e', ENV],
+      ['exec', '-e', ENV, '--'],
+    ]) {
       const result = await run(args)
       expect(result).toMatchObject({ code: 2, stdout: '' })
       expect(result.stderr).toMatch(/command/i)
@@ -230,7 +268,6 @@ describe('exec, logged in', () => {
     expect(result.stderr).not.toContain(token)
     expect(result.stderr).not.toMatch(/^\s+at /m)
   })
-
 })
 
 describe('exec, not logged in', () => {

@@ -13,26 +13,56 @@ import { expectSameOutput, rejectedLogin, runBothWays } from '../support/fast-pa
 let server: ApiServer
 let sandbox: Sandbox
 const HOUR = 3_600_000
-const PLAIN_HTTP_ISSUER = { TOKENCTL_ENV: 'ci-http', TOKENCTL_ISSUER: 'http://sso.example.com', TOKENCTL_CLIENT_ID: 'cli' }
+const PLAIN_HTTP_ISSUER = {
+  TOKENCTL_ENV: 'ci-http',
+  TOKENCTL_ISSUER: 'http://sso.example.com',
+  TOKENCTL_CLIENT_ID: 'cli',
+}
 
 beforeAll(async () => {
   server = await startApiServer()
   sandbox = new Sandbox()
-  await sandbox.run(['env', 'add', 'prod', '--url', server.url, '--git-host', 'git.example.com', '--username', 'alice', '--use'])
+  await sandbox.run([
+    'env',
+    'add',
+    'prod',
+    '--url',
+    server.url,
+    '--git-host',
+    'git.example.com',
+    '--username',
+    'alice',
+    '--use',
+  ])
   await sandbox.run(['env', 'add', 'staging', '--url', server.url])
-  const record = (expiresIn: number) => ({ accessToken: 'cached-token.A_b~c+d/e=', accessExpiresAt: Date.now() + expiresIn, refreshToken: 'r', refreshExpiresAt: Date.now() + 24 * HOUR, user: 'alice' })
+  const record = (expiresIn: number) => ({
+    accessToken: 'cached-token.A_b~c+d/e=',
+    accessExpiresAt: Date.now() + expiresIn,
+    refreshToken: 'r',
+    refreshExpiresAt: Date.now() + 24 * HOUR,
+    user: 'alice',
+  })
   // A token cached for an env made from variables whose issuer is plain http to another host.
   const plainIssuer = storeKey(envFromVariables(PLAIN_HTTP_ISSUER)!, PLAIN_HTTP_ISSUER)
-  fs.writeFileSync(path.join(sandbox.configDir, 'credentials.json'), JSON.stringify({ version: 1, envs: { prod: record(HOUR), staging: record(HOUR), [plainIssuer]: record(HOUR) } }), { mode: 0o600 })
+  fs.writeFileSync(
+    path.join(sandbox.configDir, 'credentials.json'),
+    JSON.stringify({ version: 1, envs: { prod: record(HOUR), staging: record(HOUR), [plainIssuer]: record(HOUR) } }),
+    { mode: 0o600 },
+  )
   fs.mkdirSync(path.join(sandbox.runtimeDir, 'tokenctl', 'access'), { recursive: true, mode: 0o700 })
-  fs.writeFileSync(path.join(sandbox.runtimeDir, 'tokenctl', 'access', 'prod.json'), JSON.stringify({ accessToken: 'keychain-cached', accessExpiresAt: Date.now() + HOUR, user: 'alice' }), { mode: 0o600 })
+  fs.writeFileSync(
+    path.join(sandbox.runtimeDir, 'tokenctl', 'access', 'prod.json'),
+    JSON.stringify({ accessToken: 'keychain-cached', accessExpiresAt: Date.now() + HOUR, user: 'alice' }),
+    { mode: 0o600 },
+  )
 })
 afterAll(async () => {
   await server.close()
   sandbox.cleanup()
 })
 
-const both = (args: string[], env: Record<string, string | undefined> = {}, input = '') => runBothWays(sandbox, args, env, { input })
+const both = (args: string[], env: Record<string, string | undefined> = {}, input = '') =>
+  runBothWays(sandbox, args, env, { input })
 
 const served = [
   ['token', [], { TOKENCTL_STORE: 'file' }],
@@ -59,7 +89,11 @@ const declined = [
   ['a bad format', ['-f', 'yaml'], { TOKENCTL_STORE: 'file' }],
   ['a repeated flag', ['-e', 'prod', '-e', 'prod'], { TOKENCTL_STORE: 'file' }],
   ['--help', ['--help'], { TOKENCTL_STORE: 'file' }],
-  ['a plain-http TOKENCTL_URL', [], { TOKENCTL_STORE: 'file', TOKENCTL_CONFIG_DIR: '/nonexistent', TOKENCTL_URL: 'http://api.example.com' }],
+  [
+    'a plain-http TOKENCTL_URL',
+    [],
+    { TOKENCTL_STORE: 'file', TOKENCTL_CONFIG_DIR: '/nonexistent', TOKENCTL_URL: 'http://api.example.com' },
+  ],
   ['a bad TOKENCTL_STORE', [], { TOKENCTL_STORE: 'floppy' }],
 ] as const
 
@@ -130,10 +164,19 @@ describe('the failed-attempts warning', () => {
     ['-q silences the warning', ['-q'], rejected('prod', 10) + rejected('prod', 5) + rejected('prod'), {}],
     ['the rejections are for another env', [], rejected('staging') + rejected('staging') + rejected('staging'), {}],
     ['two rejections only', [], rejected('prod') + rejected('prod'), {}],
-    ['the first of three is older than 15 minutes', [], rejected('prod', 16) + rejected('prod', 5) + rejected('prod'), {}],
+    [
+      'the first of three is older than 15 minutes',
+      [],
+      rejected('prod', 16) + rejected('prod', 5) + rejected('prod'),
+      {},
+    ],
     ['TOKENCTL_AUDIT=off', [], rejected('prod') + rejected('prod') + rejected('prod'), { TOKENCTL_AUDIT: 'off' }],
   ])('token when %s: still the fast path, no warning, the same bytes', async (_name, args, lines, env) => {
-    const { fast, full } = await both(['token', ...args], { TOKENCTL_STORE: 'file', XDG_STATE_HOME: stateWith(lines), ...env })
+    const { fast, full } = await both(['token', ...args], {
+      TOKENCTL_STORE: 'file',
+      XDG_STATE_HOME: stateWith(lines),
+      ...env,
+    })
     expect(fast.path).toBe('fast')
     expect(fast).toMatchObject({ code: 0, stderr: '' })
     expect(full.stderr).toBe('')

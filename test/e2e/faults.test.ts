@@ -34,7 +34,8 @@ afterEach(async () => {
   for (const child of children.splice(0)) child.kill('SIGKILL')
   await server?.close()
   // Directories made read-only by a test must be writable again to be removed.
-  for (const dir of [sandbox.configDir, sandbox.runtimeDir, path.join(sandbox.runtimeDir, 'tokenctl')]) if (fs.existsSync(dir)) fs.chmodSync(dir, 0o700)
+  for (const dir of [sandbox.configDir, sandbox.runtimeDir, path.join(sandbox.runtimeDir, 'tokenctl')])
+    if (fs.existsSync(dir)) fs.chmodSync(dir, 0o700)
   sandbox.cleanup()
 })
 
@@ -52,7 +53,10 @@ function run(args: string[], input?: string, env: Record<string, string | undefi
 }
 
 async function login(): Promise<StoredRecord> {
-  expect(await run(['login', '--username', 'alice', '--password-stdin'], `${PASSWORD}\n`)).toMatchObject({ code: 0, stdout: '' })
+  expect(await run(['login', '--username', 'alice', '--password-stdin'], `${PASSWORD}\n`)).toMatchObject({
+    code: 0,
+    stdout: '',
+  })
   return stored()!
 }
 
@@ -140,10 +144,15 @@ describe('SIGKILL between the server answer and the save', () => {
 const IS_ROOT = process.getuid?.() === 0
 const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((file) => fs.existsSync(file))
 const canMakeReadOnly = !IS_ROOT || SETPRIV !== undefined
-if (!canMakeReadOnly) console.warn('\n!!! SKIPPED: the read-only disk tests run as root and need setpriv (util-linux) to drop to nobody.\n')
+if (!canMakeReadOnly)
+  console.warn('\n!!! SKIPPED: the read-only disk tests run as root and need setpriv (util-linux) to drop to nobody.\n')
 const withReadOnlyDirs = canMakeReadOnly ? test : test.skip
 
-function runUnprivileged(args: string[], input?: string, env: Record<string, string | undefined> = {}): Promise<RunResult> {
+function runUnprivileged(
+  args: string[],
+  input?: string,
+  env: Record<string, string | undefined> = {},
+): Promise<RunResult> {
   if (!IS_ROOT) return run(args, input, env)
   chownTree(sandbox.dir, 65534)
   return runProcess(SETPRIV!, ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, ...args], {
@@ -163,7 +172,9 @@ function chownTree(dir: string, uid: number): void {
 }
 
 describe('a disk that refuses the write (read-only store dir)', () => {
-  async function loggedInUnprivileged(options: ApiServerOptions = {}): Promise<{ before: StoredRecord; bytes: Buffer }> {
+  async function loggedInUnprivileged(
+    options: ApiServerOptions = {},
+  ): Promise<{ before: StoredRecord; bytes: Buffer }> {
     await setUp(options)
     const result = await runUnprivileged(['login', '--username', 'alice', '--password-stdin'], `${PASSWORD}\n`)
     expect(result).toMatchObject({ code: 0 })
@@ -171,53 +182,73 @@ describe('a disk that refuses the write (read-only store dir)', () => {
     return { before: stored()!, bytes: fs.readFileSync(credentialsFile()) }
   }
 
-  withReadOnlyDirs('a rotated refresh token that cannot be saved is kept aside, the token is printed, and the next run puts it back', async () => {
-    const { before, bytes } = await loggedInUnprivileged()
-    fs.chmodSync(sandbox.configDir, 0o500)
-    const refreshed = await runUnprivileged(['token'])
-    expect(refreshed.code).toBe(0)
-    expect(refreshed.stdout).toMatch(/^\S+\n$/)
-    expect(refreshed.stderr).toContain(`Could not save the new tokens of "dev": The credentials file ${credentialsFile()} cannot be written`)
-    expect(refreshed.stderr).toContain('the previous content is intact')
-    expect(refreshed.stderr).toContain(`so the new one is kept in ${keptAsideFile()} (mode 0600)`)
-    // The store is as it was; the server has rotated; the new token sits in the 0600 file.
-    expect(fs.readFileSync(credentialsFile())).toEqual(bytes)
-    expect(server.isRefreshTokenActive(before.refreshToken!)).toBe(false)
-    const kept = stored(keptAsideFile())!
-    expect(server.isRefreshTokenActive(kept.refreshToken!)).toBe(true)
-    expect(fs.statSync(keptAsideFile()).mode & 0o777).toBe(0o600)
+  withReadOnlyDirs(
+    'a rotated refresh token that cannot be saved is kept aside, the token is printed, and the next run puts it back',
+    async () => {
+      const { before, bytes } = await loggedInUnprivileged()
+      fs.chmodSync(sandbox.configDir, 0o500)
+      const refreshed = await runUnprivileged(['token'])
+      expect(refreshed.code).toBe(0)
+      expect(refreshed.stdout).toMatch(/^\S+\n$/)
+      expect(refreshed.stderr).toContain(
+        `Could not save the new tokens of "dev": The credentials file ${credentialsFile()} cannot be written`,
+      )
+      expect(refreshed.stderr).toContain('the previous content is intact')
+      expect(refreshed.stderr).toContain(`so the new one is kept in ${keptAsideFile()} (mode 0600)`)
+      // The store is as it was; the server has rotated; the new token sits in the 0600 file.
+      expect(fs.readFileSync(credentialsFile())).toEqual(bytes)
+      expect(server.isRefreshTokenActive(before.refreshToken!)).toBe(false)
+      const kept = stored(keptAsideFile())!
+      expect(server.isRefreshTokenActive(kept.refreshToken!)).toBe(true)
+      expect(fs.statSync(keptAsideFile()).mode & 0o777).toBe(0o600)
 
-    // While the disk still refuses, the kept token is used (no reuse of the dead one).
-    const again = await runUnprivileged(['token', '--force-refresh'])
-    expect(again.code).toBe(0)
-    const keptAgain = stored(keptAsideFile())!
-    expect(keptAgain.refreshToken).not.toBe(kept.refreshToken)
-    expect(server.isRefreshTokenActive(keptAgain.refreshToken!)).toBe(true)
+      // While the disk still refuses, the kept token is used (no reuse of the dead one).
+      const again = await runUnprivileged(['token', '--force-refresh'])
+      expect(again.code).toBe(0)
+      const keptAgain = stored(keptAsideFile())!
+      expect(keptAgain.refreshToken).not.toBe(kept.refreshToken)
+      expect(server.isRefreshTokenActive(keptAgain.refreshToken!)).toBe(true)
 
-    // The disk works again: the next run moves the newest record back and refreshes with it.
-    fs.chmodSync(sandbox.configDir, 0o700)
-    const healed = await runUnprivileged(['token', '--force-refresh'])
-    expect(healed).toMatchObject({ code: 0, stderr: '' })
-    expect(server.isRefreshTokenActive(stored()!.refreshToken!)).toBe(true)
-    expect(stored(keptAsideFile())).toBeUndefined()
-    expect(server.count(LOGIN)).toBe(1)
-  })
+      // The disk works again: the next run moves the newest record back and refreshes with it.
+      fs.chmodSync(sandbox.configDir, 0o700)
+      const healed = await runUnprivileged(['token', '--force-refresh'])
+      expect(healed).toMatchObject({ code: 0, stderr: '' })
+      expect(server.isRefreshTokenActive(stored()!.refreshToken!)).toBe(true)
+      expect(stored(keptAsideFile())).toBeUndefined()
+      expect(server.count(LOGIN)).toBe(1)
+    },
+  )
 
-  withReadOnlyDirs('when the fallback cannot be written either: exit 6, nothing printed, the old record intact, and the message says to log in', async () => {
-    const { bytes } = await loggedInUnprivileged()
-    fs.mkdirSync(path.join(sandbox.runtimeDir, 'tokenctl'), { recursive: true, mode: 0o700 })
-    fs.chmodSync(sandbox.configDir, 0o500)
-    fs.chmodSync(path.join(sandbox.runtimeDir, 'tokenctl'), 0o500)
-    const result = await runUnprivileged(['token'])
-    expectClearError(result, 6, 'Could not save the new tokens of "dev"', 'failed too', 'The server had already replaced the refresh token, so the stored one no longer works.', 'then run: tokenctl login -e dev')
-    expect(fs.readFileSync(credentialsFile())).toEqual(bytes)
-  })
+  withReadOnlyDirs(
+    'when the fallback cannot be written either: exit 6, nothing printed, the old record intact, and the message says to log in',
+    async () => {
+      const { bytes } = await loggedInUnprivileged()
+      fs.mkdirSync(path.join(sandbox.runtimeDir, 'tokenctl'), { recursive: true, mode: 0o700 })
+      fs.chmodSync(sandbox.configDir, 0o500)
+      fs.chmodSync(path.join(sandbox.runtimeDir, 'tokenctl'), 0o500)
+      const result = await runUnprivileged(['token'])
+      expectClearError(
+        result,
+        6,
+        'Could not save the new tokens of "dev"',
+        'failed too',
+        'The server had already replaced the refresh token, so the stored one no longer works.',
+        'then run: tokenctl login -e dev',
+      )
+      expect(fs.readFileSync(credentialsFile())).toEqual(bytes)
+    },
+  )
 
   withReadOnlyDirs('a login that cannot be saved: exit 6, "the previous content is intact", and it is', async () => {
     const { bytes } = await loggedInUnprivileged()
     fs.chmodSync(sandbox.configDir, 0o500)
     const result = await runUnprivileged(['login', '--username', 'alice', '--password-stdin'], `${PASSWORD}\n`)
-    expectClearError(result, 6, `The credentials file ${credentialsFile()} cannot be written`, 'the previous content is intact')
+    expectClearError(
+      result,
+      6,
+      `The credentials file ${credentialsFile()} cannot be written`,
+      'the previous content is intact',
+    )
     expect(fs.readFileSync(credentialsFile())).toEqual(bytes)
     // A login is not kept aside: the person can run it again.
     expect(fs.existsSync(keptAsideFile())).toBe(false)
@@ -228,7 +259,11 @@ describe('a disk that refuses the write (read-only store dir)', () => {
     const before = fs.readFileSync(sandbox.configFile)
     fs.chmodSync(sandbox.configDir, 0o500)
     const result = await runUnprivileged(['env', 'add', 'other', '--url', server.url])
-    expectClearError(result, 2, `The config file ${sandbox.configFile} cannot be written (EACCES); it was left as it was.`)
+    expectClearError(
+      result,
+      2,
+      `The config file ${sandbox.configFile} cannot be written (EACCES); it was left as it was.`,
+    )
     expect(fs.readFileSync(sandbox.configFile)).toEqual(before)
   })
 })
@@ -254,11 +289,18 @@ describe('a store or cache file others can read', () => {
     baseEnv = {}
     const cache = path.join(sandbox.runtimeDir, 'tokenctl', 'access', `${ENV}.json`)
     fs.mkdirSync(path.dirname(cache), { recursive: true, mode: 0o700 })
-    fs.writeFileSync(cache, JSON.stringify({ accessToken: 'cached-token', accessExpiresAt: Date.now() + 3_600_000 }), { mode: 0o644 })
+    fs.writeFileSync(cache, JSON.stringify({ accessToken: 'cached-token', accessExpiresAt: Date.now() + 3_600_000 }), {
+      mode: 0o644,
+    })
     fs.chmodSync(cache, 0o644)
     for (const env of [{}, { TOKENCTL_FAST_PATH: '0' }]) {
       const result = await run(['token'], undefined, env)
-      expectClearError(result, 6, `The access-token cache ${cache} can be read by other users (mode 0644)`, `Run: chmod 600 '${cache}'`)
+      expectClearError(
+        result,
+        6,
+        `The access-token cache ${cache} can be read by other users (mode 0644)`,
+        `Run: chmod 600 '${cache}'`,
+      )
     }
   })
 
@@ -269,7 +311,12 @@ describe('a store or cache file others can read', () => {
     expect(fs.existsSync(keptAsideFile())).toBe(true)
     fs.chmodSync(keptAsideFile(), 0o644)
     const result = await run(['token', '--force-refresh'])
-    expectClearError(result, 6, `The credentials file ${keptAsideFile()} can be read by other users (mode 0644)`, `Run: chmod 600 '${keptAsideFile()}'`)
+    expectClearError(
+      result,
+      6,
+      `The credentials file ${keptAsideFile()} can be read by other users (mode 0644)`,
+      `Run: chmod 600 '${keptAsideFile()}'`,
+    )
   })
 })
 
@@ -277,34 +324,69 @@ describe('a store entry holding garbage', () => {
   const withKeyring = keyringTest('a keychain entry holding garbage')
   const keyring = useKeyring()
 
-  withKeyring('a keychain entry that is not a record: exit 3 saying so; TOKENCTL_* credentials log in over it; revoke deletes it', async () => {
-    await setUp()
-    baseEnv = { ...keyring()!.env }
-    expect((await keyring()!.secretTool(['store', '--label', 'tokenctl dev', 'service', 'tokenctl', 'username', ENV], 'this is not JSON {')).code).toBe(0)
-    const token = await run(['token'])
-    expectClearError(token, 3, 'The keychain entry of "dev" cannot be used (not JSON).', 'Run: tokenctl login -e dev (it replaces the entry).')
-    const status = await run(['status'])
-    expect(status.code).toBe(3)
-    expect(status.stderr).toContain('The keychain entry of "dev" cannot be used (not JSON).')
+  withKeyring(
+    'a keychain entry that is not a record: exit 3 saying so; TOKENCTL_* credentials log in over it; revoke deletes it',
+    async () => {
+      await setUp()
+      baseEnv = { ...keyring()!.env }
+      expect(
+        (
+          await keyring()!.secretTool(
+            ['store', '--label', 'tokenctl dev', 'service', 'tokenctl', 'username', ENV],
+            'this is not JSON {',
+          )
+        ).code,
+      ).toBe(0)
+      const token = await run(['token'])
+      expectClearError(
+        token,
+        3,
+        'The keychain entry of "dev" cannot be used (not JSON).',
+        'Run: tokenctl login -e dev (it replaces the entry).',
+      )
+      const status = await run(['status'])
+      expect(status.code).toBe(3)
+      expect(status.stderr).toContain('The keychain entry of "dev" cannot be used (not JSON).')
 
-    // A record whose token would break a line is as unusable as garbage.
-    const injected = JSON.stringify({ refreshToken: 'r', accessToken: 'evil\nusername=mallory', accessExpiresAt: Date.now() + 3_600_000 })
-    expect((await keyring()!.secretTool(['store', '--label', 'tokenctl dev', 'service', 'tokenctl', 'username', ENV], injected)).code).toBe(0)
-    const git = await run(['git-credential', 'get'], `protocol=http\nhost=${new URL(server.url).host}\n\n`)
-    expect(git).toMatchObject({ code: 0, stdout: '' })
-    expect(git.stderr).toContain('its access token is not a bearer token')
+      // A record whose token would break a line is as unusable as garbage.
+      const injected = JSON.stringify({
+        refreshToken: 'r',
+        accessToken: 'evil\nusername=mallory',
+        accessExpiresAt: Date.now() + 3_600_000,
+      })
+      expect(
+        (
+          await keyring()!.secretTool(
+            ['store', '--label', 'tokenctl dev', 'service', 'tokenctl', 'username', ENV],
+            injected,
+          )
+        ).code,
+      ).toBe(0)
+      const git = await run(['git-credential', 'get'], `protocol=http\nhost=${new URL(server.url).host}\n\n`)
+      expect(git).toMatchObject({ code: 0, stdout: '' })
+      expect(git.stderr).toContain('its access token is not a bearer token')
 
-    const fallback = await run(['token'], undefined, { TOKENCTL_USERNAME: 'alice', TOKENCTL_PASSWORD: PASSWORD })
-    expect(fallback).toMatchObject({ code: 0, stderr: '' })
-    const entry = await keyring()!.secretTool(['lookup', 'service', 'tokenctl', 'username', ENV])
-    expect(server.isRefreshTokenActive((JSON.parse(entry.stdout) as StoredRecord).refreshToken!)).toBe(true)
+      const fallback = await run(['token'], undefined, { TOKENCTL_USERNAME: 'alice', TOKENCTL_PASSWORD: PASSWORD })
+      expect(fallback).toMatchObject({ code: 0, stderr: '' })
+      const entry = await keyring()!.secretTool(['lookup', 'service', 'tokenctl', 'username', ENV])
+      expect(server.isRefreshTokenActive((JSON.parse(entry.stdout) as StoredRecord).refreshToken!)).toBe(true)
 
-    expect((await keyring()!.secretTool(['store', '--label', 'tokenctl dev', 'service', 'tokenctl', 'username', ENV], '[1,2')).code).toBe(0)
-    const revoke = await run(['revoke'])
-    expect(revoke.code).toBe(0)
-    expect(revoke.stderr).toContain('could not be read, so they could not be revoked at the server; they were deleted here')
-    expect((await keyring()!.secretTool(['lookup', 'service', 'tokenctl', 'username', ENV])).code).toBe(1)
-  })
+      expect(
+        (
+          await keyring()!.secretTool(
+            ['store', '--label', 'tokenctl dev', 'service', 'tokenctl', 'username', ENV],
+            '[1,2',
+          )
+        ).code,
+      ).toBe(0)
+      const revoke = await run(['revoke'])
+      expect(revoke.code).toBe(0)
+      expect(revoke.stderr).toContain(
+        'could not be read, so they could not be revoked at the server; they were deleted here',
+      )
+      expect((await keyring()!.secretTool(['lookup', 'service', 'tokenctl', 'username', ENV])).code).toBe(1)
+    },
+  )
 
   test('a file-store entry that is not a record: exit 3 saying so, the other envs untouched; a credentials file that is not JSON: exit 3, left as it was', async () => {
     await setUp()
@@ -313,14 +395,27 @@ describe('a store entry holding garbage', () => {
     data.envs.other = data.envs[ENV]
     data.envs[ENV] = 'garbage'
     fs.writeFileSync(credentialsFile(), JSON.stringify(data), { mode: 0o600 })
-    expectClearError(await run(['token']), 3, `The entry of "dev" in ${credentialsFile()} cannot be used (not an object).`)
+    expectClearError(
+      await run(['token']),
+      3,
+      `The entry of "dev" in ${credentialsFile()} cannot be used (not an object).`,
+    )
     // A new login replaces that entry alone.
     await login()
     expect(JSON.parse(fs.readFileSync(credentialsFile(), 'utf8')).envs.other).toEqual(data.envs.other)
 
     fs.writeFileSync(credentialsFile(), '{"version": 1, "envs": {', { mode: 0o600 })
-    expectClearError(await run(['token']), 3, 'is not readable JSON; tokenctl left it as it was.', `mv '${credentialsFile()}'`)
-    expectClearError(await run(['login', '--username', 'alice', '--password-stdin'], `${PASSWORD}\n`), 3, 'is not readable JSON')
+    expectClearError(
+      await run(['token']),
+      3,
+      'is not readable JSON; tokenctl left it as it was.',
+      `mv '${credentialsFile()}'`,
+    )
+    expectClearError(
+      await run(['login', '--username', 'alice', '--password-stdin'], `${PASSWORD}\n`),
+      3,
+      'is not readable JSON',
+    )
     expect(fs.readFileSync(credentialsFile(), 'utf8')).toBe('{"version": 1, "envs": {')
   })
 })
@@ -348,7 +443,9 @@ describe('a lock holder that never lets go', () => {
     expect(result.code).toBe(0)
     expect(result.stdout).toMatch(/^\S+\n$/)
     expect(result.stderr).toContain(`Waiting for another tokenctl (pid ${envPid}) that is working on "dev"`)
-    expect(result.stderr).toMatch(new RegExp(`Took over the lock of "dev" from pid ${envPid}, which had shown no life for 3\\d s\\.`))
+    expect(result.stderr).toMatch(
+      new RegExp(`Took over the lock of "dev" from pid ${envPid}, which had shown no life for 3\\d s\\.`),
+    )
     expect(result.ms).toBeLessThan(STALE_LOCK_MS)
     // The holders live on; their locks are gone, and the rotated token was saved.
     expect(fs.existsSync(path.join(sandbox.runtimeDir, 'tokenctl', 'locks', `${ENV}.lock`))).toBe(false)

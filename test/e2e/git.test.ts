@@ -61,7 +61,9 @@ beforeEach(async () => {
   fs.mkdirSync(workDir)
 
   expect(await tokenctl(['env', 'add', ENV, '--url', api.url])).toMatchObject({ code: 0 })
-  expect(await tokenctl(['login', '-e', ENV, '--username', 'alice', '--password-stdin'], 'wonderland\n')).toMatchObject({ code: 0, stdout: '' })
+  expect(await tokenctl(['login', '-e', ENV, '--username', 'alice', '--password-stdin'], 'wonderland\n')).toMatchObject(
+    { code: 0, stdout: '' },
+  )
   const setup = await tokenctl(['setup-git', '-e', ENV, '--host', gitServer.host])
   expect(setup).toMatchObject({ code: 0, stdout: '' })
 })
@@ -93,7 +95,11 @@ function environ(extra: Record<string, string | undefined> = {}): Record<string,
   })
 }
 
-function spawnCollect(command: string, args: string[], options: { cwd?: string; env: Record<string, string>; input?: string }): Promise<GitResult> {
+function spawnCollect(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env: Record<string, string>; input?: string },
+): Promise<GitResult> {
   return runProcess(command, args, { ...options, timeoutMs: 45_000 })
 }
 
@@ -101,7 +107,10 @@ function tokenctl(args: string[], input?: string): Promise<GitResult> {
   return spawnCollect(process.execPath, [BIN, ...args], { env: environ(), input })
 }
 
-function git(args: string[], options: { cwd?: string; env?: Record<string, string | undefined> } = {}): Promise<GitResult> {
+function git(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string | undefined> } = {},
+): Promise<GitResult> {
   return spawnCollect('git', args, { cwd: options.cwd ?? workDir, env: environ(options.env) })
 }
 
@@ -115,7 +124,9 @@ function stored(): StoredRecord {
 
 /** git's own credential files: none may exist, whatever git did. */
 function gitCredentialFiles(): string[] {
-  return [path.join(sandbox.home, '.git-credentials'), path.join(sandbox.home, '.config', 'git', 'credentials')].filter((file) => fs.existsSync(file))
+  return [path.join(sandbox.home, '.git-credentials'), path.join(sandbox.home, '.config', 'git', 'credentials')].filter(
+    (file) => fs.existsSync(file),
+  )
 }
 
 function expectOk(result: GitResult, what: string): void {

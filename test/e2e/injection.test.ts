@@ -67,14 +67,26 @@ function paths(): Array<[string, string[], string | undefined]> {
     ['token -f env', ['token', '--force-refresh', '-f', 'env'], undefined],
     ['token -f curl', ['token', '--force-refresh', '-f', 'curl'], undefined],
     ['git-credential get', ['git-credential', 'get'], `protocol=http\nhost=${host}\n\n`],
-    ['exec', ['exec', '--', process.execPath, '-e', `require('fs').writeFileSync(${JSON.stringify(childRan())}, process.env.TOKENCTL_TOKEN)`], undefined],
+    [
+      'exec',
+      [
+        'exec',
+        '--',
+        process.execPath,
+        '-e',
+        `require('fs').writeFileSync(${JSON.stringify(childRan())}, process.env.TOKENCTL_TOKEN)`,
+      ],
+      undefined,
+    ],
   ]
 }
 
 /** The refusal: exit 5, nothing on stdout, a message that names the problem and not the token. */
 function expectRefused(result: RunResult, bad: string): void {
   expect(result).toMatchObject({ code: 5, stdout: '' })
-  expect(result.stderr).toMatch(/sent an? (access|refresh) token that is not a valid bearer token \((characters outside RFC 6750|longer than 16 KiB)\); it was refused\./)
+  expect(result.stderr).toMatch(
+    /sent an? (access|refresh) token that is not a valid bearer token \((characters outside RFC 6750|longer than 16 KiB)\); it was refused\./,
+  )
   expect(result.stderr).not.toContain(bad)
   expect(result.stderr).not.toContain(bad.slice(11))
   expect(pwned()).toBe(false)
@@ -82,7 +94,10 @@ function expectRefused(result: RunResult, bad: string): void {
 
 /** Logs in with honest tokens, then lets the access token run out so every path must refresh. */
 async function loginNormally(): Promise<Buffer> {
-  expect(await run(['login', '--username', 'alice', '--password-stdin'], 'wonderland\n')).toMatchObject({ code: 0, stdout: '' })
+  expect(await run(['login', '--username', 'alice', '--password-stdin'], 'wonderland\n')).toMatchObject({
+    code: 0,
+    stdout: '',
+  })
   const data = JSON.parse(fs.readFileSync(credentialsFile(), 'utf8'))
   data.envs[ENV].accessExpiresAt = Date.now() - 60_000
   fs.writeFileSync(credentialsFile(), JSON.stringify(data), { mode: 0o600 })
@@ -98,21 +113,25 @@ describe.each(['access', 'refresh'] as const)('a server that sends an unsafe %s 
     expect(sandbox.filesContaining(bad.slice(11))).toEqual([])
   })
 
-  test.each(BAD_TOKENS)('with %s: every path that refreshes is refused, prints nothing, stores nothing, runs nothing', async (_name, bad) => {
-    const stored = await loginNormally()
-    server.overrideTokens({ [kind === 'access' ? 'accessToken' : 'refreshToken']: bad, path: REFRESH })
-    for (const [name, args, input] of paths()) {
-      const result = await run(args, input)
-      try {
-        expectRefused(result, bad)
-      } catch (error) {
-        throw new Error(`${name}: ${(error as Error).message}\nstderr: ${result.stderr}`)
+  test.each(BAD_TOKENS)(
+    'with %s: every path that refreshes is refused, prints nothing, stores nothing, runs nothing',
+    async (_name, bad) => {
+      const stored = await loginNormally()
+      server.overrideTokens({ [kind === 'access' ? 'accessToken' : 'refreshToken']: bad, path: REFRESH })
+      for (const [name, args, input] of paths()) {
+        const result = await run(args, input)
+        try {
+          expectRefused(result, bad)
+        } catch (error) {
+          throw new Error(`${name}: ${(error as Error).message}\nstderr: ${result.stderr}`)
+        }
+        expect(fs.readFileSync(credentialsFile())).toEqual(stored)
+        expect(fs.existsSync(childRan())).toBe(false)
       }
-      expect(fs.readFileSync(credentialsFile())).toEqual(stored)
-      expect(fs.existsSync(childRan())).toBe(false)
-    }
-    expect(sandbox.filesContaining(bad.slice(11))).toEqual([])
-  }, 180_000)
+      expect(sandbox.filesContaining(bad.slice(11))).toEqual([])
+    },
+    180_000,
+  )
 })
 
 test('the same paths with an honest server all work (the refusals above are about the token)', async () => {
@@ -143,7 +162,9 @@ describe('transport', () => {
         redirecting.setFailure('redirect')
         const result = await run(['login', '-e', 'moved', '--username', 'alice', '--password-stdin'], 'wonderland\n')
         expect(result).toMatchObject({ code: 5, stdout: '' })
-        expect(result.stderr).toContain('answered with a redirect (HTTP 307), which tokenctl does not follow for token requests.')
+        expect(result.stderr).toContain(
+          'answered with a redirect (HTTP 307), which tokenctl does not follow for token requests.',
+        )
         expect(redirecting.count(LOGIN)).toBe(1)
         expect(target.hits()).toBe(0)
       } finally {
@@ -189,7 +210,9 @@ async function countingServer(): Promise<{ url: string; hits: () => number; clos
   const server = http.createServer((req, res) => {
     hits++
     req.resume()
-    res.writeHead(200, { 'content-type': 'application/json' }).end('{"data":{"token":"from-the-wrong-place","refreshToken":"r"}}')
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end('{"data":{"token":"from-the-wrong-place","refreshToken":"r"}}')
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return {

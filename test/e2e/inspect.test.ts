@@ -19,7 +19,9 @@ const { run, track } = fixture
 const credentialsFile = () => path.join(fixture.sandbox.configDir, 'credentials.json')
 
 function storedAccessToken(): string {
-  const data = JSON.parse(fs.readFileSync(credentialsFile(), 'utf8')) as { envs: Record<string, { accessToken: string }> }
+  const data = JSON.parse(fs.readFileSync(credentialsFile(), 'utf8')) as {
+    envs: Record<string, { accessToken: string }>
+  }
   return data.envs.dev!.accessToken
 }
 
@@ -60,7 +62,12 @@ test('a JWT: header, claims (sub, iat, exp and the rest) and the time left; neve
   expect(out).toMatch(/^header:\n {2}alg: +HS256\n {2}typ: +JWT\nclaims:\n/m)
   expect(out).toMatch(/^ {2}sub: +alice$/m)
   expect(out).toContain(`  iat:  ${claims.iat} (`)
-  expect(out).toMatch(new RegExp(`^ {2}exp: +${claims.exp} \\(${new Date(Number(claims.exp) * 1000).toISOString().replace(/\.000Z$/, 'Z')}, in \\d+m`, 'm'))
+  expect(out).toMatch(
+    new RegExp(
+      `^ {2}exp: +${claims.exp} \\(${new Date(Number(claims.exp) * 1000).toISOString().replace(/\.000Z$/, 'Z')}, in \\d+m`,
+      'm',
+    ),
+  )
   expect(out).toMatch(new RegExp(`^ {2}jti: +${String(claims.jti)}$`, 'm'))
   // The order of docs/design.md#commands first: sub before iat before exp, then the rest.
   expect(out.indexOf('  sub:')).toBeLessThan(out.indexOf('  iat:'))
@@ -96,7 +103,13 @@ test('an opaque token: said so, exit 0, no token; --json has format "opaque" and
   const json = await run(['inspect', '--json'])
   expect(json).toMatchObject({ code: 0, stderr: '' })
   expectNoTokenIn(json, token)
-  expect(JSON.parse(json.stdout)).toMatchObject({ env: 'dev', format: 'opaque', source: 'cache', header: null, claims: null })
+  expect(JSON.parse(json.stdout)).toMatchObject({
+    env: 'dev',
+    format: 'opaque',
+    source: 'cache',
+    header: null,
+    claims: null,
+  })
 })
 
 test('it inspects what `token` would hand out: a token that runs low is refreshed first; --no-refresh never refreshes', async () => {
@@ -149,7 +162,14 @@ test('hostile claims are printed without control characters; junk is opaque, not
   const segment = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
   const hostile = `${segment({ alg: 'none\u001b[2J' })}.${segment({ sub: 'mallory\r\nexp:  9999999999\u001b]0;pwned\u0007', 'x\u202eevil': ['a\u0000b'], ['__proto__']: { admin: true }, nested: { deep: '\u009bX' } })}.c2ln`
   const keep = (accessToken: string) =>
-    fs.writeFileSync(credentialsFile(), JSON.stringify({ version: 1, envs: { dev: { accessToken, accessExpiresAt: Date.now() + 3_600_000, refreshToken: 'r', user: 'alice' } } }), { mode: 0o600 })
+    fs.writeFileSync(
+      credentialsFile(),
+      JSON.stringify({
+        version: 1,
+        envs: { dev: { accessToken, accessExpiresAt: Date.now() + 3_600_000, refreshToken: 'r', user: 'alice' } },
+      }),
+      { mode: 0o600 },
+    )
 
   keep(hostile)
   const human = await run(['inspect', '--no-refresh'])
@@ -158,12 +178,21 @@ test('hostile claims are printed without control characters; junk is opaque, not
   expect(human.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/)
   expect(human.stdout).toMatch(/^ {2}sub: +malloryexp: {2}9999999999\]0;pwned$/m)
   expect(human.stdout).toMatch(/^ {2}__proto__: +\{"admin":true\}$/m)
-  const json = JSON.parse((await run(['inspect', '--no-refresh', '--json'])).stdout) as { header: Record<string, unknown>; claims: Record<string, unknown> }
+  const json = JSON.parse((await run(['inspect', '--no-refresh', '--json'])).stdout) as {
+    header: Record<string, unknown>
+    claims: Record<string, unknown>
+  }
   expect(json.header.alg).toBe('none[2J')
-  expect(json.claims).toMatchObject({ sub: 'malloryexp:  9999999999]0;pwned', 'xevil': ['ab'], nested: { deep: 'X' } })
+  expect(json.claims).toMatchObject({ sub: 'malloryexp:  9999999999]0;pwned', xevil: ['ab'], nested: { deep: 'X' } })
   expect(Object.keys(json.claims)).toContain('__proto__')
 
-  for (const junk of ['a.b.c', 'eyJ.eyJ.x', 'x'.repeat(100), `${segment([1, 2])}.${segment({ sub: 'a' })}.s`, `${segment({ alg: 'A' })}..s`]) {
+  for (const junk of [
+    'a.b.c',
+    'eyJ.eyJ.x',
+    'x'.repeat(100),
+    `${segment([1, 2])}.${segment({ sub: 'a' })}.s`,
+    `${segment({ alg: 'A' })}..s`,
+  ]) {
     keep(junk)
     const result = await run(['inspect', '--no-refresh', '--json'])
     expect(result).toMatchObject({ code: 0, stderr: '' })
@@ -175,7 +204,20 @@ test('hostile claims are printed without control characters; junk is opaque, not
 test('oauth2: a JWT access token from a real OpenID provider shows its iss, sub, aud and scope', async () => {
   const server = await startOidcServer({ accessTokenFormat: 'jwt' })
   try {
-    expect(await run(['env', 'add', 'corp', '--issuer', server.issuer, '--client-id', SERVICE_CLIENT_ID, '--scope', 'api:read', '--use'])).toMatchObject({ code: 0 })
+    expect(
+      await run([
+        'env',
+        'add',
+        'corp',
+        '--issuer',
+        server.issuer,
+        '--client-id',
+        SERVICE_CLIENT_ID,
+        '--scope',
+        'api:read',
+        '--use',
+      ]),
+    ).toMatchObject({ code: 0 })
     const secret = { TOKENCTL_CLIENT_SECRET: SERVICE_CLIENT_SECRET }
     const token = (await run(['token'], secret)).stdout.trim()
     expect(token.split('.')).toHaveLength(3)

@@ -16,10 +16,19 @@ beforeAll(() => {
   prefix = path.join(work, 'prefix')
   // dist/ and the manifest are already built by the test command; --ignore-scripts keeps
   // `prepack` from rewriting the manifest under test.
-  const packed = JSON.parse(execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }))
+  const packed = JSON.parse(
+    execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  )
   files = packed[0].files.map((file: { path: string }) => file.path)
   const tarball = path.join(work, packed[0].filename)
-  execFileSync('npm', ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', '--prefer-offline', tarball], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+  execFileSync('npm', ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', '--prefer-offline', tarball], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   sandbox = new Sandbox()
 }, 240_000)
 
@@ -29,7 +38,16 @@ afterAll(() => {
 })
 
 test('the package holds bin/, dist/ and the manifest, and no src/ or test/', () => {
-  expect(files).toEqual(expect.arrayContaining(['bin/run.js', 'dist/commands/env/list.js', 'dist/stores/keychain-agent.js', 'oclif.manifest.json', 'package.json', 'README.md']))
+  expect(files).toEqual(
+    expect.arrayContaining([
+      'bin/run.js',
+      'dist/commands/env/list.js',
+      'dist/stores/keychain-agent.js',
+      'oclif.manifest.json',
+      'package.json',
+      'README.md',
+    ]),
+  )
   expect(files.filter((file) => /^(src|test)\//.test(file))).toEqual([])
   expect(files).not.toContain('bin/dev.js')
 })
@@ -37,7 +55,10 @@ test('the package holds bin/, dist/ and the manifest, and no src/ or test/', () 
 describe('the installed tokenctl, from the prefix PATH', () => {
   const tokenctl = (args: string[]) => {
     const bin = path.join(prefix, 'bin', 'tokenctl')
-    return runCli(args, { env: sandbox.env({ PATH: `${path.join(prefix, 'bin')}:${process.env.PATH}`, TOKENCTL_STORE: 'file' }), bin: fs.realpathSync(bin) })
+    return runCli(args, {
+      env: sandbox.env({ PATH: `${path.join(prefix, 'bin')}:${process.env.PATH}`, TOKENCTL_STORE: 'file' }),
+      bin: fs.realpathSync(bin),
+    })
   }
 
   test('--version', async () => {
@@ -58,11 +79,16 @@ describe('the installed tokenctl, from the prefix PATH', () => {
     expect((await tokenctl(['env', 'add', 'prod', '--url', 'https://api.example.com'])).code).toBe(0)
     const result = await tokenctl(['env', 'list', '--json'])
     expect(result.code).toBe(0)
-    expect(JSON.parse(result.stdout)).toEqual([{ name: 'prod', current: true, protocol: 'api', url: 'https://api.example.com', user: null, loggedIn: false }])
+    expect(JSON.parse(result.stdout)).toEqual([
+      { name: 'prod', current: true, protocol: 'api', url: 'https://api.example.com', user: null, loggedIn: false },
+    ])
   })
 
   test('the installed bin is the one on PATH', () => {
-    const found = execFileSync('sh', ['-c', 'command -v tokenctl'], { env: { PATH: `${path.join(prefix, 'bin')}:/usr/bin:/bin` }, encoding: 'utf8' }).trim()
+    const found = execFileSync('sh', ['-c', 'command -v tokenctl'], {
+      env: { PATH: `${path.join(prefix, 'bin')}:/usr/bin:/bin` },
+      encoding: 'utf8',
+    }).trim()
     expect(found).toBe(path.join(prefix, 'bin', 'tokenctl'))
   })
 })

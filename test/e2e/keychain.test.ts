@@ -20,7 +20,13 @@ const readConfig = () => JSON.parse(fs.readFileSync(sandbox.configFile, 'utf8'))
 /** Adds envs (config only: `env add` never touches the store); the first becomes current. */
 async function addEnvs(...names: string[]): Promise<void> {
   for (const name of names) {
-    const result = await sandbox.run(['env', 'add', name, '--url', `https://${name === 'prod' ? 'api' : name}.example.com`])
+    const result = await sandbox.run([
+      'env',
+      'add',
+      name,
+      '--url',
+      `https://${name === 'prod' ? 'api' : name}.example.com`,
+    ])
     expect(result).toMatchObject({ code: 0, stdout: '' })
   }
 }
@@ -32,43 +38,69 @@ describe('tokenctl with a real gnome-keyring (default store)', () => {
 
   const lookup = (env: string) => keyring()!.secretTool(['lookup', 'service', 'tokenctl', 'username', env])
 
-  withKeyring("env list shows the login state from the keychain; env remove deletes that env's entry and no other", async () => {
-    // prod written by tokenctl's own store, staging by another program: both are ours.
-    const store = new KeychainStore(KEYCHAIN_TIMEOUT_MS, KEYCHAIN_SERVICE, { ...process.env, ...keyring()!.env })
-    try {
-      await store.set('prod', { refreshToken: 'r-prod', user: 'alice' })
-    } finally {
-      store.close()
-    }
-    const staging = JSON.stringify({ refreshToken: 'r-staging', user: 'bob' })
-    expect((await keyring()!.secretTool(['store', '--label', 'tokenctl staging', 'service', 'tokenctl', 'username', 'staging'], staging)).code).toBe(0)
-    await addEnvs('prod', 'staging', 'dev')
+  withKeyring(
+    "env list shows the login state from the keychain; env remove deletes that env's entry and no other",
+    async () => {
+      // prod written by tokenctl's own store, staging by another program: both are ours.
+      const store = new KeychainStore(KEYCHAIN_TIMEOUT_MS, KEYCHAIN_SERVICE, { ...process.env, ...keyring()!.env })
+      try {
+        await store.set('prod', { refreshToken: 'r-prod', user: 'alice' })
+      } finally {
+        store.close()
+      }
+      const staging = JSON.stringify({ refreshToken: 'r-staging', user: 'bob' })
+      expect(
+        (
+          await keyring()!.secretTool(
+            ['store', '--label', 'tokenctl staging', 'service', 'tokenctl', 'username', 'staging'],
+            staging,
+          )
+        ).code,
+      ).toBe(0)
+      await addEnvs('prod', 'staging', 'dev')
 
-    const list = await sandbox.run(['env', 'list', '--json'], { env: keyring()!.env })
-    expect(list).toMatchObject({ code: 0, stderr: '' })
-    expect(JSON.parse(list.stdout)).toEqual([
-      { name: 'dev', current: false, protocol: 'api', url: 'https://dev.example.com', user: null, loggedIn: false },
-      { name: 'prod', current: true, protocol: 'api', url: 'https://api.example.com', user: 'alice', loggedIn: true },
-      { name: 'staging', current: false, protocol: 'api', url: 'https://staging.example.com', user: 'bob', loggedIn: true },
-    ])
+      const list = await sandbox.run(['env', 'list', '--json'], { env: keyring()!.env })
+      expect(list).toMatchObject({ code: 0, stderr: '' })
+      expect(JSON.parse(list.stdout)).toEqual([
+        { name: 'dev', current: false, protocol: 'api', url: 'https://dev.example.com', user: null, loggedIn: false },
+        { name: 'prod', current: true, protocol: 'api', url: 'https://api.example.com', user: 'alice', loggedIn: true },
+        {
+          name: 'staging',
+          current: false,
+          protocol: 'api',
+          url: 'https://staging.example.com',
+          user: 'bob',
+          loggedIn: true,
+        },
+      ])
 
-    // --no-revoke: revocation needs a server and is not what this test is about; the
-    // keychain entry is deleted either way (docs/design.md#commands `env remove`).
-    const removed = await sandbox.run(['env', 'remove', 'prod', '--no-revoke'], { env: keyring()!.env })
-    expect(removed).toMatchObject({ code: 0, stdout: '', stderr: 'Removed env "prod" and its secrets.\n' })
-    expect(await lookup('prod')).toMatchObject({ code: 1, stdout: '' })
-    expect(await lookup('staging')).toMatchObject({ code: 0, stdout: staging })
-    expect(Object.keys(readConfig().envs).sort()).toEqual(['dev', 'staging'])
+      // --no-revoke: revocation needs a server and is not what this test is about; the
+      // keychain entry is deleted either way (docs/design.md#commands `env remove`).
+      const removed = await sandbox.run(['env', 'remove', 'prod', '--no-revoke'], { env: keyring()!.env })
+      expect(removed).toMatchObject({ code: 0, stdout: '', stderr: 'Removed env "prod" and its secrets.\n' })
+      expect(await lookup('prod')).toMatchObject({ code: 1, stdout: '' })
+      expect(await lookup('staging')).toMatchObject({ code: 0, stdout: staging })
+      expect(Object.keys(readConfig().envs).sort()).toEqual(['dev', 'staging'])
 
-    // An env without an entry is removed all the same, and says so.
-    const dev = await sandbox.run(['env', 'remove', 'dev', '--no-revoke'], { env: keyring()!.env })
-    expect(dev).toMatchObject({ code: 0, stdout: '', stderr: 'Removed env "dev".\n' })
-    expect(await lookup('staging')).toMatchObject({ code: 0, stdout: staging })
+      // An env without an entry is removed all the same, and says so.
+      const dev = await sandbox.run(['env', 'remove', 'dev', '--no-revoke'], { env: keyring()!.env })
+      expect(dev).toMatchObject({ code: 0, stdout: '', stderr: 'Removed env "dev".\n' })
+      expect(await lookup('staging')).toMatchObject({ code: 0, stdout: staging })
 
-    const after = await sandbox.run(['env', 'list', '--json'], { env: keyring()!.env })
-    expect(after.code).toBe(0)
-    expect(JSON.parse(after.stdout)).toEqual([{ name: 'staging', current: false, protocol: 'api', url: 'https://staging.example.com', user: 'bob', loggedIn: true }])
-  })
+      const after = await sandbox.run(['env', 'list', '--json'], { env: keyring()!.env })
+      expect(after.code).toBe(0)
+      expect(JSON.parse(after.stdout)).toEqual([
+        {
+          name: 'staging',
+          current: false,
+          protocol: 'api',
+          url: 'https://staging.example.com',
+          user: 'bob',
+          loggedIn: true,
+        },
+      ])
+    },
+  )
 })
 
 interface Unreachable {
@@ -89,7 +121,11 @@ describe.each([
   ],
   [
     'no keychain (no bus at the address)',
-    async (): Promise<Unreachable> => ({ address: 'unix:path=/nonexistent/tokenctl-test-bus', message: 'The keychain cannot be used: ', stop: async () => {} }),
+    async (): Promise<Unreachable> => ({
+      address: 'unix:path=/nonexistent/tokenctl-test-bus',
+      message: 'The keychain cannot be used: ',
+      stop: async () => {},
+    }),
   ],
 ])('tokenctl with %s (exit 6 with the hint, never a hang)', (_name, start) => {
   let keychain: Unreachable
@@ -133,7 +169,14 @@ describe.each([
     expect(result.ms).toBeLessThan(15_000)
     expect(JSON.parse(result.stdout)).toEqual([
       { name: 'prod', current: true, protocol: 'api', url: 'https://api.example.com', user: null, loggedIn: null },
-      { name: 'staging', current: false, protocol: 'api', url: 'https://staging.example.com', user: null, loggedIn: null },
+      {
+        name: 'staging',
+        current: false,
+        protocol: 'api',
+        url: 'https://staging.example.com',
+        user: null,
+        loggedIn: null,
+      },
     ])
     expect(result.stderr).toMatch(/^Warning: Login states are unknown: /)
     expect(result.stderr).toContain(keychain.message)

@@ -13,14 +13,23 @@ import path from 'node:path'
 
 import { type ApiServer, FAILURE_MODES, startApiServer } from '../support/api-server.js'
 import { ROOT, type RunResult, Sandbox } from '../support/cli.js'
-import { POST_CLIENT_ID, POST_CLIENT_SECRET, SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET, startOidcServer } from '../support/oidc-server.js'
+import {
+  POST_CLIENT_ID,
+  POST_CLIENT_SECRET,
+  SERVICE_CLIENT_ID,
+  SERVICE_CLIENT_SECRET,
+  startOidcServer,
+} from '../support/oidc-server.js'
 
 const PASSWORD = 'leak-test-Pa55word'
 const CLIENT_SECRET = 'leak-test-client-secret-9f8e'
 const ENV = 'dev'
 
 interface Manifest {
-  commands: Record<string, { id: string; flags: Record<string, { type: string }>; args: Record<string, { required?: boolean }> }>
+  commands: Record<
+    string,
+    { id: string; flags: Record<string, { type: string }>; args: Record<string, { required?: boolean }> }
+  >
 }
 
 const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'oclif.manifest.json'), 'utf8')) as Manifest
@@ -63,14 +72,21 @@ function stepsFor(id: string, server: ApiServer, sandbox: Sandbox): Step[] {
         { args: ['login', '--no-input'], env: { TOKENCTL_USERNAME: 'alice', TOKENCTL_PASSWORD: PASSWORD } },
       ]
     case 'token':
-      return [{ args: ['token'] }, { args: ['token', '--force-refresh', '-f', 'json'] }, { args: ['token', '-f', 'env'] }]
+      return [
+        { args: ['token'] },
+        { args: ['token', '--force-refresh', '-f', 'json'] },
+        { args: ['token', '-f', 'env'] },
+      ]
     case 'refresh':
       return [{ args: ['refresh'] }]
     case 'git-credential':
       return [
         { args: ['git-credential', 'get'], input: `protocol=http\nhost=${host}\n\n` },
         { args: ['git-credential', 'erase'], input: `protocol=http\nhost=${host}\n\n` },
-        { args: ['git-credential', 'store'], input: `protocol=http\nhost=${host}\nusername=alice\npassword=whatever\n\n` },
+        {
+          args: ['git-credential', 'store'],
+          input: `protocol=http\nhost=${host}\nusername=alice\npassword=whatever\n\n`,
+        },
       ]
     case 'exec':
       return [{ args: ['exec', '--', process.execPath, '-e', childScript(childOut), 'arg-one'] }]
@@ -88,9 +104,15 @@ function stepsFor(id: string, server: ApiServer, sandbox: Sandbox): Step[] {
 /** A command this file does not know yet: its words, its required arguments, and --json/--all if it has them. */
 function genericSteps(id: string): Step[] {
   const command = manifest.commands[id]!
-  const args = [...id.split(':'), ...Object.values(command.args ?? {}).filter((arg) => arg.required).map(() => ENV)]
+  const args = [
+    ...id.split(':'),
+    ...Object.values(command.args ?? {})
+      .filter((arg) => arg.required)
+      .map(() => ENV),
+  ]
   const steps: Step[] = [{ args }]
-  for (const flag of ['json', 'all']) if (command.flags[flag]?.type === 'boolean') steps.push({ args: [...args, `--${flag}`] })
+  for (const flag of ['json', 'all'])
+    if (command.flags[flag]?.type === 'boolean') steps.push({ args: [...args, `--${flag}`] })
   return steps
 }
 
@@ -101,30 +123,54 @@ fs.appendFileSync(${JSON.stringify(out)}, JSON.stringify({ argv: process.argv, s
 }
 
 /** The order a person would go in: set up, log in, use, then everything the file does not know, then tear down. */
-const ORDER = ['env:add', 'env:use', 'env:list', 'env:show', 'login', 'status', 'token', 'refresh', 'git-credential', 'exec', 'setup-git']
+const ORDER = [
+  'env:add',
+  'env:use',
+  'env:list',
+  'env:show',
+  'login',
+  'status',
+  'token',
+  'refresh',
+  'git-credential',
+  'exec',
+  'setup-git',
+]
 const LAST = ['env:remove', 'revoke']
 
 function allSteps(server: ApiServer, sandbox: Sandbox): Array<Step & { id: string }> {
   const ids = Object.keys(manifest.commands)
   const middle = ids.filter((id) => !ORDER.includes(id) && !LAST.includes(id)).sort()
-  return [...ORDER, ...middle, ...LAST].filter((id) => ids.includes(id)).flatMap((id) => stepsFor(id, server, sandbox).map((step) => ({ ...step, id })))
+  return [...ORDER, ...middle, ...LAST]
+    .filter((id) => ids.includes(id))
+    .flatMap((id) => stepsFor(id, server, sandbox).map((step) => ({ ...step, id })))
 }
 
 /** The files docs/design.md#where-things-are-kept lets hold secrets: the chosen store and the caches. */
 function allowedFiles(sandbox: Sandbox): string[] {
   const access = path.join(sandbox.runtimeDir, 'tokenctl', 'access')
   const caches = fs.existsSync(access) ? fs.readdirSync(access).map((name) => path.join(access, name)) : []
-  return [path.join(sandbox.configDir, 'credentials.json'), path.join(sandbox.runtimeDir, 'tokenctl', 'credentials.json'), ...caches]
+  return [
+    path.join(sandbox.configDir, 'credentials.json'),
+    path.join(sandbox.runtimeDir, 'tokenctl', 'credentials.json'),
+    ...caches,
+  ]
 }
 
 function collectFiles(sandbox: Sandbox, evidence: Evidence[]): void {
   const allowed = new Set(allowedFiles(sandbox))
   for (const file of sandbox.files()) {
-    if (!allowed.has(file)) evidence.push({ what: `file ${path.relative(sandbox.dir, file)}`, text: fs.readFileSync(file, 'latin1') })
+    if (!allowed.has(file))
+      evidence.push({ what: `file ${path.relative(sandbox.dir, file)}`, text: fs.readFileSync(file, 'latin1') })
   }
 }
 
-async function runStep(sandbox: Sandbox, step: Step & { id: string }, env: Record<string, string | undefined>, evidence: Evidence[]): Promise<RunResult> {
+async function runStep(
+  sandbox: Sandbox,
+  step: Step & { id: string },
+  env: Record<string, string | undefined>,
+  evidence: Evidence[],
+): Promise<RunResult> {
   const result = await sandbox.run(step.args, { env: { ...env, ...step.env }, input: step.input, timeoutMs: 60_000 })
   const what = `tokenctl ${step.args.join(' ')} (${JSON.stringify(env)})`
   if (!PRINTS_A_TOKEN.has(step.id)) evidence.push({ what: `stdout of ${what}`, text: result.stdout })
@@ -137,8 +183,16 @@ function secretsOf(server: ApiServer): Array<[string, string]> {
   const { access, refresh } = server.issued()
   // The whole token, and its last 24 characters (the signature of a JWT, or a random tail):
   // a token cut short must not show its unique part either.
-  const token = (kind: string) => (value: string) => [[`${kind} token`, value] as [string, string], [`the tail of a ${kind} token`, value.slice(-24)] as [string, string]]
-  const plain: Array<[string, string]> = [['the password', PASSWORD], ['the client secret', CLIENT_SECRET], ...access.flatMap(token('access')), ...refresh.flatMap(token('refresh'))]
+  const token = (kind: string) => (value: string) => [
+    [`${kind} token`, value] as [string, string],
+    [`the tail of a ${kind} token`, value.slice(-24)] as [string, string],
+  ]
+  const plain: Array<[string, string]> = [
+    ['the password', PASSWORD],
+    ['the client secret', CLIENT_SECRET],
+    ...access.flatMap(token('access')),
+    ...refresh.flatMap(token('refresh')),
+  ]
   // A server may echo a secret back encoded (the echoEncoded mode does): those forms must not show either.
   const encoded = plain.flatMap(([name, value]): Array<[string, string]> => [
     [`${name}, base64`, Buffer.from(value).toString('base64').replace(/=+$/, '')],
@@ -160,18 +214,23 @@ function expectNoLeak(server: ApiServer, evidence: Evidence[]): void {
 /** Runs `work` for each item, a few at a time: each has its own sandbox and server. */
 async function inPool<T>(items: T[], size: number, work: (item: T) => Promise<void>): Promise<void> {
   const queue = [...items]
-  await Promise.all(Array.from({ length: size }, async () => {
-    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item)
-  }))
+  await Promise.all(
+    Array.from({ length: size }, async () => {
+      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item)
+    }),
+  )
 }
 
-const BASE_ENV = { TOKENCTL_STORE: 'file', TOKENCTL_CLIENT_SECRET: CLIENT_SECRET, TOKENCTL_EXTRA_PASSWORD: `${PASSWORD}-extra` }
+const BASE_ENV = {
+  TOKENCTL_STORE: 'file',
+  TOKENCTL_CLIENT_SECRET: CLIENT_SECRET,
+  TOKENCTL_EXTRA_PASSWORD: `${PASSWORD}-extra`,
+}
 
 describe.each([
   ['without debug output', {}],
   ['with TOKENCTL_DEBUG=1', { TOKENCTL_DEBUG: '1' }],
-] as Array<[string, Record<string, string>]>
-)('every command, %s', (_name, debug) => {
+] as Array<[string, Record<string, string>]>)('every command, %s', (_name, debug) => {
   test('leaks no secret to stdout, stderr, any file, or the argv of exec', async () => {
     const sandbox = new Sandbox()
     const server = await startApiServer({ users: { alice: PASSWORD } })
@@ -184,12 +243,16 @@ describe.each([
         const result = await runStep(sandbox, step, { ...BASE_ENV, ...debug }, evidence)
         ran.add(step.id)
         // A command that crashed (exit 1) would hide what it would have printed.
-        expect({ step: step.args.join(' '), code: result.code === 1 ? `1: ${result.stderr}` : 'ok' }).toEqual({ step: step.args.join(' '), code: 'ok' })
+        expect({ step: step.args.join(' '), code: result.code === 1 ? `1: ${result.stderr}` : 'ok' }).toEqual({
+          step: step.args.join(' '),
+          code: 'ok',
+        })
       }
       // Every command of the manifest ran, and the token-printing ones really printed tokens.
       expect([...ran].sort()).toEqual(Object.keys(manifest.commands).sort())
       expect(fs.readFileSync(path.join(sandbox.dir, 'exec-child'), 'utf8')).toContain('arg-one')
-      if (debug.TOKENCTL_DEBUG) expect(evidence.some(({ text }) => text.includes('tokenctl debug: http: POST'))).toBe(true)
+      if (debug.TOKENCTL_DEBUG)
+        expect(evidence.some(({ text }) => text.includes('tokenctl debug: http: POST'))).toBe(true)
       collectFiles(sandbox, evidence)
       expectNoLeak(server, evidence)
     } finally {
@@ -205,11 +268,25 @@ describe.each([
  * tokenctl run per case, and this test has many cases.
  */
 async function seedLogin(server: ApiServer, sandbox: Sandbox): Promise<void> {
-  const response = await fetch(`${server.url}/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'alice', password: PASSWORD }) })
+  const response = await fetch(`${server.url}/auth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'alice', password: PASSWORD }),
+  })
   const { data } = (await response.json()) as { data: { token: string; refreshToken: string } }
-  const record = { accessToken: data.token, accessExpiresAt: Date.now() - 60_000, refreshToken: data.refreshToken, refreshExpiresAt: Date.now() + 86_400_000, user: 'alice' }
+  const record = {
+    accessToken: data.token,
+    accessExpiresAt: Date.now() - 60_000,
+    refreshToken: data.refreshToken,
+    refreshExpiresAt: Date.now() + 86_400_000,
+    user: 'alice',
+  }
   fs.mkdirSync(sandbox.configDir, { recursive: true, mode: 0o700 })
-  fs.writeFileSync(path.join(sandbox.configDir, 'credentials.json'), JSON.stringify({ version: 1, envs: { [ENV]: record } }), { mode: 0o600 })
+  fs.writeFileSync(
+    path.join(sandbox.configDir, 'credentials.json'),
+    JSON.stringify({ version: 1, envs: { [ENV]: record } }),
+    { mode: 0o600 },
+  )
 }
 
 const LOGIN_STEP = { id: 'login', args: ['login', '--username', 'alice', '--password-stdin'], input: `${PASSWORD}\n` }
@@ -238,7 +315,11 @@ test(`every failure mode of the server (${FAILURE_MODES.join(', ')}), before and
       const debug = { ...base, TOKENCTL_DEBUG: '1' }
       const evidence: Evidence[] = []
       expect(await sandbox.run(['env', 'add', ENV, '--url', server.url, '--use'])).toMatchObject({ code: 0 })
-      const runAll = async (steps: Array<Step & { id: string }>, env: Record<string, string>, afterHandling: boolean) => {
+      const runAll = async (
+        steps: Array<Step & { id: string }>,
+        env: Record<string, string>,
+        afterHandling: boolean,
+      ) => {
         await seedLogin(server, sandbox)
         server.setFailure(mode, { afterHandling })
         for (const step of steps) {
@@ -251,7 +332,14 @@ test(`every failure mode of the server (${FAILURE_MODES.join(', ')}), before and
       // then a server that did the work (rotated the refresh token) and lost the answer.
       await runAll(networkSteps(server, sandbox), debug, false)
       await runAll([LOGIN_STEP, { id: 'token', args: ['token', '--force-refresh'] }], base, false)
-      await runAll([{ id: 'token', args: ['token', '--force-refresh'] }, { id: 'revoke', args: ['revoke'] }], debug, true)
+      await runAll(
+        [
+          { id: 'token', args: ['token', '--force-refresh'] },
+          { id: 'revoke', args: ['revoke'] },
+        ],
+        debug,
+        true,
+      )
       collectFiles(sandbox, evidence)
       try {
         expectNoLeak(server, evidence)
@@ -276,16 +364,47 @@ test('oauth2 (a real OpenID provider): password and client-credentials flows, re
     const look = () => {
       const file = path.join(sandbox.configDir, 'credentials.json')
       if (!fs.existsSync(file)) return
-      for (const record of Object.values((JSON.parse(fs.readFileSync(file, 'utf8')) as { envs: Record<string, Record<string, unknown>> }).envs)) {
-        for (const key of ['accessToken', 'refreshToken']) if (typeof record[key] === 'string') seen.add(record[key] as string)
+      for (const record of Object.values(
+        (JSON.parse(fs.readFileSync(file, 'utf8')) as { envs: Record<string, Record<string, unknown>> }).envs,
+      )) {
+        for (const key of ['accessToken', 'refreshToken'])
+          if (typeof record[key] === 'string') seen.add(record[key] as string)
       }
     }
     // Per-env secrets (docs/design.md#credentials-from-variables), so one `revoke --all` has the right one for each.
-    const env = { ...BASE_ENV, TOKENCTL_DEBUG: '1', TOKENCTL_SSO_CLIENT_SECRET: POST_CLIENT_SECRET, TOKENCTL_SVC_CLIENT_SECRET: SERVICE_CLIENT_SECRET }
+    const env = {
+      ...BASE_ENV,
+      TOKENCTL_DEBUG: '1',
+      TOKENCTL_SSO_CLIENT_SECRET: POST_CLIENT_SECRET,
+      TOKENCTL_SVC_CLIENT_SECRET: SERVICE_CLIENT_SECRET,
+    }
     const steps: Array<Step & { id: string }> = [
-      { id: 'env:add', args: ['env', 'add', 'sso', '--issuer', server.issuer, '--client-id', POST_CLIENT_ID, '--client-auth', 'post', '--scope', 'openid offline_access', '--use'] },
-      { id: 'env:add', args: ['env', 'add', 'svc', '--issuer', server.issuer, '--client-id', SERVICE_CLIENT_ID, '--scope', 'api:read'] },
-      { id: 'login', args: ['login', '--flow', 'password', '--username', 'alice', '--password-stdin'], input: `${PASSWORD}\n` },
+      {
+        id: 'env:add',
+        args: [
+          'env',
+          'add',
+          'sso',
+          '--issuer',
+          server.issuer,
+          '--client-id',
+          POST_CLIENT_ID,
+          '--client-auth',
+          'post',
+          '--scope',
+          'openid offline_access',
+          '--use',
+        ],
+      },
+      {
+        id: 'env:add',
+        args: ['env', 'add', 'svc', '--issuer', server.issuer, '--client-id', SERVICE_CLIENT_ID, '--scope', 'api:read'],
+      },
+      {
+        id: 'login',
+        args: ['login', '--flow', 'password', '--username', 'alice', '--password-stdin'],
+        input: `${PASSWORD}\n`,
+      },
       { id: 'token', args: ['token', '--force-refresh'] },
       { id: 'refresh', args: ['refresh'] },
       // A wrong secret: the server's refusal must carry neither it nor the right one.
@@ -302,7 +421,18 @@ test('oauth2 (a real OpenID provider): password and client-credentials flows, re
       look()
     }
     // The flows really ran (a leak test that logs nobody in proves nothing).
-    expect(codes).toEqual(['env add: 0', 'env add: 0', 'login --flow: 0', 'token --force-refresh: 0', 'refresh: 0', 'refresh: 4', 'status --all: 0', 'login -e: 0', 'token -e: 0', 'revoke --all: 0'])
+    expect(codes).toEqual([
+      'env add: 0',
+      'env add: 0',
+      'login --flow: 0',
+      'token --force-refresh: 0',
+      'refresh: 0',
+      'refresh: 4',
+      'status --all: 0',
+      'login -e: 0',
+      'token -e: 0',
+      'revoke --all: 0',
+    ])
     expect(seen.size).toBeGreaterThanOrEqual(4)
     collectFiles(sandbox, evidence)
     const secrets: Array<[string, string]> = [
@@ -313,7 +443,9 @@ test('oauth2 (a real OpenID provider): password and client-credentials flows, re
       ...[...seen].map((token): [string, string] => ['a token', token]),
       ...[...seen].map((token): [string, string] => ['the tail of a token', token.slice(-24)]),
     ]
-    const leaks = evidence.flatMap(({ what, text }) => secrets.filter(([, secret]) => text.includes(secret)).map(([name]) => `${name} in ${what}`))
+    const leaks = evidence.flatMap(({ what, text }) =>
+      secrets.filter(([, secret]) => text.includes(secret)).map(([name]) => `${name} in ${what}`),
+    )
     expect(leaks).toEqual([])
   } finally {
     await server.close()

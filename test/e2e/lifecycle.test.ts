@@ -54,9 +54,12 @@ function stored(env = 'dev'): StoredRecord | undefined {
   return data.envs[env]
 }
 
-function storedOrFail(env = 'dev'): Required<Pick<StoredRecord, 'refreshToken' | 'accessToken' | 'accessExpiresAt'>> & StoredRecord {
+function storedOrFail(
+  env = 'dev',
+): Required<Pick<StoredRecord, 'refreshToken' | 'accessToken' | 'accessExpiresAt'>> & StoredRecord {
   const record = stored(env)
-  if (!record?.refreshToken || !record.accessToken || record.accessExpiresAt === undefined) throw new Error(`no complete record for ${env}`)
+  if (!record?.refreshToken || !record.accessToken || record.accessExpiresAt === undefined)
+    throw new Error(`no complete record for ${env}`)
   return record as ReturnType<typeof storedOrFail>
 }
 
@@ -72,7 +75,6 @@ function expectShortError(result: RunResult): void {
   expect(result.stderr.length).toBeLessThan(600)
   expect(result.stderr.trimEnd().split('\n').length).toBeLessThanOrEqual(3)
 }
-
 
 function jwtExp(token: string): number {
   const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp: number }
@@ -236,7 +238,10 @@ describe('login', () => {
       expect({ file, hasPassword: fs.readFileSync(file).includes(PASSWORD) }).toEqual({ file, hasPassword: false })
     }
     for (const file of fixture.sandbox.files().filter((f) => f !== credentialsFile())) {
-      expect({ file, hasRefreshToken: fs.readFileSync(file).includes(record.refreshToken) }).toEqual({ file, hasRefreshToken: false })
+      expect({ file, hasRefreshToken: fs.readFileSync(file).includes(record.refreshToken) }).toEqual({
+        file,
+        hasRefreshToken: false,
+      })
     }
   })
 
@@ -271,15 +276,18 @@ describe('login', () => {
     expect(stored()).toBeUndefined()
   })
 
-  test.each([[[] as string[]], [['--username', 'alice']]])('stdin not a terminal, no --password-stdin, no variables (%j): exit 3, no hang', async (extra) => {
-    const server = await serve()
-    await addEnv('dev', server)
-    const result = await run(['login', ...extra])
-    expect(result).toMatchObject({ code: 3, stdout: '', signal: null })
-    expectShortError(result)
-    expect(result.ms).toBeLessThan(15_000)
-    expect(server.requests).toHaveLength(0)
-  })
+  test.each([[[] as string[]], [['--username', 'alice']]])(
+    'stdin not a terminal, no --password-stdin, no variables (%j): exit 3, no hang',
+    async (extra) => {
+      const server = await serve()
+      await addEnv('dev', server)
+      const result = await run(['login', ...extra])
+      expect(result).toMatchObject({ code: 3, stdout: '', signal: null })
+      expectShortError(result)
+      expect(result.ms).toBeLessThan(15_000)
+      expect(server.requests).toHaveLength(0)
+    },
+  )
 
   test('from TOKENCTL_USERNAME and TOKENCTL_PASSWORD with --no-input', async () => {
     const server = await serve()
@@ -288,7 +296,8 @@ describe('login', () => {
     expect(result).toMatchObject({ code: 0, stdout: '' })
     expect(server.requests.find((r) => r.path === LOGIN)?.body).toEqual({ username: 'alice', password: PASSWORD })
     expect(server.isRefreshTokenActive(storedOrFail().refreshToken)).toBe(true)
-    for (const file of fixture.sandbox.files()) expect({ file, hasPassword: fs.readFileSync(file).includes(PASSWORD) }).toEqual({ file, hasPassword: false })
+    for (const file of fixture.sandbox.files())
+      expect({ file, hasPassword: fs.readFileSync(file).includes(PASSWORD) }).toEqual({ file, hasPassword: false })
   })
 
   test('TOKENCTL_<ENV>_PASSWORD (prod-eu → TOKENCTL_PROD_EU_PASSWORD) wins over TOKENCTL_PASSWORD', async () => {
@@ -301,7 +310,9 @@ describe('login', () => {
       TOKENCTL_PROD_EU_PASSWORD: PASSWORD,
     })
     expect(specificWins).toMatchObject({ code: 0, stdout: '' })
-    expect(server.requests.filter((r) => r.path === LOGIN).map((r) => r.body)).toEqual([{ username: 'alice', password: PASSWORD }])
+    expect(server.requests.filter((r) => r.path === LOGIN).map((r) => r.body)).toEqual([
+      { username: 'alice', password: PASSWORD },
+    ])
     expect(stored('prod-eu')?.refreshToken).toBeDefined()
 
     // And the other way round: the per-env variable is the one sent even when it is wrong.
@@ -311,7 +322,10 @@ describe('login', () => {
       TOKENCTL_PROD_EU_PASSWORD: 'specific-wrong',
     })
     expect(specificWrong).toMatchObject({ code: 4, stdout: '' })
-    expect(server.requests.filter((r) => r.path === LOGIN).at(-1)?.body).toEqual({ username: 'alice', password: 'specific-wrong' })
+    expect(server.requests.filter((r) => r.path === LOGIN).at(-1)?.body).toEqual({
+      username: 'alice',
+      password: 'specific-wrong',
+    })
   })
 })
 
@@ -335,32 +349,38 @@ describe('server and network failures are exit 5', () => {
     expect(server.count(LOGIN)).toBe(1)
   })
 
-  test.each(FAILURES)('on refresh (token --force-refresh): %s → exit 5, credentials.json byte for byte unchanged', async (mode) => {
-    const server = await loggedIn()
-    const before = fs.readFileSync(credentialsFile())
-    const refreshToken = storedOrFail().refreshToken
-    server.setFailure(mode, { path: REFRESH })
-    const result = await run(['token', '--force-refresh'], TIMEOUT_ENV)
-    expect(result).toMatchObject({ code: 5, stdout: '', signal: null })
-    expectShortError(result)
-    expect(result.stderr).not.toContain(refreshToken)
-    expect(result.ms).toBeLessThan(20_000)
-    expect(fs.readFileSync(credentialsFile())).toEqual(before)
-    expect(server.count(REFRESH)).toBe(1)
-  })
+  test.each(FAILURES)(
+    'on refresh (token --force-refresh): %s → exit 5, credentials.json byte for byte unchanged',
+    async (mode) => {
+      const server = await loggedIn()
+      const before = fs.readFileSync(credentialsFile())
+      const refreshToken = storedOrFail().refreshToken
+      server.setFailure(mode, { path: REFRESH })
+      const result = await run(['token', '--force-refresh'], TIMEOUT_ENV)
+      expect(result).toMatchObject({ code: 5, stdout: '', signal: null })
+      expectShortError(result)
+      expect(result.stderr).not.toContain(refreshToken)
+      expect(result.ms).toBeLessThan(20_000)
+      expect(fs.readFileSync(credentialsFile())).toEqual(before)
+      expect(server.count(REFRESH)).toBe(1)
+    },
+  )
 
-  test.each(['html500', 'hang', 'drop'] as FailureMode[])('on refresh of an expiring token (refresh command): %s → exit 5, credentials.json unchanged', async (mode) => {
-    const server = await loggedIn({ accessTtl: 60 })
-    const before = fs.readFileSync(credentialsFile())
-    server.setFailure(mode, { path: REFRESH })
-    const viaToken = await run(['token'], TIMEOUT_ENV)
-    expect(viaToken).toMatchObject({ code: 5, stdout: '' })
-    expectShortError(viaToken)
-    const viaRefresh = await run(['refresh', '--print'], TIMEOUT_ENV)
-    expect(viaRefresh).toMatchObject({ code: 5, stdout: '' })
-    expectShortError(viaRefresh)
-    expect(fs.readFileSync(credentialsFile())).toEqual(before)
-  })
+  test.each(['html500', 'hang', 'drop'] as FailureMode[])(
+    'on refresh of an expiring token (refresh command): %s → exit 5, credentials.json unchanged',
+    async (mode) => {
+      const server = await loggedIn({ accessTtl: 60 })
+      const before = fs.readFileSync(credentialsFile())
+      server.setFailure(mode, { path: REFRESH })
+      const viaToken = await run(['token'], TIMEOUT_ENV)
+      expect(viaToken).toMatchObject({ code: 5, stdout: '' })
+      expectShortError(viaToken)
+      const viaRefresh = await run(['refresh', '--print'], TIMEOUT_ENV)
+      expect(viaRefresh).toMatchObject({ code: 5, stdout: '' })
+      expectShortError(viaRefresh)
+      expect(fs.readFileSync(credentialsFile())).toEqual(before)
+    },
+  )
 
   test('an unreachable server (closed) is exit 5 on token --force-refresh', async () => {
     const server = await loggedIn()
@@ -380,35 +400,41 @@ describe('a refresh token the server no longer takes', () => {
     ['token --force-refresh', ['token', '--force-refresh'], {}],
     ['token with an expiring access token', ['token'], { accessTtl: 60 }],
     ['refresh', ['refresh'], {}],
-  ] as Array<[string, string[], ApiServerOptions]>)('%s without variables: exit 3 naming tokenctl login -e ENV', async (_name, args, options) => {
-    const server = await loggedIn(options)
-    server.revokeAll()
-    const result = await run(args)
-    expect(result).toMatchObject({ code: 3, stdout: '' })
-    expectShortError(result)
-    expect(result.stderr).toContain('tokenctl login -e dev')
-    expect(server.count(REFRESH)).toBe(1)
-    expect(server.count(LOGIN)).toBe(1)
-  })
+  ] as Array<[string, string[], ApiServerOptions]>)(
+    '%s without variables: exit 3 naming tokenctl login -e ENV',
+    async (_name, args, options) => {
+      const server = await loggedIn(options)
+      server.revokeAll()
+      const result = await run(args)
+      expect(result).toMatchObject({ code: 3, stdout: '' })
+      expectShortError(result)
+      expect(result.stderr).toContain('tokenctl login -e dev')
+      expect(server.count(REFRESH)).toBe(1)
+      expect(server.count(LOGIN)).toBe(1)
+    },
+  )
 
   test.each([
     ['token --force-refresh', ['token', '--force-refresh'], {}],
     ['token with an expiring access token', ['token'], { accessTtl: 60 }],
-  ] as Array<[string, string[], ApiServerOptions]>)('%s with TOKENCTL_USERNAME/PASSWORD: falls back to a fresh login', async (_name, args, options) => {
-    const server = await loggedIn(options)
-    const oldRefresh = storedOrFail().refreshToken
-    server.revokeAll()
-    const result = await run(args, { TOKENCTL_USERNAME: 'alice', TOKENCTL_PASSWORD: PASSWORD })
-    expect(result.code).toBe(0)
-    expect(result.stderr).not.toMatch(STACK_LINE)
-    expect(server.count(REFRESH)).toBe(1)
-    expect(server.count(LOGIN, 'POST')).toBe(2)
-    const record = storedOrFail()
-    expect(result.stdout).toBe(`${record.accessToken}\n`)
-    expect(server.isAccessTokenActive(record.accessToken)).toBe(true)
-    expect(record.refreshToken).not.toBe(oldRefresh)
-    expect(server.isRefreshTokenActive(record.refreshToken)).toBe(true)
-  })
+  ] as Array<[string, string[], ApiServerOptions]>)(
+    '%s with TOKENCTL_USERNAME/PASSWORD: falls back to a fresh login',
+    async (_name, args, options) => {
+      const server = await loggedIn(options)
+      const oldRefresh = storedOrFail().refreshToken
+      server.revokeAll()
+      const result = await run(args, { TOKENCTL_USERNAME: 'alice', TOKENCTL_PASSWORD: PASSWORD })
+      expect(result.code).toBe(0)
+      expect(result.stderr).not.toMatch(STACK_LINE)
+      expect(server.count(REFRESH)).toBe(1)
+      expect(server.count(LOGIN, 'POST')).toBe(2)
+      const record = storedOrFail()
+      expect(result.stdout).toBe(`${record.accessToken}\n`)
+      expect(server.isAccessTokenActive(record.accessToken)).toBe(true)
+      expect(record.refreshToken).not.toBe(oldRefresh)
+      expect(server.isRefreshTokenActive(record.refreshToken)).toBe(true)
+    },
+  )
 
   test('the refused refresh token is dropped: status then says a login is needed, and token makes no more requests', async () => {
     const server = await loggedIn()
@@ -573,7 +599,15 @@ describe('status', () => {
     const result = await run(['status', '--json'])
     expect(result.code).toBe(0)
     const json = JSON.parse(result.stdout) as Record<string, unknown>
-    expect(Object.keys(json).sort()).toEqual(['accessExpiresAt', 'env', 'loggedIn', 'protocol', 'refreshExpiresAt', 'store', 'user'])
+    expect(Object.keys(json).sort()).toEqual([
+      'accessExpiresAt',
+      'env',
+      'loggedIn',
+      'protocol',
+      'refreshExpiresAt',
+      'store',
+      'user',
+    ])
     expect(json).toMatchObject({ env: 'dev', loggedIn: true, user: 'alice', protocol: 'api', store: 'file' })
     expect(json.accessExpiresAt).toMatch(ISO_Z)
     expect(json.refreshExpiresAt).toMatch(ISO_Z)
@@ -587,7 +621,15 @@ describe('status', () => {
     await addEnv('dev', server)
     const result = await run(['status', '--json'])
     expect(result.code).toBe(3)
-    expect(JSON.parse(result.stdout)).toEqual({ env: 'dev', loggedIn: false, user: null, protocol: 'api', store: 'file', accessExpiresAt: null, refreshExpiresAt: null })
+    expect(JSON.parse(result.stdout)).toEqual({
+      env: 'dev',
+      loggedIn: false,
+      user: null,
+      protocol: 'api',
+      store: 'file',
+      accessExpiresAt: null,
+      refreshExpiresAt: null,
+    })
     const human = await run(['status'])
     expect(human.code).toBe(3)
     expect(human.stderr).toContain('tokenctl login -e dev')
@@ -644,7 +686,9 @@ describe('env remove', () => {
     expect(server.count(REVOKE, 'POST')).toBe(1)
     expect(server.isRefreshTokenActive(refreshToken)).toBe(false)
     expect(stored()).toBeUndefined()
-    expect((JSON.parse(fs.readFileSync(fixture.sandbox.configFile, 'utf8')) as { envs: Record<string, unknown> }).envs).toEqual({})
+    expect(
+      (JSON.parse(fs.readFileSync(fixture.sandbox.configFile, 'utf8')) as { envs: Record<string, unknown> }).envs,
+    ).toEqual({})
   })
 
   test('--no-revoke deletes the secrets without a request', async () => {

@@ -20,7 +20,7 @@ test('the check catches a flag that changed without the manifest', () => {
     fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'))
     const listFile = path.join(copy, 'dist', 'commands', 'env', 'list.js')
     const source = fs.readFileSync(listFile, 'utf8')
-    expect(source).toContain("json: Flags.boolean(")
+    expect(source).toContain('json: Flags.boolean(')
     fs.writeFileSync(listFile, source.replace('json: Flags.boolean(', 'jsonl: Flags.boolean('))
     expect(committedManifest(copy)).not.toEqual(freshManifest(copy))
   } finally {
@@ -37,7 +37,9 @@ test('docs/commands.md is what `npm run readme` writes for the commands (run `np
     const committed = fs.readFileSync(path.join(ROOT, 'docs', 'commands.md'), 'utf8')
     fs.writeFileSync(copy, committed)
     // The package's own script, pointed at the copy: `oclif readme … --readme-path docs/commands.md`.
-    const script = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.readme!
+    const script = (
+      JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+    ).scripts.readme!
     const args = script.split(/\s+/).slice(1)
     const at = args.indexOf('--readme-path')
     expect(args[at + 1]).toBe('docs/commands.md')

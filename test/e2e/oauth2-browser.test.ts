@@ -21,7 +21,11 @@ beforeEach(async () => {
   sandbox = new Sandbox()
   oidc = await startOidcServer()
   browser = fakeBrowser()
-  expect(await sandbox.run(['env', 'add', 'corp', '--issuer', oidc.issuer, '--client-id', CLI_CLIENT_ID], { env: FILE_STORE })).toMatchObject({ code: 0 })
+  expect(
+    await sandbox.run(['env', 'add', 'corp', '--issuer', oidc.issuer, '--client-id', CLI_CLIENT_ID], {
+      env: FILE_STORE,
+    }),
+  ).toMatchObject({ code: 0 })
 })
 
 afterEach(async () => {
@@ -34,13 +38,19 @@ function fakeBrowser(): { script: string; opened: string; environ: string } {
   const script = path.join(sandbox.dir, 'browser.sh')
   const opened = path.join(sandbox.dir, 'opened.txt')
   const environ = path.join(sandbox.dir, 'browser-environ.txt')
-  fs.writeFileSync(script, `#!/bin/sh\nenv > "${environ}"\nprintf '%s\\n%s' "$#" "$1" > "${opened}.part" && mv "${opened}.part" "${opened}"\n`, { mode: 0o755 })
+  fs.writeFileSync(
+    script,
+    `#!/bin/sh\nenv > "${environ}"\nprintf '%s\\n%s' "$#" "$1" > "${opened}.part" && mv "${opened}.part" "${opened}"\n`,
+    { mode: 0o755 },
+  )
   return { script, opened, environ }
 }
 
 /** `login --flow browser` with BROWSER set to the fake browser. */
 function startLogin(args: string[] = [], env: Record<string, string> = {}): RunningCli {
-  return sandbox.start(['login', '--flow', 'browser', ...args], { env: { ...FILE_STORE, BROWSER: browser.script, DISPLAY: undefined, ...env } })
+  return sandbox.start(['login', '--flow', 'browser', ...args], {
+    env: { ...FILE_STORE, BROWSER: browser.script, DISPLAY: undefined, ...env },
+  })
 }
 
 /** The URL the CLI opened the browser at, once the browser was started with exactly one argument. */
@@ -82,14 +92,27 @@ describe('browser flow', () => {
     expect(exchanges).toHaveLength(1)
     const exchange = exchanges[0]!
     expect(exchange).toMatchObject({ clientAuth: 'none', status: 200 })
-    expect(exchange.body).toMatchObject({ client_id: CLI_CLIENT_ID, redirect_uri: params.get('redirect_uri'), code: new URL(page.callbackUrl).searchParams.get('code') })
+    expect(exchange.body).toMatchObject({
+      client_id: CLI_CLIENT_ID,
+      redirect_uri: params.get('redirect_uri'),
+      code: new URL(page.callbackUrl).searchParams.get('code'),
+    })
     expect(exchange.body.code_verifier).toMatch(/^[A-Za-z0-9_-]{43,128}$/)
-    expect(createHash('sha256').update(exchange.body.code_verifier!).digest('base64url')).toBe(params.get('code_challenge'))
+    expect(createHash('sha256').update(exchange.body.code_verifier!).digest('base64url')).toBe(
+      params.get('code_challenge'),
+    )
 
     const record = storedTokens(sandbox, 'corp')
     expect(record).toMatchObject({ user: 'alice', flow: 'browser' })
-    expect(await oidc.introspect(record.accessToken)).toMatchObject({ active: true, sub: 'alice', client_id: CLI_CLIENT_ID })
-    expect(await sandbox.run(['token'], { env: FILE_STORE })).toMatchObject({ code: 0, stdout: `${record.accessToken}\n` })
+    expect(await oidc.introspect(record.accessToken)).toMatchObject({
+      active: true,
+      sub: 'alice',
+      client_id: CLI_CLIENT_ID,
+    })
+    expect(await sandbox.run(['token'], { env: FILE_STORE })).toMatchObject({
+      code: 0,
+      stdout: `${record.accessToken}\n`,
+    })
   })
 
   test('a callback with a state that is not ours: answered 400 and ignored; the genuine callback still completes the login', async () => {
@@ -132,7 +155,9 @@ describe('browser flow', () => {
 
   test('--timeout 2s with nobody at the browser: exit 3; with no browser to open, the URL is printed', async () => {
     // No BROWSER and no display: nothing to open, so the URL on stderr is all there is.
-    const result = await sandbox.run(['login', '--flow', 'browser', '--timeout', '2s'], { env: { ...FILE_STORE, DISPLAY: undefined, WAYLAND_DISPLAY: undefined } })
+    const result = await sandbox.run(['login', '--flow', 'browser', '--timeout', '2s'], {
+      env: { ...FILE_STORE, DISPLAY: undefined, WAYLAND_DISPLAY: undefined },
+    })
     expect(result).toMatchObject({ code: 3, stdout: '' })
     expect(result.stderr).toMatch(/Open this URL in a browser/)
     expect(result.stderr).toContain(`${oidc.endpoints.authorization}?response_type=code&client_id=${CLI_CLIENT_ID}`)
@@ -142,7 +167,11 @@ describe('browser flow', () => {
   })
 
   test('the browser gets the URL and none of the TOKENCTL_ variables', async () => {
-    const secrets = { TOKENCTL_PASSWORD: 'password-in-ci-0123456789', TOKENCTL_REFRESH_TOKEN: 'refresh-in-ci-0123456789', TOKENCTL_CLIENT_SECRET: 'secret-in-ci-0123456789' }
+    const secrets = {
+      TOKENCTL_PASSWORD: 'password-in-ci-0123456789',
+      TOKENCTL_REFRESH_TOKEN: 'refresh-in-ci-0123456789',
+      TOKENCTL_CLIENT_SECRET: 'secret-in-ci-0123456789',
+    }
     const login = startLogin(['--timeout', '2s'], secrets)
     await openedUrl()
     expect(await login.done).toMatchObject({ code: 3 })

@@ -40,11 +40,17 @@ describe('client credentials from variables with no config at all', () => {
     expect(first).toMatchObject({ code: 0, stderr: '' })
     expect(first.stdout).toMatch(/^\S+\n$/)
     const token = first.stdout.trimEnd()
-    expect(await oidc.introspect(token)).toMatchObject({ active: true, client_id: SERVICE_CLIENT_ID, scope: 'api:read' })
+    expect(await oidc.introspect(token)).toMatchObject({
+      active: true,
+      client_id: SERVICE_CLIENT_ID,
+      scope: 'api:read',
+    })
     expect(oidc.requests).toHaveLength(1)
     expect(oidc.requests[0]).toMatchObject({ grantType: 'client_credentials', clientAuth: 'basic', status: 200 })
     expect(oidc.requests[0]!.body).toEqual({ grant_type: 'client_credentials', scope: 'api:read' })
-    expect(oidc.requests[0]!.headers.authorization).toBe(`Basic ${Buffer.from(`${SERVICE_CLIENT_ID}:${SERVICE_CLIENT_SECRET}`).toString('base64')}`)
+    expect(oidc.requests[0]!.headers.authorization).toBe(
+      `Basic ${Buffer.from(`${SERVICE_CLIENT_ID}:${SERVICE_CLIENT_SECRET}`).toString('base64')}`,
+    )
 
     // Cached: the next call makes no request.
     expect(await sandbox.run(['token'], { env: ci() })).toMatchObject({ code: 0, stdout: first.stdout })
@@ -61,7 +67,13 @@ describe('client credentials from variables with no config at all', () => {
 
     const status = await sandbox.run(['status', '--json'], { env: ci() })
     expect(status.code).toBe(0)
-    expect(JSON.parse(status.stdout)).toMatchObject({ env: 'default', loggedIn: true, user: SERVICE_CLIENT_ID, protocol: 'oauth2', refreshExpiresAt: null })
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      env: 'default',
+      loggedIn: true,
+      user: SERVICE_CLIENT_ID,
+      protocol: 'oauth2',
+      refreshExpiresAt: null,
+    })
 
     // Something was cached, and no file of the sandbox (no config either) holds the secret.
     expect(sandbox.filesContaining(again.stdout.trimEnd()).length).toBeGreaterThan(0)
@@ -90,7 +102,9 @@ describe('client credentials from variables with no config at all', () => {
   })
 
   test('no secret at all in CI: exit 3 naming TOKENCTL_CLIENT_SECRET, no request', async () => {
-    const result = await sandbox.run(['login', '--flow', 'client-credentials'], { env: { ...ci(), ...FILE_STORE, TOKENCTL_CLIENT_SECRET: undefined } })
+    const result = await sandbox.run(['login', '--flow', 'client-credentials'], {
+      env: { ...ci(), ...FILE_STORE, TOKENCTL_CLIENT_SECRET: undefined },
+    })
     expect(result).toMatchObject({ code: 3, stdout: '' })
     expect(result.stderr).toMatch(/needs the secret of client "tokenctl-service"/)
     expect(result.stderr).toMatch(/TOKENCTL_CLIENT_SECRET/)
@@ -106,7 +120,10 @@ describe('client credentials from variables with no config at all', () => {
 
 describe('login --flow client-credentials on an env from the config', () => {
   test('the secret from TOKENCTL_CLIENT_SECRET is used, never stored, and needed again for the next grant', async () => {
-    const add = await sandbox.run(['env', 'add', 'svc', '--issuer', oidc.issuer, '--client-id', SERVICE_CLIENT_ID, '--scope', 'api:read'], { env: FILE_STORE })
+    const add = await sandbox.run(
+      ['env', 'add', 'svc', '--issuer', oidc.issuer, '--client-id', SERVICE_CLIENT_ID, '--scope', 'api:read'],
+      { env: FILE_STORE },
+    )
     expect(add.code).toBe(0)
     const secret = { ...FILE_STORE, TOKENCTL_CLIENT_SECRET: SERVICE_CLIENT_SECRET }
 
@@ -137,7 +154,19 @@ describe('login --flow client-credentials on an env from the config', () => {
 
 describe('a client secret typed at a terminal (prompted at login on a TTY, kept in the store)', () => {
   test('asked for when the server wants one, kept in the store record, and used to run the grant again', async () => {
-    expect(await sandbox.run(['env', 'add', 'svc', '--issuer', oidc.issuer, '--client-id', SERVICE_CLIENT_ID, '--scope', 'api:read'])).toMatchObject({ code: 0 })
+    expect(
+      await sandbox.run([
+        'env',
+        'add',
+        'svc',
+        '--issuer',
+        oidc.issuer,
+        '--client-id',
+        SERVICE_CLIENT_ID,
+        '--scope',
+        'api:read',
+      ]),
+    ).toMatchObject({ code: 0 })
     const terminal = inTerminal(['login', '--flow', 'client-credentials', '--store', 'file'], sandbox.env())
     try {
       await terminal.waitFor('Client secret for tokenctl-service')
@@ -179,12 +208,25 @@ describe('a client secret typed at a terminal (prompted at login on a TTY, kept 
 describe('client id from a variable beside a config', () => {
   test('TOKENCTL_<ENV>_CLIENT_ID and _CLIENT_SECRET are used together, over the client id of the config', async () => {
     // A config made for people (the public client); CI names its service client beside it.
-    expect(await sandbox.run(['env', 'add', 'corp', '--issuer', oidc.issuer, '--client-id', 'tokenctl-cli'], { env: FILE_STORE })).toMatchObject({ code: 0 })
-    const result = await sandbox.run(['token'], { env: { ...FILE_STORE, CI: 'true', TOKENCTL_CORP_CLIENT_ID: SERVICE_CLIENT_ID, TOKENCTL_CORP_CLIENT_SECRET: SERVICE_CLIENT_SECRET } })
+    expect(
+      await sandbox.run(['env', 'add', 'corp', '--issuer', oidc.issuer, '--client-id', 'tokenctl-cli'], {
+        env: FILE_STORE,
+      }),
+    ).toMatchObject({ code: 0 })
+    const result = await sandbox.run(['token'], {
+      env: {
+        ...FILE_STORE,
+        CI: 'true',
+        TOKENCTL_CORP_CLIENT_ID: SERVICE_CLIENT_ID,
+        TOKENCTL_CORP_CLIENT_SECRET: SERVICE_CLIENT_SECRET,
+      },
+    })
     expect(result).toMatchObject({ code: 0 })
     expect(oidc.requests).toHaveLength(1)
     expect(oidc.requests[0]).toMatchObject({ grantType: 'client_credentials', clientAuth: 'basic', status: 200 })
-    expect(oidc.requests[0]!.headers.authorization).toBe(`Basic ${Buffer.from(`${SERVICE_CLIENT_ID}:${SERVICE_CLIENT_SECRET}`).toString('base64')}`)
+    expect(oidc.requests[0]!.headers.authorization).toBe(
+      `Basic ${Buffer.from(`${SERVICE_CLIENT_ID}:${SERVICE_CLIENT_SECRET}`).toString('base64')}`,
+    )
     expect(await oidc.introspect(result.stdout.trimEnd())).toMatchObject({ active: true, client_id: SERVICE_CLIENT_ID })
   })
 })

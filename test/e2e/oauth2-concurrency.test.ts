@@ -21,17 +21,23 @@ afterEach(async () => {
 })
 
 test('20 concurrent `token` calls on an expired token: one refresh, no reuse-detection revocation', async () => {
-  expect(await sandbox.run(['env', 'add', 'corp', '--issuer', oidc.issuer, '--client-id', CLI_CLIENT_ID])).toMatchObject({ code: 0 })
+  expect(
+    await sandbox.run(['env', 'add', 'corp', '--issuer', oidc.issuer, '--client-id', CLI_CLIENT_ID]),
+  ).toMatchObject({ code: 0 })
   expect(await deviceLogin(sandbox, oidc, [])).toMatchObject({ code: 0 })
   const login = storedTokens(sandbox, 'corp')
   expireStoredAccessToken(sandbox, 'corp')
   const before = oidc.requests.length
 
-  const results = await Promise.all(Array.from({ length: 20 }, () => sandbox.run(['token'], { env: FILE_STORE, timeoutMs: 90_000 })))
+  const results = await Promise.all(
+    Array.from({ length: 20 }, () => sandbox.run(['token'], { env: FILE_STORE, timeoutMs: 90_000 })),
+  )
   for (const result of results) expect(result).toMatchObject({ code: 0, signal: null })
 
   expect(oidc.count('refresh_token')).toBe(1)
-  expect(oidc.requests.slice(before).map((request) => [request.grantType, request.status])).toEqual([['refresh_token', 200]])
+  expect(oidc.requests.slice(before).map((request) => [request.grantType, request.status])).toEqual([
+    ['refresh_token', 200],
+  ])
   const printed = new Set(results.map((result) => result.stdout))
   expect(printed.size).toBe(1)
 

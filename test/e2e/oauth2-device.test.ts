@@ -5,8 +5,23 @@
  * it reads the user code from the running login's stderr and approves it at the provider.
  */
 import { Sandbox } from '../support/cli.js'
-import { API_RESOURCE, CLI_CLIENT_ID, DEVICE_CODE_GRANT, type OidcServer, type OidcServerOptions, startOidcServer } from '../support/oidc-server.js'
-import { deviceLogin, expireStoredAccessToken, FILE_STORE, jwtClaims, stored, storedTokens, USER_CODE } from '../support/oauth2-e2e.js'
+import {
+  API_RESOURCE,
+  CLI_CLIENT_ID,
+  DEVICE_CODE_GRANT,
+  type OidcServer,
+  type OidcServerOptions,
+  startOidcServer,
+} from '../support/oidc-server.js'
+import {
+  deviceLogin,
+  expireStoredAccessToken,
+  FILE_STORE,
+  jwtClaims,
+  stored,
+  storedTokens,
+  USER_CODE,
+} from '../support/oauth2-e2e.js'
 
 let sandbox: Sandbox
 let server: OidcServer | undefined
@@ -26,11 +41,15 @@ async function serve(options: OidcServerOptions = {}): Promise<OidcServer> {
   return server
 }
 
-const run = (args: string[], env: Record<string, string | undefined> = {}) => sandbox.run(args, { env: { ...FILE_STORE, ...env } })
+const run = (args: string[], env: Record<string, string | undefined> = {}) =>
+  sandbox.run(args, { env: { ...FILE_STORE, ...env } })
 
 /** env `corp` (current) with the public native client, endpoints by discovery. */
 async function addCorp(oidc: OidcServer): Promise<void> {
-  expect(await run(['env', 'add', 'corp', '--issuer', oidc.issuer, '--client-id', CLI_CLIENT_ID])).toMatchObject({ code: 0, stdout: '' })
+  expect(await run(['env', 'add', 'corp', '--issuer', oidc.issuer, '--client-id', CLI_CLIENT_ID])).toMatchObject({
+    code: 0,
+    stdout: '',
+  })
 }
 
 describe('device flow login → token → refresh with rotation → revoke', () => {
@@ -78,7 +97,11 @@ describe('device flow login → token → refresh with rotation → revoke', () 
       refreshExpiresAt: expect.stringMatching(/Z$/),
     })
     expect(Math.abs(Date.parse(shown.accessExpiresAt as string) - first.accessExpiresAt!)).toBeLessThan(1000)
-    expect(await oidc.introspect(first.accessToken)).toMatchObject({ active: true, client_id: CLI_CLIENT_ID, sub: 'alice' })
+    expect(await oidc.introspect(first.accessToken)).toMatchObject({
+      active: true,
+      client_id: CLI_CLIENT_ID,
+      sub: 'alice',
+    })
     expect(await oidc.introspect(first.refreshToken)).toMatchObject({ active: true, client_id: CLI_CLIENT_ID })
 
     // token: the cached access token, no request.
@@ -94,7 +117,11 @@ describe('device flow login → token → refresh with rotation → revoke', () 
     const refresh = oidc.requests.find((request) => request.grantType === 'refresh_token')!
     expect(refresh).toMatchObject({ clientAuth: 'none', status: 200 })
     // No scope on refresh (the grant keeps its own), no secret for a public client.
-    expect(refresh.body).toEqual({ grant_type: 'refresh_token', refresh_token: first.refreshToken, client_id: CLI_CLIENT_ID })
+    expect(refresh.body).toEqual({
+      grant_type: 'refresh_token',
+      refresh_token: first.refreshToken,
+      client_id: CLI_CLIENT_ID,
+    })
 
     const second = storedTokens(sandbox, 'corp')
     expect(refreshed.stdout).toBe(`${second.accessToken}\n`)
@@ -110,7 +137,14 @@ describe('device flow login → token → refresh with rotation → revoke', () 
     const revoked = await run(['revoke'])
     expect(revoked).toMatchObject({ code: 0, stdout: '' })
     const revocations = oidc.requests.filter((request) => request.endpoint === 'revocation')
-    expect(revocations.map((request) => [request.body.token, request.body.token_type_hint, request.body.client_id, request.status])).toEqual([
+    expect(
+      revocations.map((request) => [
+        request.body.token,
+        request.body.token_type_hint,
+        request.body.client_id,
+        request.status,
+      ]),
+    ).toEqual([
       [second.refreshToken, 'refresh_token', CLI_CLIENT_ID, 200],
       [second.accessToken, 'access_token', CLI_CLIENT_ID, 200],
     ])
@@ -215,15 +249,21 @@ describe('JWT access tokens (a provider with resource indicators)', () => {
 })
 
 describe('a store out of reach (exit 6 before anything else)', () => {
-  test.each([['device'], ['browser']])('--flow %s with no keychain and no --store: exit 6 before any request, nobody asked to approve', async (flow) => {
-    const oidc = await serve()
-    await addCorp(oidc)
-    // No TOKENCTL_STORE: the sandbox's Secret Service bus does not exist.
-    const result = await sandbox.run(['login', '--flow', flow, '--timeout', '5s'], { env: { BROWSER: '/bin/true' }, timeoutMs: 30_000 })
-    expect(result).toMatchObject({ code: 6, stdout: '' })
-    expect(result.stderr).toMatch(/--store file/)
-    expect(result.stderr).not.toMatch(USER_CODE)
-    expect(result.stderr).not.toContain(oidc.endpoints.authorization)
-    expect(oidc.requests).toEqual([])
-  })
+  test.each([['device'], ['browser']])(
+    '--flow %s with no keychain and no --store: exit 6 before any request, nobody asked to approve',
+    async (flow) => {
+      const oidc = await serve()
+      await addCorp(oidc)
+      // No TOKENCTL_STORE: the sandbox's Secret Service bus does not exist.
+      const result = await sandbox.run(['login', '--flow', flow, '--timeout', '5s'], {
+        env: { BROWSER: '/bin/true' },
+        timeoutMs: 30_000,
+      })
+      expect(result).toMatchObject({ code: 6, stdout: '' })
+      expect(result.stderr).toMatch(/--store file/)
+      expect(result.stderr).not.toMatch(USER_CODE)
+      expect(result.stderr).not.toContain(oidc.endpoints.authorization)
+      expect(oidc.requests).toEqual([])
+    },
+  )
 })

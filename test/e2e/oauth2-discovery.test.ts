@@ -9,8 +9,22 @@ import fs from 'node:fs'
 
 import { type RunResult, Sandbox } from '../support/cli.js'
 import { closedPort } from '../support/listen.js'
-import { credentialsFile, expireStoredAccessToken, FILE_STORE, readConfig, storedTokens, writeConfig } from '../support/oauth2-e2e.js'
-import { CLI_CLIENT_ID, type DiscoveryMode, type OidcServer, type OidcServerOptions, PASSWORD_CLIENT_ID, startOidcServer } from '../support/oidc-server.js'
+import {
+  credentialsFile,
+  expireStoredAccessToken,
+  FILE_STORE,
+  readConfig,
+  storedTokens,
+  writeConfig,
+} from '../support/oauth2-e2e.js'
+import {
+  CLI_CLIENT_ID,
+  type DiscoveryMode,
+  type OidcServer,
+  type OidcServerOptions,
+  PASSWORD_CLIENT_ID,
+  startOidcServer,
+} from '../support/oidc-server.js'
 
 let sandbox: Sandbox
 let server: OidcServer | undefined
@@ -84,7 +98,9 @@ describe('discovery at env add', () => {
 
   test('a trailing slash on the issuer given is not a mismatch', async () => {
     const oidc = await serve({ issuerPath: ISSUER_PATH })
-    expect(await run(['env', 'add', 'corp', '--issuer', `${oidc.issuer}/`, '--client-id', CLI_CLIENT_ID])).toMatchObject({ code: 0 })
+    expect(
+      await run(['env', 'add', 'corp', '--issuer', `${oidc.issuer}/`, '--client-id', CLI_CLIENT_ID]),
+    ).toMatchObject({ code: 0 })
     expect(readConfig(sandbox)?.envs.corp?.tokenUrl).toBe(oidc.endpoints.token)
   })
 })
@@ -92,11 +108,17 @@ describe('discovery at env add', () => {
 describe('env show --json', () => {
   test('lists the discovered endpoints and never a secret or a token', async () => {
     const oidc = await serve()
-    expect(await run(['env', 'add', 'corp', '--issuer', oidc.issuer, '--client-id', PASSWORD_CLIENT_ID])).toMatchObject({ code: 0 })
-    expect(await run(['login', '--username', 'alice', '--password-stdin'], {}, 'wonderland\n')).toMatchObject({ code: 0 })
+    expect(await run(['env', 'add', 'corp', '--issuer', oidc.issuer, '--client-id', PASSWORD_CLIENT_ID])).toMatchObject(
+      { code: 0 },
+    )
+    expect(await run(['login', '--username', 'alice', '--password-stdin'], {}, 'wonderland\n')).toMatchObject({
+      code: 0,
+    })
     // As if a person had typed a client secret at login: it is kept in the store record.
     const typed = 'typed-secret-0123456789abcdef'
-    const data = JSON.parse(fs.readFileSync(credentialsFile(sandbox), 'utf8')) as { envs: Record<string, Record<string, unknown>> }
+    const data = JSON.parse(fs.readFileSync(credentialsFile(sandbox), 'utf8')) as {
+      envs: Record<string, Record<string, unknown>>
+    }
     data.envs.corp!.clientSecret = typed
     fs.writeFileSync(credentialsFile(sandbox), JSON.stringify(data), { mode: 0o600 })
     const record = storedTokens(sandbox, 'corp')
@@ -132,8 +154,12 @@ describe('rediscovery when a kept endpoint stops answering', () => {
     ['answers 404', async () => `${server!.issuer}/moved/token`],
   ])('a token endpoint that %s: refreshed after rediscovery, and the config updated', async (_what, wrongUrl) => {
     const oidc = await serve({ issuerPath: ISSUER_PATH })
-    expect(await run(['env', 'add', 'corp', '--issuer', oidc.issuer, '--client-id', PASSWORD_CLIENT_ID])).toMatchObject({ code: 0 })
-    expect(await run(['login', '--username', 'alice', '--password-stdin'], {}, 'wonderland\n')).toMatchObject({ code: 0 })
+    expect(await run(['env', 'add', 'corp', '--issuer', oidc.issuer, '--client-id', PASSWORD_CLIENT_ID])).toMatchObject(
+      { code: 0 },
+    )
+    expect(await run(['login', '--username', 'alice', '--password-stdin'], {}, 'wonderland\n')).toMatchObject({
+      code: 0,
+    })
     const login = storedTokens(sandbox, 'corp')
 
     const config = readConfig(sandbox)!
@@ -142,7 +168,9 @@ describe('rediscovery when a kept endpoint stops answering', () => {
     writeConfig(sandbox, config)
     // As if the login had been made while that endpoint was the one kept: a login is bound to
     // the origins its secrets go to, and one moved by hand to another host would be refused.
-    const data = JSON.parse(fs.readFileSync(credentialsFile(sandbox), 'utf8')) as { envs: Record<string, { binding: { endpoints: string[] } }> }
+    const data = JSON.parse(fs.readFileSync(credentialsFile(sandbox), 'utf8')) as {
+      envs: Record<string, { binding: { endpoints: string[] } }>
+    }
     const { binding } = data.envs.corp!
     binding.endpoints = [...new Set([...binding.endpoints, new URL(stale).origin])].sort()
     fs.writeFileSync(credentialsFile(sandbox), JSON.stringify(data), { mode: 0o600 })
@@ -156,7 +184,11 @@ describe('rediscovery when a kept endpoint stops answering', () => {
     expect(await oidc.introspect(refreshed.accessToken)).toMatchObject({ active: true })
     // One refresh reached the provider, at the endpoint discovery gave.
     expect(oidc.count('refresh_token')).toBe(1)
-    expect(oidc.requests.at(-1)).toMatchObject({ grantType: 'refresh_token', path: new URL(oidc.endpoints.token).pathname, status: 200 })
+    expect(oidc.requests.at(-1)).toMatchObject({
+      grantType: 'refresh_token',
+      path: new URL(oidc.endpoints.token).pathname,
+      status: 200,
+    })
 
     const updated = readConfig(sandbox)!.envs.corp!
     expect(updated.tokenUrl).toBe(oidc.endpoints.token)
@@ -167,8 +199,24 @@ describe('rediscovery when a kept endpoint stops answering', () => {
   test('an endpoint given by hand is not second-guessed: no discovery, exit 5', async () => {
     const oidc = await serve()
     const stale = `http://127.0.0.1:${await closedPort()}/token`
-    expect(await run(['env', 'add', 'corp', '--protocol', 'oauth2', '--token-url', stale, '--client-id', PASSWORD_CLIENT_ID])).toMatchObject({ code: 0 })
-    const result = await run(['login', '--flow', 'password', '--username', 'alice', '--password-stdin'], {}, 'wonderland\n')
+    expect(
+      await run([
+        'env',
+        'add',
+        'corp',
+        '--protocol',
+        'oauth2',
+        '--token-url',
+        stale,
+        '--client-id',
+        PASSWORD_CLIENT_ID,
+      ]),
+    ).toMatchObject({ code: 0 })
+    const result = await run(
+      ['login', '--flow', 'password', '--username', 'alice', '--password-stdin'],
+      {},
+      'wonderland\n',
+    )
     expect(result).toMatchObject({ code: 5, stdout: '' })
     expect(readConfig(sandbox)!.envs.corp!.tokenUrl).toBe(stale)
     expect(oidc.requests).toEqual([])

@@ -10,7 +10,13 @@ import type { Socket } from 'node:net'
 import { type RunResult, Sandbox } from '../support/cli.js'
 import { listenOnLoopback } from '../support/listen.js'
 import { credentialsFile, expireStoredAccessToken, FILE_STORE, stored, storedTokens } from '../support/oauth2-e2e.js'
-import { type OidcServer, PASSWORD_CLIENT_ID, POST_CLIENT_ID, POST_CLIENT_SECRET, startOidcServer } from '../support/oidc-server.js'
+import {
+  type OidcServer,
+  PASSWORD_CLIENT_ID,
+  POST_CLIENT_ID,
+  POST_CLIENT_SECRET,
+  startOidcServer,
+} from '../support/oidc-server.js'
 
 let sandbox: Sandbox
 let oidc: OidcServer
@@ -29,7 +35,9 @@ const run = (args: string[], env: Record<string, string | undefined> = {}, input
   sandbox.run(args, { env: { ...FILE_STORE, ...env }, input })
 
 async function addEnv(clientId: string, ...extra: string[]): Promise<void> {
-  expect(await run(['env', 'add', 'corp', '--issuer', oidc.issuer, '--client-id', clientId, ...extra])).toMatchObject({ code: 0 })
+  expect(await run(['env', 'add', 'corp', '--issuer', oidc.issuer, '--client-id', clientId, ...extra])).toMatchObject({
+    code: 0,
+  })
 }
 
 const passwordLogin = (env: Record<string, string | undefined> = {}, password = 'wonderland') =>
@@ -37,7 +45,10 @@ const passwordLogin = (env: Record<string, string | undefined> = {}, password = 
 
 /** What the provider does for an admin who ends a session: RFC 7009 for the grant behind a refresh token. */
 async function revokeAtProvider(refreshToken: string, clientId: string): Promise<void> {
-  const response = await fetch(oidc.endpoints.revocation, { method: 'POST', body: new URLSearchParams({ token: refreshToken, token_type_hint: 'refresh_token', client_id: clientId }) })
+  const response = await fetch(oidc.endpoints.revocation, {
+    method: 'POST',
+    body: new URLSearchParams({ token: refreshToken, token_type_hint: 'refresh_token', client_id: clientId }),
+  })
   expect(response.status).toBe(200)
   expect(await oidc.introspect(refreshToken)).toEqual({ active: false })
 }
@@ -50,7 +61,13 @@ describe('password flow (RFC 6749 §4.3)', () => {
     expect(result.stderr).toMatch(/Logged in to corp as alice/)
     expect(oidc.requests).toHaveLength(1)
     expect(oidc.requests[0]).toMatchObject({ grantType: 'password', clientAuth: 'none', status: 200 })
-    expect(oidc.requests[0]!.body).toEqual({ grant_type: 'password', username: 'alice', password: 'wonderland', scope: 'openid offline_access', client_id: PASSWORD_CLIENT_ID })
+    expect(oidc.requests[0]!.body).toEqual({
+      grant_type: 'password',
+      username: 'alice',
+      password: 'wonderland',
+      scope: 'openid offline_access',
+      client_id: PASSWORD_CLIENT_ID,
+    })
     const record = storedTokens(sandbox, 'corp')
     expect(record).toMatchObject({ user: 'alice', flow: 'password' })
     expect(await oidc.introspect(record.refreshToken)).toMatchObject({ active: true, sub: 'alice' })
@@ -80,7 +97,12 @@ describe('password flow (RFC 6749 §4.3)', () => {
     const refreshed = await run(['token'], secret)
     expect(refreshed.code).toBe(0)
     expect(oidc.requests.at(-1)).toMatchObject({ grantType: 'refresh_token', clientAuth: 'post', status: 200 })
-    expect(oidc.requests.at(-1)!.body).toEqual({ grant_type: 'refresh_token', refresh_token: login.refreshToken, client_id: POST_CLIENT_ID, client_secret: POST_CLIENT_SECRET })
+    expect(oidc.requests.at(-1)!.body).toEqual({
+      grant_type: 'refresh_token',
+      refresh_token: login.refreshToken,
+      client_id: POST_CLIENT_ID,
+      client_secret: POST_CLIENT_SECRET,
+    })
     expect(storedTokens(sandbox, 'corp').refreshToken).not.toBe(login.refreshToken)
     expect(sandbox.filesContaining(POST_CLIENT_SECRET)).toEqual([])
   })
@@ -154,7 +176,9 @@ describe('a server that echoes what it was sent in its error (never on stderr, n
       request.setEncoding('utf8').on('data', (chunk: string) => (body += chunk))
       request.on('end', () => {
         const form = new URLSearchParams(body)
-        const quoted = ['password', 'refresh_token', 'device_code', 'code_verifier'].map((field) => `${field}=${form.get(field) ?? ''}`).join(' ')
+        const quoted = ['password', 'refresh_token', 'device_code', 'code_verifier']
+          .map((field) => `${field}=${form.get(field) ?? ''}`)
+          .join(' ')
         response.writeHead(400, { 'content-type': 'application/json' })
         response.end(JSON.stringify({ error: 'invalid_grant', error_description: `cannot use ${quoted}` }))
       })
@@ -173,18 +197,41 @@ describe('a server that echoes what it was sent in its error (never on stderr, n
   test('the password and the refresh token are blanked out of the message', async () => {
     const echoing = await echoingServer()
     try {
-      expect(await run(['env', 'add', 'echo', '--protocol', 'oauth2', '--token-url', echoing.tokenUrl, '--client-id', PASSWORD_CLIENT_ID])).toMatchObject({ code: 0 })
+      expect(
+        await run([
+          'env',
+          'add',
+          'echo',
+          '--protocol',
+          'oauth2',
+          '--token-url',
+          echoing.tokenUrl,
+          '--client-id',
+          PASSWORD_CLIENT_ID,
+        ]),
+      ).toMatchObject({ code: 0 })
       const password = 'correct-horse-battery-staple'
-      const login = await run(['login', '-e', 'echo', '--flow', 'password', '--username', 'alice', '--password-stdin'], {}, `${password}\n`)
+      const login = await run(
+        ['login', '-e', 'echo', '--flow', 'password', '--username', 'alice', '--password-stdin'],
+        {},
+        `${password}\n`,
+      )
       expect(login).toMatchObject({ code: 4, stdout: '' })
       expect(login.stderr).toMatch(/invalid_grant/)
       expect(login.stderr).not.toContain(password)
 
       // A stored login whose refresh token the server now refuses, quoting it.
       const refreshToken = 'rt-0123456789abcdefghijklmnopqrstuv'
-      const record = { refreshToken, accessToken: 'at-0123456789abcdefghijklmnopqrstuv', accessExpiresAt: Date.now() - 60_000, flow: 'password' }
+      const record = {
+        refreshToken,
+        accessToken: 'at-0123456789abcdefghijklmnopqrstuv',
+        accessExpiresAt: Date.now() - 60_000,
+        flow: 'password',
+      }
       fs.mkdirSync(sandbox.configDir, { recursive: true, mode: 0o700 })
-      fs.writeFileSync(credentialsFile(sandbox), JSON.stringify({ version: 1, envs: { echo: record } }), { mode: 0o600 })
+      fs.writeFileSync(credentialsFile(sandbox), JSON.stringify({ version: 1, envs: { echo: record } }), {
+        mode: 0o600,
+      })
       const token = await run(['token', '-e', 'echo'])
       expect(token).toMatchObject({ code: 3, stdout: '' })
       expect(token.stderr).toMatch(/no longer accepts the refresh token.*invalid_grant/)

@@ -45,7 +45,10 @@ test('--no-input on a terminal still asks nothing: exit 3 with the way out', asy
 })
 
 test.each([
-  ['no keychain (no bus at the address)', async () => ({ address: 'unix:path=/nonexistent/tokenctl-test-bus', stop: async () => {} })],
+  [
+    'no keychain (no bus at the address)',
+    async () => ({ address: 'unix:path=/nonexistent/tokenctl-test-bus', stop: async () => {} }),
+  ],
   ['a keychain that hangs', startHangingBus],
 ])('with %s, login on a terminal exits 6 before it asks anything', async (_name, start) => {
   // A person must never type a password that cannot be kept: the store is checked first.
@@ -56,7 +59,10 @@ test.each([
     void terminal.exited.then((exitCode) => (code = exitCode))
     try {
       // Were it to ask, it gets answers, so that it ends and the test says what went wrong.
-      const answers: Array<[string, string]> = [['User name for prod', 'alice\r'], ['Password for alice', 'wonderland\r']]
+      const answers: Array<[string, string]> = [
+        ['User name for prod', 'alice\r'],
+        ['Password for alice', 'wonderland\r'],
+      ]
       for (let i = 0; i < 600 && code === undefined; i++) {
         if (answers[0] && terminal.screen().includes(answers[0][0])) terminal.type(answers.shift()![1])
         await new Promise((resolve) => setTimeout(resolve, 50))

@@ -40,7 +40,11 @@ function environ(extra: Record<string, string> = {}): Record<string, string> {
 
 /** tokenctl in `cwd` (runCli has no cwd). */
 function tokenctl(args: string[], options: { cwd?: string; input?: string } = {}): Promise<RunResult> {
-  return runProcess(process.execPath, [BIN, ...args], { env: environ(), cwd: options.cwd ?? sandbox.dir, input: options.input })
+  return runProcess(process.execPath, [BIN, ...args], {
+    env: environ(),
+    cwd: options.cwd ?? sandbox.dir,
+    input: options.input,
+  })
 }
 
 async function ok(args: string[], options: { cwd?: string; input?: string } = {}): Promise<RunResult> {
@@ -49,8 +53,16 @@ async function ok(args: string[], options: { cwd?: string; input?: string } = {}
   return result
 }
 
-function git(args: string[], options: { cwd?: string; input?: string } = {}): { code: number | null; stdout: string; stderr: string } {
-  const result = spawnSync('git', args, { env: environ(), cwd: options.cwd ?? sandbox.dir, input: options.input, encoding: 'utf8' })
+function git(
+  args: string[],
+  options: { cwd?: string; input?: string } = {},
+): { code: number | null; stdout: string; stderr: string } {
+  const result = spawnSync('git', args, {
+    env: environ(),
+    cwd: options.cwd ?? sandbox.dir,
+    input: options.input,
+    encoding: 'utf8',
+  })
   return { code: result.status, stdout: result.stdout, stderr: result.stderr }
 }
 
@@ -73,18 +85,34 @@ function credentialEntries(scope: '--global' | '--local' = '--global', cwd?: str
 const helperKey = (host: string, scheme = 'https') => `credential.${scheme}://${host}.helper`
 
 async function addEnv(...extra: string[]): Promise<void> {
-  await ok(['env', 'add', ENV, '--url', `http://${URL_HOST}`, '--git-host', 'git.example.com', '--git-host', 'git.example.com:8443', ...extra])
+  await ok([
+    'env',
+    'add',
+    ENV,
+    '--url',
+    `http://${URL_HOST}`,
+    '--git-host',
+    'git.example.com',
+    '--git-host',
+    'git.example.com:8443',
+    ...extra,
+  ])
 }
 
 function envSettings(name = ENV): { gitHosts?: string[] } {
-  return (JSON.parse(fs.readFileSync(sandbox.configFile, 'utf8')) as { envs: Record<string, { gitHosts?: string[] }> }).envs[name] ?? {}
+  return (
+    (JSON.parse(fs.readFileSync(sandbox.configFile, 'utf8')) as { envs: Record<string, { gitHosts?: string[] }> }).envs[
+      name
+    ] ?? {}
+  )
 }
 
 describe('setup-git', () => {
   test('writes, per host, an empty helper and then tokenctl, in the global config', async () => {
     await addEnv()
     await ok(['setup-git', '-e', ENV])
-    for (const host of [URL_HOST, 'git.example.com', 'git.example.com:8443']) expect(values(helperKey(host))).toEqual(['', HELPER])
+    for (const host of [URL_HOST, 'git.example.com', 'git.example.com:8443'])
+      expect(values(helperKey(host))).toEqual(['', HELPER])
     // Loopback hosts also get the http:// key (a local git server); the others do not.
     expect(values(helperKey(URL_HOST, 'http'))).toEqual(['', HELPER])
     expect(values(helperKey('git.example.com', 'http'))).toEqual([])
@@ -143,7 +171,9 @@ describe('setup-git', () => {
     await ok(['setup-git', '-e', ENV, '--local'], { cwd: repo })
     expect(values(helperKey('git.example.com'), '--local', repo)).toEqual(['', HELPER])
     expect(values(helperKey(URL_HOST, 'http'), '--local', repo)).toEqual(['', HELPER])
-    expect(fs.readFileSync(path.join(repo, '.git', 'config'), 'utf8')).toContain('[credential "https://git.example.com:8443"]')
+    expect(fs.readFileSync(path.join(repo, '.git', 'config'), 'utf8')).toContain(
+      '[credential "https://git.example.com:8443"]',
+    )
     expect(credentialEntries()).toEqual([])
     expect(fs.existsSync(globalConfig)).toBe(false)
 
@@ -172,7 +202,11 @@ describe('setup-git', () => {
       expect(token).not.toBe('')
 
       expect(git(['config', '--global', 'credential.helper', 'store']).code).toBe(0)
-      fs.writeFileSync(path.join(sandbox.home, '.git-credentials'), 'https://stored:stored-secret@git.example.com\nhttps://stored:other-secret@other.example.com\n', { mode: 0o600 })
+      fs.writeFileSync(
+        path.join(sandbox.home, '.git-credentials'),
+        'https://stored:stored-secret@git.example.com\nhttps://stored:other-secret@other.example.com\n',
+        { mode: 0o600 },
+      )
       await ok(['setup-git', '-e', ENV])
 
       expect(values('credential.helper')).toEqual(['store'])
@@ -182,11 +216,16 @@ describe('setup-git', () => {
       const ours = git(['credential', 'fill'], { input: 'protocol=https\nhost=git.example.com\n\n' })
       expect(ours.code).toBe(0)
       // git >= 2.41 passes password_expiry_utc on; older ones drop it.
-      expect(ours.stdout.replace(/^password_expiry_utc=\d+\n/m, '')).toBe(`protocol=https\nhost=git.example.com\nusername=alice\npassword=${token}\n`)
+      expect(ours.stdout.replace(/^password_expiry_utc=\d+\n/m, '')).toBe(
+        `protocol=https\nhost=git.example.com\nusername=alice\npassword=${token}\n`,
+      )
       expect(ours.stdout).not.toContain('stored-secret')
       // ...and another host still gets the inherited store helper.
       const other = git(['credential', 'fill'], { input: 'protocol=https\nhost=other.example.com\n\n' })
-      expect(other).toMatchObject({ code: 0, stdout: 'protocol=https\nhost=other.example.com\nusername=stored\npassword=other-secret\n' })
+      expect(other).toMatchObject({
+        code: 0,
+        stdout: 'protocol=https\nhost=other.example.com\nusername=stored\npassword=other-secret\n',
+      })
     } finally {
       await server.close()
     }
@@ -194,7 +233,17 @@ describe('setup-git', () => {
 
   test('an env with no git host: exit 2 naming --host; with --host it works and is remembered', async () => {
     // An oauth2 env with only a token endpoint has neither --url nor --issuer, so no host.
-    await ok(['env', 'add', 'bare', '--protocol', 'oauth2', '--token-url', 'http://127.0.0.1:8124/token', '--client-id', 'cli'])
+    await ok([
+      'env',
+      'add',
+      'bare',
+      '--protocol',
+      'oauth2',
+      '--token-url',
+      'http://127.0.0.1:8124/token',
+      '--client-id',
+      'cli',
+    ])
     const refused = await tokenctl(['setup-git', '-e', 'bare'])
     expect(refused).toMatchObject({ code: 2, stdout: '' })
     expect(refused.stderr).toContain('no git hosts')
@@ -202,7 +251,10 @@ describe('setup-git', () => {
     expect(fs.existsSync(globalConfig)).toBe(false)
 
     await ok(['setup-git', '-e', 'bare', '--host', 'git.example.com'])
-    expect(credentialEntries()).toEqual([`credential.https://git.example.com.helper `, `credential.https://git.example.com.helper !'${BIN}' git-credential -e 'bare'`])
+    expect(credentialEntries()).toEqual([
+      `credential.https://git.example.com.helper `,
+      `credential.https://git.example.com.helper !'${BIN}' git-credential -e 'bare'`,
+    ])
     expect(envSettings('bare').gitHosts).toEqual(['git.example.com'])
   })
 

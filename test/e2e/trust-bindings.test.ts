@@ -41,7 +41,8 @@ const credentialsFile = () => path.join(fixture.sandbox.configDir, 'credentials.
 
 function storedEnvs(): Record<string, Record<string, unknown>> {
   if (!fs.existsSync(credentialsFile())) return {}
-  return (JSON.parse(fs.readFileSync(credentialsFile(), 'utf8')) as { envs: Record<string, Record<string, unknown>> }).envs
+  return (JSON.parse(fs.readFileSync(credentialsFile(), 'utf8')) as { envs: Record<string, Record<string, unknown>> })
+    .envs
 }
 
 /** Every byte `server` received, bodies and headers, as one string: where a leak would show. */
@@ -58,7 +59,9 @@ function expectNoTokensOf(from: ApiServer, to: ApiServer): void {
 }
 
 function editConfig(edit: (data: { envs: Record<string, Record<string, unknown>> }) => void): void {
-  const data = JSON.parse(fs.readFileSync(fixture.sandbox.configFile, 'utf8')) as { envs: Record<string, Record<string, unknown>> }
+  const data = JSON.parse(fs.readFileSync(fixture.sandbox.configFile, 'utf8')) as {
+    envs: Record<string, Record<string, unknown>>
+  }
   edit(data)
   fs.writeFileSync(fixture.sandbox.configFile, JSON.stringify(data, null, 2))
 }
@@ -144,7 +147,11 @@ describe('a login is used only for what it was issued for', () => {
     // The cache hit the fast path would have served is refused exactly as the full path refuses it.
     for (const args of ['token', 'token -f header']) {
       const [fast, full] = [results[`1 ${args}`]!, results[`0 ${args}`]!]
-      expect({ code: fast.code, stdout: fast.stdout, stderr: fast.stderr }).toEqual({ code: full.code, stdout: full.stdout, stderr: full.stderr })
+      expect({ code: fast.code, stdout: fast.stdout, stderr: fast.stderr }).toEqual({
+        code: full.code,
+        stdout: full.stdout,
+        stderr: full.stderr,
+      })
     }
 
     const host = new URL(b.url).host
@@ -185,7 +192,9 @@ describe('a login is used only for what it was issued for', () => {
 
     const removed = await ok(['env', 'remove', 'prod'])
     expect(removed.stderr).toContain(`The stored login of "prod" was made for ${a.url}, not ${b.url}.`)
-    expect(removed.stderr).toContain('deleted here without being sent to any server; revoke that session on its own server if it matters')
+    expect(removed.stderr).toContain(
+      'deleted here without being sent to any server; revoke that session on its own server if it matters',
+    )
     expect(b.requests).toEqual([])
     expect(a.count(REVOKE)).toBe(0)
     expect(a.isRefreshTokenActive(old.refreshToken)).toBe(true)
@@ -195,12 +204,16 @@ describe('a login is used only for what it was issued for', () => {
   test('a future obtainedAt in the record is not believed: refresh still refreshes', async () => {
     const a = await serve()
     const old = await loginProd(a)
-    const data = JSON.parse(fs.readFileSync(credentialsFile(), 'utf8')) as { envs: Record<string, Record<string, unknown>> }
+    const data = JSON.parse(fs.readFileSync(credentialsFile(), 'utf8')) as {
+      envs: Record<string, Record<string, unknown>>
+    }
     data.envs.prod!.obtainedAt = Date.now() + 3_600_000
     fs.writeFileSync(credentialsFile(), JSON.stringify(data), { mode: 0o600 })
 
     await ok(['refresh'])
-    expect(a.requests.filter((r) => r.path === REFRESH).map((r) => r.body)).toEqual([{ refreshToken: old.refreshToken }])
+    expect(a.requests.filter((r) => r.path === REFRESH).map((r) => r.body)).toEqual([
+      { refreshToken: old.refreshToken },
+    ])
     await ok(['token', '--force-refresh'])
     expect(a.count(REFRESH)).toBe(2)
     expect(storedEnvs().prod!.accessToken).not.toBe(old.accessToken)
@@ -218,8 +231,14 @@ describe('oauth2: a login goes only to the endpoints it was bound to, not just t
    */
   async function loginCorp(idp: HostileProvider): Promise<{ accessToken: string; refreshToken: string }> {
     await ok(['env', 'add', 'corp', '--issuer', idp.issuer, '--client-id', CLIENT_ID, '--use'])
-    await ok(['login', '-e', 'corp', '--flow', 'password', '--username', 'alice', '--password-stdin'], { TOKENCTL_CLIENT_SECRET: CLIENT_SECRET }, `${PASSWORD}\n`)
-    const data = JSON.parse(fs.readFileSync(credentialsFile(), 'utf8')) as { envs: Record<string, Record<string, unknown>> }
+    await ok(
+      ['login', '-e', 'corp', '--flow', 'password', '--username', 'alice', '--password-stdin'],
+      { TOKENCTL_CLIENT_SECRET: CLIENT_SECRET },
+      `${PASSWORD}\n`,
+    )
+    const data = JSON.parse(fs.readFileSync(credentialsFile(), 'utf8')) as {
+      envs: Record<string, Record<string, unknown>>
+    }
     data.envs.corp!.clientSecret = CLIENT_SECRET
     fs.writeFileSync(credentialsFile(), JSON.stringify(data), { mode: 0o600 })
     return storedEnvs().corp as { accessToken: string; refreshToken: string }
@@ -235,7 +254,18 @@ describe('oauth2: a login goes only to the endpoints it was bound to, not just t
     const evil = await provider()
     const old = await loginCorp(idp)
 
-    const replaced = await ok(['env', 'add', 'corp', '--issuer', idp.issuer, '--client-id', CLIENT_ID, '--token-url', evil.url(PATHS.token), '--force'])
+    const replaced = await ok([
+      'env',
+      'add',
+      'corp',
+      '--issuer',
+      idp.issuer,
+      '--client-id',
+      CLIENT_ID,
+      '--token-url',
+      evil.url(PATHS.token),
+      '--force',
+    ])
     expect(replaced.stderr).toContain(`the login kept for ${idp.issuer} was revoked there and deleted here`)
     expect(idp.requestsTo(PATHS.revoke).some((request) => request.form.token === old.refreshToken)).toBe(true)
     expect(storedEnvs().corp).toBeUndefined()
@@ -250,36 +280,43 @@ describe('oauth2: a login goes only to the endpoints it was bound to, not just t
     expectNothingSeenBy(evil, old)
   })
 
-  test.each(['tokenUrl', 'revokeUrl', 'deviceUrl'])('a hand-edited %s on another host: the login is not used or sent, on both paths; revoke deletes it and sends it nowhere', async (field) => {
-    const idp = await provider()
-    const evil = await provider()
-    const old = await loginCorp(idp)
-    const requests = idp.requests.length
-    editConfig((data) => (data.envs.corp![field] = evil.url(`/${field}`)))
-    const why = `The stored login of "corp" was made for endpoints at ${idp.origin}, not ${evil.origin}.`
+  test.each(['tokenUrl', 'revokeUrl', 'deviceUrl'])(
+    'a hand-edited %s on another host: the login is not used or sent, on both paths; revoke deletes it and sends it nowhere',
+    async (field) => {
+      const idp = await provider()
+      const evil = await provider()
+      const old = await loginCorp(idp)
+      const requests = idp.requests.length
+      editConfig((data) => (data.envs.corp![field] = evil.url(`/${field}`)))
+      const why = `The stored login of "corp" was made for endpoints at ${idp.origin}, not ${evil.origin}.`
 
-    for (const fast of ['1', '0']) {
-      for (const args of [['token'], ['refresh'], ['token', '--force-refresh']]) {
-        const result = await run(args, { TOKENCTL_FAST_PATH: fast })
-        expect({ args, fast, code: result.code, stdout: result.stdout }).toEqual({ args, fast, code: 3, stdout: '' })
-        expect(result.stderr).toContain(why)
+      for (const fast of ['1', '0']) {
+        for (const args of [['token'], ['refresh'], ['token', '--force-refresh']]) {
+          const result = await run(args, { TOKENCTL_FAST_PATH: fast })
+          expect({ args, fast, code: result.code, stdout: result.stdout }).toEqual({ args, fast, code: 3, stdout: '' })
+          expect(result.stderr).toContain(why)
+        }
       }
-    }
-    const revoked = await run(['revoke'])
-    expect(revoked.code).toBe(0)
-    expect(revoked.stderr).toContain(why)
-    expect(revoked.stderr).toContain('deleted here without being sent to any server')
-    expect(storedEnvs().corp).toBeUndefined()
-    expectNothingSeenBy(evil, old)
-    // Nor was the issuer's host sent anything more: the env no longer sends only there.
-    expect(idp.requests.length).toBe(requests)
-  })
+      const revoked = await run(['revoke'])
+      expect(revoked.code).toBe(0)
+      expect(revoked.stderr).toContain(why)
+      expect(revoked.stderr).toContain('deleted here without being sent to any server')
+      expect(storedEnvs().corp).toBeUndefined()
+      expectNothingSeenBy(evil, old)
+      // Nor was the issuer's host sent anything more: the env no longer sends only there.
+      expect(idp.requests.length).toBe(requests)
+    },
+  )
 
   test("a rediscovery that moves the token endpoint to the issuer's own host keeps the login usable", async () => {
     const idp = await provider()
     const tokens = await provider()
     // The issuer's document first names every endpoint that gets secrets on another host, as large providers do.
-    idp.setDocument({ token_endpoint: tokens.url(PATHS.token), revocation_endpoint: tokens.url(PATHS.revoke), device_authorization_endpoint: tokens.url(PATHS.device) })
+    idp.setDocument({
+      token_endpoint: tokens.url(PATHS.token),
+      revocation_endpoint: tokens.url(PATHS.revoke),
+      device_authorization_endpoint: tokens.url(PATHS.device),
+    })
     const old = await loginCorp(idp)
     expect(tokens.requestsTo(PATHS.token)).toHaveLength(1)
 
@@ -301,7 +338,11 @@ describe('oauth2: a login goes only to the endpoints it was bound to, not just t
 describe('with the keychain and its access cache beside it', () => {
   const keyring = useKeyring()
   const withKeyring = keyringTest('bindings against gnome-keyring')
-  const keychain = (extra: Record<string, string | undefined> = {}) => ({ TOKENCTL_STORE: undefined, ...keyring()!.env, ...extra })
+  const keychain = (extra: Record<string, string | undefined> = {}) => ({
+    TOKENCTL_STORE: undefined,
+    ...keyring()!.env,
+    ...extra,
+  })
   const accessFile = () => path.join(fixture.sandbox.runtimeDir, 'tokenctl', 'access', 'prod.json')
 
   withKeyring('a cached access token made for A is not served for B, by the fast path or the full path', async () => {
@@ -315,7 +356,11 @@ describe('with the keychain and its access cache beside it', () => {
     editConfig((data) => (data.envs.prod!.url = b.url))
     const [fast, full] = [await run(['token'], keychain()), await run(['token'], keychain({ TOKENCTL_FAST_PATH: '0' }))]
     expectLoginNeeded(fast, a, b)
-    expect({ code: fast.code, stdout: fast.stdout, stderr: fast.stderr }).toEqual({ code: full.code, stdout: full.stdout, stderr: full.stderr })
+    expect({ code: fast.code, stdout: fast.stdout, stderr: fast.stderr }).toEqual({
+      code: full.code,
+      stdout: full.stdout,
+      stderr: full.stderr,
+    })
     expect(b.requests).toEqual([])
     expectNoTokensOf(a, b)
 
@@ -329,7 +374,10 @@ describe('with the keychain and its access cache beside it', () => {
     const moved = await ok(['env', 'add', 'prod', '--url', b.url, '--force'], keychain())
     expect(moved.stderr).toContain(`the login kept for ${a.url} was revoked there and deleted here`)
     expect(fs.existsSync(accessFile())).toBe(false)
-    expect(await keyring()!.secretTool(['lookup', 'service', 'tokenctl', 'username', 'prod'])).toMatchObject({ code: 1, stdout: '' })
+    expect(await keyring()!.secretTool(['lookup', 'service', 'tokenctl', 'username', 'prod'])).toMatchObject({
+      code: 1,
+      stdout: '',
+    })
     expect(a.count(REVOKE)).toBe(1)
     expect(b.requests).toEqual([])
   })
@@ -337,8 +385,20 @@ describe('with the keychain and its access cache beside it', () => {
 
 describe('two CI jobs on one runner never share a login', () => {
   /** A CI job: variables only, no config, no keychain (so the per-user cache is used), the same runtime dir for both. */
-  function job(server: ApiServer, user = 'alice', password = PASSWORD, extra: Record<string, string> = {}): Record<string, string | undefined> {
-    return { TOKENCTL_STORE: undefined, CI: 'true', TOKENCTL_URL: server.url, TOKENCTL_USERNAME: user, TOKENCTL_PASSWORD: password, ...extra }
+  function job(
+    server: ApiServer,
+    user = 'alice',
+    password = PASSWORD,
+    extra: Record<string, string> = {},
+  ): Record<string, string | undefined> {
+    return {
+      TOKENCTL_STORE: undefined,
+      CI: 'true',
+      TOKENCTL_URL: server.url,
+      TOKENCTL_USERNAME: user,
+      TOKENCTL_PASSWORD: password,
+      ...extra,
+    }
   }
 
   async function tokenOf(env: Record<string, string | undefined>): Promise<string> {
@@ -347,7 +407,7 @@ describe('two CI jobs on one runner never share a login', () => {
     return result.stdout.trimEnd()
   }
 
-  test('job 2 for another server gets that server\'s token; B never sees job 1\'s tokens', async () => {
+  test("job 2 for another server gets that server's token; B never sees job 1's tokens", async () => {
     const a = await serve()
     const b = await serve()
     const first = await tokenOf(job(a))
@@ -366,14 +426,29 @@ describe('two CI jobs on one runner never share a login', () => {
     expect(fs.readdirSync(path.join(fixture.sandbox.runtimeDir, 'tokenctl')).length).toBeGreaterThan(0)
   })
 
-  test('two jobs that give only a refresh token, for two users of one server: each gets its own user\'s token and sends only its own refresh token', async () => {
+  test("two jobs that give only a refresh token, for two users of one server: each gets its own user's token and sends only its own refresh token", async () => {
     const a = await serve({ users: { alice: PASSWORD, bob: 'builder' } })
     // Two people log in at the server; each CI job is given one of their refresh tokens.
-    const logIn = (username: string, password: string) => fetch(`${a.url}/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) })
+    const logIn = (username: string, password: string) =>
+      fetch(`${a.url}/auth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username, password }),
+      })
     expect([(await logIn('alice', PASSWORD)).status, (await logIn('bob', 'builder')).status]).toEqual([200, 200])
     const [forAlice, forBob] = a.issued().refresh as [string, string]
-    const ci = (refreshToken: string) => ({ TOKENCTL_STORE: undefined, CI: 'true', TOKENCTL_URL: a.url, TOKENCTL_REFRESH_TOKEN: refreshToken })
-    const me = async (token: string) => ((await (await fetch(`${a.url}/api/me`, { headers: { authorization: `Bearer ${token}` } })).json()) as { user: string }).user
+    const ci = (refreshToken: string) => ({
+      TOKENCTL_STORE: undefined,
+      CI: 'true',
+      TOKENCTL_URL: a.url,
+      TOKENCTL_REFRESH_TOKEN: refreshToken,
+    })
+    const me = async (token: string) =>
+      (
+        (await (await fetch(`${a.url}/api/me`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+          user: string
+        }
+      ).user
 
     const alice = await tokenOf(ci(forAlice))
     const bob = await tokenOf(ci(forBob))
@@ -384,13 +459,20 @@ describe('two CI jobs on one runner never share a login', () => {
     for (const refreshToken of [forBob, forAlice]) expect((await run(['refresh'], ci(refreshToken))).code).toBe(0)
     // Each job's refresh token (then the one it rotated to) came from that job alone.
     const [, , aliceRotated, bobRotated] = a.issued().refresh
-    expect(a.requests.filter((r) => r.path === REFRESH).map((r) => (r.body as { refreshToken: string }).refreshToken)).toEqual([forAlice, forBob, bobRotated, aliceRotated])
+    expect(
+      a.requests.filter((r) => r.path === REFRESH).map((r) => (r.body as { refreshToken: string }).refreshToken),
+    ).toEqual([forAlice, forBob, bobRotated, aliceRotated])
     expect([await me(await tokenOf(ci(forAlice))), await me(await tokenOf(ci(forBob)))]).toEqual(['alice', 'bob'])
   })
 
   test('login from variables checks the very entry it will write before it asks anything', async () => {
     const a = await serve()
-    const result = await run(['login', '--no-input'], { TOKENCTL_URL: a.url, TOKENCTL_USERNAME: 'alice', TOKENCTL_PASSWORD: PASSWORD, TOKENCTL_DEBUG: '1' })
+    const result = await run(['login', '--no-input'], {
+      TOKENCTL_URL: a.url,
+      TOKENCTL_USERNAME: 'alice',
+      TOKENCTL_PASSWORD: PASSWORD,
+      TOKENCTL_DEBUG: '1',
+    })
     expect(result.code).toBe(0)
     const key = Object.keys(storedEnvs())
     expect(key).toEqual([expect.stringMatching(/^default~[0-9a-f]{8}$/)])
@@ -399,18 +481,23 @@ describe('two CI jobs on one runner never share a login', () => {
     for (const call of calls) expect(call).toMatch(new RegExp(`\\b(get|set) ${key[0]} in `))
   })
 
-  test('the same server and two users: each job gets its own user\'s token', async () => {
+  test("the same server and two users: each job gets its own user's token", async () => {
     const a = await serve({ users: { alice: PASSWORD, bob: 'builder' } })
     const alice = await tokenOf(job(a))
     const bob = await tokenOf(job(a, 'bob', 'builder'))
     expect(bob).not.toBe(alice)
-    const me = async (token: string) => (await (await fetch(`${a.url}/api/me`, { headers: { authorization: `Bearer ${token}` } })).json()) as { user: string }
+    const me = async (token: string) =>
+      (await (await fetch(`${a.url}/api/me`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+        user: string
+      }
     expect(await me(alice)).toMatchObject({ user: 'alice' })
     expect(await me(bob)).toMatchObject({ user: 'bob' })
     expect(await tokenOf(job(a))).toBe(alice)
     expect(await tokenOf(job(a, 'bob', 'builder'))).toBe(bob)
     // Each user logged in once; neither job's refresh token was sent for the other.
-    expect(a.requests.filter((r) => r.path === '/auth/token').map((r) => (r.body as { username: string }).username)).toEqual(['alice', 'bob'])
+    expect(
+      a.requests.filter((r) => r.path === '/auth/token').map((r) => (r.body as { username: string }).username),
+    ).toEqual(['alice', 'bob'])
     expect(a.count(REFRESH)).toBe(0)
   })
 })

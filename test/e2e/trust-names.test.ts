@@ -33,7 +33,8 @@ function environ(extra: Record<string, string> = {}): Record<string, string> {
   }
 }
 
-const run = (args: string[], input?: string, extra: Record<string, string> = {}): Promise<RunResult> => sandbox.run(args, { env: environ(extra), input })
+const run = (args: string[], input?: string, extra: Record<string, string> = {}): Promise<RunResult> =>
+  sandbox.run(args, { env: environ(extra), input })
 
 function git(args: string[], input?: string): { code: number | null; stdout: string; stderr: string } {
   const result = spawnSync('git', args, { env: sandbox.env(environ()), cwd: sandbox.dir, input, encoding: 'utf8' })
@@ -43,7 +44,9 @@ function git(args: string[], input?: string): { code: number | null; stdout: str
 /** A config.json as an attacker (or a careless hand edit) leaves it. */
 function plantConfig(envs: Record<string, unknown>, current?: string): void {
   fs.mkdirSync(sandbox.configDir, { recursive: true, mode: 0o700 })
-  fs.writeFileSync(sandbox.configFile, JSON.stringify({ envs, ...(current === undefined ? {} : { current }) }), { mode: 0o600 })
+  fs.writeFileSync(sandbox.configFile, JSON.stringify({ envs, ...(current === undefined ? {} : { current }) }), {
+    mode: 0o600,
+  })
 }
 
 const apiEnv = { protocol: 'api', url: 'https://api.example.com', gitHosts: ['git.example.com'] }
@@ -52,35 +55,52 @@ describe('env names from the config file are validated, quoted and looked up as 
   const ran = (name: string) => path.join(sandbox.dir, name)
   const hostileNames = () => [`x;touch ${ran('p')};#`, `$(touch ${ran('q')})`]
 
-  test.each([0, 1])('a planted env name that is shell code (#%i): setup-git exits 2 naming the file and the name, and git runs nothing', async (which) => {
-    const hostile = hostileNames()[which]!
-    plantConfig({ prod: apiEnv, [hostile]: apiEnv }, hostile)
-    const before = fs.readFileSync(sandbox.configFile)
+  test.each([0, 1])(
+    'a planted env name that is shell code (#%i): setup-git exits 2 naming the file and the name, and git runs nothing',
+    async (which) => {
+      const hostile = hostileNames()[which]!
+      plantConfig({ prod: apiEnv, [hostile]: apiEnv }, hostile)
+      const before = fs.readFileSync(sandbox.configFile)
 
-    // What setup-git would have written, and git set up for tokenctl as setup-git writes
-    // it for the good env: git asks tokenctl for the host, and nothing of the name runs.
-    const setup = await run(['setup-git'])
-    git(['config', '--global', '--add', 'credential.https://git.example.com.helper', `!'${BIN}' git-credential -e 'prod'`])
-    const fill = git(['credential', 'fill'], 'protocol=https\nhost=git.example.com\n\n')
-    expect(fill.stdout).not.toMatch(/password=/)
-    expect(fs.existsSync(ran('p'))).toBe(false)
-    expect(fs.existsSync(ran('q'))).toBe(false)
+      // What setup-git would have written, and git set up for tokenctl as setup-git writes
+      // it for the good env: git asks tokenctl for the host, and nothing of the name runs.
+      const setup = await run(['setup-git'])
+      git([
+        'config',
+        '--global',
+        '--add',
+        'credential.https://git.example.com.helper',
+        `!'${BIN}' git-credential -e 'prod'`,
+      ])
+      const fill = git(['credential', 'fill'], 'protocol=https\nhost=git.example.com\n\n')
+      expect(fill.stdout).not.toMatch(/password=/)
+      expect(fs.existsSync(ran('p'))).toBe(false)
+      expect(fs.existsSync(ran('q'))).toBe(false)
 
-    expect(setup).toMatchObject({ code: 2, stdout: '' })
-    expect(setup.stderr).toContain(sandbox.configFile)
-    expect(setup.stderr).toContain(`"${hostile}"`)
-    expect(setup.stderr).toContain('not a valid env name')
-    expect(git(['config', '--global', '--get-all', 'credential.https://git.example.com.helper']).stdout).toBe(`!'${BIN}' git-credential -e 'prod'\n`)
-    // With -e naming the good env the file is refused all the same: it is one file.
-    expect(await run(['setup-git', '-e', 'prod'])).toMatchObject({ code: 2, stdout: '' })
-    // Every command that reads the config refuses it, the fast path's included; it is left as it was.
-    for (const args of [['status'], ['status', '-e', 'prod'], ['env', 'list'], ['env', 'list', '--names'], ['token', '-e', 'prod']]) {
-      const result = await run(args)
-      expect({ args, code: result.code, stdout: result.stdout }).toEqual({ args, code: 2, stdout: '' })
-      expect(result.stderr).toContain(sandbox.configFile)
-    }
-    expect(fs.readFileSync(sandbox.configFile)).toEqual(before)
-  })
+      expect(setup).toMatchObject({ code: 2, stdout: '' })
+      expect(setup.stderr).toContain(sandbox.configFile)
+      expect(setup.stderr).toContain(`"${hostile}"`)
+      expect(setup.stderr).toContain('not a valid env name')
+      expect(git(['config', '--global', '--get-all', 'credential.https://git.example.com.helper']).stdout).toBe(
+        `!'${BIN}' git-credential -e 'prod'\n`,
+      )
+      // With -e naming the good env the file is refused all the same: it is one file.
+      expect(await run(['setup-git', '-e', 'prod'])).toMatchObject({ code: 2, stdout: '' })
+      // Every command that reads the config refuses it, the fast path's included; it is left as it was.
+      for (const args of [
+        ['status'],
+        ['status', '-e', 'prod'],
+        ['env', 'list'],
+        ['env', 'list', '--names'],
+        ['token', '-e', 'prod'],
+      ]) {
+        const result = await run(args)
+        expect({ args, code: result.code, stdout: result.stdout }).toEqual({ args, code: 2, stdout: '' })
+        expect(result.stderr).toContain(sandbox.configFile)
+      }
+      expect(fs.readFileSync(sandbox.configFile)).toEqual(before)
+    },
+  )
 
   test('an invalid "current", or a name with control characters, is exit 2 and printed printable', async () => {
     plantConfig({ prod: apiEnv }, 'Prod;id')
@@ -93,7 +113,10 @@ describe('env names from the config file are validated, quoted and looked up as 
     expect(control).toMatchObject({ code: 2, stdout: '' })
     expect(control.stderr).toContain('"bad]0;titlename"')
     // eslint-disable-next-line no-control-regex
-    expect(control.stderr.replace(/\u001b\[[0-9;]*m/g, '')).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/)
+    expect(control.stderr.replace(/\u001b\[[0-9;]*m/g, '')).not.toMatch(
+      // eslint-disable-next-line no-control-regex
+      /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/,
+    )
 
     fs.writeFileSync(sandbox.configFile, `{"envs": {"__proto__": ${JSON.stringify(apiEnv)}}}`)
     expect(await run(['env', 'list'])).toMatchObject({ code: 2, stdout: '' })
@@ -103,7 +126,17 @@ describe('env names from the config file are validated, quoted and looked up as 
     expect(await run(['env', 'add', 'prod', '--url', 'https://api.example.com'])).toMatchObject({ code: 0 })
     // "constructor" is a valid name that no one added; the others are not even valid names.
     for (const name of ['constructor', 'toString', 'valueOf', '__proto__']) {
-      const commands = [['status', '-e', name], ['env', 'show', name], ...(name === 'constructor' ? [['token', '-e', name], ['env', 'use', name], ['setup-git', '-e', name]] : [])]
+      const commands = [
+        ['status', '-e', name],
+        ['env', 'show', name],
+        ...(name === 'constructor'
+          ? [
+              ['token', '-e', name],
+              ['env', 'use', name],
+              ['setup-git', '-e', name],
+            ]
+          : []),
+      ]
       for (const args of commands) {
         const result = await run(args)
         expect({ args, code: result.code, stdout: result.stdout }).toEqual({ args, code: 2, stdout: '' })
@@ -111,7 +144,10 @@ describe('env names from the config file are validated, quoted and looked up as 
         else expect(result.stderr).toMatch(new RegExp(`Unknown env "${name}"|"${name}" is not a valid env name`))
       }
     }
-    expect(JSON.parse(fs.readFileSync(sandbox.configFile, 'utf8'))).toEqual({ current: 'prod', envs: { prod: { protocol: 'api', url: 'https://api.example.com' } } })
+    expect(JSON.parse(fs.readFileSync(sandbox.configFile, 'utf8'))).toEqual({
+      current: 'prod',
+      envs: { prod: { protocol: 'api', url: 'https://api.example.com' } },
+    })
   })
 
   test('an env really named "constructor" is an env like any other, in the config and in the file store', async () => {
@@ -120,11 +156,15 @@ describe('env names from the config file are validated, quoted and looked up as 
       expect(await run(['env', 'add', 'prod', '--url', server.url])).toMatchObject({ code: 0 })
       expect(await run(['env', 'add', 'constructor', '--url', server.url])).toMatchObject({ code: 0 })
       // A login for prod makes the file store exist; constructor has no entry in it.
-      expect(await run(['login', '-e', 'prod', '--username', 'alice', '--password-stdin'], 'wonderland\n')).toMatchObject({ code: 0 })
+      expect(
+        await run(['login', '-e', 'prod', '--username', 'alice', '--password-stdin'], 'wonderland\n'),
+      ).toMatchObject({ code: 0 })
       const status = await run(['status', '-e', 'constructor'])
       expect(status).toMatchObject({ code: 3, stderr: 'Run: tokenctl login -e constructor\n' })
       expect(status.stdout).toMatch(/^constructor\n {2}logged in: +no$/m)
-      expect(await run(['login', '-e', 'constructor', '--username', 'alice', '--password-stdin'], 'wonderland\n')).toMatchObject({ code: 0 })
+      expect(
+        await run(['login', '-e', 'constructor', '--username', 'alice', '--password-stdin'], 'wonderland\n'),
+      ).toMatchObject({ code: 0 })
       expect((await run(['token', '-e', 'constructor'])).code).toBe(0)
     } finally {
       await server.close()
@@ -192,10 +232,16 @@ describe('text from a server or a person reaches the terminal without bidi, zero
 describe('values from a hand-edited config.json reach the terminal sanitized', () => {
   // Right-to-left override, escape sequences (clear screen, DEL + C1 CSI), zero-width space, line separator, a tag character.
   const HOSTILE = '\u202e\u001b[2J\u007f\u009b2J\u200b\u2028\u{e0041}'
-  // eslint-disable-next-line no-control-regex -- control characters are what this test looks for
-  const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069\u{e0000}-\u{e007f}]/u
+  const UNSAFE =
+    // eslint-disable-next-line no-control-regex -- control characters are what this test looks for
+    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069\u{e0000}-\u{e007f}]/u
   const settings = {
-    api: { protocol: 'api', url: `https://api.example.com/${HOSTILE}x`, username: `al${HOSTILE}ice`, tokenPath: `/t${HOSTILE}` },
+    api: {
+      protocol: 'api',
+      url: `https://api.example.com/${HOSTILE}x`,
+      username: `al${HOSTILE}ice`,
+      tokenPath: `/t${HOSTILE}`,
+    },
     oidc: {
       protocol: 'oauth2',
       issuer: `https://id.example.com/${HOSTILE}`,

@@ -12,14 +12,33 @@ import { type RunResult, Sandbox } from '../support/cli.js'
 import { closedPort } from '../support/listen.js'
 import { type HostileProvider, PATHS, startHostileProvider, unsignedJwt } from '../support/hostile-provider.js'
 import { eventually } from '../support/keyring.js'
-import { expireStoredAccessToken, FILE_STORE, readConfig, stored, storedTokens, writeConfig } from '../support/oauth2-e2e.js'
+import {
+  expireStoredAccessToken,
+  FILE_STORE,
+  readConfig,
+  stored,
+  storedTokens,
+  writeConfig,
+} from '../support/oauth2-e2e.js'
 import { makeTestCertificate } from '../support/tls.js'
 
 const CLIENT_ID = 'tokenctl-cli'
 const CLIENT_SECRET = 'client-secret-0123456789abcdef'
 const DEVICE_CODE = 'device-code-0123456789abcdefghij'
 /** Characters that reorder or hide text on a terminal: bidi overrides and isolates, zero-width ones, the line separator. */
-const HIDDEN = ['\u202E', '\u2066', '\u2067', '\u2068', '\u2069', '\u200B', '\u200C', '\u200D', '\u200E', '\u200F', '\u2028']
+const HIDDEN = [
+  '\u202E',
+  '\u2066',
+  '\u2067',
+  '\u2068',
+  '\u2069',
+  '\u200B',
+  '\u200C',
+  '\u200D',
+  '\u200E',
+  '\u200F',
+  '\u2028',
+]
 const HIDDEN_PATTERN = /[\u202A-\u202E\u2066-\u2069\u200B-\u200F\u2028\u2029]/
 
 let sandbox: Sandbox
@@ -40,16 +59,26 @@ async function provider(options: Parameters<typeof startHostileProvider>[0] = {}
   return started
 }
 
-const run = (args: string[], env: Record<string, string | undefined> = {}, input?: string, timeoutMs?: number): Promise<RunResult> =>
-  sandbox.run(args, { env: { ...FILE_STORE, ...env }, input, timeoutMs })
+const run = (
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  input?: string,
+  timeoutMs?: number,
+): Promise<RunResult> => sandbox.run(args, { env: { ...FILE_STORE, ...env }, input, timeoutMs })
 
 async function addEnv(issuer: HostileProvider, extra: Record<string, string> = {}): Promise<void> {
-  expect(await run(['env', 'add', 'corp', '--issuer', issuer.issuer, '--client-id', CLIENT_ID], extra)).toMatchObject({ code: 0 })
+  expect(await run(['env', 'add', 'corp', '--issuer', issuer.issuer, '--client-id', CLIENT_ID], extra)).toMatchObject({
+    code: 0,
+  })
 }
 
 /** A password login with the client secret from the variable: every token request carries it (Basic). */
 async function loginWithSecret(): Promise<void> {
-  const result = await run(['login', '--flow', 'password', '--username', 'alice', '--password-stdin'], { TOKENCTL_CLIENT_SECRET: CLIENT_SECRET }, 'wonderland\n')
+  const result = await run(
+    ['login', '--flow', 'password', '--username', 'alice', '--password-stdin'],
+    { TOKENCTL_CLIENT_SECRET: CLIENT_SECRET },
+    'wonderland\n',
+  )
   expect(result).toMatchObject({ code: 0 })
 }
 
@@ -81,51 +110,73 @@ describe('rediscovery: endpoints stay where the person put them', () => {
         writeConfig(sandbox, config)
       },
     ],
-  ])('the kept token endpoint %s, the document now names another host: refused (exit 5), that host sees nothing, the config keeps the old endpoint', async (_what, breakTokenEndpoint) => {
-    const a = await provider()
-    const b = await provider()
-    await addEnv(a)
-    await loginWithSecret()
-    const before = storedTokens(sandbox, 'corp')
+  ])(
+    'the kept token endpoint %s, the document now names another host: refused (exit 5), that host sees nothing, the config keeps the old endpoint',
+    async (_what, breakTokenEndpoint) => {
+      const a = await provider()
+      const b = await provider()
+      await addEnv(a)
+      await loginWithSecret()
+      const before = storedTokens(sandbox, 'corp')
 
-    await breakTokenEndpoint(a)
-    const kept = readConfig(sandbox)!.envs.corp!.tokenUrl
-    a.setDocument({ token_endpoint: b.url(PATHS.token) })
-    expireStoredAccessToken(sandbox, 'corp')
+      await breakTokenEndpoint(a)
+      const kept = readConfig(sandbox)!.envs.corp!.tokenUrl
+      a.setDocument({ token_endpoint: b.url(PATHS.token) })
+      expireStoredAccessToken(sandbox, 'corp')
 
-    const result = await run(['token'], { TOKENCTL_CLIENT_SECRET: CLIENT_SECRET })
-    expect(result).toMatchObject({ code: 5, stdout: '' })
-    expect(result.stderr).toContain(new URL(b.origin).host)
-    expect(result.stderr).toContain(`tokenctl env add corp --issuer ${a.issuer} --client-id ${CLIENT_ID} --force`)
-    expect(result.stderr).toMatch(/nothing was sent there/)
-    // Not one request reached the second host: no refresh token, no client secret.
-    expect(b.requests).toEqual([])
-    expect(b.saw(before.refreshToken)).toBe(false)
-    expect(b.saw(CLIENT_SECRET)).toBe(false)
-    expect(readConfig(sandbox)!.envs.corp!.tokenUrl).toBe(kept)
-    expect(storedTokens(sandbox, 'corp').refreshToken).toBe(before.refreshToken)
-    for (const secret of [CLIENT_SECRET, before.refreshToken, before.accessToken]) expect(result.stderr).not.toContain(secret)
-  })
+      const result = await run(['token'], { TOKENCTL_CLIENT_SECRET: CLIENT_SECRET })
+      expect(result).toMatchObject({ code: 5, stdout: '' })
+      expect(result.stderr).toContain(new URL(b.origin).host)
+      expect(result.stderr).toContain(`tokenctl env add corp --issuer ${a.issuer} --client-id ${CLIENT_ID} --force`)
+      expect(result.stderr).toMatch(/nothing was sent there/)
+      // Not one request reached the second host: no refresh token, no client secret.
+      expect(b.requests).toEqual([])
+      expect(b.saw(before.refreshToken)).toBe(false)
+      expect(b.saw(CLIENT_SECRET)).toBe(false)
+      expect(readConfig(sandbox)!.envs.corp!.tokenUrl).toBe(kept)
+      expect(storedTokens(sandbox, 'corp').refreshToken).toBe(before.refreshToken)
+      for (const secret of [CLIENT_SECRET, before.refreshToken, before.accessToken])
+        expect(result.stderr).not.toContain(secret)
+    },
+  )
 
   test("a move on the issuer's own origin is followed, said on stderr, written to the audit log, and kept once the new endpoint answered", async () => {
     const a = await provider()
     await addEnv(a)
     await loginWithSecret()
     const tokens = a.requestsTo(PATHS.token).length
-    a.on('/v2/token', { json: { access_token: 'moved-access-0123456789', refresh_token: 'moved-refresh-0123456789', token_type: 'bearer', expires_in: 3600 } })
+    a.on('/v2/token', {
+      json: {
+        access_token: 'moved-access-0123456789',
+        refresh_token: 'moved-refresh-0123456789',
+        token_type: 'bearer',
+        expires_in: 3600,
+      },
+    })
     a.on(PATHS.token, { status: 404, json: { error: 'not_found' } })
     a.setDocument({ token_endpoint: a.url('/v2/token') })
     expireStoredAccessToken(sandbox, 'corp')
 
     const result = await run(['token'], { TOKENCTL_CLIENT_SECRET: CLIENT_SECRET })
     expect(result).toMatchObject({ code: 0, stdout: 'moved-access-0123456789\n' })
-    expect(result.stderr).toContain(`The token_endpoint of "corp" moved from ${a.url(PATHS.token)} to ${a.url('/v2/token')}`)
+    expect(result.stderr).toContain(
+      `The token_endpoint of "corp" moved from ${a.url(PATHS.token)} to ${a.url('/v2/token')}`,
+    )
     expect(a.requestsTo(PATHS.token)).toHaveLength(tokens + 1)
     expect(readConfig(sandbox)!.envs.corp!.tokenUrl).toBe(a.url('/v2/token'))
 
     const audit = await run(['audit', '--json'])
     expect(audit).toMatchObject({ code: 0 })
-    expect(JSON.parse(audit.stdout)).toContainEqual(expect.objectContaining({ env: 'corp', event: 'endpoint', outcome: 'ok', endpoint: 'token_endpoint', from: a.url(PATHS.token), to: a.url('/v2/token') }))
+    expect(JSON.parse(audit.stdout)).toContainEqual(
+      expect.objectContaining({
+        env: 'corp',
+        event: 'endpoint',
+        outcome: 'ok',
+        endpoint: 'token_endpoint',
+        from: a.url(PATHS.token),
+        to: a.url('/v2/token'),
+      }),
+    )
     expect((await run(['audit'])).stdout).toContain(`token_endpoint moved to ${a.url('/v2/token')}`)
   })
 
@@ -152,7 +203,9 @@ describe('an https issuer never names a plain-http endpoint', () => {
     const secure = await provider({ tls })
     const plain = await provider()
     secure.setDocument({ token_endpoint: plain.url(PATHS.token) })
-    const result = await run(['env', 'add', 'corp', '--issuer', secure.issuer, '--client-id', CLIENT_ID], { NODE_EXTRA_CA_CERTS: tls.certFile })
+    const result = await run(['env', 'add', 'corp', '--issuer', secure.issuer, '--client-id', CLIENT_ID], {
+      NODE_EXTRA_CA_CERTS: tls.certFile,
+    })
     expect(result).toMatchObject({ code: 5, stdout: '' })
     expect(result.stderr).toContain('plain-http token_endpoint')
     expect(secure.requestsTo(PATHS.discovery)).toHaveLength(1)
@@ -165,8 +218,12 @@ describe('an https issuer never names a plain-http endpoint', () => {
     const env = { NODE_EXTRA_CA_CERTS: tls.certFile, TOKENCTL_CLIENT_SECRET: CLIENT_SECRET }
     const secure = await provider({ tls })
     const plain = await provider()
-    expect(await run(['env', 'add', 'corp', '--issuer', secure.issuer, '--client-id', CLIENT_ID], env)).toMatchObject({ code: 0 })
-    expect(await run(['login', '--flow', 'password', '--username', 'alice', '--password-stdin'], env, 'wonderland\n')).toMatchObject({ code: 0 })
+    expect(await run(['env', 'add', 'corp', '--issuer', secure.issuer, '--client-id', CLIENT_ID], env)).toMatchObject({
+      code: 0,
+    })
+    expect(
+      await run(['login', '--flow', 'password', '--username', 'alice', '--password-stdin'], env, 'wonderland\n'),
+    ).toMatchObject({ code: 0 })
     secure.on(PATHS.token, { status: 404, json: { error: 'not_found' } })
     secure.setDocument({ token_endpoint: plain.url(PATHS.token) })
     expireStoredAccessToken(sandbox, 'corp')
@@ -209,16 +266,19 @@ describe('numbers from a provider are bounded', () => {
     expect(result.stderr).toMatch(/the code expires in (29|30)m\b/)
   })
 
-  test.each(['interval', 'expires_in'])('%s 1e400 (Infinity in JSON): exit 5, no poll, nothing stored, no TimeoutOverflowWarning', async (field) => {
-    const a = await startDeviceLogin({ [field]: '1e400' })
-    // Bounded: the old code polled without end here.
-    const result = await run(['login', '--flow', 'device'], {}, undefined, 10_000)
-    expect(result).toMatchObject({ code: 5, stdout: '' })
-    expect(result.stderr).toContain(`whose ${field} is not a finite number`)
-    expect(result.stderr).not.toMatch(/TimeoutOverflowWarning/)
-    expect(a.requestsTo(PATHS.token)).toHaveLength(0)
-    expect(stored(sandbox, 'corp')).toBeUndefined()
-  })
+  test.each(['interval', 'expires_in'])(
+    '%s 1e400 (Infinity in JSON): exit 5, no poll, nothing stored, no TimeoutOverflowWarning',
+    async (field) => {
+      const a = await startDeviceLogin({ [field]: '1e400' })
+      // Bounded: the old code polled without end here.
+      const result = await run(['login', '--flow', 'device'], {}, undefined, 10_000)
+      expect(result).toMatchObject({ code: 5, stdout: '' })
+      expect(result.stderr).toContain(`whose ${field} is not a finite number`)
+      expect(result.stderr).not.toMatch(/TimeoutOverflowWarning/)
+      expect(a.requestsTo(PATHS.token)).toHaveLength(0)
+      expect(stored(sandbox, 'corp')).toBeUndefined()
+    },
+  )
 })
 
 describe('text from the provider', () => {
@@ -248,7 +308,13 @@ describe('text from the provider', () => {
       }),
     })
     a.on(PATHS.token, {
-      json: { access_token: 'device-access-0123456789', refresh_token: 'device-refresh-0123456789', token_type: 'Bearer', expires_in: 3600, id_token: unsignedJwt({ sub: 'u1', preferred_username: `ali${sly}ce` }) },
+      json: {
+        access_token: 'device-access-0123456789',
+        refresh_token: 'device-refresh-0123456789',
+        token_type: 'Bearer',
+        expires_in: 3600,
+        id_token: unsignedJwt({ sub: 'u1', preferred_username: `ali${sly}ce` }),
+      },
     })
     const login = await run(['login', '--flow', 'device'])
     expect(login).toMatchObject({ code: 0 })
@@ -261,7 +327,8 @@ describe('text from the provider', () => {
     expect(refused).toMatchObject({ code: 4 })
     expect(refused.stderr).toMatch(/wrong/)
 
-    for (const output of [login.stderr, status.stdout, status.stderr, refused.stderr]) expect(output).not.toMatch(HIDDEN_PATTERN)
+    for (const output of [login.stderr, status.stdout, status.stderr, refused.stderr])
+      expect(output).not.toMatch(HIDDEN_PATTERN)
   })
 })
 
@@ -273,8 +340,19 @@ describe('what a token answer must be', () => {
   ])('token_type %s: exit 5, nothing stored', async (_what, tokenType) => {
     const a = await provider()
     await addEnv(a)
-    a.on(PATHS.token, { json: { access_token: 'typeless-access-0123456789', refresh_token: 'typeless-refresh-0123456789', expires_in: 3600, token_type: tokenType } })
-    const result = await run(['login', '--flow', 'password', '--username', 'alice', '--password-stdin'], {}, 'wonderland\n')
+    a.on(PATHS.token, {
+      json: {
+        access_token: 'typeless-access-0123456789',
+        refresh_token: 'typeless-refresh-0123456789',
+        expires_in: 3600,
+        token_type: tokenType,
+      },
+    })
+    const result = await run(
+      ['login', '--flow', 'password', '--username', 'alice', '--password-stdin'],
+      {},
+      'wonderland\n',
+    )
     expect(result).toMatchObject({ code: 5, stdout: '' })
     expect(result.stderr).toMatch(/cannot send as a bearer token; nothing was stored/)
     expect(result.stderr).not.toContain('typeless-refresh-0123456789')
@@ -286,9 +364,16 @@ describe('what a token answer must be', () => {
     await addEnv(a)
     a.on(PATHS.token, (request) => ({
       status: 401,
-      json: { error: 'invalid_client', error_description: `bad ${String(request.headers.authorization)} for ${CLIENT_ID}:${CLIENT_SECRET}` },
+      json: {
+        error: 'invalid_client',
+        error_description: `bad ${String(request.headers.authorization)} for ${CLIENT_ID}:${CLIENT_SECRET}`,
+      },
     }))
-    const result = await run(['login', '--flow', 'password', '--username', 'alice', '--password-stdin'], { TOKENCTL_CLIENT_SECRET: CLIENT_SECRET }, 'wonderland\n')
+    const result = await run(
+      ['login', '--flow', 'password', '--username', 'alice', '--password-stdin'],
+      { TOKENCTL_CLIENT_SECRET: CLIENT_SECRET },
+      'wonderland\n',
+    )
     expect(result).toMatchObject({ code: 4 })
     const basic = Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')
     expect(a.requestsTo(PATHS.token)[0]!.headers.authorization).toBe(`Basic ${basic}`)
@@ -304,8 +389,12 @@ describe('browser flow', () => {
     await addEnv(a)
     const opened = path.join(sandbox.dir, 'opened.txt')
     const script = path.join(sandbox.dir, 'browser.sh')
-    fs.writeFileSync(script, `#!/bin/sh\nprintf '%s' "$1" > "${opened}.part" && mv "${opened}.part" "${opened}"\n`, { mode: 0o755 })
-    const login = sandbox.start(['login', '--flow', 'browser', '--timeout', '45s'], { env: { ...FILE_STORE, BROWSER: script, DISPLAY: undefined } })
+    fs.writeFileSync(script, `#!/bin/sh\nprintf '%s' "$1" > "${opened}.part" && mv "${opened}.part" "${opened}"\n`, {
+      mode: 0o755,
+    })
+    const login = sandbox.start(['login', '--flow', 'browser', '--timeout', '45s'], {
+      env: { ...FILE_STORE, BROWSER: script, DISPLAY: undefined },
+    })
     expect(await eventually(() => fs.existsSync(opened), 30_000)).toBe(true)
     const authorize = new URL(fs.readFileSync(opened, 'utf8'))
     const redirect = authorize.searchParams.get('redirect_uri')!
@@ -344,7 +433,13 @@ describe('how failures are named', () => {
 
   test('a discovery document over 1 MiB is called too large, not unreachable', async () => {
     const a = await provider()
-    a.on(PATHS.discovery, { raw: JSON.stringify({ issuer: a.issuer, token_endpoint: a.url(PATHS.token), padding: 'x'.repeat(2 * 1024 * 1024) }) })
+    a.on(PATHS.discovery, {
+      raw: JSON.stringify({
+        issuer: a.issuer,
+        token_endpoint: a.url(PATHS.token),
+        padding: 'x'.repeat(2 * 1024 * 1024),
+      }),
+    })
     const result = await run(['env', 'add', 'corp', '--issuer', a.issuer, '--client-id', CLIENT_ID])
     expect(result).toMatchObject({ code: 5, stdout: '' })
     expect(result.stderr).toMatch(/larger than 1 MiB/)

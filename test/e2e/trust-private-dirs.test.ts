@@ -24,7 +24,8 @@ const NOBODY = 65534
 const IS_ROOT = process.getuid?.() === 0
 const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((file) => fs.existsSync(file))
 const asAnotherUser = IS_ROOT && SETPRIV !== undefined ? test : test.skip
-if (!IS_ROOT || !SETPRIV) console.warn('\n!!! SKIPPED: the other-user tests run as root and need setpriv (util-linux) to play uid 65534.\n')
+if (!IS_ROOT || !SETPRIV)
+  console.warn('\n!!! SKIPPED: the other-user tests run as root and need setpriv (util-linux) to play uid 65534.\n')
 
 let sandbox: Sandbox
 let server: ApiServer
@@ -42,7 +43,12 @@ afterEach(async () => {
 })
 
 /** Each run is bounded; `signal: null` in a result means it ended by itself. */
-function run(args: string[], env: Record<string, string | undefined> = {}, input?: string, timeoutMs = 30_000): Promise<RunResult> {
+function run(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  input?: string,
+  timeoutMs = 30_000,
+): Promise<RunResult> {
   return sandbox.run(args, { env, input, timeoutMs })
 }
 
@@ -58,94 +64,117 @@ async function addEnvAndLogIn(env: Record<string, string | undefined> = fileStor
 }
 
 function storedRefreshToken(): string {
-  return (JSON.parse(fs.readFileSync(credentialsFile(), 'utf8')) as { envs: Record<string, { refreshToken: string }> }).envs[ENV]!.refreshToken
+  return (JSON.parse(fs.readFileSync(credentialsFile(), 'utf8')) as { envs: Record<string, { refreshToken: string }> })
+    .envs[ENV]!.refreshToken
 }
 
 /** Ended by itself, with the exit code and message asked for, and nothing on stdout. */
 function expectRefused(result: RunResult, code: number, ...says: string[]): void {
-  expect({ signal: result.signal, code: result.code, stdout: result.stdout }).toEqual({ signal: null, code, stdout: '' })
+  expect({ signal: result.signal, code: result.code, stdout: result.stdout }).toEqual({
+    signal: null,
+    code,
+    stdout: '',
+  })
   for (const text of says) expect(result.stderr).toContain(text)
   expect(result.stderr).not.toMatch(/^\s+at /m)
 }
 
 /** A record that looks like tokenctl's own, with the attacker's tokens, newer than anything real. */
 function plantedRecord(): string {
-  const record = { refreshToken: PLANTED_REFRESH, accessToken: PLANTED_ACCESS, accessExpiresAt: Date.now() + 3_600_000, obtainedAt: Date.now() + 60_000, user: 'mallory' }
+  const record = {
+    refreshToken: PLANTED_REFRESH,
+    accessToken: PLANTED_ACCESS,
+    accessExpiresAt: Date.now() + 3_600_000,
+    obtainedAt: Date.now() + 60_000,
+    user: 'mallory',
+  }
   return JSON.stringify({ version: 1, envs: { [ENV]: record } })
 }
 
 /** Run a shell script as the other user. */
 async function asNobody(script: string): Promise<void> {
-  const result = await runProcess(SETPRIV!, [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', 'sh', '-ec', script], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } })
+  const result = await runProcess(
+    SETPRIV!,
+    [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', 'sh', '-ec', script],
+    { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } },
+  )
   expect(result).toMatchObject({ code: 0, stderr: '' })
 }
 
 const q = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`
 
 describe('another local user creates the old fallback runtime dir first (no XDG_RUNTIME_DIR)', () => {
-  asAnotherUser('token, git-credential get, status, exec and refresh neither believe, copy nor hang on what was planted there', async () => {
-    // A temp dir anyone can write, as /tmp is; the attacker must be able to reach it.
-    fs.chmodSync(sandbox.dir, 0o755)
-    const tmp = path.join(sandbox.dir, 'tmp')
-    fs.mkdirSync(tmp)
-    fs.chmodSync(tmp, 0o1777)
-    const old = path.join(tmp, `tokenctl-${process.getuid!()}`)
-    const planted = path.join(tmp, 'planted.json')
-    fs.writeFileSync(path.join(sandbox.dir, 'record.json'), plantedRecord())
-    // The record where the per-user cache and a kept-aside record would be, a FIFO where the
-    // access-token cache and the env's lock would be, and symlinks for the store's lock and
-    // a lock breaker. Everything 0777/0666, as an attacker would leave it for us.
-    await asNobody(
-      [
-        `mkdir -m 777 ${q(old)} ${q(`${old}/access`)} ${q(`${old}/locks`)}`,
-        `cp ${q(path.join(sandbox.dir, 'record.json'))} ${q(`${old}/credentials.json`)}`,
-        `cp ${q(path.join(sandbox.dir, 'record.json'))} ${q(planted)}`,
-        `chmod 600 ${q(`${old}/credentials.json`)}`,
-        `mkfifo -m 666 ${q(`${old}/access/${ENV}.json`)} ${q(`${old}/locks/${ENV}.lock`)}`,
-        `ln -s ${q(planted)} ${q(`${old}/locks/credentials.lock`)}`,
-        `ln -s ${q(planted)} ${q(`${old}/locks/${ENV}.lock.break`)}`,
-      ].join('\n'),
-    )
-    const before = snapshot(old)
-    const env = { XDG_RUNTIME_DIR: undefined, TMPDIR: tmp, TOKENCTL_USERNAME: USER, TOKENCTL_PASSWORD: PASSWORD }
-    expect(await run(['env', 'add', ENV, '--url', server.url], env)).toMatchObject({ code: 0, signal: null })
+  asAnotherUser(
+    'token, git-credential get, status, exec and refresh neither believe, copy nor hang on what was planted there',
+    async () => {
+      // A temp dir anyone can write, as /tmp is; the attacker must be able to reach it.
+      fs.chmodSync(sandbox.dir, 0o755)
+      const tmp = path.join(sandbox.dir, 'tmp')
+      fs.mkdirSync(tmp)
+      fs.chmodSync(tmp, 0o1777)
+      const old = path.join(tmp, `tokenctl-${process.getuid!()}`)
+      const planted = path.join(tmp, 'planted.json')
+      fs.writeFileSync(path.join(sandbox.dir, 'record.json'), plantedRecord())
+      // The record where the per-user cache and a kept-aside record would be, a FIFO where the
+      // access-token cache and the env's lock would be, and symlinks for the store's lock and
+      // a lock breaker. Everything 0777/0666, as an attacker would leave it for us.
+      await asNobody(
+        [
+          `mkdir -m 777 ${q(old)} ${q(`${old}/access`)} ${q(`${old}/locks`)}`,
+          `cp ${q(path.join(sandbox.dir, 'record.json'))} ${q(`${old}/credentials.json`)}`,
+          `cp ${q(path.join(sandbox.dir, 'record.json'))} ${q(planted)}`,
+          `chmod 600 ${q(`${old}/credentials.json`)}`,
+          `mkfifo -m 666 ${q(`${old}/access/${ENV}.json`)} ${q(`${old}/locks/${ENV}.lock`)}`,
+          `ln -s ${q(planted)} ${q(`${old}/locks/credentials.lock`)}`,
+          `ln -s ${q(planted)} ${q(`${old}/locks/${ENV}.lock.break`)}`,
+        ].join('\n'),
+      )
+      const before = snapshot(old)
+      const env = { XDG_RUNTIME_DIR: undefined, TMPDIR: tmp, TOKENCTL_USERNAME: USER, TOKENCTL_PASSWORD: PASSWORD }
+      expect(await run(['env', 'add', ENV, '--url', server.url], env)).toMatchObject({ code: 0, signal: null })
 
-    // No keychain here and no store chosen: with these credentials the tokens live in the
-    // per-user cache file of the runtime dir, beside the access-token cache and the locks.
-    const host = new URL(server.url).host
-    const results: Array<[string, RunResult]> = []
-    for (const [name, args, input] of [
-      ['token', ['token'], undefined],
-      ['git-credential get', ['git-credential', 'get'], `protocol=http\nhost=${host}\n\n`],
-      ['status', ['status'], undefined],
-      ['exec', ['exec', '--', 'sh', '-c', 'printf "%s\\n" "$TOKENCTL_TOKEN"'], undefined],
-      ['refresh', ['refresh'], undefined],
-      ['token after refresh', ['token'], undefined],
-    ] as const) {
-      results.push([name, await run([...args], env, input)])
-    }
-    for (const [name, result] of results) {
-      expect({ name, signal: result.signal, code: result.code }).toEqual({ name, signal: null, code: 0 })
-      expect({ name, out: `${result.stdout}${result.stderr}` }).not.toEqual({ name, out: expect.stringMatching(/planted|mallory/) })
-    }
-    // What was printed is the server's own token, not the planted one.
-    const token = results[0]![1].stdout.trimEnd()
-    expect(server.isAccessTokenActive(token)).toBe(true)
-    expect(results[1]![1].stdout).toContain(`password=${token}\n`)
-    expect(results[3]![1].stdout).toBe(`${token}\n`)
-    expect(server.isAccessTokenActive(results[5]![1].stdout.trimEnd())).toBe(true)
-    // The planted refresh token never went to the server, nor into any file of ours.
-    expect(JSON.stringify(server.requests)).not.toContain('planted')
-    expect(server.count(REFRESH)).toBe(1)
-    const ours = sandbox.filesContaining(PLANTED_REFRESH).filter((file) => !file.startsWith(`${tmp}${path.sep}`) && file !== path.join(sandbox.dir, 'record.json'))
-    expect(ours).toEqual([])
-    // The runtime dir used is the user's own, in the state dir, and private.
-    const runtimeDir = path.join(sandbox.home, '.local', 'state', 'tokenctl', 'run')
-    expect(fs.lstatSync(runtimeDir).mode & 0o777).toBe(0o700)
-    expect(fs.existsSync(path.join(runtimeDir, 'credentials.json'))).toBe(true)
-    // And nothing the attacker planted was changed, moved or removed.
-    expect(snapshot(old)).toEqual(before)
-  })
+      // No keychain here and no store chosen: with these credentials the tokens live in the
+      // per-user cache file of the runtime dir, beside the access-token cache and the locks.
+      const host = new URL(server.url).host
+      const results: Array<[string, RunResult]> = []
+      for (const [name, args, input] of [
+        ['token', ['token'], undefined],
+        ['git-credential get', ['git-credential', 'get'], `protocol=http\nhost=${host}\n\n`],
+        ['status', ['status'], undefined],
+        ['exec', ['exec', '--', 'sh', '-c', 'printf "%s\\n" "$TOKENCTL_TOKEN"'], undefined],
+        ['refresh', ['refresh'], undefined],
+        ['token after refresh', ['token'], undefined],
+      ] as const) {
+        results.push([name, await run([...args], env, input)])
+      }
+      for (const [name, result] of results) {
+        expect({ name, signal: result.signal, code: result.code }).toEqual({ name, signal: null, code: 0 })
+        expect({ name, out: `${result.stdout}${result.stderr}` }).not.toEqual({
+          name,
+          out: expect.stringMatching(/planted|mallory/),
+        })
+      }
+      // What was printed is the server's own token, not the planted one.
+      const token = results[0]![1].stdout.trimEnd()
+      expect(server.isAccessTokenActive(token)).toBe(true)
+      expect(results[1]![1].stdout).toContain(`password=${token}\n`)
+      expect(results[3]![1].stdout).toBe(`${token}\n`)
+      expect(server.isAccessTokenActive(results[5]![1].stdout.trimEnd())).toBe(true)
+      // The planted refresh token never went to the server, nor into any file of ours.
+      expect(JSON.stringify(server.requests)).not.toContain('planted')
+      expect(server.count(REFRESH)).toBe(1)
+      const ours = sandbox
+        .filesContaining(PLANTED_REFRESH)
+        .filter((file) => !file.startsWith(`${tmp}${path.sep}`) && file !== path.join(sandbox.dir, 'record.json'))
+      expect(ours).toEqual([])
+      // The runtime dir used is the user's own, in the state dir, and private.
+      const runtimeDir = path.join(sandbox.home, '.local', 'state', 'tokenctl', 'run')
+      expect(fs.lstatSync(runtimeDir).mode & 0o777).toBe(0o700)
+      expect(fs.existsSync(path.join(runtimeDir, 'credentials.json'))).toBe(true)
+      // And nothing the attacker planted was changed, moved or removed.
+      expect(snapshot(old)).toEqual(before)
+    },
+  )
 })
 
 /** Every entry under `dir`: its kind, owner and content (for files), to show nothing changed. */
@@ -154,7 +183,13 @@ function snapshot(dir: string): Record<string, string> {
   for (const name of fs.readdirSync(dir, { recursive: true }) as string[]) {
     const full = path.join(dir, name)
     const stat = fs.lstatSync(full)
-    const kind = stat.isSymbolicLink() ? `link to ${fs.readlinkSync(full)}` : stat.isFIFO() ? 'fifo' : stat.isDirectory() ? 'dir' : fs.readFileSync(full, 'utf8')
+    const kind = stat.isSymbolicLink()
+      ? `link to ${fs.readlinkSync(full)}`
+      : stat.isFIFO()
+        ? 'fifo'
+        : stat.isDirectory()
+          ? 'dir'
+          : fs.readFileSync(full, 'utf8')
     found[name] = `${stat.uid} ${(stat.mode & 0o7777).toString(8)} ${kind}`
   }
   return found
@@ -165,7 +200,11 @@ type Plant = 'a FIFO' | 'a symlink' | "another user's file"
 /** Puts `what` at `file` (in a dir of our own); a symlink and another user's file lead to a record that would be believed. */
 function plant(file: string, what: Plant): void {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 })
-  const content = file.endsWith('.lock') ? JSON.stringify({ pid: process.pid, at: Date.now() }) : file.includes(`${path.sep}access${path.sep}`) ? JSON.stringify({ accessToken: PLANTED_ACCESS, accessExpiresAt: Date.now() + 3_600_000 }) : plantedRecord()
+  const content = file.endsWith('.lock')
+    ? JSON.stringify({ pid: process.pid, at: Date.now() })
+    : file.includes(`${path.sep}access${path.sep}`)
+      ? JSON.stringify({ accessToken: PLANTED_ACCESS, accessExpiresAt: Date.now() + 3_600_000 })
+      : plantedRecord()
   if (what === 'a FIFO') {
     expect(runMkfifo(file)).toBe(0)
   } else if (what === 'a symlink') {
@@ -184,7 +223,11 @@ function runMkfifo(file: string): number | null {
 
 /** Another user's file needs root to make (chown). */
 const KINDS: Plant[] = IS_ROOT ? ['a FIFO', 'a symlink', "another user's file"] : ['a FIFO', 'a symlink']
-const words: Record<Plant, string> = { 'a FIFO': 'is a FIFO, not a regular file', 'a symlink': 'is a symbolic link', "another user's file": `belongs to another user (uid ${NOBODY})` }
+const words: Record<Plant, string> = {
+  'a FIFO': 'is a FIFO, not a regular file',
+  'a symlink': 'is a symbolic link',
+  "another user's file": `belongs to another user (uid ${NOBODY})`,
+}
 
 describe('something that is not a private file of ours where tokenctl reads one, in a dir of its own: exit 6 naming it, no hang', () => {
   test.each(KINDS)('the access-token cache: %s', async (what) => {
@@ -209,7 +252,12 @@ describe('something that is not a private file of ours where tokenctl reads one,
     await addEnvAndLogIn()
     const before = storedRefreshToken()
     plant(lockFile(), what)
-    expectRefused(await run(['refresh'], fileStore), 6, `The lock file ${lockFile()} ${words[what]}`, `rm '${lockFile()}'`)
+    expectRefused(
+      await run(['refresh'], fileStore),
+      6,
+      `The lock file ${lockFile()} ${words[what]}`,
+      `rm '${lockFile()}'`,
+    )
     expect(server.count(REFRESH)).toBe(0)
     expect(storedRefreshToken()).toBe(before)
   })
@@ -234,7 +282,9 @@ describe('every wait on a lock ends', () => {
     fs.writeFileSync(lockFile(), JSON.stringify({ pid: holder.pid, at: Date.now() + 3_600_000 }), { mode: 0o600 })
     const result = await run(['refresh'], fileStore, undefined, 60_000)
     expect(result).toMatchObject({ signal: null, code: 0 })
-    expect(result.stderr).toContain(`Took over the lock of "dev" from pid ${holder.pid}, whose last sign of life was dated`)
+    expect(result.stderr).toContain(
+      `Took over the lock of "dev" from pid ${holder.pid}, whose last sign of life was dated`,
+    )
     expect(server.count(REFRESH)).toBe(1)
     expect(storedRefreshToken()).not.toBe(before)
     expect(server.isRefreshTokenActive(storedRefreshToken())).toBe(true)
@@ -256,7 +306,12 @@ describe('a runtime dir that is not private', () => {
     fs.mkdirSync(runtime(), { recursive: true, mode: 0o700 })
     fs.chmodSync(runtime(), 0o755)
     for (const [env, args] of uses) {
-      expectRefused(await run(args, env), 6, `The runtime dir ${runtime()} is open to other users (mode 0755)`, `chmod 700 '${runtime()}'`)
+      expectRefused(
+        await run(args, env),
+        6,
+        `The runtime dir ${runtime()} is open to other users (mode 0755)`,
+        `chmod 700 '${runtime()}'`,
+      )
     }
     expect(fs.statSync(runtime()).mode & 0o777).toBe(0o755)
     expect(server.count(REFRESH)).toBe(0)
@@ -268,7 +323,11 @@ describe('a runtime dir that is not private', () => {
     fs.writeFileSync(sandbox.runtimeDir, '')
     const kept = path.join(runtime(), 'credentials.json')
     for (const args of [['status'], ['token']]) {
-      expectRefused(await run(args, { ...fileStore, TOKENCTL_FAST_PATH: '0' }), 6, `${kept} cannot be checked (ENOTDIR)`)
+      expectRefused(
+        await run(args, { ...fileStore, TOKENCTL_FAST_PATH: '0' }),
+        6,
+        `${kept} cannot be checked (ENOTDIR)`,
+      )
     }
     expect(server.count(REFRESH)).toBe(0)
   })
@@ -310,7 +369,9 @@ describe('a store record dated in the future', () => {
   test('refresh still refreshes: the record does not pass for work another process has just done', async () => {
     await addEnvAndLogIn()
     const before = storedRefreshToken()
-    const data = JSON.parse(fs.readFileSync(credentialsFile(), 'utf8')) as { envs: Record<string, { obtainedAt?: number }> }
+    const data = JSON.parse(fs.readFileSync(credentialsFile(), 'utf8')) as {
+      envs: Record<string, { obtainedAt?: number }>
+    }
     data.envs[ENV]!.obtainedAt = Date.now() + 3_600_000
     fs.writeFileSync(credentialsFile(), JSON.stringify(data), { mode: 0o600 })
     for (const args of [['refresh'], ['token', '--force-refresh']]) {

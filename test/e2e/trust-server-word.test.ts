@@ -62,88 +62,124 @@ function stored(): StoredRecord | undefined {
 
 function auditLines(): AuditLine[] {
   const file = path.join(fixture.sandbox.home, '.local', 'state', 'tokenctl', 'audit.log')
-  return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as AuditLine)
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as AuditLine)
 }
 
 describe("a firewall's HTML page is not the server's word", () => {
-  test('an HTML 403 on refresh: exit 5, the stored login stays whole and still serves, three of them do not warn', async () => {
-    const server = await loggedIn()
-    const before = stored()!
-    const bytes = fs.readFileSync(credentialsFile())
-    server.setFailure('html:403', { path: REFRESH })
+  test(
+    'an HTML 403 on refresh: exit 5, the stored login stays whole and still serves, three of them do not warn',
+    async () => {
+      const server = await loggedIn()
+      const before = stored()!
+      const bytes = fs.readFileSync(credentialsFile())
+      server.setFailure('html:403', { path: REFRESH })
 
-    const forced = await run(['token', '--force-refresh'])
-    expect(forced).toMatchObject({ code: 5, stdout: '' })
-    expect(forced.stderr).toContain("answered HTTP 403 with text/html, not with the server's JSON error")
-    expect(forced.stderr).toContain('proxy or firewall')
-    expect(forced.stderr).not.toContain('tokenctl login')
-    // Nothing deleted: the refresh token and the still-valid access token are where they were.
-    expect(fs.readFileSync(credentialsFile())).toEqual(bytes)
-    expect(stored()?.refreshToken).toBe(before.refreshToken)
+      const forced = await run(['token', '--force-refresh'])
+      expect(forced).toMatchObject({ code: 5, stdout: '' })
+      expect(forced.stderr).toContain("answered HTTP 403 with text/html, not with the server's JSON error")
+      expect(forced.stderr).toContain('proxy or firewall')
+      expect(forced.stderr).not.toContain('tokenctl login')
+      // Nothing deleted: the refresh token and the still-valid access token are where they were.
+      expect(fs.readFileSync(credentialsFile())).toEqual(bytes)
+      expect(stored()?.refreshToken).toBe(before.refreshToken)
 
-    const token = await run(['token'])
-    expect(token).toMatchObject({ code: 0, stdout: `${before.accessToken}\n` })
-    expect(server.count(REFRESH)).toBe(1)
+      const token = await run(['token'])
+      expect(token).toMatchObject({ code: 0, stdout: `${before.accessToken}\n` })
+      expect(server.count(REFRESH)).toBe(1)
 
-    for (let i = 0; i < 2; i++) expect(await run(['refresh'])).toMatchObject({ code: 5 })
-    expect(server.count(REFRESH)).toBe(3)
-    expect(stored()?.refreshToken).toBe(before.refreshToken)
-    const refreshes = auditLines().filter((line) => line.event === 'refresh')
-    expect(refreshes).toHaveLength(3)
-    expect(refreshes.every((line) => line.outcome === 'failure' && line.exitCode === 5 && line.reason === 'server or network failure')).toBe(true)
-    const status = await run(['status'])
-    expect(status.code).toBe(0)
-    expect(status.stderr).not.toMatch(WARNING)
+      for (let i = 0; i < 2; i++) expect(await run(['refresh'])).toMatchObject({ code: 5 })
+      expect(server.count(REFRESH)).toBe(3)
+      expect(stored()?.refreshToken).toBe(before.refreshToken)
+      const refreshes = auditLines().filter((line) => line.event === 'refresh')
+      expect(refreshes).toHaveLength(3)
+      expect(
+        refreshes.every(
+          (line) => line.outcome === 'failure' && line.exitCode === 5 && line.reason === 'server or network failure',
+        ),
+      ).toBe(true)
+      const status = await run(['status'])
+      expect(status.code).toBe(0)
+      expect(status.stderr).not.toMatch(WARNING)
 
-    // The kept refresh token was good all along: once the firewall lets it through, it works.
-    server.setFailure(undefined)
-    expect(await run(['refresh'])).toMatchObject({ code: 0 })
-    expect(server.isRefreshTokenActive(before.refreshToken!)).toBe(false)
-    expect(stored()?.refreshToken).not.toBe(before.refreshToken)
-  }, SLOW)
+      // The kept refresh token was good all along: once the firewall lets it through, it works.
+      server.setFailure(undefined)
+      expect(await run(['refresh'])).toMatchObject({ code: 0 })
+      expect(server.isRefreshTokenActive(before.refreshToken!)).toBe(false)
+      expect(stored()?.refreshToken).not.toBe(before.refreshToken)
+    },
+    SLOW,
+  )
 
-  test('an HTML 403 while refreshing an expiring token (token, refresh --print): exit 5, nothing deleted', async () => {
-    const server = await loggedIn({ accessTtl: 60 })
-    const bytes = fs.readFileSync(credentialsFile())
-    server.setFailure('html:403', { path: REFRESH })
-    expect(await run(['token'])).toMatchObject({ code: 5, stdout: '' })
-    expect(await run(['refresh', '--print'])).toMatchObject({ code: 5, stdout: '' })
-    expect(fs.readFileSync(credentialsFile())).toEqual(bytes)
-  }, SLOW)
+  test(
+    'an HTML 403 while refreshing an expiring token (token, refresh --print): exit 5, nothing deleted',
+    async () => {
+      const server = await loggedIn({ accessTtl: 60 })
+      const bytes = fs.readFileSync(credentialsFile())
+      server.setFailure('html:403', { path: REFRESH })
+      expect(await run(['token'])).toMatchObject({ code: 5, stdout: '' })
+      expect(await run(['refresh', '--print'])).toMatchObject({ code: 5, stdout: '' })
+      expect(fs.readFileSync(credentialsFile())).toEqual(bytes)
+    },
+    SLOW,
+  )
 
-  test('a gateway\'s JSON 403 ({"message":"Forbidden"}, no error code) on refresh: exit 5, the stored login stays', async () => {
-    const server = await loggedIn()
-    const before = stored()!
-    const bytes = fs.readFileSync(credentialsFile())
-    server.setFailure('gateway:403', { path: REFRESH })
+  test(
+    'a gateway\'s JSON 403 ({"message":"Forbidden"}, no error code) on refresh: exit 5, the stored login stays',
+    async () => {
+      const server = await loggedIn()
+      const before = stored()!
+      const bytes = fs.readFileSync(credentialsFile())
+      server.setFailure('gateway:403', { path: REFRESH })
 
-    const forced = await run(['token', '--force-refresh'])
-    expect(forced).toMatchObject({ code: 5, stdout: '' })
-    expect(forced.stderr).not.toContain('tokenctl login')
-    expect(fs.readFileSync(credentialsFile())).toEqual(bytes)
-    expect(await run(['token'])).toMatchObject({ code: 0, stdout: `${before.accessToken}\n` })
-    expect(auditLines().filter((line) => line.event === 'refresh').map((line) => line.reason)).toEqual(['server or network failure'])
-  }, SLOW)
+      const forced = await run(['token', '--force-refresh'])
+      expect(forced).toMatchObject({ code: 5, stdout: '' })
+      expect(forced.stderr).not.toContain('tokenctl login')
+      expect(fs.readFileSync(credentialsFile())).toEqual(bytes)
+      expect(await run(['token'])).toMatchObject({ code: 0, stdout: `${before.accessToken}\n` })
+      expect(
+        auditLines()
+          .filter((line) => line.event === 'refresh')
+          .map((line) => line.reason),
+      ).toEqual(['server or network failure'])
+    },
+    SLOW,
+  )
 
-  test('an HTML 401 on login: exit 5, not 4, nothing stored; three of them do not warn', async () => {
-    const server = await serve()
-    expect(await run(['env', 'add', 'dev', '--url', server.url])).toMatchObject({ code: 0 })
-    server.setFailure('html:401', { path: LOGIN })
-    for (let i = 0; i < 3; i++) {
-      const result = await login()
-      expect(result).toMatchObject({ code: 5, stdout: '' })
-      expect(result.stderr).not.toContain('rejected')
-      expect(result.stderr).not.toMatch(WARNING)
-    }
-    expect(stored()).toBeUndefined()
-    expect(auditLines().filter((line) => line.event === 'login').map((line) => line.reason)).toEqual(Array(3).fill('server or network failure'))
-    const status = await run(['status'])
-    expect(status.stderr).not.toMatch(WARNING)
-    // The server's own JSON 401 is still a rejection.
-    server.setFailure(undefined)
-    const wrong = await run(['login', '-e', 'dev', '--username', 'alice', '--password-stdin'], {}, 'not-the-password\n')
-    expect(wrong).toMatchObject({ code: 4 })
-  }, SLOW)
+  test(
+    'an HTML 401 on login: exit 5, not 4, nothing stored; three of them do not warn',
+    async () => {
+      const server = await serve()
+      expect(await run(['env', 'add', 'dev', '--url', server.url])).toMatchObject({ code: 0 })
+      server.setFailure('html:401', { path: LOGIN })
+      for (let i = 0; i < 3; i++) {
+        const result = await login()
+        expect(result).toMatchObject({ code: 5, stdout: '' })
+        expect(result.stderr).not.toContain('rejected')
+        expect(result.stderr).not.toMatch(WARNING)
+      }
+      expect(stored()).toBeUndefined()
+      expect(
+        auditLines()
+          .filter((line) => line.event === 'login')
+          .map((line) => line.reason),
+      ).toEqual(Array(3).fill('server or network failure'))
+      const status = await run(['status'])
+      expect(status.stderr).not.toMatch(WARNING)
+      // The server's own JSON 401 is still a rejection.
+      server.setFailure(undefined)
+      const wrong = await run(
+        ['login', '-e', 'dev', '--username', 'alice', '--password-stdin'],
+        {},
+        'not-the-password\n',
+      )
+      expect(wrong).toMatchObject({ code: 4 })
+    },
+    SLOW,
+  )
 })
 
 /** Every way `secret` could be read in `text`: its encoded forms, or a base64 run that decodes to a part of it. */
@@ -156,7 +192,9 @@ function encodedLeaks(text: string, secret: string): string[] {
     percent: encodeURIComponent(secret),
     'percent, lower-case hex': encodeURIComponent(secret).replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase()),
   }
-  const leaks = Object.entries(forms).filter(([, form]) => text.includes(form)).map(([name]) => name)
+  const leaks = Object.entries(forms)
+    .filter(([, form]) => text.includes(form))
+    .map(([name]) => name)
   // A base64 run, at any alignment, that decodes to 8 characters of the secret in a row.
   const piece = (start: number) => secret.slice(start, start + 8)
   for (const run of text.match(/[A-Za-z0-9+/_-]{12,}/g) ?? []) {
@@ -177,51 +215,67 @@ describe('a secret echoed back encoded never reaches stderr', () => {
   test.each([
     ['without debug output', {}],
     ['with TOKENCTL_DEBUG=1', { TOKENCTL_DEBUG: '1' }],
-  ] as Array<[string, Record<string, string>]>)('the refresh token, base64-, base64url- and percent-encoded in an error, %s', async (_name, debug) => {
-    const server = await serve()
-    server.overrideTokens({ refreshToken: REFRESH_TOKEN, path: LOGIN })
-    expect(await run(['env', 'add', 'dev', '--url', server.url])).toMatchObject({ code: 0 })
-    expect(await login()).toMatchObject({ code: 0 })
-    expect(stored()?.refreshToken).toBe(REFRESH_TOKEN)
-    server.setFailure('echoEncoded', { path: REFRESH })
-    const result = await run(['token', '--force-refresh'], debug)
-    expect(result).toMatchObject({ code: 5, stdout: '' })
-    // The server did send it, in every form, so the masks are what keeps it out.
-    expect(server.requests.at(-1)?.body).toEqual({ refreshToken: REFRESH_TOKEN })
-    expect(result.stderr).toContain('Could not process ***')
-    expect(result.stderr).not.toContain(REFRESH_TOKEN)
-    expect(encodedLeaks(result.stderr, REFRESH_TOKEN)).toEqual([])
-  }, SLOW)
+  ] as Array<[string, Record<string, string>]>)(
+    'the refresh token, base64-, base64url- and percent-encoded in an error, %s',
+    async (_name, debug) => {
+      const server = await serve()
+      server.overrideTokens({ refreshToken: REFRESH_TOKEN, path: LOGIN })
+      expect(await run(['env', 'add', 'dev', '--url', server.url])).toMatchObject({ code: 0 })
+      expect(await login()).toMatchObject({ code: 0 })
+      expect(stored()?.refreshToken).toBe(REFRESH_TOKEN)
+      server.setFailure('echoEncoded', { path: REFRESH })
+      const result = await run(['token', '--force-refresh'], debug)
+      expect(result).toMatchObject({ code: 5, stdout: '' })
+      // The server did send it, in every form, so the masks are what keeps it out.
+      expect(server.requests.at(-1)?.body).toEqual({ refreshToken: REFRESH_TOKEN })
+      expect(result.stderr).toContain('Could not process ***')
+      expect(result.stderr).not.toContain(REFRESH_TOKEN)
+      expect(encodedLeaks(result.stderr, REFRESH_TOKEN)).toEqual([])
+    },
+    SLOW,
+  )
 
-  test('the password, encoded in the error of a login', async () => {
-    const server = await serve()
-    expect(await run(['env', 'add', 'dev', '--url', server.url])).toMatchObject({ code: 0 })
-    server.setFailure('echoEncoded', { path: LOGIN })
-    const result = await login({ TOKENCTL_DEBUG: '1' })
-    expect(result).toMatchObject({ code: 5, stdout: '' })
-    expect(result.stderr).toContain('Could not process ***')
-    expect(encodedLeaks(result.stderr, PASSWORD)).toEqual([])
-  }, SLOW)
+  test(
+    'the password, encoded in the error of a login',
+    async () => {
+      const server = await serve()
+      expect(await run(['env', 'add', 'dev', '--url', server.url])).toMatchObject({ code: 0 })
+      server.setFailure('echoEncoded', { path: LOGIN })
+      const result = await login({ TOKENCTL_DEBUG: '1' })
+      expect(result).toMatchObject({ code: 5, stdout: '' })
+      expect(result.stderr).toContain('Could not process ***')
+      expect(encodedLeaks(result.stderr, PASSWORD)).toEqual([])
+    },
+    SLOW,
+  )
 })
 
 describe('token lifetimes', () => {
-  test('expiresIn 1e400 (Infinity once parsed): exit 5 naming the problem, not 1, nothing stored', async () => {
-    const server = await serve({ expiresInText: '1e400' })
-    expect(await run(['env', 'add', 'dev', '--url', server.url])).toMatchObject({ code: 0 })
-    const result = await login()
-    expect(result).toMatchObject({ code: 5, stdout: '' })
-    expect(result.stderr).toContain('sent a lifetime for the access token that is not a finite number of seconds')
-    expect(stored()).toBeUndefined()
-  }, SLOW)
+  test(
+    'expiresIn 1e400 (Infinity once parsed): exit 5 naming the problem, not 1, nothing stored',
+    async () => {
+      const server = await serve({ expiresInText: '1e400' })
+      expect(await run(['env', 'add', 'dev', '--url', server.url])).toMatchObject({ code: 0 })
+      const result = await login()
+      expect(result).toMatchObject({ code: 5, stdout: '' })
+      expect(result.stderr).toContain('sent a lifetime for the access token that is not a finite number of seconds')
+      expect(stored()).toBeUndefined()
+    },
+    SLOW,
+  )
 
-  test('expiresIn "0": login says the token expired, never "expires expired"', async () => {
-    const server = await serve({ expiresInText: '"0"' })
-    expect(await run(['env', 'add', 'dev', '--url', server.url])).toMatchObject({ code: 0 })
-    const result = await login()
-    expect(result.code).toBe(0)
-    expect(result.stderr).toMatch(/The access token expired \d+s ago \(\S+Z\)\./)
-    expect(result.stderr).not.toContain('expires expired')
-  }, SLOW)
+  test(
+    'expiresIn "0": login says the token expired, never "expires expired"',
+    async () => {
+      const server = await serve({ expiresInText: '"0"' })
+      expect(await run(['env', 'add', 'dev', '--url', server.url])).toMatchObject({ code: 0 })
+      const result = await login()
+      expect(result.code).toBe(0)
+      expect(result.stderr).toMatch(/The access token expired \d+s ago \(\S+Z\)\./)
+      expect(result.stderr).not.toContain('expires expired')
+    },
+    SLOW,
+  )
 })
 
 /** A forward proxy that answers nothing and records every request and tunnel it is asked for. */
@@ -241,42 +295,54 @@ async function recordingProxy(): Promise<{ url: string; seen: string[]; close: (
   return {
     url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
     seen,
-    close: () => new Promise((resolve) => { for (const socket of sockets) socket.destroy(); proxy.close(() => resolve()) }),
+    close: () =>
+      new Promise((resolve) => {
+        for (const socket of sockets) socket.destroy()
+        proxy.close(() => resolve())
+      }),
   }
 }
 
 describe('plain http goes only to a loopback address', () => {
-  test('http://x.localhost:PORT that the resolver does not resolve: the login fails and nothing is sent, not even to a proxy', async () => {
-    const server = await serve()
-    const port = new URL(server.url).port
-    // Loopback by name, so `env add` takes it; the connection is what is held to loopback.
-    expect(await run(['env', 'add', 'dev', '--url', `http://x.localhost:${port}`])).toMatchObject({ code: 0 })
-    const direct = await login({ TOKENCTL_TIMEOUT: '5' })
-    expect(direct).toMatchObject({ code: 5, stdout: '' })
-    expect(direct.stderr).toContain(`x.localhost:${port}`)
-    const proxy = await recordingProxy()
-    try {
-      const proxied = await login({ TOKENCTL_TIMEOUT: '5', HTTP_PROXY: proxy.url, http_proxy: proxy.url })
-      expect(proxied).toMatchObject({ code: 5, stdout: '' })
-      expect(proxied.stderr).not.toContain(PASSWORD)
-      expect(proxy.seen).toEqual([])
-    } finally {
-      await proxy.close()
-    }
-    expect(server.requests).toEqual([])
-    expect(stored()).toBeUndefined()
-  }, SLOW)
+  test(
+    'http://x.localhost:PORT that the resolver does not resolve: the login fails and nothing is sent, not even to a proxy',
+    async () => {
+      const server = await serve()
+      const port = new URL(server.url).port
+      // Loopback by name, so `env add` takes it; the connection is what is held to loopback.
+      expect(await run(['env', 'add', 'dev', '--url', `http://x.localhost:${port}`])).toMatchObject({ code: 0 })
+      const direct = await login({ TOKENCTL_TIMEOUT: '5' })
+      expect(direct).toMatchObject({ code: 5, stdout: '' })
+      expect(direct.stderr).toContain(`x.localhost:${port}`)
+      const proxy = await recordingProxy()
+      try {
+        const proxied = await login({ TOKENCTL_TIMEOUT: '5', HTTP_PROXY: proxy.url, http_proxy: proxy.url })
+        expect(proxied).toMatchObject({ code: 5, stdout: '' })
+        expect(proxied.stderr).not.toContain(PASSWORD)
+        expect(proxy.seen).toEqual([])
+      } finally {
+        await proxy.close()
+      }
+      expect(server.requests).toEqual([])
+      expect(stored()).toBeUndefined()
+    },
+    SLOW,
+  )
 
-  test('http://127.0.0.1 with HTTP_PROXY set goes straight to the server, never through the proxy', async () => {
-    const server = await serve()
-    expect(await run(['env', 'add', 'dev', '--url', server.url])).toMatchObject({ code: 0 })
-    const proxy = await recordingProxy()
-    try {
-      expect(await login({ HTTP_PROXY: proxy.url, http_proxy: proxy.url })).toMatchObject({ code: 0 })
-      expect(proxy.seen).toEqual([])
-      expect(server.count(LOGIN)).toBe(1)
-    } finally {
-      await proxy.close()
-    }
-  }, SLOW)
+  test(
+    'http://127.0.0.1 with HTTP_PROXY set goes straight to the server, never through the proxy',
+    async () => {
+      const server = await serve()
+      expect(await run(['env', 'add', 'dev', '--url', server.url])).toMatchObject({ code: 0 })
+      const proxy = await recordingProxy()
+      try {
+        expect(await login({ HTTP_PROXY: proxy.url, http_proxy: proxy.url })).toMatchObject({ code: 0 })
+        expect(proxy.seen).toEqual([])
+        expect(server.count(LOGIN)).toBe(1)
+      } finally {
+        await proxy.close()
+      }
+    },
+    SLOW,
+  )
 })

@@ -9,13 +9,19 @@ test('a server message that echoes the password or refresh token is shown withou
   const server = http.createServer((req, res) => {
     let body = ''
     req.on('data', (chunk) => (body += chunk))
-    req.on('end', () => res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'bad_request', message: `bad request ${body}` })))
+    req.on('end', () =>
+      res
+        .writeHead(401, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: 'bad_request', message: `bad request ${body}` })),
+    )
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   try {
     const api = apiProtocol({ name: 'prod', protocol: 'api', url }, { environ: {}, userAgent: 'test' })
-    const login = await api.login({ flow: 'password', credentials: { username: 'alice', password: 's3cret-pass' } }).catch((e: Error) => e)
+    const login = await api
+      .login({ flow: 'password', credentials: { username: 'alice', password: 's3cret-pass' } })
+      .catch((e: Error) => e)
     expect(login).toMatchObject({ exitCode: 4 })
     expect((login as Error).message).toContain('bad request')
     expect((login as Error).message).not.toContain('s3cret-pass')
@@ -52,11 +58,19 @@ describe('which 400/401/403 answers are the server rejecting the credentials', (
     await new Promise((resolve) => server.close(resolve))
   })
 
-  async function outcome(status: number, contentType: string, body: string): Promise<{ login: unknown; refresh: unknown }> {
+  async function outcome(
+    status: number,
+    contentType: string,
+    body: string,
+  ): Promise<{ login: unknown; refresh: unknown }> {
     answer = { status, contentType, body }
     const api = apiProtocol({ name: 'prod', protocol: 'api', url }, { environ: {}, userAgent: 'test' })
-    const login = await api.login({ flow: 'password', credentials: { username: 'alice', password: 'pw-12345' } }).catch((e: { exitCode?: number }) => e.exitCode)
-    const refresh = await api.refresh('refresh-token-value').catch((e: { exitCode?: number; constructor: { name: string } }) => `${e.exitCode} ${e.constructor.name}`)
+    const login = await api
+      .login({ flow: 'password', credentials: { username: 'alice', password: 'pw-12345' } })
+      .catch((e: { exitCode?: number }) => e.exitCode)
+    const refresh = await api
+      .refresh('refresh-token-value')
+      .catch((e: { exitCode?: number; constructor: { name: string } }) => `${e.exitCode} ${e.constructor.name}`)
     return { login, refresh }
   }
 
@@ -69,7 +83,11 @@ describe('which 400/401/403 answers are the server rejecting the credentials', (
   })
 
   test.each([
-    [403, 'text/html; charset=utf-8', '<html><body><h1>403 Forbidden</h1>Request blocked by the firewall</body></html>'],
+    [
+      403,
+      'text/html; charset=utf-8',
+      '<html><body><h1>403 Forbidden</h1>Request blocked by the firewall</body></html>',
+    ],
     [401, 'text/html', '<html><body>Proxy authentication required</body></html>'],
     [400, 'text/plain', 'Bad Request'],
     [401, 'text/plain', '{"error":"invalid_grant"}'],
@@ -99,7 +117,9 @@ test('an answer to a login that is JSON but not an object is called that, not "n
   try {
     const api = apiProtocol({ name: 'prod', protocol: 'api', url }, { environ: {}, userAgent: 'test' })
     const login = () => api.login({ flow: 'password', credentials: { username: 'alice', password: 'pw-12345' } })
-    await expect(login()).rejects.toThrow(`${host} sent a JSON value that is not an object (HTTP 200, application/json).`)
+    await expect(login()).rejects.toThrow(
+      `${host} sent a JSON value that is not an object (HTTP 200, application/json).`,
+    )
     body = '<html>'
     await expect(login()).rejects.toThrow(`${host} sent an answer that is not JSON (HTTP 200, application/json).`)
   } finally {

@@ -14,7 +14,11 @@ async function start(options: ApiServerOptions = {}): Promise<ApiServer> {
   return server
 }
 
-async function post(path: string, body: unknown, init: RequestInit = {}): Promise<{ status: number; body: unknown; contentType: string | null }> {
+async function post(
+  path: string,
+  body: unknown,
+  init: RequestInit = {},
+): Promise<{ status: number; body: unknown; contentType: string | null }> {
   const res = await fetch(server.url + path, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -68,14 +72,24 @@ describe('api test server', () => {
       const res = await post('/auth/token', { username: 'alice', password: 'wonderland' })
       expect(res.status).toBe(200)
       expect(res.body).toEqual({
-        data: { token: expect.any(String), refreshToken: expect.any(String), expiresIn: 1800, refreshExpiresIn: 604800 },
+        data: {
+          token: expect.any(String),
+          refreshToken: expect.any(String),
+          expiresIn: 1800,
+          refreshExpiresIn: 604800,
+        },
       })
     })
 
     it('puts the fields at the top level with wrapInData: false', async () => {
       await start({ wrapInData: false })
       const res = await post('/auth/token', { username: 'alice', password: 'wonderland' })
-      expect(res.body).toEqual({ token: expect.any(String), refreshToken: expect.any(String), expiresIn: 1800, refreshExpiresIn: 604800 })
+      expect(res.body).toEqual({
+        token: expect.any(String),
+        refreshToken: expect.any(String),
+        expiresIn: 1800,
+        refreshExpiresIn: 604800,
+      })
     })
 
     it('rejects a wrong password with 401 and a JSON error body', async () => {
@@ -95,7 +109,11 @@ describe('api test server', () => {
 
     it('refuses a body sent without Content-Type: application/json', async () => {
       await start()
-      const res = await post('/auth/token', { username: 'alice', password: 'wonderland' }, { headers: { 'content-type': 'text/plain' } })
+      const res = await post(
+        '/auth/token',
+        { username: 'alice', password: 'wonderland' },
+        { headers: { 'content-type': 'text/plain' } },
+      )
       expect(res.status).toBe(415)
     })
   })
@@ -172,7 +190,13 @@ describe('api test server', () => {
         expect(header).toEqual({ alg: 'HS256', typ: 'JWT' })
       }
       const access = jwtClaims(tokens.token)
-      expect(access).toEqual({ sub: 'alice', iat: expect.any(Number), exp: expect.any(Number), jti: expect.any(String), typ: 'access' })
+      expect(access).toEqual({
+        sub: 'alice',
+        iat: expect.any(Number),
+        exp: expect.any(Number),
+        jti: expect.any(String),
+        typ: 'access',
+      })
       expect(access.iat).toBeGreaterThanOrEqual(before)
       expect(access.exp).toBe((access.iat as number) + 60)
       const refresh = jwtClaims(tokens.refreshToken)
@@ -314,7 +338,9 @@ describe('api test server', () => {
       await start()
       server.failNext('hang')
       const started = Date.now()
-      await expect(post('/auth/token', credentials, { signal: AbortSignal.timeout(500) })).rejects.toMatchObject({ name: 'TimeoutError' })
+      await expect(post('/auth/token', credentials, { signal: AbortSignal.timeout(500) })).rejects.toMatchObject({
+        name: 'TimeoutError',
+      })
       expect(Date.now() - started).toBeGreaterThanOrEqual(450)
       expect(server.count('/auth/token')).toBe(1)
       // close() in afterEach must end the hanging socket rather than wait for it.
@@ -363,7 +389,11 @@ describe('api test server', () => {
       const tokens = await login()
       await me(tokens.token)
       await post('/auth/token/refresh', { refreshToken: tokens.refreshToken })
-      await fetch(`${server.url}/auth/token?x=1`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'not json' })
+      await fetch(`${server.url}/auth/token?x=1`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: 'not json',
+      })
 
       expect(server.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
         'POST /auth/token',

@@ -32,16 +32,24 @@ describe('file store', () => {
     expect(await store.delete('prod')).toBe(true)
     expect(await store.delete('prod')).toBe(false)
     expect(await store.get('prod')).toBeUndefined()
-    expect(JSON.parse(fs.readFileSync(store.file, 'utf8'))).toEqual({ version: 1, envs: { staging: { accessToken: 'a2', accessExpiresAt: 5 } } })
+    expect(JSON.parse(fs.readFileSync(store.file, 'utf8'))).toEqual({
+      version: 1,
+      envs: { staging: { accessToken: 'a2', accessExpiresAt: 5 } },
+    })
   })
 
   test('a config dir that others could read is refused, not quietly tightened: it may have been read already', async () => {
     fs.mkdirSync(dir, { mode: 0o755 })
     fs.chmodSync(dir, 0o755)
-    for (const call of [() => new FileStore(dir).set('prod', { refreshToken: 'r' }), () => new FileStore(dir).get('prod')]) {
+    for (const call of [
+      () => new FileStore(dir).set('prod', { refreshToken: 'r' }),
+      () => new FileStore(dir).get('prod'),
+    ]) {
       const error = await call().catch((e: unknown) => e)
       expect(error).toBeInstanceOf(StoreUnavailableError)
-      expect((error as StoreUnavailableError).message).toBe(`The config dir ${dir} is open to other users (mode 0755), so tokenctl will not use it.`)
+      expect((error as StoreUnavailableError).message).toBe(
+        `The config dir ${dir} is open to other users (mode 0755), so tokenctl will not use it.`,
+      )
       expect((error as StoreUnavailableError).fix).toBe(`Run: chmod 700 '${dir}'`)
     }
     expect(mode(dir)).toBe(0o755)
@@ -54,7 +62,9 @@ describe('file store', () => {
     const link = `${dir}-link`
     fs.symlinkSync(dir, link)
     const viaLink = new FileStore(link)
-    await expect(viaLink.get('prod')).rejects.toThrow(`The config dir ${link} is a symbolic link, so tokenctl will not use it.`)
+    await expect(viaLink.get('prod')).rejects.toThrow(
+      `The config dir ${link} is a symbolic link, so tokenctl will not use it.`,
+    )
     await expect(viaLink.set('prod', { refreshToken: 'r2' })).rejects.toThrow(StoreUnavailableError)
     expect(await store.get('prod')).toEqual({ refreshToken: 'r1' })
   })

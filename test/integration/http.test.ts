@@ -6,7 +6,9 @@ import { ServerError } from '../../src/base/errors.js'
 import { postJson } from '../../src/protocols/http.js'
 
 /** A tiny server whose every answer the test decides. */
-async function serve(handler: http.RequestListener): Promise<{ url: string; hits: () => number; close: () => Promise<void> }> {
+async function serve(
+  handler: http.RequestListener,
+): Promise<{ url: string; hits: () => number; close: () => Promise<void> }> {
   let hits = 0
   const server = http.createServer((req, res) => {
     hits++
@@ -17,7 +19,11 @@ async function serve(handler: http.RequestListener): Promise<{ url: string; hits
   return {
     url: `http://127.0.0.1:${port}`,
     hits: () => hits,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
   }
 }
 
@@ -45,7 +51,11 @@ async function proxy(): Promise<{ url: string; tunnels: string[]; close: () => P
   return {
     url: `http://127.0.0.1:${port}`,
     tunnels,
-    close: () => new Promise((resolve) => { for (const s of sockets) s.destroy(); server.close(() => resolve()) }),
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy()
+        server.close(() => resolve())
+      }),
   }
 }
 
@@ -55,7 +65,11 @@ test('posts JSON and reads JSON', async () => {
   const server = await serve((req, res) => {
     let body = ''
     req.on('data', (chunk) => (body += chunk))
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ got: JSON.parse(body), type: req.headers['content-type'] })))
+    req.on('end', () =>
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ got: JSON.parse(body), type: req.headers['content-type'] })),
+    )
   })
   try {
     const response = await postJson(`${server.url}/x`, { a: 1 }, options())
@@ -74,7 +88,9 @@ test('HTTP_PROXY is used, and NO_PROXY bypasses it', async () => {
   try {
     expect((await postJson(`${server.url}/x`, {}, allowHttp({ HTTP_PROXY: through.url }))).status).toBe(200)
     expect(through.tunnels).toEqual([new URL(server.url).host])
-    expect((await postJson(`${server.url}/x`, {}, allowHttp({ HTTP_PROXY: through.url, NO_PROXY: '127.0.0.1' }))).status).toBe(200)
+    expect(
+      (await postJson(`${server.url}/x`, {}, allowHttp({ HTTP_PROXY: through.url, NO_PROXY: '127.0.0.1' }))).status,
+    ).toBe(200)
     expect(through.tunnels).toHaveLength(1)
     expect(server.hits()).toBe(2)
   } finally {
@@ -84,7 +100,9 @@ test('HTTP_PROXY is used, and NO_PROXY bypasses it', async () => {
 })
 
 test('redirects are not followed', async () => {
-  const server = await serve((req, res) => (req.url === '/x' ? res.writeHead(307, { location: '/y' }).end() : res.writeHead(200).end('{}')))
+  const server = await serve((req, res) =>
+    req.url === '/x' ? res.writeHead(307, { location: '/y' }).end() : res.writeHead(200).end('{}'),
+  )
   try {
     expect((await postJson(`${server.url}/x`, {}, options())).status).toBe(307)
     expect(server.hits()).toBe(1)
@@ -116,7 +134,9 @@ test('a refused connection is retried a bounded number of times, then exit 5', a
 })
 
 test('an answer over 1 MiB is cut off and refused', async () => {
-  const server = await serve((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(`"${'x'.repeat(2 * 1024 * 1024)}"`))
+  const server = await serve((_req, res) =>
+    res.writeHead(200, { 'content-type': 'application/json' }).end(`"${'x'.repeat(2 * 1024 * 1024)}"`),
+  )
   try {
     await expect(postJson(`${server.url}/x`, {}, options())).rejects.toThrow('larger than 1 MiB')
   } finally {
@@ -125,5 +145,7 @@ test('an answer over 1 MiB is cut off and refused', async () => {
 })
 
 test('TOKENCTL_TIMEOUT must be a number of seconds', async () => {
-  await expect(postJson('http://127.0.0.1:1/x', {}, options({ TOKENCTL_TIMEOUT: 'soon' }))).rejects.toThrow(expect.objectContaining({ exitCode: 2 }))
+  await expect(postJson('http://127.0.0.1:1/x', {}, options({ TOKENCTL_TIMEOUT: 'soon' }))).rejects.toThrow(
+    expect.objectContaining({ exitCode: 2 }),
+  )
 })

@@ -5,12 +5,22 @@
 import { StoreUnavailableError } from '../../src/base/errors.js'
 import { KEYCHAIN_SERVICE, KEYCHAIN_TIMEOUT_MS, KeychainStore } from '../../src/stores/keychain-store.js'
 import type { SecretRecord } from '../../src/stores/types.js'
-import { eventually, type HangingBus, type KeyringSession, keyringTest, startHangingBus, useKeyring } from '../support/keyring.js'
+import {
+  eventually,
+  type HangingBus,
+  type KeyringSession,
+  keyringTest,
+  startHangingBus,
+  useKeyring,
+} from '../support/keyring.js'
 
 const stores: KeychainStore[] = []
 /** A store whose helper talks to the bus at `address` (process.env does not reach children under jest). */
 function storeOn(address: string): KeychainStore {
-  const store = new KeychainStore(KEYCHAIN_TIMEOUT_MS, KEYCHAIN_SERVICE, { ...process.env, DBUS_SESSION_BUS_ADDRESS: address })
+  const store = new KeychainStore(KEYCHAIN_TIMEOUT_MS, KEYCHAIN_SERVICE, {
+    ...process.env,
+    DBUS_SESSION_BUS_ADDRESS: address,
+  })
   stores.push(store)
   return store
 }
@@ -18,7 +28,13 @@ afterEach(() => {
   for (const store of stores.splice(0)) store.close()
 })
 
-const prod: SecretRecord = { refreshToken: 'r-prod', refreshExpiresAt: 4_102_444_800_000, accessToken: 'a-prod', accessExpiresAt: 1_700_000_000_000, user: 'alice' }
+const prod: SecretRecord = {
+  refreshToken: 'r-prod',
+  refreshExpiresAt: 4_102_444_800_000,
+  accessToken: 'a-prod',
+  accessExpiresAt: 1_700_000_000_000,
+  user: 'alice',
+}
 const staging: SecretRecord = { refreshToken: 'r-staging', user: 'bob' }
 
 /** The usernames of every `service=tokenctl` item, as secret-tool sees them (it prints attributes on stderr). */
@@ -50,7 +66,9 @@ describe('keychain store against a real gnome-keyring', () => {
     const rotated = { ...prod, refreshToken: 'r-prod-2' }
     await store.set('prod', rotated)
     expect(await accounts(keyring()!)).toEqual(['prod', 'staging'])
-    expect(JSON.parse((await keyring()!.secretTool(['lookup', 'service', 'tokenctl', 'username', 'prod'])).stdout)).toEqual(rotated)
+    expect(
+      JSON.parse((await keyring()!.secretTool(['lookup', 'service', 'tokenctl', 'username', 'prod'])).stdout),
+    ).toEqual(rotated)
 
     expect(await store.list()).toEqual([
       ['prod', rotated],
@@ -60,25 +78,54 @@ describe('keychain store against a real gnome-keyring', () => {
     expect(await store.delete('prod')).toBe(true)
     expect(await store.delete('prod')).toBe(false)
     expect(await store.get('prod')).toBeUndefined()
-    expect(await keyring()!.secretTool(['lookup', 'service', 'tokenctl', 'username', 'prod'])).toMatchObject({ code: 1, stdout: '' })
+    expect(await keyring()!.secretTool(['lookup', 'service', 'tokenctl', 'username', 'prod'])).toMatchObject({
+      code: 1,
+      stdout: '',
+    })
     expect(await accounts(keyring()!)).toEqual(['staging'])
     expect(await store.list()).toEqual([['staging', staging]])
   })
 
-  withKeyring('reads entries written by another program; an entry that is not a record is a login required (exit 3) and is left out of the list', async () => {
-    const ci = { refreshToken: 'r-ci' }
-    expect((await keyring()!.secretTool(['store', '--label', 'ci', 'service', 'tokenctl', 'username', 'ci'], JSON.stringify(ci))).code).toBe(0)
-    expect((await keyring()!.secretTool(['store', '--label', 'junk', 'service', 'tokenctl', 'username', 'junk'], 'not json')).code).toBe(0)
-    expect((await keyring()!.secretTool(['store', '--label', 'other', 'service', 'other-app', 'username', 'prod'], '{"refreshToken":"x"}')).code).toBe(0)
+  withKeyring(
+    'reads entries written by another program; an entry that is not a record is a login required (exit 3) and is left out of the list',
+    async () => {
+      const ci = { refreshToken: 'r-ci' }
+      expect(
+        (
+          await keyring()!.secretTool(
+            ['store', '--label', 'ci', 'service', 'tokenctl', 'username', 'ci'],
+            JSON.stringify(ci),
+          )
+        ).code,
+      ).toBe(0)
+      expect(
+        (
+          await keyring()!.secretTool(
+            ['store', '--label', 'junk', 'service', 'tokenctl', 'username', 'junk'],
+            'not json',
+          )
+        ).code,
+      ).toBe(0)
+      expect(
+        (
+          await keyring()!.secretTool(
+            ['store', '--label', 'other', 'service', 'other-app', 'username', 'prod'],
+            '{"refreshToken":"x"}',
+          )
+        ).code,
+      ).toBe(0)
 
-    const store = storeOn(keyring()!.address)
-    expect(await store.get('ci')).toEqual(ci)
-    await expect(store.get('junk')).rejects.toThrow(expect.objectContaining({ exitCode: 3, message: 'The keychain entry of "junk" cannot be used (not JSON).' }))
-    // Another service's entry with the same account is not ours.
-    expect(await store.get('prod')).toBeUndefined()
-    expect(await store.list()).toEqual([['ci', ci]])
-    await keyring()!.secretTool(['clear', 'service', 'other-app'])
-  })
+      const store = storeOn(keyring()!.address)
+      expect(await store.get('ci')).toEqual(ci)
+      await expect(store.get('junk')).rejects.toThrow(
+        expect.objectContaining({ exitCode: 3, message: 'The keychain entry of "junk" cannot be used (not JSON).' }),
+      )
+      // Another service's entry with the same account is not ours.
+      expect(await store.get('prod')).toBeUndefined()
+      expect(await store.list()).toEqual([['ci', ci]])
+      await keyring()!.secretTool(['clear', 'service', 'other-app'])
+    },
+  )
 
   withKeyring('a closed store starts a new helper on its next call', async () => {
     const store = storeOn(keyring()!.address)

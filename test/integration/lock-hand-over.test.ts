@@ -23,7 +23,12 @@ beforeEach(async () => {
   server = await startApiServer()
   sandbox = new Sandbox()
   expect(await sandbox.run(['env', 'add', 'prod', '--url', server.url])).toMatchObject({ code: 0 })
-  expect(await sandbox.run(['login', '--username', 'alice', '--password-stdin'], { env: { TOKENCTL_STORE: 'file' }, input: 'wonderland\n' })).toMatchObject({ code: 0 })
+  expect(
+    await sandbox.run(['login', '--username', 'alice', '--password-stdin'], {
+      env: { TOKENCTL_STORE: 'file' },
+      input: 'wonderland\n',
+    }),
+  ).toMatchObject({ code: 0 })
 })
 afterEach(async () => {
   await server.close()

@@ -51,7 +51,14 @@ test('a heartbeat dated in the future is no sign of life: the holder is taken ov
   fs.writeFileSync(file, JSON.stringify({ pid: process.ppid, at: Date.now() + HOUR }), { mode: 0o600 })
   const taken: Array<[number, TakeOverReason]> = []
   const started = Date.now()
-  const release = await within(acquireLock(dir, 'prod', { staleMs: STALE_MS, maxWaitMs: MAX_WAIT_MS, onTakeOver: (holder, why) => taken.push([holder.pid, why]) }), 10_000)
+  const release = await within(
+    acquireLock(dir, 'prod', {
+      staleMs: STALE_MS,
+      maxWaitMs: MAX_WAIT_MS,
+      onTakeOver: (holder, why) => taken.push([holder.pid, why]),
+    }),
+    10_000,
+  )
   expect(release).toBeInstanceOf(Function)
   // Not at once: a live holder whose clock was set back gets a beat's time to write a believable one.
   expect(Date.now() - started).toBeGreaterThanOrEqual(STALE_MS)
@@ -73,8 +80,14 @@ test('a live holder that keeps beating past the maximum wait: the waiter gives u
     expect(outcome).toBeInstanceOf(StoreUnavailableError)
     const error = outcome as StoreUnavailableError
     const file = path.join(dir, 'prod.lock')
-    expect(error.message).toMatch(new RegExp(`^Gave up waiting for the lock of "prod" \\(${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\): pid ${process.pid} has held it for \\d+ s and is still alive and working\\.$`))
-    expect(error.fix).toBe(`Wait for it to finish and try again; if it is stuck, end it (kill ${process.pid}) and tokenctl takes the lock over.`)
+    expect(error.message).toMatch(
+      new RegExp(
+        `^Gave up waiting for the lock of "prod" \\(${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\): pid ${process.pid} has held it for \\d+ s and is still alive and working\\.$`,
+      ),
+    )
+    expect(error.fix).toBe(
+      `Wait for it to finish and try again; if it is stuck, end it (kill ${process.pid}) and tokenctl takes the lock over.`,
+    )
     expect(Date.now() - started).toBeGreaterThanOrEqual(1_500)
   } finally {
     holder()
@@ -92,8 +105,13 @@ test('the maximum wait is 2 minutes, longer when TOKENCTL_TIMEOUT is', () => {
 test('something other than a lock file at the lock path ends the wait at once, naming it and how to clear it', async () => {
   const file = path.join(dir, 'prod.lock')
   fs.mkdirSync(file)
-  const outcome = await within(acquireLock(dir, 'prod', { maxWaitMs: MAX_WAIT_MS }).catch((error: unknown) => error), 10_000)
+  const outcome = await within(
+    acquireLock(dir, 'prod', { maxWaitMs: MAX_WAIT_MS }).catch((error: unknown) => error),
+    10_000,
+  )
   expect(outcome).toBeInstanceOf(StoreUnavailableError)
-  expect((outcome as StoreUnavailableError).message).toBe(`The lock file ${file} is a directory, not a regular file, so tokenctl will not read it.`)
+  expect((outcome as StoreUnavailableError).message).toBe(
+    `The lock file ${file} is a directory, not a regular file, so tokenctl will not read it.`,
+  )
   expect((outcome as StoreUnavailableError).fix).toBe(`Remove it: rm -r '${file}'`)
 })

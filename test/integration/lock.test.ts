@@ -20,7 +20,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 test('a live holder busy for five times the stale time keeps its lock: the waiter gets it only after the release', async () => {
   const release = await acquireLock(dir, 'prod', { staleMs: STALE_MS })
   let tookOver = false
-  const waiting = acquireLock(dir, 'prod', { staleMs: STALE_MS, onTakeOver: () => (tookOver = true) }).then((next) => ({ next, at: Date.now() }))
+  const waiting = acquireLock(dir, 'prod', { staleMs: STALE_MS, onTakeOver: () => (tookOver = true) }).then((next) => ({
+    next,
+    at: Date.now(),
+  }))
   await sleep(STALE_MS * 5)
   const releasedAt = Date.now()
   release()

@@ -51,7 +51,11 @@ async function parse(res: Response): Promise<Reply> {
 }
 
 /** POST an application/x-www-form-urlencoded body, as RFC 6749 clients do. */
-async function postForm(url: string, fields: Record<string, string>, headers: Record<string, string> = {}): Promise<Reply> {
+async function postForm(
+  url: string,
+  fields: Record<string, string>,
+  headers: Record<string, string> = {},
+): Promise<Reply> {
   return parse(await fetch(url, { method: 'POST', headers, body: new URLSearchParams(fields) }))
 }
 
@@ -105,7 +109,12 @@ function pkcePair(): { verifier: string; challenge: string } {
   return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') }
 }
 
-function authorizeUrl(redirectUri: string, challenge: string | undefined, state: string, scope = 'openid offline_access'): string {
+function authorizeUrl(
+  redirectUri: string,
+  challenge: string | undefined,
+  state: string,
+  scope = 'openid offline_access',
+): string {
   const url = new URL(server.endpoints.authorization)
   url.search = new URLSearchParams({
     response_type: 'code',
@@ -125,7 +134,11 @@ async function deviceAuthorization(scope = 'openid offline_access'): Promise<Rec
 }
 
 async function pollDevice(deviceCode: string): Promise<Reply> {
-  return postForm(server.endpoints.token, { grant_type: DEVICE_CODE_GRANT, device_code: deviceCode, client_id: CLI_CLIENT_ID })
+  return postForm(server.endpoints.token, {
+    grant_type: DEVICE_CODE_GRANT,
+    device_code: deviceCode,
+    client_id: CLI_CLIENT_ID,
+  })
 }
 
 describe('discovery', () => {
@@ -142,8 +155,12 @@ describe('discovery', () => {
       introspection_endpoint: `${server.issuer}/token/introspection`,
       code_challenge_methods_supported: ['S256'],
     })
-    expect(oidc.body.grant_types_supported).toEqual(expect.arrayContaining(['password', 'client_credentials', 'refresh_token', DEVICE_CODE_GRANT]))
-    expect(oidc.body.token_endpoint_auth_methods_supported).toEqual(expect.arrayContaining(['client_secret_basic', 'client_secret_post', 'none']))
+    expect(oidc.body.grant_types_supported).toEqual(
+      expect.arrayContaining(['password', 'client_credentials', 'refresh_token', DEVICE_CODE_GRANT]),
+    )
+    expect(oidc.body.token_endpoint_auth_methods_supported).toEqual(
+      expect.arrayContaining(['client_secret_basic', 'client_secret_post', 'none']),
+    )
     const oauth = await parse(await fetch(server.endpoints.oauthDiscovery))
     expect(oauth.status).toBe(200)
     expect(oauth.body.issuer).toBe(server.issuer)
@@ -160,7 +177,11 @@ describe('discovery', () => {
     }
     // Outside the issuer path there is nothing, as behind a reverse proxy.
     expect((await fetch(`${server.origin}/.well-known/openid-configuration`)).status).toBe(404)
-    const token = await postForm(server.endpoints.token, { grant_type: 'client_credentials' }, basic(SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET))
+    const token = await postForm(
+      server.endpoints.token,
+      { grant_type: 'client_credentials' },
+      basic(SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET),
+    )
     expect(token.status).toBe(200)
     expect(server.requests[0]?.path).toBe('/realms/test/token')
   })
@@ -204,22 +225,44 @@ describe('discovery', () => {
 describe('client credentials', () => {
   test('Basic auth gets an access token and no refresh token; a wrong secret is invalid_client', async () => {
     await start({ accessTokenTtl: 120 })
-    const ok = await postForm(server.endpoints.token, { grant_type: 'client_credentials', scope: 'api:read' }, basic(SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET))
+    const ok = await postForm(
+      server.endpoints.token,
+      { grant_type: 'client_credentials', scope: 'api:read' },
+      basic(SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET),
+    )
     expect(ok.status).toBe(200)
     expect(ok.body).toMatchObject({ token_type: 'Bearer', expires_in: 120, scope: 'api:read' })
     expect(ok.body.refresh_token).toBeUndefined()
-    expect(await server.introspect(str(ok.body.access_token))).toMatchObject({ active: true, client_id: SERVICE_CLIENT_ID, scope: 'api:read' })
+    expect(await server.introspect(str(ok.body.access_token))).toMatchObject({
+      active: true,
+      client_id: SERVICE_CLIENT_ID,
+      scope: 'api:read',
+    })
 
-    const bad = await postForm(server.endpoints.token, { grant_type: 'client_credentials' }, basic(SERVICE_CLIENT_ID, 'wrong'))
+    const bad = await postForm(
+      server.endpoints.token,
+      { grant_type: 'client_credentials' },
+      basic(SERVICE_CLIENT_ID, 'wrong'),
+    )
     expect(bad.status).toBe(401)
     expect(bad.body.error).toBe('invalid_client')
 
-    const scope = await postForm(server.endpoints.token, { grant_type: 'client_credentials', scope: 'api:write' }, basic(SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET))
+    const scope = await postForm(
+      server.endpoints.token,
+      { grant_type: 'client_credentials', scope: 'api:write' },
+      basic(SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET),
+    )
     expect(scope.status).toBe(400)
     expect(scope.body.error).toBe('invalid_scope')
 
     expect(server.count('client_credentials')).toBe(3)
-    expect(server.requests[0]).toMatchObject({ endpoint: 'token', grantType: 'client_credentials', clientAuth: 'basic', body: { scope: 'api:read' }, status: 200 })
+    expect(server.requests[0]).toMatchObject({
+      endpoint: 'token',
+      grantType: 'client_credentials',
+      clientAuth: 'basic',
+      body: { scope: 'api:read' },
+      status: 200,
+    })
     expect(server.requests[0]?.headers.authorization).toMatch(/^Basic /)
   })
 })
@@ -238,9 +281,23 @@ describe('password grant', () => {
     expect(res.status).toBe(200)
     expect(res.body).toMatchObject({ token_type: 'Bearer', expires_in: 1800, scope: 'openid api:read' })
     expect(str(res.body.refresh_token).length).toBeGreaterThan(20)
-    expect(jwtClaims(str(res.body.id_token))).toMatchObject({ iss: server.issuer, aud: POST_CLIENT_ID, sub: 'alice', preferred_username: 'alice', email: 'alice@example.test' })
-    expect(await server.introspect(str(res.body.access_token))).toMatchObject({ active: true, sub: 'alice', client_id: POST_CLIENT_ID })
-    expect(server.requests[0]).toMatchObject({ grantType: 'password', clientAuth: 'post', body: { username: 'alice', client_id: POST_CLIENT_ID } })
+    expect(jwtClaims(str(res.body.id_token))).toMatchObject({
+      iss: server.issuer,
+      aud: POST_CLIENT_ID,
+      sub: 'alice',
+      preferred_username: 'alice',
+      email: 'alice@example.test',
+    })
+    expect(await server.introspect(str(res.body.access_token))).toMatchObject({
+      active: true,
+      sub: 'alice',
+      client_id: POST_CLIENT_ID,
+    })
+    expect(server.requests[0]).toMatchObject({
+      grantType: 'password',
+      clientAuth: 'post',
+      body: { username: 'alice', client_id: POST_CLIENT_ID },
+    })
 
     const wrong = await postForm(server.endpoints.token, {
       grant_type: 'password',
@@ -253,10 +310,18 @@ describe('password grant', () => {
     expect(wrong.body.error).toBe('invalid_grant')
 
     // The client is registered for client_secret_post only.
-    const viaBasic = await postForm(server.endpoints.token, { grant_type: 'password', username: 'alice', password: 'wonderland' }, basic(POST_CLIENT_ID, POST_CLIENT_SECRET))
+    const viaBasic = await postForm(
+      server.endpoints.token,
+      { grant_type: 'password', username: 'alice', password: 'wonderland' },
+      basic(POST_CLIENT_ID, POST_CLIENT_SECRET),
+    )
     expect(viaBasic.status).toBe(401)
     expect(viaBasic.body.error).toBe('invalid_client')
-    expect(server.requests.at(-1)).toMatchObject({ clientAuth: 'basic', status: 401, body: { grant_type: 'password', username: 'alice' } })
+    expect(server.requests.at(-1)).toMatchObject({
+      clientAuth: 'basic',
+      status: 401,
+      body: { grant_type: 'password', username: 'alice' },
+    })
   })
 
   test('a public client logs in with client_id alone; no openid scope, no ID token', async () => {
@@ -276,22 +341,38 @@ describe('refresh tokens', () => {
     const login = await passwordLogin()
     const rt1 = str(login.body.refresh_token)
 
-    const first = await postForm(server.endpoints.token, { grant_type: 'refresh_token', refresh_token: rt1, client_id: PASSWORD_CLIENT_ID })
+    const first = await postForm(server.endpoints.token, {
+      grant_type: 'refresh_token',
+      refresh_token: rt1,
+      client_id: PASSWORD_CLIENT_ID,
+    })
     expect(first.status).toBe(200)
     const rt2 = str(first.body.refresh_token)
     expect(rt2).not.toBe(rt1)
     expect(first.body.scope).toBe('openid offline_access')
     expect(jwtClaims(str(first.body.id_token)).preferred_username).toBe('alice')
     expect((await server.introspect(rt1)).active).toBe(false)
-    expect(await server.introspect(rt2, 'refresh_token')).toMatchObject({ active: true, sub: 'alice', client_id: PASSWORD_CLIENT_ID })
+    expect(await server.introspect(rt2, 'refresh_token')).toMatchObject({
+      active: true,
+      sub: 'alice',
+      client_id: PASSWORD_CLIENT_ID,
+    })
     expect(server.requests[1]?.body).not.toHaveProperty('scope')
 
-    const replay = await postForm(server.endpoints.token, { grant_type: 'refresh_token', refresh_token: rt1, client_id: PASSWORD_CLIENT_ID })
+    const replay = await postForm(server.endpoints.token, {
+      grant_type: 'refresh_token',
+      refresh_token: rt1,
+      client_id: PASSWORD_CLIENT_ID,
+    })
     expect(replay.status).toBe(400)
     expect(replay.body.error).toBe('invalid_grant')
     expect((await server.introspect(rt2)).active).toBe(false)
     expect((await server.introspect(str(first.body.access_token))).active).toBe(false)
-    const afterReplay = await postForm(server.endpoints.token, { grant_type: 'refresh_token', refresh_token: rt2, client_id: PASSWORD_CLIENT_ID })
+    const afterReplay = await postForm(server.endpoints.token, {
+      grant_type: 'refresh_token',
+      refresh_token: rt2,
+      client_id: PASSWORD_CLIENT_ID,
+    })
     expect(afterReplay.body.error).toBe('invalid_grant')
     expect(server.count('refresh_token')).toBe(3)
   })
@@ -299,7 +380,11 @@ describe('refresh tokens', () => {
   test('rotateRefreshTokens: false keeps the refresh token', async () => {
     await start({ rotateRefreshTokens: false })
     const rt = str((await passwordLogin()).body.refresh_token)
-    const again = await postForm(server.endpoints.token, { grant_type: 'refresh_token', refresh_token: rt, client_id: PASSWORD_CLIENT_ID })
+    const again = await postForm(server.endpoints.token, {
+      grant_type: 'refresh_token',
+      refresh_token: rt,
+      client_id: PASSWORD_CLIENT_ID,
+    })
     expect(again.status).toBe(200)
     expect(again.body.refresh_token).toBe(rt)
     expect((await server.introspect(rt)).active).toBe(true)
@@ -322,11 +407,19 @@ describe('device flow', () => {
     expect(tokens.status).toBe(200)
     expect(typeof tokens.body.access_token).toBe('string')
     expect(typeof tokens.body.refresh_token).toBe('string')
-    expect(jwtClaims(str(tokens.body.id_token))).toMatchObject({ sub: 'alice', preferred_username: 'alice', aud: CLI_CLIENT_ID })
+    expect(jwtClaims(str(tokens.body.id_token))).toMatchObject({
+      sub: 'alice',
+      preferred_username: 'alice',
+      aud: CLI_CLIENT_ID,
+    })
     expect((await pollDevice(str(auth.device_code))).body.error).toBe('invalid_grant')
 
     expect(server.count(DEVICE_CODE_GRANT)).toBe(3)
-    expect(server.requests[0]).toMatchObject({ endpoint: 'device_authorization', grantType: undefined, clientAuth: 'none' })
+    expect(server.requests[0]).toMatchObject({
+      endpoint: 'device_authorization',
+      grantType: undefined,
+      clientAuth: 'none',
+    })
   })
 
   test('approveDevice takes another account; user codes match however they are typed', async () => {
@@ -389,7 +482,13 @@ describe('authorization code + PKCE', () => {
     const code = str(callback.searchParams.get('code'))
 
     const exchange = (codeVerifier: string) =>
-      postForm(server.endpoints.token, { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: codeVerifier, client_id: CLI_CLIENT_ID })
+      postForm(server.endpoints.token, {
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: redirectUri,
+        code_verifier: codeVerifier,
+        client_id: CLI_CLIENT_ID,
+      })
     const wrong = await exchange(pkcePair().verifier)
     expect(wrong.status).toBe(400)
     expect(wrong.body.error).toBe('invalid_grant')
@@ -398,7 +497,11 @@ describe('authorization code + PKCE', () => {
     expect(tokens.status).toBe(200)
     expect(typeof tokens.body.refresh_token).toBe('string')
     expect(jwtClaims(str(tokens.body.id_token))).toMatchObject({ sub: 'alice', preferred_username: 'alice' })
-    expect(server.requests.at(-1)).toMatchObject({ grantType: 'authorization_code', clientAuth: 'none', body: { code_verifier: verifier } })
+    expect(server.requests.at(-1)).toMatchObject({
+      grantType: 'authorization_code',
+      clientAuth: 'none',
+      body: { code_verifier: verifier },
+    })
     // Codes are single use.
     expect((await exchange(verifier)).body.error).toBe('invalid_grant')
   })
@@ -421,7 +524,9 @@ describe('authorization code + PKCE', () => {
     const { redirectUri } = await startCallbackServer()
     const noPkce = new URL(await server.browseTo(authorizeUrl(redirectUri, undefined, 's')))
     expect(noPkce.searchParams.get('error')).toBe('invalid_request')
-    await expect(server.browseTo(authorizeUrl('http://evil.example/callback', pkcePair().challenge, 's'))).rejects.toThrow(/answered 400/)
+    await expect(
+      server.browseTo(authorizeUrl('http://evil.example/callback', pkcePair().challenge, 's')),
+    ).rejects.toThrow(/answered 400/)
   })
 
   test('works under an issuer path too', async () => {
@@ -429,7 +534,13 @@ describe('authorization code + PKCE', () => {
     const { redirectUri } = await startCallbackServer()
     const { verifier, challenge } = pkcePair()
     const code = str(new URL(await server.browseTo(authorizeUrl(redirectUri, challenge, 's'))).searchParams.get('code'))
-    const tokens = await postForm(server.endpoints.token, { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier, client_id: CLI_CLIENT_ID })
+    const tokens = await postForm(server.endpoints.token, {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: redirectUri,
+      code_verifier: verifier,
+      client_id: CLI_CLIENT_ID,
+    })
     expect(tokens.status).toBe(200)
     expect(jwtClaims(str(tokens.body.id_token)).iss).toBe(server.issuer)
   })
@@ -439,28 +550,47 @@ describe('revocation (RFC 7009)', () => {
   test('revoking either token ends the whole grant (oidc-provider revokes by grant)', async () => {
     await start()
     const login = await passwordLogin()
-    const revoked = await postForm(server.endpoints.revocation, { token: str(login.body.refresh_token), token_type_hint: 'refresh_token', client_id: PASSWORD_CLIENT_ID })
+    const revoked = await postForm(server.endpoints.revocation, {
+      token: str(login.body.refresh_token),
+      token_type_hint: 'refresh_token',
+      client_id: PASSWORD_CLIENT_ID,
+    })
     expect(revoked.status).toBe(200)
     expect((await server.introspect(str(login.body.refresh_token))).active).toBe(false)
     expect((await server.introspect(str(login.body.access_token))).active).toBe(false)
     expect(server.requests.at(-1)).toMatchObject({ endpoint: 'revocation', body: { token_type_hint: 'refresh_token' } })
 
     const second = await passwordLogin()
-    await postForm(server.endpoints.revocation, { token: str(second.body.access_token), token_type_hint: 'access_token', client_id: PASSWORD_CLIENT_ID })
+    await postForm(server.endpoints.revocation, {
+      token: str(second.body.access_token),
+      token_type_hint: 'access_token',
+      client_id: PASSWORD_CLIENT_ID,
+    })
     expect((await server.introspect(str(second.body.access_token))).active).toBe(false)
     expect((await server.introspect(str(second.body.refresh_token))).active).toBe(false)
 
     // RFC 7009 §2.2: an unknown token is not an error.
-    expect((await postForm(server.endpoints.revocation, { token: 'nope', client_id: PASSWORD_CLIENT_ID })).status).toBe(200)
+    expect((await postForm(server.endpoints.revocation, { token: 'nope', client_id: PASSWORD_CLIENT_ID })).status).toBe(
+      200,
+    )
   })
 })
 
 describe('JWT access tokens', () => {
   test('client credentials, password, refresh and device flow issue JWTs for the API resource', async () => {
     await start({ accessTokenFormat: 'jwt', accessTokenTtl: 600 })
-    const cc = await postForm(server.endpoints.token, { grant_type: 'client_credentials', scope: 'api:read' }, basic(SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET))
+    const cc = await postForm(
+      server.endpoints.token,
+      { grant_type: 'client_credentials', scope: 'api:read' },
+      basic(SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET),
+    )
     expect(cc.status).toBe(200)
-    expect(jwtClaims(str(cc.body.access_token))).toMatchObject({ iss: server.issuer, aud: API_RESOURCE, client_id: SERVICE_CLIENT_ID, scope: 'api:read' })
+    expect(jwtClaims(str(cc.body.access_token))).toMatchObject({
+      iss: server.issuer,
+      aud: API_RESOURCE,
+      client_id: SERVICE_CLIENT_ID,
+      scope: 'api:read',
+    })
 
     const login = await passwordLogin({ scope: 'openid offline_access api:read' })
     expect(login.status).toBe(200)
@@ -469,7 +599,11 @@ describe('JWT access tokens', () => {
     expect(Number(claims.exp) - Number(claims.iat)).toBe(600)
     expect(jwtClaims(str(login.body.id_token)).preferred_username).toBe('alice')
 
-    const refreshed = await postForm(server.endpoints.token, { grant_type: 'refresh_token', refresh_token: str(login.body.refresh_token), client_id: PASSWORD_CLIENT_ID })
+    const refreshed = await postForm(server.endpoints.token, {
+      grant_type: 'refresh_token',
+      refresh_token: str(login.body.refresh_token),
+      client_id: PASSWORD_CLIENT_ID,
+    })
     expect(refreshed.status).toBe(200)
     expect(jwtClaims(str(refreshed.body.access_token))).toMatchObject({ sub: 'alice', aud: API_RESOURCE })
 
@@ -477,16 +611,34 @@ describe('JWT access tokens', () => {
     await server.approveDevice(str(auth.user_code))
     const device = await pollDevice(str(auth.device_code))
     expect(device.status).toBe(200)
-    expect(jwtClaims(str(device.body.access_token))).toMatchObject({ sub: 'alice', aud: API_RESOURCE, scope: 'api:read' })
+    expect(jwtClaims(str(device.body.access_token))).toMatchObject({
+      sub: 'alice',
+      aud: API_RESOURCE,
+      scope: 'api:read',
+    })
   })
 
   test('browser flow issues a JWT too', async () => {
     await start({ accessTokenFormat: 'jwt' })
     const { redirectUri } = await startCallbackServer()
     const { verifier, challenge } = pkcePair()
-    const code = str(new URL(await server.browseTo(authorizeUrl(redirectUri, challenge, 's', 'openid offline_access api:read'))).searchParams.get('code'))
-    const tokens = await postForm(server.endpoints.token, { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier, client_id: CLI_CLIENT_ID })
+    const code = str(
+      new URL(
+        await server.browseTo(authorizeUrl(redirectUri, challenge, 's', 'openid offline_access api:read')),
+      ).searchParams.get('code'),
+    )
+    const tokens = await postForm(server.endpoints.token, {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: redirectUri,
+      code_verifier: verifier,
+      client_id: CLI_CLIENT_ID,
+    })
     expect(tokens.status).toBe(200)
-    expect(jwtClaims(str(tokens.body.access_token))).toMatchObject({ sub: 'alice', aud: API_RESOURCE, scope: 'api:read' })
+    expect(jwtClaims(str(tokens.body.access_token))).toMatchObject({
+      sub: 'alice',
+      aud: API_RESOURCE,
+      scope: 'api:read',
+    })
   })
 })

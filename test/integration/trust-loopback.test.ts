@@ -48,7 +48,11 @@ async function serveEverywhere(): Promise<Listening> {
   return {
     port: (server.address() as AddressInfo).port,
     received,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
   }
 }
 
@@ -69,7 +73,11 @@ function resolver(names: Record<string, string[]>): LookupFunction & { asked: st
   return Object.assign(lookup, { asked })
 }
 
-const options = (extra: Partial<HttpOptions> = {}): HttpOptions => ({ environ: {}, userAgent: 'tokenctl-test', ...extra })
+const options = (extra: Partial<HttpOptions> = {}): HttpOptions => ({
+  environ: {},
+  userAgent: 'tokenctl-test',
+  ...extra,
+})
 
 let server: Listening
 let outside: string
@@ -87,10 +95,16 @@ beforeEach(() => {
 
 test('a name that resolves off this machine gets no request: exit 2 naming the host and the address', async () => {
   const lookup = resolver({ 'evil.localhost': [outside] })
-  const error = await postJson(`http://evil.localhost:${server.port}/auth/token`, { password: PASSWORD }, options({ lookup })).catch((e: unknown) => e)
+  const error = await postJson(
+    `http://evil.localhost:${server.port}/auth/token`,
+    { password: PASSWORD },
+    options({ lookup }),
+  ).catch((e: unknown) => e)
   expect(error).toBeInstanceOf(UsageError)
   expect(error).toMatchObject({ exitCode: 2 })
-  expect((error as Error).message).toBe(`Plain http:// goes only to this machine's loopback, and evil.localhost resolves to ${outside}, which is not a loopback address; nothing was sent.`)
+  expect((error as Error).message).toBe(
+    `Plain http:// goes only to this machine's loopback, and evil.localhost resolves to ${outside}, which is not a loopback address; nothing was sent.`,
+  )
   expect((error as UsageError).fix).toContain('--allow-http')
   expect(lookup.asked).toEqual(['evil.localhost'])
   expect(server.received).toEqual([])
@@ -98,20 +112,28 @@ test('a name that resolves off this machine gets no request: exit 2 naming the h
 
 test('the same address is reachable: with --allow-http the request arrives (so the refusal above is the check)', async () => {
   const lookup = resolver({ 'evil.localhost': [outside] })
-  const response = await postJson(`http://evil.localhost:${server.port}/auth/token`, { password: PASSWORD }, options({ lookup, allowHttp: true }))
+  const response = await postJson(
+    `http://evil.localhost:${server.port}/auth/token`,
+    { password: PASSWORD },
+    options({ lookup, allowHttp: true }),
+  )
   expect(response.status).toBe(200)
   expect(server.received).toHaveLength(1)
 })
 
 test('`localhost` itself is held to the same rule: answered with a remote address, nothing is sent', async () => {
   const lookup = resolver({ localhost: [outside] })
-  await expect(postJson(`http://localhost:${server.port}/x`, { password: PASSWORD }, options({ lookup }))).rejects.toThrow(`localhost resolves to ${outside}`)
+  await expect(
+    postJson(`http://localhost:${server.port}/x`, { password: PASSWORD }, options({ lookup })),
+  ).rejects.toThrow(`localhost resolves to ${outside}`)
   expect(server.received).toEqual([])
 })
 
 test('one non-loopback address among loopback ones is enough to refuse', async () => {
   const lookup = resolver({ 'mixed.localhost': ['127.0.0.1', outside] })
-  await expect(postJson(`http://mixed.localhost:${server.port}/x`, {}, options({ lookup }))).rejects.toMatchObject({ exitCode: 2 })
+  await expect(postJson(`http://mixed.localhost:${server.port}/x`, {}, options({ lookup }))).rejects.toMatchObject({
+    exitCode: 2,
+  })
   expect(server.received).toEqual([])
 })
 
@@ -123,7 +145,11 @@ test('an IP literal is checked as it is: a non-loopback one is refused before an
 })
 
 test('localhost (the system resolver), 127.0.0.1, another 127/8 address and a name resolving to loopback still work', async () => {
-  for (const url of [`http://localhost:${server.port}/x`, `http://127.0.0.1:${server.port}/x`, `http://127.0.0.2:${server.port}/x`]) {
+  for (const url of [
+    `http://localhost:${server.port}/x`,
+    `http://127.0.0.1:${server.port}/x`,
+    `http://127.0.0.2:${server.port}/x`,
+  ]) {
     expect((await postJson(url, {}, options())).status).toBe(200)
   }
   const lookup = resolver({ 'app.localhost': ['127.0.0.1'] })
@@ -133,7 +159,9 @@ test('localhost (the system resolver), 127.0.0.1, another 127/8 address and a na
 
 test('a name the resolver does not know: exit 5 (unreachable), nothing sent', async () => {
   const lookup = resolver({})
-  await expect(postJson(`http://nowhere.localhost:${server.port}/x`, {}, options({ lookup }))).rejects.toMatchObject({ exitCode: 5 })
+  await expect(postJson(`http://nowhere.localhost:${server.port}/x`, {}, options({ lookup }))).rejects.toMatchObject({
+    exitCode: 5,
+  })
   expect(server.received).toEqual([])
 })
 
@@ -150,11 +178,18 @@ test('a proxy is never used for plain http held to loopback: the proxy would see
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
   const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`
   try {
-    const response = await postJson(`http://127.0.0.1:${server.port}/x`, { password: PASSWORD }, options({ environ: { HTTP_PROXY: proxyUrl, http_proxy: proxyUrl } }))
+    const response = await postJson(
+      `http://127.0.0.1:${server.port}/x`,
+      { password: PASSWORD },
+      options({ environ: { HTTP_PROXY: proxyUrl, http_proxy: proxyUrl } }),
+    )
     expect(response.status).toBe(200)
     expect(server.received).toHaveLength(1)
     expect(seen).toEqual([])
   } finally {
-    await new Promise((resolve) => { proxy.closeAllConnections(); proxy.close(resolve) })
+    await new Promise((resolve) => {
+      proxy.closeAllConnections()
+      proxy.close(resolve)
+    })
   }
 })

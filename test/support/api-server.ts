@@ -257,7 +257,8 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     if (token !== undefined) fields.token = token
     if (refreshToken !== undefined) fields.refreshToken = refreshToken
     if (config.sendExpiresIn) {
-      if (token !== undefined) fields.expiresIn = config.expiresInText === undefined ? config.accessTtl : EXPIRES_IN_TEXT
+      if (token !== undefined)
+        fields.expiresIn = config.expiresInText === undefined ? config.accessTtl : EXPIRES_IN_TEXT
       if (refreshToken !== undefined) fields.refreshExpiresIn = config.refreshTtl
     }
     return config.wrapInData ? { data: fields } : fields
@@ -268,7 +269,8 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   function login(body: unknown): Reply {
     const username = field(body, 'username')
     const password = field(body, 'password')
-    if (username === undefined || password === undefined) return error(400, 'bad_request', 'username and password are required')
+    if (username === undefined || password === undefined)
+      return error(400, 'bad_request', 'username and password are required')
     if (!Object.hasOwn(config.users, username) || config.users[username] !== password) {
       return error(401, 'invalid_credentials', 'Invalid username or password')
     }
@@ -334,10 +336,21 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     return standingFailure && applies(standingFailure) ? standingFailure : undefined
   }
 
-  function sendFailure(mode: FailureMode, req: IncomingMessage, res: ServerResponse, raw: string, message?: string): void {
+  function sendFailure(
+    mode: FailureMode,
+    req: IncomingMessage,
+    res: ServerResponse,
+    raw: string,
+    message?: string,
+  ): void {
     switch (mode) {
       case 'html500':
-        return send(res, 500, 'text/html; charset=utf-8', '<html><body><h1>500 Internal Server Error</h1></body></html>')
+        return send(
+          res,
+          500,
+          'text/html; charset=utf-8',
+          '<html><body><h1>500 Internal Server Error</h1></body></html>',
+        )
       case 'malformedJson':
         return send(res, 200, 'application/json', '{"data": {"tok')
       case 'wrongShape':
@@ -363,19 +376,39 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       case 'echo':
         return sendJson(res, error(400, 'bad_request', `Could not process ${raw}`))
       case 'echoHtml':
-        return send(res, 500, 'text/html', `<html><body><pre>${raw}\n${JSON.stringify(req.headers)}</pre></body></html>`)
+        return send(
+          res,
+          500,
+          'text/html',
+          `<html><body><pre>${raw}\n${JSON.stringify(req.headers)}</pre></body></html>`,
+        )
       case 'echoEncoded': {
         const secret = field(parseJson(raw), 'refreshToken') ?? field(parseJson(raw), 'password') ?? ''
-        const forms = [Buffer.from(secret).toString('base64'), Buffer.from(secret).toString('base64url'), encodeURIComponent(secret), Buffer.from(raw).toString('base64')]
+        const forms = [
+          Buffer.from(secret).toString('base64'),
+          Buffer.from(secret).toString('base64url'),
+          encodeURIComponent(secret),
+          Buffer.from(raw).toString('base64'),
+        ]
         return sendJson(res, error(500, 'server_error', `Could not process ${forms.join(' ')}`))
       }
       default: {
         if (mode.startsWith('html:')) {
           const status = Number(mode.slice('html:'.length))
-          return send(res, status, 'text/html; charset=utf-8', `<html><head><title>${status} Request blocked</title></head><body><h1>Request blocked</h1><p>The firewall refused this request.</p></body></html>`)
+          return send(
+            res,
+            status,
+            'text/html; charset=utf-8',
+            `<html><head><title>${status} Request blocked</title></head><body><h1>Request blocked</h1><p>The firewall refused this request.</p></body></html>`,
+          )
         }
         if (mode.startsWith('gateway:')) {
-          return send(res, Number(mode.slice('gateway:'.length)), 'application/json', JSON.stringify({ message: 'Forbidden' }))
+          return send(
+            res,
+            Number(mode.slice('gateway:'.length)),
+            'application/json',
+            JSON.stringify({ message: 'Forbidden' }),
+          )
         }
         const status = Number(mode.slice('status:'.length))
         return sendJson(res, error(status, 'injected_failure', message ?? `Injected status ${status}`))
@@ -397,7 +430,8 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     if (hook) res.once('finish', () => hook(logged))
 
     const failure = takeFailure(method, path)
-    if (failure && !failure.options.afterHandling) return sendFailure(failure.mode, req, res, raw, failure.options.message)
+    if (failure && !failure.options.afterHandling)
+      return sendFailure(failure.mode, req, res, raw, failure.options.message)
     const reply = overridden(path, route(method, path, body, req.headers))
     if (failure) return sendFailure(failure.mode, req, res, raw, failure.options.message)
     sendJson(res, reply, config.expiresInText)
@@ -428,7 +462,8 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     get clock() {
       return clockOffset
     },
-    count: (path, method) => requests.filter((r) => r.path === path && (method === undefined || r.method === method)).length,
+    count: (path, method) =>
+      requests.filter((r) => r.path === path && (method === undefined || r.method === method)).length,
     failNext(mode, count = 1, failureOptions = {}) {
       for (let i = 0; i < count; i++) queuedFailures.push({ mode, options: failureOptions })
     },
@@ -505,7 +540,12 @@ function send(res: ServerResponse, status: number, contentType: string, body: st
 
 function sendJson(res: ServerResponse, reply: Reply, expiresInText?: string): void {
   const text = JSON.stringify(reply.body)
-  send(res, reply.status, 'application/json', expiresInText === undefined ? text : text.replace(JSON.stringify(EXPIRES_IN_TEXT), expiresInText))
+  send(
+    res,
+    reply.status,
+    'application/json',
+    expiresInText === undefined ? text : text.replace(JSON.stringify(EXPIRES_IN_TEXT), expiresInText),
+  )
 }
 
 /** Stands for `expiresInText` until the body is written out. */

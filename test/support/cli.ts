@@ -20,7 +20,8 @@ export interface RunResult {
  * spawn starts from a clean slate, so a test behaves the same on a laptop and in CI
  * (where CI=true is set).
  */
-const DROPPED = /^(CI|TOKENCTL_.*|XDG_.*|HOME|DBUS_SESSION_BUS_ADDRESS|NO_COLOR|FORCE_COLOR|BROWSER|GIT_.*|HTTPS?_PROXY|NO_PROXY|https?_proxy|no_proxy)$/
+const DROPPED =
+  /^(CI|TOKENCTL_.*|XDG_.*|HOME|DBUS_SESSION_BUS_ADDRESS|NO_COLOR|FORCE_COLOR|BROWSER|GIT_.*|HTTPS?_PROXY|NO_PROXY|https?_proxy|no_proxy)$/
 
 export function cleanEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
   const environ: Record<string, string> = {}
@@ -63,7 +64,10 @@ export class Sandbox {
     })
   }
 
-  run(args: string[], options: { env?: Record<string, string | undefined>; input?: string | Buffer; timeoutMs?: number } = {}): Promise<RunResult> {
+  run(
+    args: string[],
+    options: { env?: Record<string, string | undefined>; input?: string | Buffer; timeoutMs?: number } = {},
+  ): Promise<RunResult> {
     return runCli(args, { env: this.env(options.env), input: options.input, timeoutMs: options.timeoutMs })
   }
 
@@ -71,7 +75,10 @@ export class Sandbox {
    * Start the CLI and return at once, for a test that must act while it runs (approve a
    * device code it printed, browse to the URL it opened, send it a signal).
    */
-  start(args: string[], options: { env?: Record<string, string | undefined>; input?: string | Buffer; timeoutMs?: number } = {}): RunningCli {
+  start(
+    args: string[],
+    options: { env?: Record<string, string | undefined>; input?: string | Buffer; timeoutMs?: number } = {},
+  ): RunningCli {
     return startCli(args, { env: this.env(options.env), input: options.input, timeoutMs: options.timeoutMs })
   }
 
@@ -142,7 +149,11 @@ export interface RunningCli {
 /** Spawn the CLI asynchronously (never synchronously: a server in this process must go on answering it). */
 export function startCli(args: string[], options: ProcessOptions & { bin?: string }): RunningCli {
   const started = Date.now()
-  const child = spawn(process.execPath, [options.bin ?? BIN, ...args], { env: options.env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [options.bin ?? BIN, ...args], {
+    env: options.env,
+    cwd: options.cwd,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
   let stdout = ''
   let stderr = ''
   let ended = false
@@ -175,7 +186,10 @@ export function startCli(args: string[], options: ProcessOptions & { bin?: strin
     done,
     waitForStderr(pattern, timeoutMs = 30_000) {
       return new Promise<RegExpMatchArray>((resolve, reject) => {
-        const deadline = setTimeout(() => finish(new Error(`no ${pattern} on stderr within ${timeoutMs} ms; stderr so far: ${stderr}`)), timeoutMs)
+        const deadline = setTimeout(
+          () => finish(new Error(`no ${pattern} on stderr within ${timeoutMs} ms; stderr so far: ${stderr}`)),
+          timeoutMs,
+        )
         const finish = (error?: Error, match?: RegExpMatchArray) => {
           clearTimeout(deadline)
           watchers.delete(check)

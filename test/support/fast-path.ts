@@ -29,13 +29,26 @@ export interface BothWaysOptions {
 }
 
 /** The same command in the same state, first as it comes (fast path allowed), then forced to the full path. */
-export async function runBothWays(sandbox: Sandbox, args: string[], env: Record<string, string | undefined> = {}, options: BothWaysOptions = {}): Promise<{ fast: PathRun; full: PathRun }> {
+export async function runBothWays(
+  sandbox: Sandbox,
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  options: BothWaysOptions = {},
+): Promise<{ fast: PathRun; full: PathRun }> {
   const run = async (fast: boolean): Promise<PathRun> => {
     const marker = path.join(sandbox.dir, `which-${++runs}-${fast ? 'fast' : 'full'}`)
     const argv = ['--import', path.join(ROOT, 'test', 'support', 'which-path.mjs'), BIN, ...args]
-    const environ = sandbox.env({ ...env, WHICH_PATH_FILE: marker, TOKENCTL_FAST_PATH: fast ? undefined : '0', ...(options.terminal ? { TERM: 'dumb' } : {}) })
+    const environ = sandbox.env({
+      ...env,
+      WHICH_PATH_FILE: marker,
+      TOKENCTL_FAST_PATH: fast ? undefined : '0',
+      ...(options.terminal ? { TERM: 'dumb' } : {}),
+    })
     const result = options.terminal
-      ? await runProcess('script', ['-qfec', [process.execPath, ...argv].map(quote).join(' '), '/dev/null'], { env: environ, input: options.input })
+      ? await runProcess('script', ['-qfec', [process.execPath, ...argv].map(quote).join(' '), '/dev/null'], {
+          env: environ,
+          input: options.input,
+        })
       : await runProcess(process.execPath, argv, { env: environ, input: options.input })
     return { code: result.code, stdout: result.stdout, stderr: result.stderr, path: fs.readFileSync(marker, 'utf8') }
   }

@@ -103,7 +103,9 @@ async function seedRepository(root: string): Promise<string> {
   return bare
 }
 
-function parseAuthorization(header: string | undefined): { scheme: 'Basic' | 'Bearer'; user: string; password: string } | undefined {
+function parseAuthorization(
+  header: string | undefined,
+): { scheme: 'Basic' | 'Bearer'; user: string; password: string } | undefined {
   const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')
   if (bearer?.[1]) return { scheme: 'Bearer', user: '', password: bearer[1] }
   const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '')
@@ -144,7 +146,11 @@ export async function startGitServer(options: GitServerOptions): Promise<GitServ
     unauthorized++
     // Read and drop the body so the connection stays usable for git's retry.
     req.resume()
-    res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="test"', 'Content-Type': 'text/plain', 'Content-Length': '13' })
+    res.writeHead(401, {
+      'WWW-Authenticate': 'Basic realm="test"',
+      'Content-Type': 'text/plain',
+      'Content-Length': '13',
+    })
     res.end('Unauthorized\n')
   }
 
@@ -154,7 +160,14 @@ export async function startGitServer(options: GitServerOptions): Promise<GitServ
     const credentials = parseAuthorization(req.headers.authorization)
     if (!credentials) return deny(req, res)
     const ok = options.isValidToken(credentials.password)
-    authAttempts.push({ scheme: credentials.scheme, user: credentials.user, password: credentials.password, ok, method, url })
+    authAttempts.push({
+      scheme: credentials.scheme,
+      user: credentials.user,
+      password: credentials.password,
+      ok,
+      method,
+      url,
+    })
     if (!ok) return deny(req, res)
 
     const parsed = new URL(url, 'http://127.0.0.1')

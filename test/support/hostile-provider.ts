@@ -112,7 +112,9 @@ export async function startHostileProvider(options: HostileProviderOptions = {})
         .catch((error: unknown) => send(response, { status: 500, raw: String(error), contentType: 'text/plain' }))
     })
   }
-  const server = options.tls ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, handler) : http.createServer(handler)
+  const server = options.tls
+    ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, handler)
+    : http.createServer(handler)
   const { port } = await listenOnLoopback(server, sockets)
   const origin = options.tls ? `https://localhost:${port}` : `http://127.0.0.1:${port}`
 
@@ -123,7 +125,13 @@ export async function startHostileProvider(options: HostileProviderOptions = {})
     requests,
     requestsTo: (pathname) => requests.filter((request) => new URL(request.path, 'http://x').pathname === pathname),
     saw(secret) {
-      const forms = [secret, Buffer.from(secret).toString('base64'), Buffer.from(secret).toString('base64url'), encodeURIComponent(secret), new URLSearchParams({ v: secret }).toString().slice(2)]
+      const forms = [
+        secret,
+        Buffer.from(secret).toString('base64'),
+        Buffer.from(secret).toString('base64url'),
+        encodeURIComponent(secret),
+        new URLSearchParams({ v: secret }).toString().slice(2),
+      ]
       return requests.some((request) => {
         const text = `${request.path}\n${JSON.stringify(request.headers)}\n${request.body}`
         const basic = /^Basic (.+)$/i.exec(String(request.headers.authorization ?? ''))?.[1]
@@ -145,11 +153,18 @@ export async function startHostileProvider(options: HostileProviderOptions = {})
       }),
   }
 
-  provider.on(PATHS.discovery, () => ({ json: Object.fromEntries(Object.entries({ ...defaultDocument(origin), ...document }).filter(([, value]) => value !== undefined)) }))
+  provider.on(PATHS.discovery, () => ({
+    json: Object.fromEntries(
+      Object.entries({ ...defaultDocument(origin), ...document }).filter(([, value]) => value !== undefined),
+    ),
+  }))
   // An ordinary token endpoint until a test says otherwise: any grant gets a fresh pair.
   provider.on(PATHS.token, () => {
     const n = issued.length + 1
-    const pair = { access_token: `hostile-access-${n}-${Math.random().toString(36).slice(2, 12)}`, refresh_token: `hostile-refresh-${n}-${Math.random().toString(36).slice(2, 12)}` }
+    const pair = {
+      access_token: `hostile-access-${n}-${Math.random().toString(36).slice(2, 12)}`,
+      refresh_token: `hostile-refresh-${n}-${Math.random().toString(36).slice(2, 12)}`,
+    }
     issued.push(pair)
     return { json: { ...pair, token_type: 'Bearer', expires_in: 3600 } }
   })

@@ -39,7 +39,11 @@ export class InMemoryStore implements SecretStore {
 
   async get(key: string): Promise<SecretRecord | undefined> {
     if (this.failing.get) throw unavailable()
-    if (this.corrupt.has(key)) throw new CorruptRecordError(`The entry of "${key}" in memory cannot be used (not JSON).`, `Run: tokenctl login -e ${key} (it replaces the entry).`)
+    if (this.corrupt.has(key))
+      throw new CorruptRecordError(
+        `The entry of "${key}" in memory cannot be used (not JSON).`,
+        `Run: tokenctl login -e ${key} (it replaces the entry).`,
+      )
     return this.peek(key)
   }
 
@@ -57,7 +61,9 @@ export class InMemoryStore implements SecretStore {
   }
 
   async list(): Promise<Array<[string, SecretRecord]>> {
-    return [...this.records].map(([key, record]): [string, SecretRecord] => [key, structuredClone(record)]).sort(([a], [b]) => a.localeCompare(b))
+    return [...this.records]
+      .map(([key, record]): [string, SecretRecord] => [key, structuredClone(record)])
+      .sort(([a], [b]) => a.localeCompare(b))
   }
 
   async settle(key: string): Promise<void> {
@@ -66,5 +72,8 @@ export class InMemoryStore implements SecretStore {
 }
 
 function unavailable(): StoreUnavailableError {
-  return new StoreUnavailableError('The keychain cannot be reached (in memory, told to fail).', 'Unlock the keychain and try again.')
+  return new StoreUnavailableError(
+    'The keychain cannot be reached (in memory, told to fail).',
+    'Unlock the keychain and try again.',
+  )
 }

@@ -67,7 +67,9 @@ export function keyringTest(suite: string): jest.It {
 export async function startKeyringOrFail(): Promise<KeyringSession | undefined> {
   const session = await startKeyring()
   if (!session && process.env.CI) {
-    throw new Error(`CI is set but ${missingKeyringTools().join(', ')} is missing: CI installs gnome-keyring, so the keychain tests must run there.`)
+    throw new Error(
+      `CI is set but ${missingKeyringTools().join(', ')} is missing: CI installs gnome-keyring, so the keychain tests must run there.`,
+    )
   }
   return session
 }
@@ -150,10 +152,18 @@ export async function startKeyring(): Promise<KeyringSession | undefined> {
   }
 }
 
-function firstLine(child: ChildProcessByStdio<Writable, Readable, Readable>, exited: Promise<void>, timeoutMs: number, stderr: () => string): Promise<string> {
+function firstLine(
+  child: ChildProcessByStdio<Writable, Readable, Readable>,
+  exited: Promise<void>,
+  timeoutMs: number,
+  stderr: () => string,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = ''
-    const timer = setTimeout(() => reject(new Error(`gnome-keyring did not start within ${timeoutMs / 1000} s: ${stderr()}`)), timeoutMs)
+    const timer = setTimeout(
+      () => reject(new Error(`gnome-keyring did not start within ${timeoutMs / 1000} s: ${stderr()}`)),
+      timeoutMs,
+    )
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       out += chunk
       const newline = out.indexOf('\n')

@@ -15,7 +15,10 @@ export function freshManifest(root: string): unknown {
     await plugin.load()
     process.stdout.write(JSON.stringify(plugin.manifest))
   `
-  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script, root], { cwd: ROOT, encoding: 'utf8' })
+  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script, root], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  })
   if (result.status !== 0) throw new Error(`manifest generation failed: ${result.stderr}`)
   return JSON.parse(result.stdout)
 }

@@ -32,9 +32,13 @@ export function stored(sandbox: Sandbox, env: string): StoredRecord | undefined 
 }
 
 /** The record with both tokens, or a test failure saying there is none. */
-export function storedTokens(sandbox: Sandbox, env: string): StoredRecord & { refreshToken: string; accessToken: string } {
+export function storedTokens(
+  sandbox: Sandbox,
+  env: string,
+): StoredRecord & { refreshToken: string; accessToken: string } {
   const record = stored(sandbox, env)
-  if (!record?.refreshToken || !record.accessToken) throw new Error(`no refresh and access token stored for ${env}: ${JSON.stringify(record)}`)
+  if (!record?.refreshToken || !record.accessToken)
+    throw new Error(`no refresh and access token stored for ${env}: ${JSON.stringify(record)}`)
   return record as StoredRecord & { refreshToken: string; accessToken: string }
 }
 
@@ -51,7 +55,9 @@ export interface ConfigFile {
 }
 
 export function readConfig(sandbox: Sandbox): ConfigFile | undefined {
-  return fs.existsSync(sandbox.configFile) ? (JSON.parse(fs.readFileSync(sandbox.configFile, 'utf8')) as ConfigFile) : undefined
+  return fs.existsSync(sandbox.configFile)
+    ? (JSON.parse(fs.readFileSync(sandbox.configFile, 'utf8')) as ConfigFile)
+    : undefined
 }
 
 export function writeConfig(sandbox: Sandbox, config: ConfigFile): void {
@@ -65,7 +71,12 @@ export const USER_CODE = /the code ([A-Z0-9]{4}-[A-Z0-9]{4})\b/
  * `login` with the device flow, run to its end: the code read from stderr while it waits,
  * then approved at the provider as `accountId` (default the server's).
  */
-export async function deviceLogin(sandbox: Sandbox, server: OidcServer, args: string[], options: { env?: Record<string, string | undefined>; accountId?: string } = {}): Promise<RunResult> {
+export async function deviceLogin(
+  sandbox: Sandbox,
+  server: OidcServer,
+  args: string[],
+  options: { env?: Record<string, string | undefined>; accountId?: string } = {},
+): Promise<RunResult> {
   const login = sandbox.start(['login', '--flow', 'device', ...args], { env: { ...FILE_STORE, ...options.env } })
   const [, userCode] = await login.waitForStderr(USER_CODE)
   await server.approveDevice(userCode!, options.accountId)
@@ -76,4 +87,3 @@ export async function deviceLogin(sandbox: Sandbox, server: OidcServer, args: st
 export function jwtClaims(token: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>
 }
-

@@ -187,7 +187,10 @@ export interface OidcServer {
 type ProviderModule = typeof import('oidc-provider')
 type Middleware = Parameters<Provider['use']>[0]
 /** `params` and `duplicates` of `Provider.registerGrantType`. */
-type GrantRegistrationRest = [params?: string | readonly string[] | ReadonlySet<string>, duplicates?: string | readonly string[] | ReadonlySet<string>]
+type GrantRegistrationRest = [
+  params?: string | readonly string[] | ReadonlySet<string>,
+  duplicates?: string | readonly string[] | ReadonlySet<string>,
+]
 
 const DEFAULT_USERS: Record<string, string> = { alice: 'wonderland' }
 const KNOWN_SCOPES: string[] = ['openid', 'offline_access', 'profile', 'email', ...API_SCOPES]
@@ -348,12 +351,23 @@ export async function startOidcServer(options: OidcServerOptions = {}): Promise<
       },
       introspection: {
         enabled: true,
-        allowedPolicy: (_ctx, client, token) => client.clientId === INTROSPECTOR_CLIENT_ID || token.clientId === client.clientId,
+        allowedPolicy: (_ctx, client, token) =>
+          client.clientId === INTROSPECTOR_CLIENT_ID || token.clientId === client.clientId,
       },
       deviceFlow: {
         enabled: true,
-        userCodeInputSource: (ctx, form, out) => page(ctx, 'Enter the code', `${out ? `<p>${out.error}</p>` : ''}${form}<button type="submit" form="op.deviceInputForm">Continue</button>`),
-        userCodeConfirmSource: (ctx, form, _client, _info, userCode) => page(ctx, 'Confirm the device', `<p>${userCode}</p>${form}<button type="submit" form="op.deviceConfirmForm">Continue</button>`),
+        userCodeInputSource: (ctx, form, out) =>
+          page(
+            ctx,
+            'Enter the code',
+            `${out ? `<p>${out.error}</p>` : ''}${form}<button type="submit" form="op.deviceInputForm">Continue</button>`,
+          ),
+        userCodeConfirmSource: (ctx, form, _client, _info, userCode) =>
+          page(
+            ctx,
+            'Confirm the device',
+            `<p>${userCode}</p>${form}<button type="submit" form="op.deviceConfirmForm">Continue</button>`,
+          ),
         successSource: (ctx) => page(ctx, 'Signed in', '<p>You can close this window.</p>'),
       },
       ...(config.jwt
@@ -405,7 +419,11 @@ export async function startOidcServer(options: OidcServerOptions = {}): Promise<
     server.close()
     throw err
   }
-  provider.registerGrantType('password', passwordGrant(provider, errors, config.users, config.jwt), ['username', 'password', 'scope'])
+  provider.registerGrantType('password', passwordGrant(provider, errors, config.users, config.jwt), [
+    'username',
+    'password',
+    'scope',
+  ])
 
   // Koa middlewares, in this order, all before oidc-provider's router.
   provider.use(mountUnderIssuerPath(config.issuerPath))
@@ -435,7 +453,9 @@ export async function startOidcServer(options: OidcServerOptions = {}): Promise<
     } finally {
       // oidc-provider has parsed the whole form by now (before dropping what the grant
       // ignores); a request refused before reaching it left its form in ctx.state.
-      const body = formFields((ctx as unknown as KoaContextWithOIDC).oidc?.body ?? (ctx.state as { form?: UnknownObject }).form)
+      const body = formFields(
+        (ctx as unknown as KoaContextWithOIDC).oidc?.body ?? (ctx.state as { form?: UnknownObject }).form,
+      )
       const authorization = ctx.get('authorization')
       requests.push({
         path: ctx.originalUrl.split('?')[0] ?? '',
@@ -464,7 +484,8 @@ export async function startOidcServer(options: OidcServerOptions = {}): Promise<
     // oidc-provider stores user codes upper-cased without separators.
     const code = await provider.DeviceCode.findByUserCode(userCode.toUpperCase().replace(/\W/g, ''))
     if (!code) throw new Error(`no pending device authorization has user code ${userCode}`)
-    if (code.accountId !== undefined || code.error !== undefined) throw new Error(`user code ${userCode} was already approved or denied`)
+    if (code.accountId !== undefined || code.error !== undefined)
+      throw new Error(`user code ${userCode} was already approved or denied`)
     return code
   }
 
@@ -618,9 +639,19 @@ function automaticInteractions(provider: Provider, defaultAccountId: string): Mi
       const { prompt, params } = details
       const accountId = ctx.get(ACCOUNT_HEADER) || defaultAccountId
       if (ctx.get(DENY_HEADER)) {
-        returnTo = await provider.interactionResult(ctx.req, ctx.res, { error: 'access_denied', error_description: 'End-User denied the request' }, { mergeWithLastSubmission: false })
+        returnTo = await provider.interactionResult(
+          ctx.req,
+          ctx.res,
+          { error: 'access_denied', error_description: 'End-User denied the request' },
+          { mergeWithLastSubmission: false },
+        )
       } else if (prompt.name === 'login') {
-        returnTo = await provider.interactionResult(ctx.req, ctx.res, { login: { accountId } }, { mergeWithLastSubmission: false })
+        returnTo = await provider.interactionResult(
+          ctx.req,
+          ctx.res,
+          { login: { accountId } },
+          { mergeWithLastSubmission: false },
+        )
       } else if (prompt.name === 'consent') {
         const grant = details.grantId
           ? await provider.Grant.find(details.grantId)
@@ -633,9 +664,15 @@ function automaticInteractions(provider: Provider, defaultAccountId: string): Mi
         }
         if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope)
         if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims)
-        for (const [resource, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(resource, scopes)
+        for (const [resource, scopes] of Object.entries(missing.missingResourceScopes ?? {}))
+          grant.addResourceScope(resource, scopes)
         const grantId = await grant.save()
-        returnTo = await provider.interactionResult(ctx.req, ctx.res, { consent: details.grantId ? {} : { grantId } }, { mergeWithLastSubmission: true })
+        returnTo = await provider.interactionResult(
+          ctx.req,
+          ctx.res,
+          { consent: details.grantId ? {} : { grantId } },
+          { mergeWithLastSubmission: true },
+        )
       } else {
         throw new Error(`unexpected prompt ${prompt.name}`)
       }
@@ -664,7 +701,8 @@ function passwordGrant(
   return async (ctx) => {
     const { username, password, scope } = ctx.oidc.params
     if (!username || !password) throw new errors.InvalidRequest('missing required parameter(s) (username,password)')
-    if (!Object.hasOwn(users, username) || users[username] !== password) throw new errors.InvalidGrant('invalid resource owner credentials')
+    if (!Object.hasOwn(users, username) || users[username] !== password)
+      throw new errors.InvalidGrant('invalid resource owner credentials')
 
     const { client } = ctx.oidc
     const requested = new Set(scope ? scope.split(' ') : [])
@@ -684,7 +722,12 @@ function passwordGrant(
 
     const at = new provider.AccessToken({ accountId: username, client, grantId, gty: 'password', scope: grantedScope })
     if (jwt) {
-      at.resourceServer = new provider.ResourceServer(API_RESOURCE, { scope: API_SCOPES.join(' '), audience: API_RESOURCE, accessTokenFormat: 'jwt', accessTokenTTL: at.expiration })
+      at.resourceServer = new provider.ResourceServer(API_RESOURCE, {
+        scope: API_SCOPES.join(' '),
+        audience: API_RESOURCE,
+        accessTokenFormat: 'jwt',
+        accessTokenTTL: at.expiration,
+      })
       at.scope = grant.getResourceScopeFiltered(API_RESOURCE, requested)
     }
     ctx.oidc.entity('AccessToken', at)
@@ -735,7 +778,10 @@ function isApiScope(scope: string): boolean {
 
 /** Any account id exists (the server is a fixture); its claims let `status` name the user. */
 function accountFor(sub: string): Account {
-  return { accountId: sub, claims: () => ({ sub, preferred_username: sub, email: `${sub}@example.test`, email_verified: true }) }
+  return {
+    accountId: sub,
+    claims: () => ({ sub, preferred_username: sub, email: `${sub}@example.test`, email_verified: true }),
+  }
 }
 
 /**
@@ -832,7 +878,8 @@ class CookieJar {
 
   header(url: URL): string {
     const matches = (path: string) =>
-      url.pathname === path || (url.pathname.startsWith(path) && (path.endsWith('/') || url.pathname[path.length] === '/'))
+      url.pathname === path ||
+      (url.pathname.startsWith(path) && (path.endsWith('/') || url.pathname[path.length] === '/'))
     return [...this.cookies.values()]
       .filter((cookie) => matches(cookie.path))
       .map((cookie) => `${cookie.name}=${cookie.value}`)

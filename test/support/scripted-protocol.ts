@@ -10,7 +10,11 @@ import type { AuthProtocol, ClientSecret, LoginFlow, LoginRequest, TokenSet } fr
 export type Answer = TokenSet | Error
 export type RevokeAnswer = 'revoked' | 'unsupported' | Error
 
-export type Call = { method: 'refresh'; refreshToken: string } | { method: 'login'; request: LoginRequest } | { method: 'revoke'; tokens: { refreshToken?: string; accessToken?: string } } | { method: 'defaultFlow' }
+export type Call =
+  | { method: 'refresh'; refreshToken: string }
+  | { method: 'login'; request: LoginRequest }
+  | { method: 'revoke'; tokens: { refreshToken?: string; accessToken?: string } }
+  | { method: 'defaultFlow' }
 
 export interface Script {
   refresh?: Answer[]

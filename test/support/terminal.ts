@@ -11,7 +11,10 @@ export function inTerminal(args: string[], env: Record<string, string>) {
   // behind as tokenctl's parent, in the terminal's foreground group, and a Ctrl-C would end
   // it (script then reports 130) whatever tokenctl does: `exec` puts tokenctl in its place.
   const command = ['exec', ...[process.execPath, BIN, ...args].map((word) => `'${word}'`)].join(' ')
-  const child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...env, TERM: 'dumb' }, stdio: ['pipe', 'pipe', 'pipe'] })
+  const child = spawn('script', ['-qfec', command, '/dev/null'], {
+    env: { ...env, TERM: 'dumb' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
   let screen = ''
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (screen += chunk))
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
@@ -19,5 +22,11 @@ export function inTerminal(args: string[], env: Record<string, string>) {
     for (let i = 0; i < 400 && !screen.includes(text); i++) await new Promise((resolve) => setTimeout(resolve, 50))
     if (!screen.includes(text)) throw new Error(`never saw ${JSON.stringify(text)} in ${JSON.stringify(screen)}`)
   }
-  return { type: (text: string) => child.stdin.write(text), waitFor, exited, screen: () => screen, kill: () => child.kill('SIGKILL') }
+  return {
+    type: (text: string) => child.stdin.write(text),
+    waitFor,
+    exited,
+    screen: () => screen,
+    kill: () => child.kill('SIGKILL'),
+  }
 }

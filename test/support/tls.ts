@@ -18,11 +18,33 @@ export function makeTestCertificate(dir: string): TestCertificate {
   const keyFile = path.join(dir, 'tls.key')
   const certFile = path.join(dir, 'tls.crt')
   try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    })
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost',
+      ],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    )
   } catch (error) {
-    throw new Error(`openssl could not make a test certificate (is it installed and on PATH?): ${(error as Error).message}`)
+    throw new Error(
+      `openssl could not make a test certificate (is it installed and on PATH?): ${(error as Error).message}`,
+    )
   }
   return { key: fs.readFileSync(keyFile), cert: fs.readFileSync(certFile), certFile }
 }

@@ -71,5 +71,7 @@ test('a typed error: its sentence after "Error:", its fix, its exit code; redact
 test('a typed error with TOKENCTL_DEBUG=1: the stack under the fix', async () => {
   process.env.TOKENCTL_DEBUG = '1'
   const { text } = await stderrOf(() => NoStore.run([], process.cwd()))
-  expect(text).toMatch(/^Error: The keychain cannot be used: \*\*\*\.\nUnlock it\.\nStoreUnavailableError: The keychain cannot be used: \*\*\*\.\n {4}at /)
+  expect(text).toMatch(
+    /^Error: The keychain cannot be used: \*\*\*\.\nUnlock it\.\nStoreUnavailableError: The keychain cannot be used: \*\*\*\.\n {4}at /,
+  )
 })

@@ -22,9 +22,17 @@ function walk(dir: string): string[] {
 }
 
 function markdownFiles(): string[] {
-  const top = fs.readdirSync(ROOT).filter((name) => name.endsWith('.md')).map((name) => path.join(ROOT, name))
+  const top = fs
+    .readdirSync(ROOT)
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => path.join(ROOT, name))
   const docs = path.join(ROOT, 'docs')
-  const inDocs = fs.existsSync(docs) ? fs.readdirSync(docs).filter((name) => name.endsWith('.md')).map((name) => path.join(docs, name)) : []
+  const inDocs = fs.existsSync(docs)
+    ? fs
+        .readdirSync(docs)
+        .filter((name) => name.endsWith('.md'))
+        .map((name) => path.join(docs, name))
+    : []
   return [...top, ...inDocs]
 }
 
@@ -32,7 +40,11 @@ const scanned = (): string[] => [...SOURCE_DIRS.flatMap((dir) => walk(path.join(
 
 /** GitHub's anchor for a heading: lower-case, only letters, digits, spaces, hyphens and underscores kept, spaces → hyphens. */
 function slug(heading: string): string {
-  return heading.trim().toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-')
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N} _-]/gu, '')
+    .replace(/ /g, '-')
 }
 
 /** The anchors of a Markdown text's headings (ATX headings outside fenced code). */
@@ -50,7 +62,10 @@ function anchorsOf(markdown: string): Set<string> {
 const LINK = /\bdocs\/([\w.-]+?\.md)#([\w-]+)/g
 
 /** `file:line: <the reference> (why)` for each docs/ reference whose file or heading is missing. */
-function brokenLinks(files: Array<{ name: string, text: string }>, readDoc: (file: string) => string | undefined): string[] {
+function brokenLinks(
+  files: Array<{ name: string; text: string }>,
+  readDoc: (file: string) => string | undefined,
+): string[] {
   const broken: string[] = []
   for (const { name, text } of files) {
     text.split('\n').forEach((line, i) => {
@@ -67,7 +82,7 @@ function brokenLinks(files: Array<{ name: string, text: string }>, readDoc: (fil
 // Built from parts so that this file does not cite anything itself.
 const FORBIDDEN = [new RegExp('SPEC' + ' §'), new RegExp('\\bis' + 'sue \\d+\\b', 'i')]
 
-function read(file: string): { name: string, text: string } {
+function read(file: string): { name: string; text: string } {
   return { name: path.relative(ROOT, file), text: fs.readFileSync(file, 'utf8') }
 }
 
@@ -102,7 +117,9 @@ describe('the link checker itself', () => {
   test('a missing heading or file is reported; headings inside code fences do not count', () => {
     const doc = '# Design\n\n## Transport\n\n```\n## Not a heading\n```\n'
     const docs = 'docs' + '/' // in parts, so that the scan above does not see these links
-    const files = [{ name: 'a.ts', text: `// ${docs}d.md#transport\n// ${docs}d.md#not-a-heading\n// ${docs}e.md#transport\n` }]
+    const files = [
+      { name: 'a.ts', text: `// ${docs}d.md#transport\n// ${docs}d.md#not-a-heading\n// ${docs}e.md#transport\n` },
+    ]
     expect(brokenLinks(files, (file) => (file === 'd.md' ? doc : undefined))).toEqual([
       `a.ts:2: ${docs}d.md#not-a-heading (no such heading)`,
       `a.ts:3: ${docs}e.md#transport (no such file)`,

@@ -71,7 +71,8 @@ describe.each(commands)('%s', (command) => {
   test('a declined flag, or one the command does not have, goes to the full path', () => {
     for (const name of declined) expect(parseFlags([`--${name}`], command)).toBeUndefined()
     const others = Object.keys(FLAG_SPECS).filter((name) => !(name in flagsOf()))
-    for (const name of others) expect(parseFlags([`--${name}`, ...(FLAG_SPECS[name]!.value ? ['x'] : [])], command)).toBeUndefined()
+    for (const name of others)
+      expect(parseFlags([`--${name}`, ...(FLAG_SPECS[name]!.value ? ['x'] : [])], command)).toBeUndefined()
     expect(parseFlags(['--help'], command)).toBeUndefined()
   })
 })

@@ -2,13 +2,20 @@
  * git's credential helper protocol (docs/design.md#git-and-curl, gitcredentials(7)): the request parser and
  * the answer formatter of src/integrations/git-credential.ts, rule by rule.
  */
-import { type CredentialRequest, formatCredentialAnswer, MAX_LINE, parseCredentialRequest } from '../../src/integrations/git-credential.js'
+import {
+  type CredentialRequest,
+  formatCredentialAnswer,
+  MAX_LINE,
+  parseCredentialRequest,
+} from '../../src/integrations/git-credential.js'
 
 const parse = (text: string | Buffer) => parseCredentialRequest(text)
 
 describe('parseCredentialRequest: lines and their end', () => {
   test('key=value lines become the request', () => {
-    expect(parse('protocol=https\nhost=git.example.com\npath=org/repo.git\nusername=alice\npassword=p\ncredential=c\n\n')).toEqual({
+    expect(
+      parse('protocol=https\nhost=git.example.com\npath=org/repo.git\nusername=alice\npassword=p\ncredential=c\n\n'),
+    ).toEqual({
       protocol: 'https',
       host: 'git.example.com',
       path: 'org/repo.git',
@@ -20,7 +27,9 @@ describe('parseCredentialRequest: lines and their end', () => {
   })
 
   test('a blank line ends the input: later lines are ignored, even ones that would not parse', () => {
-    expect(parse('protocol=https\nhost=git.example.com\n\nhost=evil.example.com\nusername=mallory\nnot a line\n')).toEqual({
+    expect(
+      parse('protocol=https\nhost=git.example.com\n\nhost=evil.example.com\nusername=mallory\nnot a line\n'),
+    ).toEqual({
       protocol: 'https',
       host: 'git.example.com',
       capabilities: [],
@@ -34,15 +43,23 @@ describe('parseCredentialRequest: lines and their end', () => {
   })
 
   test('CRLF line ends are accepted; a CRLF blank line ends the input too', () => {
-    expect(parse('protocol=https\r\nhost=git.example.com\r\n\r\nhost=other\r\n')).toEqual({ protocol: 'https', host: 'git.example.com', capabilities: [] })
+    expect(parse('protocol=https\r\nhost=git.example.com\r\n\r\nhost=other\r\n')).toEqual({
+      protocol: 'https',
+      host: 'git.example.com',
+      capabilities: [],
+    })
   })
 
   test('a Buffer is read as UTF-8, the same as a string', () => {
-    expect(parse(Buffer.from('protocol=https\nhost=git.example.com\n\n'))).toEqual(parse('protocol=https\nhost=git.example.com\n\n'))
+    expect(parse(Buffer.from('protocol=https\nhost=git.example.com\n\n'))).toEqual(
+      parse('protocol=https\nhost=git.example.com\n\n'),
+    )
   })
 
   test('unknown keys are ignored (they are for other helpers or newer gits)', () => {
-    expect(parse('protocol=https\nwwwauth[]=Bearer realm="x"\nstate[]=foo:bar\noauth_refresh_token=r\nfuture=1\nhost=h\n\n')).toEqual({
+    expect(
+      parse('protocol=https\nwwwauth[]=Bearer realm="x"\nstate[]=foo:bar\noauth_refresh_token=r\nfuture=1\nhost=h\n\n'),
+    ).toEqual({
       protocol: 'https',
       host: 'h',
       capabilities: [],
@@ -50,7 +67,12 @@ describe('parseCredentialRequest: lines and their end', () => {
   })
 
   test('a value may hold "=" and may be empty; the last value of a key wins', () => {
-    expect(parse('password=a=b==\nusername=\nhost=one\nhost=two\n')).toEqual({ password: 'a=b==', username: '', host: 'two', capabilities: [] })
+    expect(parse('password=a=b==\nusername=\nhost=one\nhost=two\n')).toEqual({
+      password: 'a=b==',
+      username: '',
+      host: 'two',
+      capabilities: [],
+    })
   })
 
   test('empty input, or input that starts with a blank line, is not a request', () => {
@@ -62,7 +84,12 @@ describe('parseCredentialRequest: lines and their end', () => {
 
 describe('parseCredentialRequest: url=', () => {
   test('is expanded into protocol, host and path', () => {
-    expect(parse('url=https://git.example.com/org/repo.git\n')).toEqual({ protocol: 'https', host: 'git.example.com', path: 'org/repo.git', capabilities: [] })
+    expect(parse('url=https://git.example.com/org/repo.git\n')).toEqual({
+      protocol: 'https',
+      host: 'git.example.com',
+      path: 'org/repo.git',
+      capabilities: [],
+    })
   })
 
   test('keeps a non-default port in the host, drops the default one', () => {
@@ -83,11 +110,18 @@ describe('parseCredentialRequest: url=', () => {
   })
 
   test('a URL without a path gives no path', () => {
-    expect(parse('url=https://git.example.com\n')).toEqual({ protocol: 'https', host: 'git.example.com', capabilities: [] })
+    expect(parse('url=https://git.example.com\n')).toEqual({
+      protocol: 'https',
+      host: 'git.example.com',
+      capabilities: [],
+    })
   })
 
   test('later keys override what url= gave, as git does', () => {
-    expect(parse('url=https://git.example.com/a\nhost=other.example.com\n')).toMatchObject({ host: 'other.example.com', path: 'a' })
+    expect(parse('url=https://git.example.com/a\nhost=other.example.com\n')).toMatchObject({
+      host: 'other.example.com',
+      path: 'a',
+    })
   })
 
   test('a url= that is not a URL makes it not a request', () => {
@@ -97,7 +131,11 @@ describe('parseCredentialRequest: url=', () => {
 
 describe('parseCredentialRequest: capability[]', () => {
   test('capability[]=authtype is collected', () => {
-    expect(parse('capability[]=authtype\nprotocol=https\nhost=h\n')).toEqual({ protocol: 'https', host: 'h', capabilities: ['authtype'] })
+    expect(parse('capability[]=authtype\nprotocol=https\nhost=h\n')).toEqual({
+      protocol: 'https',
+      host: 'h',
+      capabilities: ['authtype'],
+    })
   })
 
   test('several capabilities are kept in order', () => {
@@ -126,7 +164,9 @@ describe('parseCredentialRequest: what is not a request', () => {
 
   test('binary (bytes that are not UTF-8)', () => {
     expect(parse(Buffer.from([0xff, 0xfe, 0x3d, 0x80, 0x0a]))).toBeUndefined()
-    expect(parse(Buffer.concat([Buffer.from('protocol=https\nhost='), Buffer.from([0xc3, 0x28]), Buffer.from('\n')]))).toBeUndefined()
+    expect(
+      parse(Buffer.concat([Buffer.from('protocol=https\nhost='), Buffer.from([0xc3, 0x28]), Buffer.from('\n')])),
+    ).toBeUndefined()
   })
 
   test('a line without "=", or with an empty key', () => {
@@ -137,12 +177,18 @@ describe('parseCredentialRequest: what is not a request', () => {
 })
 
 describe('formatCredentialAnswer: exact bytes', () => {
-  const request = (capabilities: string[] = []): CredentialRequest => ({ protocol: 'https', host: 'git.example.com', capabilities })
+  const request = (capabilities: string[] = []): CredentialRequest => ({
+    protocol: 'https',
+    host: 'git.example.com',
+    capabilities,
+  })
   // 2030-01-01T00:00:00.999Z: the expiry is whole epoch seconds, rounded down.
   const answer = { username: 'alice', token: 'eyJ.abc-_~+/=', expiresAt: 1_893_456_000_999 }
 
   test('username / password / password_expiry_utc', () => {
-    expect(formatCredentialAnswer(request(), answer)).toBe('username=alice\npassword=eyJ.abc-_~+/=\npassword_expiry_utc=1893456000\n')
+    expect(formatCredentialAnswer(request(), answer)).toBe(
+      'username=alice\npassword=eyJ.abc-_~+/=\npassword_expiry_utc=1893456000\n',
+    )
   })
 
   test('with capability[]=authtype: a Bearer credential instead of username/password', () => {
@@ -152,10 +198,13 @@ describe('formatCredentialAnswer: exact bytes', () => {
   })
 
   test('other capabilities alone give the username/password form', () => {
-    expect(formatCredentialAnswer(request(['state']), answer)).toBe('username=alice\npassword=eyJ.abc-_~+/=\npassword_expiry_utc=1893456000\n')
+    expect(formatCredentialAnswer(request(['state']), answer)).toBe(
+      'username=alice\npassword=eyJ.abc-_~+/=\npassword_expiry_utc=1893456000\n',
+    )
   })
 
   test('never oauth_refresh_token', () => {
-    for (const caps of [[], ['authtype']]) expect(formatCredentialAnswer(request(caps), answer)).not.toContain('oauth_refresh_token')
+    for (const caps of [[], ['authtype']])
+      expect(formatCredentialAnswer(request(caps), answer)).not.toContain('oauth_refresh_token')
   })
 })

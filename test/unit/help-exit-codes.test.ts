@@ -58,17 +58,23 @@ test("every command's --help lists its exit codes, each in the table's words", (
       const meaning = EXIT_CODE_MEANINGS[code]
       expect({ id, line, known: meaning !== undefined }).toEqual({ id, line, known: true })
       // The table's words, then (maybe) the command's own detail after a colon.
-      expect({ id, said: match![2]!.slice(0, meaning.length), rest: match![2]!.slice(meaning.length, meaning.length + 2) }).toEqual({ id, said: meaning, rest: match![2]!.length === meaning.length ? '' : ': ' })
+      expect({
+        id,
+        said: match![2]!.slice(0, meaning.length),
+        rest: match![2]!.slice(meaning.length, meaning.length + 2),
+      }).toEqual({ id, said: meaning, rest: match![2]!.length === meaning.length ? '' : ': ' })
       codes.push(code)
     }
     // In order, each once; the whole section as the table builds it (no line wrapped at 80 columns).
     expect({ id, codes }).toEqual({ id, codes: [...new Set(codes)].sort((a, b) => a - b) })
     const built = exitCodesHelp(
-      lines.filter((line) => line !== CHILD_EXIT_CODE_LINE).map((line) => {
-        const [, code, rest] = /^(\d+) +(.*)$/.exec(line)!
-        const detail = rest!.slice(EXIT_CODE_MEANINGS[Number(code) as ExitCodeValue].length + 2)
-        return detail ? [Number(code) as ExitCodeValue, detail] : (Number(code) as ExitCodeValue)
-      }),
+      lines
+        .filter((line) => line !== CHILD_EXIT_CODE_LINE)
+        .map((line) => {
+          const [, code, rest] = /^(\d+) +(.*)$/.exec(line)!
+          const detail = rest!.slice(EXIT_CODE_MEANINGS[Number(code) as ExitCodeValue].length + 2)
+          return detail ? [Number(code) as ExitCodeValue, detail] : (Number(code) as ExitCodeValue)
+        }),
       { child: lines.includes(CHILD_EXIT_CODE_LINE) },
     )
     expect({ id, section: [EXIT_CODES_HEADING, ...lines].join('\n') }).toEqual({ id, section: built })
@@ -76,7 +82,11 @@ test("every command's --help lists its exit codes, each in the table's words", (
 })
 
 test('the codes a command is known for', () => {
-  const codes = (id: string) => exitCodesOf(id).map((line) => /^(\d+) /.exec(line)?.[1]).filter(Boolean).map(Number)
+  const codes = (id: string) =>
+    exitCodesOf(id)
+      .map((line) => /^(\d+) /.exec(line)?.[1])
+      .filter(Boolean)
+      .map(Number)
   expect(codes('status')).toContain(ExitCode.loginRequired)
   expect(codes('login')).toContain(ExitCode.interrupted)
   // git-credential ends a needed login with 0, so 3 is not among its codes.
@@ -98,7 +108,9 @@ test('the section follows the table: a change of wording there is a change in ev
   const before = table[ExitCode.loginRequired]!
   try {
     table[ExitCode.loginRequired] = 'a login is wanted'
-    expect(exitCodesHelp([ExitCode.loginRequired, [ExitCode.server, 'detail']])).toBe(`${EXIT_CODES_HEADING}\n3    a login is wanted\n5    server or network failure: detail`)
+    expect(exitCodesHelp([ExitCode.loginRequired, [ExitCode.server, 'detail']])).toBe(
+      `${EXIT_CODES_HEADING}\n3    a login is wanted\n5    server or network failure: detail`,
+    )
   } finally {
     table[ExitCode.loginRequired] = before
   }

@@ -1,19 +1,36 @@
 import { describeFailure, isRejection, parseEntry, REASONS } from '../../src/core/audit.js'
-import { CredentialsRejectedError, InterruptedError, LoginRequiredError, ServerError, StoreUnavailableError, UsageError } from '../../src/base/errors.js'
+import {
+  CredentialsRejectedError,
+  InterruptedError,
+  LoginRequiredError,
+  ServerError,
+  StoreUnavailableError,
+  UsageError,
+} from '../../src/base/errors.js'
 import { RefreshRejectedError } from '../../src/protocols/types.js'
 import { sanitize, viewToken } from '../../src/util/jwt.js'
 
-const segment = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url')
+const segment = (value: unknown) =>
+  Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url')
 
 describe('viewToken: what inspect may show of a token', () => {
   test('a JWT: header and claims, nothing of the signature', () => {
-    const view = viewToken(`${segment({ alg: 'RS256', kid: 'k1' })}.${segment({ sub: 'alice', aud: ['a', 'b'], exp: 2 })}.c2lnbmF0dXJl`)
-    expect(view).toEqual({ format: 'jwt', header: { alg: 'RS256', kid: 'k1' }, claims: { sub: 'alice', aud: ['a', 'b'], exp: 2 } })
+    const view = viewToken(
+      `${segment({ alg: 'RS256', kid: 'k1' })}.${segment({ sub: 'alice', aud: ['a', 'b'], exp: 2 })}.c2lnbmF0dXJl`,
+    )
+    expect(view).toEqual({
+      format: 'jwt',
+      header: { alg: 'RS256', kid: 'k1' },
+      claims: { sub: 'alice', aud: ['a', 'b'], exp: 2 },
+    })
     expect(JSON.stringify(view)).not.toContain('c2lnbmF0dXJl')
   })
 
   test('a JWE: the header only', () => {
-    expect(viewToken(`${segment({ alg: 'RSA-OAEP', enc: 'A256GCM' })}.a.b.c.d`)).toEqual({ format: 'jwe', header: { alg: 'RSA-OAEP', enc: 'A256GCM' } })
+    expect(viewToken(`${segment({ alg: 'RSA-OAEP', enc: 'A256GCM' })}.a.b.c.d`)).toEqual({
+      format: 'jwe',
+      header: { alg: 'RSA-OAEP', enc: 'A256GCM' },
+    })
   })
 
   test.each([
@@ -31,17 +48,22 @@ describe('viewToken: what inspect may show of a token', () => {
 
   test('never throws on junk (2000 random strings of token-ish characters)', () => {
     let seed = 42
-    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31)
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31
     const alphabet = 'eyJhbGciOi.-_=+/~0123456789ABCxyz{}":,\u0000\n'
     for (let i = 0; i < 2000; i++) {
-      const token = Array.from({ length: Math.floor(random() * 80) }, () => alphabet[Math.floor(random() * alphabet.length)]).join('')
+      const token = Array.from(
+        { length: Math.floor(random() * 80) },
+        () => alphabet[Math.floor(random() * alphabet.length)],
+      ).join('')
       expect(() => viewToken(token)).not.toThrow()
     }
     expect(viewToken(undefined as unknown as string)).toEqual({ format: 'opaque' })
   })
 
   test('strings lose control and bidi characters, keys too; "__proto__" stays a plain key; deep nesting is cut', () => {
-    const claims = JSON.parse('{"__proto__": {"admin": true}, "a\\u202eb": "x\\u001b[31my\\u0085z\\u2066", "n": 1, "t": true, "z": null}') as unknown
+    const claims = JSON.parse(
+      '{"__proto__": {"admin": true}, "a\\u202eb": "x\\u001b[31my\\u0085z\\u2066", "n": 1, "t": true, "z": null}',
+    ) as unknown
     const clean = sanitize(claims) as Record<string, unknown>
     expect(clean).toEqual(JSON.parse('{"__proto__": {"admin": true}, "ab": "x[31myz", "n": 1, "t": true, "z": null}'))
     expect(Object.getPrototypeOf(clean)).toBe(Object.prototype)
@@ -77,8 +99,12 @@ describe('audit: reasons are fixed phrases, and only rejections count', () => {
 
   test('rejections: exit 4 or a rejected refresh token; not server failures, not successes', () => {
     const base = { time: new Date().toISOString(), env: 'e', event: 'login', pid: 1 }
-    expect(isRejection({ ...base, outcome: 'failure', ...describeFailure(new CredentialsRejectedError('x')) })).toBe(true)
-    expect(isRejection({ ...base, event: 'refresh', outcome: 'failure', ...describeFailure(new RefreshRejectedError('x')) })).toBe(true)
+    expect(isRejection({ ...base, outcome: 'failure', ...describeFailure(new CredentialsRejectedError('x')) })).toBe(
+      true,
+    )
+    expect(
+      isRejection({ ...base, event: 'refresh', outcome: 'failure', ...describeFailure(new RefreshRejectedError('x')) }),
+    ).toBe(true)
     expect(isRejection({ ...base, outcome: 'failure', ...describeFailure(new ServerError('x')) })).toBe(false)
     expect(isRejection({ ...base, outcome: 'failure', ...describeFailure(new LoginRequiredError('x')) })).toBe(false)
     expect(isRejection({ ...base, outcome: 'ok' })).toBe(false)

@@ -11,16 +11,24 @@ const eslint = new ESLint({ cwd: ROOT, ruleFilter: ({ ruleId }) => ruleId === 'n
 
 async function layerErrors(filePath: string, code: string): Promise<string[]> {
   const [result] = await eslint.lintText(code, { filePath: `${ROOT}/${filePath}` })
-  return result!.messages.filter((message) => message.ruleId === 'no-restricted-imports').map((message) => message.message)
+  return result!.messages
+    .filter((message) => message.ruleId === 'no-restricted-imports')
+    .map((message) => message.message)
 }
 
 describe('the lint holds the layers', () => {
   test.each([
     ['src/base/planted.ts', "import { Session } from '../core/session.js'\nexport const planted = Session\n"],
     ['src/util/planted.ts', "export { TokenctlError } from '../base/errors.js'\n"],
-    ['src/stores/planted.ts', "import type { Protocol } from '../protocols/types.js'\nexport type Planted = Protocol\n"],
+    [
+      'src/stores/planted.ts',
+      "import type { Protocol } from '../protocols/types.js'\nexport type Planted = Protocol\n",
+    ],
     ['src/protocols/planted.ts', "import { openStore } from '../stores/open.js'\nexport const planted = openStore\n"],
-    ['src/core/planted.ts', "import { BaseCommand } from '../cli/base-command.js'\nexport const planted = BaseCommand\n"],
+    [
+      'src/core/planted.ts',
+      "import { BaseCommand } from '../cli/base-command.js'\nexport const planted = BaseCommand\n",
+    ],
     ['src/cli/planted.ts', "import Token from '../commands/token.js'\nexport const planted = Token\n"],
     ['src/protocols/planted.ts', "import '../../src/core/context.js'\n"],
   ])('%s importing upward (or beside) fails: %j', async (filePath, code) => {
@@ -30,8 +38,14 @@ describe('the lint holds the layers', () => {
   })
 
   test.each([
-    ['src/core/planted.ts', "import { openStore } from '../stores/open.js'\nimport { TokenctlError } from '../base/errors.js'\nexport const planted = [openStore, TokenctlError]\n"],
-    ['src/commands/env/planted.ts', "import { BaseCommand } from '../../cli/base-command.js'\nexport const planted = BaseCommand\n"],
+    [
+      'src/core/planted.ts',
+      "import { openStore } from '../stores/open.js'\nimport { TokenctlError } from '../base/errors.js'\nexport const planted = [openStore, TokenctlError]\n",
+    ],
+    [
+      'src/commands/env/planted.ts',
+      "import { BaseCommand } from '../../cli/base-command.js'\nexport const planted = BaseCommand\n",
+    ],
     ['src/base/planted.ts', "import { redact } from '../util/redact.js'\nexport const planted = redact\n"],
   ])('%s importing downward passes', async (filePath, code) => {
     expect(await layerErrors(filePath, code)).toEqual([])
@@ -39,7 +53,11 @@ describe('the lint holds the layers', () => {
 
   test('src/ as it stands passes', async () => {
     const results = await eslint.lintFiles(['src'])
-    const wrongWay = results.flatMap((result) => result.messages.filter((message) => message.ruleId === 'no-restricted-imports').map((message) => `${result.filePath}:${message.line}`))
+    const wrongWay = results.flatMap((result) =>
+      result.messages
+        .filter((message) => message.ruleId === 'no-restricted-imports')
+        .map((message) => `${result.filePath}:${message.line}`),
+    )
     expect(wrongWay).toEqual([])
   })
 })

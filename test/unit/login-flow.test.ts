@@ -18,11 +18,16 @@ describe('api envs', () => {
     expect(choose({ env: api })).toBe('password')
     expect(choose({ env: api, flow: 'password', noInput: true })).toBe('password')
   })
-  test.each(['device', 'browser', 'client-credentials'])('--flow %s is a usage error (exit 2) naming the env', (flow) => {
-    expect(() => choose({ env: api, flow })).toThrow(UsageError)
-    expect(() => choose({ env: api, flow })).toThrow(`--flow ${flow} is for oauth2 envs; "prod" uses the api protocol.`)
-    expect(() => refuseFlowForApi(api, flow)).toThrow(expect.objectContaining({ exitCode: 2 }))
-  })
+  test.each(['device', 'browser', 'client-credentials'])(
+    '--flow %s is a usage error (exit 2) naming the env',
+    (flow) => {
+      expect(() => choose({ env: api, flow })).toThrow(UsageError)
+      expect(() => choose({ env: api, flow })).toThrow(
+        `--flow ${flow} is for oauth2 envs; "prod" uses the api protocol.`,
+      )
+      expect(() => refuseFlowForApi(api, flow)).toThrow(expect.objectContaining({ exitCode: 2 }))
+    },
+  )
   test('refuseFlowForApi lets oauth2 envs and --flow password through', () => {
     expect(() => refuseFlowForApi(oauth2, 'device')).not.toThrow()
     expect(() => refuseFlowForApi(api, 'password')).not.toThrow()
@@ -64,7 +69,10 @@ describe('oauth2 envs', () => {
     const attempt = () => choose({ noInput: true })
     expect(attempt).toThrow('Logging in to "corp" needs a person, and --no-input or CI=true says there is none.')
     expect(attempt).toThrow(
-      expect.objectContaining({ exitCode: 3, fix: 'Use --flow client-credentials with TOKENCTL_CLIENT_SECRET, or --flow password with TOKENCTL_USERNAME and TOKENCTL_PASSWORD.' }),
+      expect.objectContaining({
+        exitCode: 3,
+        fix: 'Use --flow client-credentials with TOKENCTL_CLIENT_SECRET, or --flow password with TOKENCTL_USERNAME and TOKENCTL_PASSWORD.',
+      }),
     )
   })
 })

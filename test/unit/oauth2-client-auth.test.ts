@@ -13,20 +13,30 @@ describe('what a request adds to authenticate the client', () => {
   })
 
   test('client_secret_post: id and secret in the body', () => {
-    expect(clientAuthentication('svc', 'a-client-secret-1', 'post')).toEqual({ body: { client_id: 'svc', client_secret: 'a-client-secret-1' }, headers: {} })
+    expect(clientAuthentication('svc', 'a-client-secret-1', 'post')).toEqual({
+      body: { client_id: 'svc', client_secret: 'a-client-secret-1' },
+      headers: {},
+    })
   })
 
-  test.each(['basic', undefined] as const)('client_secret_basic (%p): id and secret form-encoded each, then base64, in the header only', (method) => {
-    // RFC 6749 §2.3.1 form-encodes both before the Basic scheme joins them with ":".
-    const auth = clientAuthentication('my client', 'p@ss:wörd +/x', method)
-    expect(auth.body).toEqual({})
-    expect(auth.headers).toEqual({ authorization: `Basic ${Buffer.from('my+client:p%40ss%3Aw%C3%B6rd+%2B%2Fx').toString('base64')}` })
-  })
+  test.each(['basic', undefined] as const)(
+    'client_secret_basic (%p): id and secret form-encoded each, then base64, in the header only',
+    (method) => {
+      // RFC 6749 §2.3.1 form-encodes both before the Basic scheme joins them with ":".
+      const auth = clientAuthentication('my client', 'p@ss:wörd +/x', method)
+      expect(auth.body).toEqual({})
+      expect(auth.headers).toEqual({
+        authorization: `Basic ${Buffer.from('my+client:p%40ss%3Aw%C3%B6rd+%2B%2Fx').toString('base64')}`,
+      })
+    },
+  )
 
   test('every form the secret takes in the request is masked wherever it is printed', () => {
     const auth = clientAuthentication('quoting-client', 'secret with spaces', undefined)
     const basic = auth.headers.authorization!.slice('Basic '.length)
-    expect(redactAll(`[${basic}] [quoting-client:secret+with+spaces] [quoting-client:secret with spaces]`)).toBe('[***] [***] [***]')
+    expect(redactAll(`[${basic}] [quoting-client:secret+with+spaces] [quoting-client:secret with spaces]`)).toBe(
+      '[***] [***] [***]',
+    )
   })
 })
 

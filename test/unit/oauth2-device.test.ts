@@ -3,17 +3,39 @@
  * authorization answer is taken and how it is held to bounds, and when the polling waits,
  * asks again, slows down or stops, on a fake clock.
  */
-import { ExitCode, InterruptedError, LoginRequiredError, ServerError, type TokenctlError } from '../../src/base/errors.js'
+import {
+  ExitCode,
+  InterruptedError,
+  LoginRequiredError,
+  ServerError,
+  type TokenctlError,
+} from '../../src/base/errors.js'
 import { redactAll } from '../../src/base/secrets.js'
 import type { HttpResponse } from '../../src/protocols/http.js'
-import { type DeviceGrant, deviceGrantOf, type DevicePolling, pollForTokens, sleep } from '../../src/protocols/oauth2-device.js'
+import {
+  type DeviceGrant,
+  deviceGrantOf,
+  type DevicePolling,
+  pollForTokens,
+  sleep,
+} from '../../src/protocols/oauth2-device.js'
 import type { OAuthError } from '../../src/protocols/oauth2-errors.js'
 import type { TokenSet } from '../../src/protocols/types.js'
 
 const NOW = 1_700_000_000_000
-const answer = (body: Record<string, unknown>, status = 200): HttpResponse => ({ status, json: body, text: JSON.stringify(body), contentType: 'application/json' })
-const complete = { device_code: 'device-code-0123456789', user_code: 'WDJB-MJHT', verification_uri: 'https://id.example.com/device' }
-const grantOf = (body: Record<string, unknown>, status = 200) => deviceGrantOf(answer(body, status), NOW, { host: 'id.example.com', sent: [] })
+const answer = (body: Record<string, unknown>, status = 200): HttpResponse => ({
+  status,
+  json: body,
+  text: JSON.stringify(body),
+  contentType: 'application/json',
+})
+const complete = {
+  device_code: 'device-code-0123456789',
+  user_code: 'WDJB-MJHT',
+  verification_uri: 'https://id.example.com/device',
+}
+const grantOf = (body: Record<string, unknown>, status = 200) =>
+  deviceGrantOf(answer(body, status), NOW, { host: 'id.example.com', sent: [] })
 
 function thrown(act: () => unknown): TokenctlError {
   try {
@@ -24,10 +46,15 @@ function thrown(act: () => unknown): TokenctlError {
   throw new Error('nothing was thrown')
 }
 
-describe("the device authorization answer, held to what can be shown and polled for", () => {
+describe('the device authorization answer, held to what can be shown and polled for', () => {
   test("a minimal answer: RFC 8628's defaults of 5 s between polls and 600 s to approve", () => {
     expect(grantOf(complete)).toEqual({
-      shown: { verificationUri: 'https://id.example.com/device', verificationUriComplete: undefined, userCode: 'WDJB-MJHT', expiresAt: NOW + 600_000 },
+      shown: {
+        verificationUri: 'https://id.example.com/device',
+        verificationUriComplete: undefined,
+        userCode: 'WDJB-MJHT',
+        expiresAt: NOW + 600_000,
+      },
       deviceCode: 'device-code-0123456789',
       intervalMs: 5000,
     })
@@ -61,7 +88,9 @@ describe("the device authorization answer, held to what can be shown and polled 
   test.each(['expires_in', 'interval'])('%s that JSON read as Infinity (1e400) is refused, exit 5', (field) => {
     const error = thrown(() => grantOf({ ...complete, [field]: Infinity }))
     expect(error).toBeInstanceOf(ServerError)
-    expect(error.message).toBe(`id.example.com sent a device authorization answer whose ${field} is not a finite number; nothing was stored.`)
+    expect(error.message).toBe(
+      `id.example.com sent a device authorization answer whose ${field} is not a finite number; nothing was stored.`,
+    )
   })
 
   test("Google's verification_url stands in for verification_uri", () => {
@@ -70,12 +99,17 @@ describe("the device authorization answer, held to what can be shown and polled 
   })
 
   test('the URLs are shown as the URL parser reads them, and a complete URL that is no web page is left out', () => {
-    const grant = grantOf({ ...complete, verification_uri: 'https://id.example.com/dev ice', verification_uri_complete: 'javascript:alert(1)' })
+    const grant = grantOf({
+      ...complete,
+      verification_uri: 'https://id.example.com/dev ice',
+      verification_uri_complete: 'javascript:alert(1)',
+    })
     expect(grant.shown.verificationUri).toBe('https://id.example.com/dev%20ice')
     expect(grant.shown.verificationUriComplete).toBeUndefined()
-    expect(grantOf({ ...complete, verification_uri_complete: 'https://id.example.com/device?user_code=WDJB-MJHT' }).shown.verificationUriComplete).toBe(
-      'https://id.example.com/device?user_code=WDJB-MJHT',
-    )
+    expect(
+      grantOf({ ...complete, verification_uri_complete: 'https://id.example.com/device?user_code=WDJB-MJHT' }).shown
+        .verificationUriComplete,
+    ).toBe('https://id.example.com/device?user_code=WDJB-MJHT')
   })
 
   test.each<[string, Record<string, unknown>]>([
@@ -137,7 +171,12 @@ describe('polling: wait, ask, and stop only on tokens, a refusal or the code run
   test('slow_down adds 5 s for that poll and every later one', async () => {
     const { polling, events } = provider([slowDown, pending, slowDown, 'tokens'])
     await pollForTokens(grant(), polling)
-    expect(events.filter((event) => event.startsWith('wait'))).toEqual(['wait 5000', 'wait 10000', 'wait 10000', 'wait 15000'])
+    expect(events.filter((event) => event.startsWith('wait'))).toEqual([
+      'wait 5000',
+      'wait 10000',
+      'wait 10000',
+      'wait 15000',
+    ])
   })
 
   test('slow_down never takes the interval past a minute', async () => {
@@ -146,11 +185,14 @@ describe('polling: wait, ask, and stop only on tokens, a refusal or the code run
     expect(events.filter((event) => event.startsWith('wait'))).toEqual(['wait 58000', 'wait 60000', 'wait 60000'])
   })
 
-  test.each(['access_denied', 'expired_token', 'invalid_grant', 'invalid_client'])('%s ends the polling, told as the provider said it', async (code) => {
-    const { polling, events } = provider([pending, { code, description: 'no' }])
-    await expect(pollForTokens(grant(), polling)).rejects.toThrow(`refused: ${code}`)
-    expect(events.filter((event) => event === 'poll')).toHaveLength(2)
-  })
+  test.each(['access_denied', 'expired_token', 'invalid_grant', 'invalid_client'])(
+    '%s ends the polling, told as the provider said it',
+    async (code) => {
+      const { polling, events } = provider([pending, { code, description: 'no' }])
+      await expect(pollForTokens(grant(), polling)).rejects.toThrow(`refused: ${code}`)
+      expect(events.filter((event) => event === 'poll')).toHaveLength(2)
+    },
+  )
 
   test('a code that runs out while pending ends as expired_token, after the poll that was due', async () => {
     const { polling, events } = provider([pending, pending, pending])

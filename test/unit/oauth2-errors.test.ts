@@ -18,9 +18,21 @@ const answer = (status: number, json: unknown, contentType = 'application/json')
 
 describe('only a 4xx with a JSON object carrying an error code is the provider refusing', () => {
   test.each([
-    ['400 with error and description', answer(400, { error: 'invalid_grant', error_description: 'gone' }), { code: 'invalid_grant', description: 'gone' }],
-    ['401 labelled text/plain', answer(401, { error: 'invalid_client' }, 'text/plain'), { code: 'invalid_client', description: undefined }],
-    ['a description that is not a string is dropped', answer(400, { error: 'invalid_grant', error_description: 7 }), { code: 'invalid_grant', description: undefined }],
+    [
+      '400 with error and description',
+      answer(400, { error: 'invalid_grant', error_description: 'gone' }),
+      { code: 'invalid_grant', description: 'gone' },
+    ],
+    [
+      '401 labelled text/plain',
+      answer(401, { error: 'invalid_client' }, 'text/plain'),
+      { code: 'invalid_client', description: undefined },
+    ],
+    [
+      'a description that is not a string is dropped',
+      answer(400, { error: 'invalid_grant', error_description: 7 }),
+      { code: 'invalid_grant', description: undefined },
+    ],
   ])('%s', (_what, response, expected) => {
     expect(oauthErrorOf(response)).toEqual(expected)
   })
@@ -52,11 +64,41 @@ describe('each error code, for each exchange, becomes one typed error with its f
     mapOAuthError({ code }, exchange, { ...request, ...overrides })
 
   test.each<[string, Exchange, number, string, string]>([
-    ['invalid_grant', 'refresh', ExitCode.loginRequired, 'id.example.com no longer accepts the refresh token of "corp": invalid_grant.', 'Run: tokenctl login -e corp'],
-    ['invalid_grant', 'password', ExitCode.rejected, 'id.example.com rejected the user name or password for "corp": invalid_grant.', 'Check them and run: tokenctl login -e corp'],
-    ['invalid_grant', 'device', ExitCode.rejected, 'id.example.com refused the device code of "corp": invalid_grant.', 'Run: tokenctl login -e corp once more.'],
-    ['invalid_grant', 'code', ExitCode.rejected, 'id.example.com refused the authorization code of "corp": invalid_grant.', 'Run: tokenctl login -e corp once more.'],
-    ['access_denied', 'device', ExitCode.rejected, 'The login to "corp" was denied: access_denied.', 'Run: tokenctl login -e corp, and approve the request.'],
+    [
+      'invalid_grant',
+      'refresh',
+      ExitCode.loginRequired,
+      'id.example.com no longer accepts the refresh token of "corp": invalid_grant.',
+      'Run: tokenctl login -e corp',
+    ],
+    [
+      'invalid_grant',
+      'password',
+      ExitCode.rejected,
+      'id.example.com rejected the user name or password for "corp": invalid_grant.',
+      'Check them and run: tokenctl login -e corp',
+    ],
+    [
+      'invalid_grant',
+      'device',
+      ExitCode.rejected,
+      'id.example.com refused the device code of "corp": invalid_grant.',
+      'Run: tokenctl login -e corp once more.',
+    ],
+    [
+      'invalid_grant',
+      'code',
+      ExitCode.rejected,
+      'id.example.com refused the authorization code of "corp": invalid_grant.',
+      'Run: tokenctl login -e corp once more.',
+    ],
+    [
+      'access_denied',
+      'device',
+      ExitCode.rejected,
+      'The login to "corp" was denied: access_denied.',
+      'Run: tokenctl login -e corp, and approve the request.',
+    ],
     [
       'expired_token',
       'device',
@@ -78,8 +120,20 @@ describe('each error code, for each exchange, becomes one typed error with its f
       'id.example.com does not allow the password login for this client: unsupported_grant_type.',
       'Pick another flow with --flow (device, browser, password, client-credentials).',
     ],
-    ['unsupported_grant_type', 'refresh', ExitCode.usage, 'id.example.com does not allow the refresh token for this client: unsupported_grant_type.', 'Run: tokenctl login -e corp.'],
-    ['invalid_request', 'client-credentials', ExitCode.usage, 'id.example.com refused the request of "corp": invalid_request.', 'Check the env\'s settings ("tokenctl env show corp").'],
+    [
+      'unsupported_grant_type',
+      'refresh',
+      ExitCode.usage,
+      'id.example.com does not allow the refresh token for this client: unsupported_grant_type.',
+      'Run: tokenctl login -e corp.',
+    ],
+    [
+      'invalid_request',
+      'client-credentials',
+      ExitCode.usage,
+      'id.example.com refused the request of "corp": invalid_request.',
+      'Check the env\'s settings ("tokenctl env show corp").',
+    ],
     [
       'temporarily_unavailable',
       'client-credentials',
@@ -94,26 +148,37 @@ describe('each error code, for each exchange, becomes one typed error with its f
 
   test('only a refused refresh token is a RefreshRejectedError, the one the session may answer with a new login', () => {
     expect(map('invalid_grant', 'refresh')).toBeInstanceOf(RefreshRejectedError)
-    for (const exchange of ['password', 'client-credentials', 'code', 'device'] as const) expect(map('invalid_grant', exchange)).not.toBeInstanceOf(RefreshRejectedError)
+    for (const exchange of ['password', 'client-credentials', 'code', 'device'] as const)
+      expect(map('invalid_grant', exchange)).not.toBeInstanceOf(RefreshRejectedError)
   })
 
-  test.each(['invalid_client', 'unauthorized_client'])('%s: exit 4, and the fix names the secret only as far as one was sent', (code) => {
-    const without = map(code, 'password')
-    expect(without.exitCode).toBe(ExitCode.rejected)
-    expect(without.message).toBe(`id.example.com did not accept the client "cli" of "corp": ${code}.`)
-    expect(without.fix).toMatch(/^Check --client-id; a confidential client also needs its secret/)
-    expect(map(code, 'password', { hasSecret: true }).fix).toBe('Check the client id and secret (TOKENCTL_CLIENT_SECRET, or log in again on a terminal to type it).')
-  })
+  test.each(['invalid_client', 'unauthorized_client'])(
+    '%s: exit 4, and the fix names the secret only as far as one was sent',
+    (code) => {
+      const without = map(code, 'password')
+      expect(without.exitCode).toBe(ExitCode.rejected)
+      expect(without.message).toBe(`id.example.com did not accept the client "cli" of "corp": ${code}.`)
+      expect(without.fix).toMatch(/^Check --client-id; a confidential client also needs its secret/)
+      expect(map(code, 'password', { hasSecret: true }).fix).toBe(
+        'Check the client id and secret (TOKENCTL_CLIENT_SECRET, or log in again on a terminal to type it).',
+      )
+    },
+  )
 
   test("the provider's description is quoted, without what the request carried, and cut short", () => {
     const password = 'hunter2-correct-horse'
     rememberSecret('a-remembered-refresh-token')
     const error = mapOAuthError(
-      { code: 'invalid_grant', description: `bad password ${password} for a-remembered-refresh-token ${'x'.repeat(300)}` },
+      {
+        code: 'invalid_grant',
+        description: `bad password ${password} for a-remembered-refresh-token ${'x'.repeat(300)}`,
+      },
       'password',
       { ...request, sent: [password] },
     )
-    expect(error.message).toMatch(/^id\.example\.com rejected the user name or password for "corp": invalid_grant \("bad password \*\*\* for \*\*\* x+…"\)\.$/)
+    expect(error.message).toMatch(
+      /^id\.example\.com rejected the user name or password for "corp": invalid_grant \("bad password \*\*\* for \*\*\* x+…"\)\.$/,
+    )
     expect(error.message).not.toContain(password)
     expect(error.message.length).toBeLessThan(300)
   })

@@ -8,7 +8,12 @@ import type { OAuthError } from '../../src/protocols/oauth2-errors.js'
 import { type Revocation, revokeTokens } from '../../src/protocols/oauth2-revocation.js'
 
 const ok: HttpResponse = { status: 200, json: undefined, text: '', contentType: '' }
-const oauthError = (error: string, status = 400): HttpResponse => ({ status, json: { error }, text: JSON.stringify({ error }), contentType: 'application/json' })
+const oauthError = (error: string, status = 400): HttpResponse => ({
+  status,
+  json: { error },
+  text: JSON.stringify({ error }),
+  contentType: 'application/json',
+})
 
 /** The endpoint answers the requests in this order; every request and every refusal is noted. */
 function endpoint(answers: HttpResponse[]) {
@@ -46,20 +51,31 @@ test('a token not held is not sent', async () => {
 
 test('a server that declines to revoke access tokens (unsupported_token_type) is let be: they expire soon anyway', async () => {
   const { revocation, refusals } = endpoint([ok, oauthError('unsupported_token_type')])
-  await expect(revokeTokens({ accessToken: 'the-access', refreshToken: 'the-refresh' }, revocation)).resolves.toBeUndefined()
+  await expect(
+    revokeTokens({ accessToken: 'the-access', refreshToken: 'the-refresh' }, revocation),
+  ).resolves.toBeUndefined()
   expect(refusals).toEqual([])
 })
 
 test('unsupported_token_type for the refresh token is a refusal: the grant would live on', async () => {
   const { revocation, sent, refusals } = endpoint([oauthError('unsupported_token_type')])
-  await expect(revokeTokens({ accessToken: 'the-access', refreshToken: 'the-refresh' }, revocation)).rejects.toThrow('refused')
-  expect(refusals).toEqual([{ status: 400, error: { code: 'unsupported_token_type', description: undefined }, token: 'the-refresh' }])
+  await expect(revokeTokens({ accessToken: 'the-access', refreshToken: 'the-refresh' }, revocation)).rejects.toThrow(
+    'refused',
+  )
+  expect(refusals).toEqual([
+    { status: 400, error: { code: 'unsupported_token_type', description: undefined }, token: 'the-refresh' },
+  ])
   expect(sent).toHaveLength(1)
 })
 
-test("an answer that is no OAuth error is refused without one, naming the token that failed", async () => {
-  const { revocation, refusals } = endpoint([ok, { status: 503, json: undefined, text: 'down', contentType: 'text/plain' }])
-  await expect(revokeTokens({ accessToken: 'the-access', refreshToken: 'the-refresh' }, revocation)).rejects.toThrow('refused')
+test('an answer that is no OAuth error is refused without one, naming the token that failed', async () => {
+  const { revocation, refusals } = endpoint([
+    ok,
+    { status: 503, json: undefined, text: 'down', contentType: 'text/plain' },
+  ])
+  await expect(revokeTokens({ accessToken: 'the-access', refreshToken: 'the-refresh' }, revocation)).rejects.toThrow(
+    'refused',
+  )
   expect(refusals).toEqual([{ status: 503, error: undefined, token: 'the-access' }])
 })
 

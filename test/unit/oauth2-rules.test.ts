@@ -4,16 +4,34 @@ import { pollInterval } from '../../src/protocols/oauth2-device.js'
 
 describe('discovery URLs', () => {
   test.each([
-    ['https://id.example.com', ['https://id.example.com/.well-known/openid-configuration', 'https://id.example.com/.well-known/oauth-authorization-server']],
-    ['https://id.example.com/', ['https://id.example.com/.well-known/openid-configuration', 'https://id.example.com/.well-known/oauth-authorization-server']],
+    [
+      'https://id.example.com',
+      [
+        'https://id.example.com/.well-known/openid-configuration',
+        'https://id.example.com/.well-known/oauth-authorization-server',
+      ],
+    ],
+    [
+      'https://id.example.com/',
+      [
+        'https://id.example.com/.well-known/openid-configuration',
+        'https://id.example.com/.well-known/oauth-authorization-server',
+      ],
+    ],
     // RFC 8414 §3.1: the well-known part goes before the issuer's path, OIDC's after it.
     [
       'https://kc.example.com/realms/corp',
-      ['https://kc.example.com/realms/corp/.well-known/openid-configuration', 'https://kc.example.com/.well-known/oauth-authorization-server/realms/corp'],
+      [
+        'https://kc.example.com/realms/corp/.well-known/openid-configuration',
+        'https://kc.example.com/.well-known/oauth-authorization-server/realms/corp',
+      ],
     ],
     [
       'https://login.example.com/tenant/v2.0/',
-      ['https://login.example.com/tenant/v2.0/.well-known/openid-configuration', 'https://login.example.com/.well-known/oauth-authorization-server/tenant/v2.0'],
+      [
+        'https://login.example.com/tenant/v2.0/.well-known/openid-configuration',
+        'https://login.example.com/.well-known/oauth-authorization-server/tenant/v2.0',
+      ],
     ],
   ])('%s', (issuer, expected) => {
     expect(discoveryUrls(issuer)).toEqual(expected)
@@ -32,7 +50,9 @@ describe('rediscovery may move an endpoint only within the issuer origin or the 
     ['the issuer origin', 'https://id.example.com/realms/corp/token'],
     ['the origin of the endpoint kept', 'https://api.example.net/v2/token'],
   ])('a move to %s is a move', (_where, to) => {
-    expect(endpointMoves(env, kept, { tokenUrl: to })).toEqual([{ endpoint: 'tokenUrl', field: 'token_endpoint', from: kept.tokenUrl, to }])
+    expect(endpointMoves(env, kept, { tokenUrl: to })).toEqual([
+      { endpoint: 'tokenUrl', field: 'token_endpoint', from: kept.tokenUrl, to },
+    ])
   })
 
   test.each([
@@ -51,11 +71,15 @@ describe('rediscovery may move an endpoint only within the issuer origin or the 
     expect(error.exitCode).toBe(5)
     expect(error.message).toContain(new URL(to).host)
     expect(error.message).toContain('nothing was sent there')
-    expect(error.fix).toContain('tokenctl env add corp --issuer https://id.example.com/realms/corp --client-id cli --force')
+    expect(error.fix).toContain(
+      'tokenctl env add corp --issuer https://id.example.com/realms/corp --client-id cli --force',
+    )
   })
 
   test('any endpoint of the document is held to it, not only the one that failed', () => {
-    expect(() => endpointMoves(env, kept, { tokenUrl: kept.tokenUrl, revokeUrl: 'https://evil.example.org/revoke' })).toThrow(/revocation_endpoint/)
+    expect(() =>
+      endpointMoves(env, kept, { tokenUrl: kept.tokenUrl, revokeUrl: 'https://evil.example.org/revoke' }),
+    ).toThrow(/revocation_endpoint/)
   })
 })
 

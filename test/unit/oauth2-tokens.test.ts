@@ -8,8 +8,14 @@ import type { HttpResponse } from '../../src/protocols/http.js'
 import type { Exchange } from '../../src/protocols/oauth2-errors.js'
 import { tokensOf, userOf } from '../../src/protocols/oauth2-tokens.js'
 
-const jwt = (claims: object) => `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`
-const answer = (body: unknown, status = 200): HttpResponse => ({ status, json: body, text: JSON.stringify(body), contentType: 'application/json' })
+const jwt = (claims: object) =>
+  `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`
+const answer = (body: unknown, status = 200): HttpResponse => ({
+  status,
+  json: body,
+  text: JSON.stringify(body),
+  contentType: 'application/json',
+})
 const request = { host: 'id.example.com', clientId: 'svc', sent: [] }
 
 function refusal(response: HttpResponse): ServerError {
@@ -23,7 +29,11 @@ function refusal(response: HttpResponse): ServerError {
 
 describe('only Bearer tokens are taken', () => {
   test('token_type is read without regard to case', () => {
-    const tokens = tokensOf(answer({ access_token: 'an-access-token', token_type: 'BEARER', expires_in: 60 }), 'password', request)
+    const tokens = tokensOf(
+      answer({ access_token: 'an-access-token', token_type: 'BEARER', expires_in: 60 }),
+      'password',
+      request,
+    )
     expect(tokens.accessToken).toBe('an-access-token')
   })
 
@@ -32,9 +42,13 @@ describe('only Bearer tokens are taken', () => {
     ['another kind', 'DPoP', 'a "DPoP" token'],
     ['not a string', 1, 'a token_type that is not a string'],
   ])('token_type %s: refused, exit 5, and the tokens in it are secrets all the same', (_what, tokenType, said) => {
-    const error = refusal(answer({ access_token: 'refused-access-token', refresh_token: 'refused-refresh-token', token_type: tokenType }))
+    const error = refusal(
+      answer({ access_token: 'refused-access-token', refresh_token: 'refused-refresh-token', token_type: tokenType }),
+    )
     expect(error).toBeInstanceOf(ServerError)
-    expect(error.message).toBe(`id.example.com issued ${said}, which tokenctl cannot send as a bearer token; nothing was stored.`)
+    expect(error.message).toBe(
+      `id.example.com issued ${said}, which tokenctl cannot send as a bearer token; nothing was stored.`,
+    )
     expect(redactAll('refused-access-token refused-refresh-token')).toBe('*** ***')
   })
 
@@ -59,7 +73,12 @@ describe('who is logged in', () => {
     ['then its email', { id_token: jwt({ email: 'carol@example.test', sub: 'c3' }) }, 'device', 'carol@example.test'],
     ['then its sub', { id_token: jwt({ sub: 'd4', preferred_username: '' }) }, 'code', 'd4'],
     ['without an ID token, a JWT access token', { access_token: access }, 'password', 'bob@example.test'],
-    ['but not on refresh: the name from the ID token at login is the better one', { access_token: access }, 'refresh', undefined],
+    [
+      'but not on refresh: the name from the ID token at login is the better one',
+      { access_token: access },
+      'refresh',
+      undefined,
+    ],
     ['for client credentials without claims, the client', { access_token: 'opaque' }, 'client-credentials', 'svc'],
     ['for a person without claims, nobody named', { access_token: 'opaque' }, 'password', undefined],
   ])('%s', (_what, body, exchange, user) => {

@@ -3,10 +3,49 @@ import { escapeInvisibleInJson, sanitizeText, withoutInvisible } from '../../src
 
 // Every code point the sanitizer must take out of text from outside before it is printed.
 const CONTROL = ['\u0000', '\u0007', '\t', '\n', '\r', '\u001b', '\u007f', '\u0085', '\u009b']
-const INVISIBLE = ['\u200e', '\u200f', '\u061c', '\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069', '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff', '\u2028', '\u2029',
+const INVISIBLE = [
+  '\u200e',
+  '\u200f',
+  '\u061c',
+  '\u202a',
+  '\u202b',
+  '\u202c',
+  '\u202d',
+  '\u202e',
+  '\u2066',
+  '\u2067',
+  '\u2068',
+  '\u2069',
+  '\u200b',
+  '\u200c',
+  '\u200d',
+  '\u2060',
+  '\ufeff',
+  '\u2028',
+  '\u2029',
   // Invisible operators, deprecated format characters, interlinear annotation, Mongolian vowel separator, soft hyphen, tags.
-  '\u2061', '\u2062', '\u2063', '\u2064', '\u206a', '\u206b', '\u206c', '\u206d', '\u206e', '\u206f', '\ufff9', '\ufffa', '\ufffb', '\u180e', '\u00ad',
-  '\u{e0000}', '\u{e0001}', '\u{e0002}', '\u{e0020}', '\u{e0041}', '\u{e007f}']
+  '\u2061',
+  '\u2062',
+  '\u2063',
+  '\u2064',
+  '\u206a',
+  '\u206b',
+  '\u206c',
+  '\u206d',
+  '\u206e',
+  '\u206f',
+  '\ufff9',
+  '\ufffa',
+  '\ufffb',
+  '\u180e',
+  '\u00ad',
+  '\u{e0000}',
+  '\u{e0001}',
+  '\u{e0002}',
+  '\u{e0020}',
+  '\u{e0041}',
+  '\u{e007f}',
+]
 
 test('sanitizeText removes control, format (bidi, zero-width, other invisible) and separator characters, and nothing else', () => {
   for (const bad of [...CONTROL, ...INVISIBLE]) expect(sanitizeText(`a${bad}b`)).toBe('ab')

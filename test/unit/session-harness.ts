@@ -94,12 +94,28 @@ export function harness(setup: Setup = {}): Harness {
 
 /** A record as a login at `at` would leave it: a 30-minute access token and a refresh token. */
 export function loggedIn(at: number, overrides: Partial<SecretRecord> = {}): SecretRecord {
-  return { accessToken: 'A1', accessExpiresAt: at + 30 * MIN, refreshToken: 'R1', refreshExpiresAt: at + 7 * 24 * 60 * MIN, obtainedAt: at, binding: API_BINDING, ...overrides }
+  return {
+    accessToken: 'A1',
+    accessExpiresAt: at + 30 * MIN,
+    refreshToken: 'R1',
+    refreshExpiresAt: at + 7 * 24 * 60 * MIN,
+    obtainedAt: at,
+    binding: API_BINDING,
+    ...overrides,
+  }
 }
 
 /** What the server answers a refresh or login with, at `at`. */
-export function tokens(accessToken: string, at: number, refreshToken?: string): { accessToken: string; accessExpiresAt: number; refreshToken?: string; refreshExpiresAt?: number } {
-  return { accessToken, accessExpiresAt: at + 30 * MIN, ...(refreshToken ? { refreshToken, refreshExpiresAt: at + 7 * 24 * 60 * MIN } : {}) }
+export function tokens(
+  accessToken: string,
+  at: number,
+  refreshToken?: string,
+): { accessToken: string; accessExpiresAt: number; refreshToken?: string; refreshExpiresAt?: number } {
+  return {
+    accessToken,
+    accessExpiresAt: at + 30 * MIN,
+    ...(refreshToken ? { refreshToken, refreshExpiresAt: at + 7 * 24 * 60 * MIN } : {}),
+  }
 }
 
 /** The error a promise rejects with, for asserting its class, exit code and text. */

@@ -46,25 +46,53 @@ import { CorruptRecordError, LoginRequiredError, ServerError, StoreUnavailableEr
 import { RefreshRejectedError } from '../../src/protocols/types.js'
 import { FileStore } from '../../src/stores/file-store.js'
 import { RescuingStore } from '../../src/stores/rescue-store.js'
-import { API_BINDING, type Harness, MIN, OAUTH2_BINDING, OAUTH2_ENV, type Setup, T0, failure, harness, loggedIn, tokens } from './session-harness.js'
+import {
+  API_BINDING,
+  type Harness,
+  MIN,
+  OAUTH2_BINDING,
+  OAUTH2_ENV,
+  type Setup,
+  T0,
+  failure,
+  harness,
+  loggedIn,
+  tokens,
+} from './session-harness.js'
 import type { InMemoryStore } from '../support/in-memory-store.js'
 
-const rejected = () => new RefreshRejectedError('The server no longer takes the refresh token of "prod".', 'Run: tokenctl login -e prod')
+const rejected = () =>
+  new RefreshRejectedError('The server no longer takes the refresh token of "prod".', 'Run: tokenctl login -e prod')
 const password = { username: 'ci-bot', password: 'pw' }
 
 describe('1. a fresh token is served as it is', () => {
   test('from the record: no request, no protocol built, nothing written', async () => {
     const h = harness({ record: loggedIn(T0) })
     h.clock.now = T0 + 10 * MIN
-    expect(await h.session.getToken()).toEqual({ accessToken: 'A1', accessExpiresAt: T0 + 30 * MIN, source: 'cache', user: undefined })
+    expect(await h.session.getToken()).toEqual({
+      accessToken: 'A1',
+      accessExpiresAt: T0 + 30 * MIN,
+      source: 'cache',
+      user: undefined,
+    })
     expect(h.protocol.builtWith).toEqual([])
     expect(h.store.writes).toEqual([])
   })
   test('from the access-token cache, when its entry is bound to this env: the store is not read', async () => {
     const h = harness({ accessCache: true })
-    h.accessCache!.set('prod', { accessToken: 'C1', accessExpiresAt: T0 + 30 * MIN, user: 'alice', binding: API_BINDING })
+    h.accessCache!.set('prod', {
+      accessToken: 'C1',
+      accessExpiresAt: T0 + 30 * MIN,
+      user: 'alice',
+      binding: API_BINDING,
+    })
     h.store.failing.get = true
-    expect(await h.session.getToken()).toEqual({ accessToken: 'C1', accessExpiresAt: T0 + 30 * MIN, source: 'cache', user: 'alice' })
+    expect(await h.session.getToken()).toEqual({
+      accessToken: 'C1',
+      accessExpiresAt: T0 + 30 * MIN,
+      source: 'cache',
+      user: 'alice',
+    })
     expect(h.protocol.calls).toEqual([])
   })
 })
@@ -97,12 +125,33 @@ describe('2. fresh means outliving min-ttl', () => {
 describe('3. refresh under the lock', () => {
   test('the stored refresh token is sent exactly once; the answer is saved, bound and cached', async () => {
     const at = T0 + 28 * MIN
-    const h = harness({ record: loggedIn(T0, { user: 'alice', binding: { ...API_BINDING, user: 'alice' } }), accessCache: true, script: { refresh: [{ ...tokens('A2', at), user: 'alice@example.com' }] } })
+    const h = harness({
+      record: loggedIn(T0, { user: 'alice', binding: { ...API_BINDING, user: 'alice' } }),
+      accessCache: true,
+      script: { refresh: [{ ...tokens('A2', at), user: 'alice@example.com' }] },
+    })
     h.clock.now = at
-    expect(await h.session.getToken()).toEqual({ accessToken: 'A2', accessExpiresAt: at + 30 * MIN, source: 'refresh', user: 'alice@example.com' })
+    expect(await h.session.getToken()).toEqual({
+      accessToken: 'A2',
+      accessExpiresAt: at + 30 * MIN,
+      source: 'refresh',
+      user: 'alice@example.com',
+    })
     expect(h.protocol.calls).toEqual([{ method: 'refresh', refreshToken: 'R1' }])
-    expect(h.store.peek('prod')).toEqual({ ...loggedIn(T0), accessToken: 'A2', accessExpiresAt: at + 30 * MIN, obtainedAt: at, user: 'alice@example.com', binding: { ...API_BINDING, user: 'alice' } })
-    expect(h.accessCache!.get('prod')).toEqual({ accessToken: 'A2', accessExpiresAt: at + 30 * MIN, user: 'alice@example.com', binding: { ...API_BINDING, user: 'alice' } })
+    expect(h.store.peek('prod')).toEqual({
+      ...loggedIn(T0),
+      accessToken: 'A2',
+      accessExpiresAt: at + 30 * MIN,
+      obtainedAt: at,
+      user: 'alice@example.com',
+      binding: { ...API_BINDING, user: 'alice' },
+    })
+    expect(h.accessCache!.get('prod')).toEqual({
+      accessToken: 'A2',
+      accessExpiresAt: at + 30 * MIN,
+      user: 'alice@example.com',
+      binding: { ...API_BINDING, user: 'alice' },
+    })
     // What a failed save kept aside was settled first, under the lock; the lock is let go.
     expect(h.store.settled).toEqual(['prod'])
     expect(fs.readdirSync(h.lockDir)).toEqual([])
@@ -111,11 +160,18 @@ describe('3. refresh under the lock', () => {
 
 describe('4. rotation', () => {
   test('a rotated refresh token replaces the old one, saved as irreplaceable; the next refresh sends it', async () => {
-    const h = harness({ record: loggedIn(T0), script: { refresh: [tokens('A2', T0 + 28 * MIN, 'R2'), tokens('A3', T0 + 56 * MIN, 'R3')] } })
+    const h = harness({
+      record: loggedIn(T0),
+      script: { refresh: [tokens('A2', T0 + 28 * MIN, 'R2'), tokens('A3', T0 + 56 * MIN, 'R3')] },
+    })
     h.clock.now = T0 + 28 * MIN
     await h.session.getToken()
     expect(h.store.writes.map((write) => write.options)).toEqual([{ irreplaceable: true }])
-    expect(h.store.peek('prod')).toMatchObject({ accessToken: 'A2', refreshToken: 'R2', refreshExpiresAt: T0 + 28 * MIN + 7 * 24 * 60 * MIN })
+    expect(h.store.peek('prod')).toMatchObject({
+      accessToken: 'A2',
+      refreshToken: 'R2',
+      refreshExpiresAt: T0 + 28 * MIN + 7 * 24 * 60 * MIN,
+    })
     h.clock.now = T0 + 56 * MIN
     await h.session.getToken()
     expect(h.protocol.of('refresh').map((call) => call.refreshToken)).toEqual(['R1', 'R2'])
@@ -125,7 +181,11 @@ describe('4. rotation', () => {
     h.clock.now = T0 + 28 * MIN
     await h.session.getToken()
     expect(h.store.writes.map((write) => write.options)).toEqual([{ irreplaceable: false }])
-    expect(h.store.peek('prod')).toMatchObject({ accessToken: 'A2', refreshToken: 'R1', refreshExpiresAt: loggedIn(T0).refreshExpiresAt })
+    expect(h.store.peek('prod')).toMatchObject({
+      accessToken: 'A2',
+      refreshToken: 'R1',
+      refreshExpiresAt: loggedIn(T0).refreshExpiresAt,
+    })
   })
 })
 
@@ -135,13 +195,19 @@ describe('5. a rotation is never lost', () => {
 
   test('the store refuses the rotated record: it is kept aside with a warning, served, and moved back and used on the next run', async () => {
     const at = T0 + 28 * MIN
-    const h = harness({ record: loggedIn(T0), wrap: rescuing, script: { refresh: [tokens('A2', at, 'R2'), tokens('A3', at + MIN, 'R3')] } })
+    const h = harness({
+      record: loggedIn(T0),
+      wrap: rescuing,
+      script: { refresh: [tokens('A2', at, 'R2'), tokens('A3', at + MIN, 'R3')] },
+    })
     h.clock.now = at
     h.store.failing.set = true
     expect(await h.session.getToken()).toMatchObject({ accessToken: 'A2', source: 'refresh' })
     expect(h.warnings).toHaveLength(1)
     expect(h.store.peek('prod')?.refreshToken).toBe('R1')
-    const aside = JSON.parse(fs.readFileSync(path.join(h.dir, 'runtime', 'credentials.json'), 'utf8')) as { envs: Record<string, { refreshToken: string }> }
+    const aside = JSON.parse(fs.readFileSync(path.join(h.dir, 'runtime', 'credentials.json'), 'utf8')) as {
+      envs: Record<string, { refreshToken: string }>
+    }
     expect(aside.envs.prod?.refreshToken).toBe('R2')
     // The store works again: the record kept aside goes back into it, and R2 is what is sent.
     h.store.failing.set = false
@@ -167,7 +233,11 @@ describe('6. re-read under the lock', () => {
    * Another process holds the env's lock: `run` starts and waits for it; once it waits,
    * `meanwhile` does that process's work, and the lock is let go.
    */
-  async function whileHeld(setup: Setup, run: (h: Harness) => Promise<unknown>, meanwhile: (h: Harness) => void): Promise<{ h: Harness; result: unknown }> {
+  async function whileHeld(
+    setup: Setup,
+    run: (h: Harness) => Promise<unknown>,
+    meanwhile: (h: Harness) => void,
+  ): Promise<{ h: Harness; result: unknown }> {
     let waits!: () => void
     const waiting = new Promise<void>((resolve) => (waits = resolve))
     const h = harness({ ...setup, onLockWait: () => waits() })
@@ -182,24 +252,39 @@ describe('6. re-read under the lock', () => {
 
   test('another process refreshed while we waited: its token is served, even for force-refresh, with no request', async () => {
     const theirs = loggedIn(T0 + 10 * MIN, { accessToken: 'THEIRS', refreshToken: 'R2' })
-    const { h, result } = await whileHeld({ record: loggedIn(T0) }, (h) => h.session.getToken({ forceRefresh: true }), (h) => h.store.put('prod', theirs))
+    const { h, result } = await whileHeld(
+      { record: loggedIn(T0) },
+      (h) => h.session.getToken({ forceRefresh: true }),
+      (h) => h.store.put('prod', theirs),
+    )
     expect(result).toMatchObject({ accessToken: 'THEIRS', source: 'cache' })
     expect(h.protocol.calls).toEqual([])
     expect(h.store.peek('prod')).toEqual(theirs)
   })
   test('their token is served even with less than min-ttl left (the server gives 4-minute tokens)', async () => {
     const theirs = loggedIn(T0 + 10 * MIN, { accessToken: 'THEIRS', accessExpiresAt: T0 + 14 * MIN })
-    const { h, result } = await whileHeld({ record: loggedIn(T0, { accessExpiresAt: T0 + 4 * MIN }) }, (h) => h.session.getToken(), (h) => h.store.put('prod', theirs))
+    const { h, result } = await whileHeld(
+      { record: loggedIn(T0, { accessExpiresAt: T0 + 4 * MIN }) },
+      (h) => h.session.getToken(),
+      (h) => h.store.put('prod', theirs),
+    )
     expect(result).toMatchObject({ accessToken: 'THEIRS', source: 'cache' })
     expect(h.protocol.calls).toEqual([])
   })
   test('nobody did the work while we waited: we refresh', async () => {
-    const { h, result } = await whileHeld({ record: loggedIn(T0, { accessExpiresAt: T0 + 4 * MIN }), script: { refresh: [tokens('A2', T0 + 10 * MIN)] } }, (h) => h.session.getToken(), () => {})
+    const { h, result } = await whileHeld(
+      { record: loggedIn(T0, { accessExpiresAt: T0 + 4 * MIN }), script: { refresh: [tokens('A2', T0 + 10 * MIN)] } },
+      (h) => h.session.getToken(),
+      () => {},
+    )
     expect(result).toMatchObject({ accessToken: 'A2', source: 'refresh' })
     expect(h.protocol.calls).toEqual([{ method: 'refresh', refreshToken: 'R1' }])
   })
   test('a token they left already expired is refreshed all the same', async () => {
-    const h = harness({ record: loggedIn(T0, { accessExpiresAt: T0 + 4 * MIN, obtainedAt: T0 + 4 * MIN }), script: { refresh: [tokens('A2', T0 + 4 * MIN)] } })
+    const h = harness({
+      record: loggedIn(T0, { accessExpiresAt: T0 + 4 * MIN, obtainedAt: T0 + 4 * MIN }),
+      script: { refresh: [tokens('A2', T0 + 4 * MIN)] },
+    })
     h.clock.now = T0 + 4 * MIN
     expect(await h.session.getToken()).toMatchObject({ accessToken: 'A2', source: 'refresh' })
   })
@@ -212,13 +297,19 @@ describe('6. re-read under the lock', () => {
     expect(fs.readdirSync(h.lockDir)).toEqual([])
   })
   test('work finished before the fast path asked is not: the stale token is refreshed', async () => {
-    const h = harness({ record: loggedIn(T0, { accessExpiresAt: T0 + 13 * MIN, obtainedAt: T0 + 7 * MIN }), script: { refresh: [tokens('A2', T0 + 10 * MIN)] } })
+    const h = harness({
+      record: loggedIn(T0, { accessExpiresAt: T0 + 13 * MIN, obtainedAt: T0 + 7 * MIN }),
+      script: { refresh: [tokens('A2', T0 + 10 * MIN)] },
+    })
     h.clock.now = T0 + 10 * MIN
     handOverLock(h.lockDir, 'prod', await acquireLock(h.lockDir, 'prod'), T0 + 8 * MIN)
     expect(await h.session.getToken()).toMatchObject({ accessToken: 'A2', source: 'refresh' })
   })
   test('a record dated in the future is not taken for work just done: force-refresh refreshes', async () => {
-    const h = harness({ record: loggedIn(T0, { obtainedAt: T0 + 60 * MIN }), script: { refresh: [tokens('A2', T0 + MIN)] } })
+    const h = harness({
+      record: loggedIn(T0, { obtainedAt: T0 + 60 * MIN }),
+      script: { refresh: [tokens('A2', T0 + MIN)] },
+    })
     h.clock.now = T0 + MIN
     expect(await h.session.getToken({ forceRefresh: true })).toMatchObject({ accessToken: 'A2', source: 'refresh' })
     expect(h.protocol.of('refresh')).toEqual([{ method: 'refresh', refreshToken: 'R1' }])
@@ -232,20 +323,33 @@ describe('7. an expired refresh token', () => {
     h.clock.now = T0 + 40 * MIN
     const error = await failure(h.session.getToken())
     expect(error).toBeInstanceOf(LoginRequiredError)
-    expect(error).toMatchObject({ exitCode: 3, message: 'The login to "prod" has expired.', fix: 'Run: tokenctl login -e prod' })
+    expect(error).toMatchObject({
+      exitCode: 3,
+      message: 'The login to "prod" has expired.',
+      fix: 'Run: tokenctl login -e prod',
+    })
     expect(h.protocol.calls).toEqual([])
   })
 })
 
 describe('8. a refresh token the server rejects', () => {
   test('without credentials: login required (exit 3); the dead refresh token and access token are dropped, the rest kept', async () => {
-    const h = harness({ record: loggedIn(T0, { user: 'alice', flow: 'password' }), accessCache: true, script: { refresh: [rejected()] } })
+    const h = harness({
+      record: loggedIn(T0, { user: 'alice', flow: 'password' }),
+      accessCache: true,
+      script: { refresh: [rejected()] },
+    })
     h.accessCache!.set('prod', { accessToken: 'A1', accessExpiresAt: T0 + 30 * MIN, binding: API_BINDING })
     h.clock.now = T0 + 28 * MIN
     const error = await failure(h.session.getToken())
     expect(error).toBeInstanceOf(RefreshRejectedError)
     expect(error.exitCode).toBe(3)
-    expect(h.store.peek('prod')).toEqual({ user: 'alice', clientSecret: undefined, flow: 'password', binding: API_BINDING })
+    expect(h.store.peek('prod')).toEqual({
+      user: 'alice',
+      clientSecret: undefined,
+      flow: 'password',
+      binding: API_BINDING,
+    })
     expect(h.accessCache!.get('prod')).toBeUndefined()
     // The next run knows there is nothing to send.
     const next = await failure(h.session.getToken())
@@ -254,14 +358,23 @@ describe('8. a refresh token the server rejects', () => {
   })
   test('with a user name and password from variables: a full login, bound to that user', async () => {
     const at = T0 + 28 * MIN
-    const h = harness({ record: loggedIn(T0), credentials: { password }, script: { refresh: [rejected()], login: [tokens('L1', at, 'LR1')] } })
+    const h = harness({
+      record: loggedIn(T0),
+      credentials: { password },
+      script: { refresh: [rejected()], login: [tokens('L1', at, 'LR1')] },
+    })
     h.clock.now = at
     expect(await h.session.getToken()).toMatchObject({ accessToken: 'L1', source: 'login' })
     expect(h.protocol.calls).toEqual([
       { method: 'refresh', refreshToken: 'R1' },
       { method: 'login', request: { flow: 'password', credentials: password } },
     ])
-    expect(h.store.peek('prod')).toMatchObject({ accessToken: 'L1', refreshToken: 'LR1', obtainedAt: at, binding: { ...API_BINDING, user: 'ci-bot' } })
+    expect(h.store.peek('prod')).toMatchObject({
+      accessToken: 'L1',
+      refreshToken: 'LR1',
+      obtainedAt: at,
+      binding: { ...API_BINDING, user: 'ci-bot' },
+    })
     expect(h.events.map(({ event, outcome, source }) => [event, outcome, source])).toEqual([
       ['refresh', 'failure', 'store'],
       ['login', 'ok', 'variables'],
@@ -291,7 +404,11 @@ describe('9. a refresh token from variables', () => {
     expect(h.events).toEqual([{ env: 'prod', event: 'refresh', source: 'variables', outcome: 'ok', user: undefined }])
   })
   test('the stored one wins over it', async () => {
-    const h = harness({ record: loggedIn(T0), credentials: { refreshToken: 'RV' }, script: { refresh: [tokens('A2', T0 + 28 * MIN)] } })
+    const h = harness({
+      record: loggedIn(T0),
+      credentials: { refreshToken: 'RV' },
+      script: { refresh: [tokens('A2', T0 + 28 * MIN)] },
+    })
     h.clock.now = T0 + 28 * MIN
     await h.session.getToken()
     expect(h.protocol.calls).toEqual([{ method: 'refresh', refreshToken: 'R1' }])
@@ -305,9 +422,22 @@ describe('9. a refresh token from variables', () => {
 
 describe('10. client credentials are run again', () => {
   test('with the secret from a variable: granted, saved without secret or refresh token, granted again when the token runs low', async () => {
-    const h = harness({ env: OAUTH2_ENV, credentials: { client: { clientId: 'cli', clientSecret: 's3cret' } }, clientSecret: 's3cret', script: { login: [tokens('CC1', T0), tokens('CC2', T0 + 26 * MIN)] } })
+    const h = harness({
+      env: OAUTH2_ENV,
+      credentials: { client: { clientId: 'cli', clientSecret: 's3cret' } },
+      clientSecret: 's3cret',
+      script: { login: [tokens('CC1', T0), tokens('CC2', T0 + 26 * MIN)] },
+    })
     expect(await h.session.getToken()).toMatchObject({ accessToken: 'CC1', source: 'login' })
-    expect(h.store.peek('corp')).toEqual({ accessToken: 'CC1', accessExpiresAt: T0 + 30 * MIN, refreshToken: undefined, refreshExpiresAt: undefined, user: undefined, obtainedAt: T0, binding: OAUTH2_BINDING })
+    expect(h.store.peek('corp')).toEqual({
+      accessToken: 'CC1',
+      accessExpiresAt: T0 + 30 * MIN,
+      refreshToken: undefined,
+      refreshExpiresAt: undefined,
+      user: undefined,
+      obtainedAt: T0,
+      binding: OAUTH2_BINDING,
+    })
     h.clock.now = T0 + 10 * MIN
     expect((await h.session.getToken()).accessToken).toBe('CC1')
     h.clock.now = T0 + 26 * MIN
@@ -316,23 +446,46 @@ describe('10. client credentials are run again', () => {
       { method: 'login', request: { flow: 'client-credentials' } },
       { method: 'login', request: { flow: 'client-credentials' } },
     ])
-    expect(h.protocol.builtWith).toEqual([{ value: 's3cret', from: 'variable' }, { value: 's3cret', from: 'variable' }])
+    expect(h.protocol.builtWith).toEqual([
+      { value: 's3cret', from: 'variable' },
+      { value: 's3cret', from: 'variable' },
+    ])
     expect(h.events.map(({ event, source, flow }) => [event, source, flow])).toEqual([
       ['login', 'variables', 'client-credentials'],
       ['login', 'variables', 'client-credentials'],
     ])
   })
   test('with the secret a person typed at login, kept in the record with the flow', async () => {
-    const record = { accessToken: 'CC1', accessExpiresAt: T0 + 30 * MIN, obtainedAt: T0, clientSecret: 'typed', flow: 'client-credentials' as const, binding: OAUTH2_BINDING }
+    const record = {
+      accessToken: 'CC1',
+      accessExpiresAt: T0 + 30 * MIN,
+      obtainedAt: T0,
+      clientSecret: 'typed',
+      flow: 'client-credentials' as const,
+      binding: OAUTH2_BINDING,
+    }
     const h = harness({ env: OAUTH2_ENV, record, script: { login: [tokens('CC2', T0 + 28 * MIN)] } })
     h.clock.now = T0 + 28 * MIN
     expect(await h.session.getToken()).toMatchObject({ accessToken: 'CC2', source: 'login' })
     expect(h.protocol.builtWith).toEqual([{ value: 'typed', from: 'store' }])
-    expect(h.store.peek('corp')).toMatchObject({ accessToken: 'CC2', clientSecret: 'typed', flow: 'client-credentials' })
+    expect(h.store.peek('corp')).toMatchObject({
+      accessToken: 'CC2',
+      clientSecret: 'typed',
+      flow: 'client-credentials',
+    })
     expect(h.events[0]).toMatchObject({ event: 'login', source: 'store', flow: 'client-credentials', outcome: 'ok' })
   })
   test('a record of another flow, with no secret from a variable, is not: login required', async () => {
-    const h = harness({ env: OAUTH2_ENV, record: { accessToken: 'A1', accessExpiresAt: T0, clientSecret: 'typed', flow: 'device', binding: OAUTH2_BINDING } })
+    const h = harness({
+      env: OAUTH2_ENV,
+      record: {
+        accessToken: 'A1',
+        accessExpiresAt: T0,
+        clientSecret: 'typed',
+        flow: 'device',
+        binding: OAUTH2_BINDING,
+      },
+    })
     expect(await failure(h.session.getToken())).toMatchObject({ exitCode: 3, message: 'Not logged in to "corp".' })
     expect(h.protocol.calls).toEqual([])
   })
@@ -340,7 +493,12 @@ describe('10. client credentials are run again', () => {
 
 describe('11. a server or network error', () => {
   test('exit 5; the record stays as it was; no fallback login even with credentials', async () => {
-    const h = harness({ record: loggedIn(T0), accessCache: true, credentials: { password }, script: { refresh: [new ServerError('The server answered 503.', 'Try again later.')] } })
+    const h = harness({
+      record: loggedIn(T0),
+      accessCache: true,
+      credentials: { password },
+      script: { refresh: [new ServerError('The server answered 503.', 'Try again later.')] },
+    })
     h.clock.now = T0 + 28 * MIN
     const error = await failure(h.session.getToken())
     expect(error).toBeInstanceOf(ServerError)
@@ -366,7 +524,11 @@ describe('12. a record that cannot be read', () => {
     const h = harness({ credentials: { password }, script: { login: [tokens('L1', T0, 'LR1')] } })
     h.store.corrupt.add('prod')
     expect(await h.session.getToken()).toMatchObject({ accessToken: 'L1', source: 'login' })
-    expect(h.store.peek('prod')).toMatchObject({ accessToken: 'L1', refreshToken: 'LR1', binding: { ...API_BINDING, user: 'ci-bot' } })
+    expect(h.store.peek('prod')).toMatchObject({
+      accessToken: 'L1',
+      refreshToken: 'LR1',
+      binding: { ...API_BINDING, user: 'ci-bot' },
+    })
   })
   test('a store out of reach: exit 6, no protocol built', async () => {
     const h = harness({ credentials: { password } })
@@ -382,13 +544,20 @@ describe('13. bindings', () => {
     const h = harness({ record: loggedIn(T0, { binding: elsewhere, clientSecret: 'theirs' }) })
     const error = await failure(h.session.getToken())
     expect(error).toBeInstanceOf(LoginRequiredError)
-    expect(error).toMatchObject({ exitCode: 3, message: 'The stored login of "prod" was made for https://other.example.com, not https://api.example.com.' })
+    expect(error).toMatchObject({
+      exitCode: 3,
+      message: 'The stored login of "prod" was made for https://other.example.com, not https://api.example.com.',
+    })
     expect(h.protocol.calls).toEqual([])
     expect(h.protocol.builtWith).toEqual([undefined])
     expect(h.store.peek('prod')).toEqual(loggedIn(T0, { binding: elsewhere, clientSecret: 'theirs' }))
   })
   test('with credentials from variables, a login replaces it, bound to this env', async () => {
-    const h = harness({ record: loggedIn(T0, { binding: elsewhere }), credentials: { password }, script: { login: [tokens('L1', T0, 'LR1')] } })
+    const h = harness({
+      record: loggedIn(T0, { binding: elsewhere }),
+      credentials: { password },
+      script: { login: [tokens('L1', T0, 'LR1')] },
+    })
     expect(await h.session.getToken()).toMatchObject({ accessToken: 'L1', source: 'login' })
     expect(h.protocol.of('refresh')).toEqual([])
     expect(h.store.peek('prod')).toMatchObject({ refreshToken: 'LR1', binding: { ...API_BINDING, user: 'ci-bot' } })
@@ -399,7 +568,10 @@ describe('13. bindings', () => {
     expect((await h.session.getToken()).accessToken).toBe('A1')
   })
   test('a record from before bindings is adopted and bound at its next save', async () => {
-    const h = harness({ record: loggedIn(T0, { binding: undefined }), script: { refresh: [tokens('A2', T0 + 28 * MIN)] } })
+    const h = harness({
+      record: loggedIn(T0, { binding: undefined }),
+      script: { refresh: [tokens('A2', T0 + 28 * MIN)] },
+    })
     h.clock.now = T0 + 28 * MIN
     await h.session.getToken()
     expect(h.protocol.calls).toEqual([{ method: 'refresh', refreshToken: 'R1' }])
@@ -425,7 +597,10 @@ describe('14. nothing stored, no credentials', () => {
 
 describe('15. the listener', () => {
   test('a refresh is told once it is saved; a listener that throws changes nothing', async () => {
-    const h = harness({ record: loggedIn(T0), script: { refresh: [tokens('A2', T0 + 28 * MIN), tokens('A3', T0 + 56 * MIN)] } })
+    const h = harness({
+      record: loggedIn(T0),
+      script: { refresh: [tokens('A2', T0 + 28 * MIN), tokens('A3', T0 + 56 * MIN)] },
+    })
     h.clock.now = T0 + 28 * MIN
     await h.session.getToken()
     expect(h.events).toEqual([{ env: 'prod', event: 'refresh', source: 'store', outcome: 'ok', user: undefined }])

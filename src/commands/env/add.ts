@@ -19,11 +19,29 @@ The first env added becomes the current one; --use makes any new env current.`,
   )
 
   static override examples = [
-    { description: 'A JSON login API server, made current:', command: '<%= config.bin %> <%= command.id %> prod --url https://api.example.com --use' },
-    { description: 'Custom paths and a default user:', command: '<%= config.bin %> <%= command.id %> staging --url https://staging.example.com --token-path /v2/login --username alice' },
-    { description: 'An OpenID Connect provider (endpoints found by discovery):', command: '<%= config.bin %> <%= command.id %> corp --issuer https://sso.example.com/realms/corp --client-id tokenctl' },
-    { description: 'An OAuth 2.0 server with its endpoints given by hand:', command: '<%= config.bin %> <%= command.id %> corp --protocol oauth2 --token-url https://sso.example.com/token --client-id cli' },
-    { description: 'A local server over plain HTTP (loopback needs no --allow-http):', command: '<%= config.bin %> <%= command.id %> dev --url http://127.0.0.1:8080' },
+    {
+      description: 'A JSON login API server, made current:',
+      command: '<%= config.bin %> <%= command.id %> prod --url https://api.example.com --use',
+    },
+    {
+      description: 'Custom paths and a default user:',
+      command:
+        '<%= config.bin %> <%= command.id %> staging --url https://staging.example.com --token-path /v2/login --username alice',
+    },
+    {
+      description: 'An OpenID Connect provider (endpoints found by discovery):',
+      command:
+        '<%= config.bin %> <%= command.id %> corp --issuer https://sso.example.com/realms/corp --client-id tokenctl',
+    },
+    {
+      description: 'An OAuth 2.0 server with its endpoints given by hand:',
+      command:
+        '<%= config.bin %> <%= command.id %> corp --protocol oauth2 --token-url https://sso.example.com/token --client-id cli',
+    },
+    {
+      description: 'A local server over plain HTTP (loopback needs no --allow-http):',
+      command: '<%= config.bin %> <%= command.id %> dev --url http://127.0.0.1:8080',
+    },
   ]
 
   static override args = {
@@ -35,7 +53,10 @@ The first env added becomes the current one; --use makes any new env current.`,
     issuer: Flags.string({ summary: 'OAuth 2.0 / OpenID Connect issuer URL (protocol oauth2).', helpValue: 'URL' }),
     protocol: Flags.string({ summary: 'How to talk to the server.', options: ['api', 'oauth2'] }),
     'client-id': Flags.string({ summary: 'OAuth 2.0 client id.' }),
-    'client-auth': Flags.string({ summary: 'How a confidential OAuth 2.0 client authenticates.', options: ['basic', 'post'] }),
+    'client-auth': Flags.string({
+      summary: 'How a confidential OAuth 2.0 client authenticates.',
+      options: ['basic', 'post'],
+    }),
     scope: Flags.string({ summary: 'OAuth 2.0 scopes to ask for, space-separated.' }),
     'token-path': Flags.string({ summary: 'api: login path (default /auth/token).', helpValue: 'PATH' }),
     'refresh-path': Flags.string({ summary: 'api: refresh path (default /auth/token/refresh).', helpValue: 'PATH' }),
@@ -45,7 +66,11 @@ The first env added becomes the current one; --use makes any new env current.`,
     'authorize-url': Flags.string({ summary: 'oauth2: authorization endpoint.', helpValue: 'URL' }),
     'revoke-url': Flags.string({ summary: 'oauth2: revocation endpoint.', helpValue: 'URL' }),
     username: Flags.string({ summary: 'Default user name for login.' }),
-    'git-host': Flags.string({ summary: 'Another host (host[:port]) git may ask tokens for; repeatable.', multiple: true, helpValue: 'HOST' }),
+    'git-host': Flags.string({
+      summary: 'Another host (host[:port]) git may ask tokens for; repeatable.',
+      multiple: true,
+      helpValue: 'HOST',
+    }),
     'allow-http': Flags.boolean({ summary: 'Allow plain http:// to a host that is not loopback.' }),
     use: Flags.boolean({ summary: 'Make the new env the current one.' }),
     force: Flags.boolean({ summary: 'Replace an env of the same name.' }),
@@ -82,12 +107,21 @@ The first env added becomes the current one; --use makes any new env current.`,
     }
     const result = await addEnv(config, args.name, complete, { force: flags.force, use: flags.use })
     this.info(`${result.replaced ? 'Replaced' : 'Added'} env "${args.name}"${result.current ? ' (current)' : ''}.`)
-    if (result.previous && changesLogin(args.name, result.previous, complete, this.environ)) await this.retireLogin(args.name, result.previous, complete)
+    if (result.previous && changesLogin(args.name, result.previous, complete, this.environ))
+      await this.retireLogin(args.name, result.previous, complete)
     if (complete.discoveredAt) {
-      const found = [['token', complete.tokenUrl], ['device', complete.deviceUrl], ['browser', complete.authorizeUrl], ['revocation', complete.revokeUrl]].filter(([, url]) => url)
+      const found = [
+        ['token', complete.tokenUrl],
+        ['device', complete.deviceUrl],
+        ['browser', complete.authorizeUrl],
+        ['revocation', complete.revokeUrl],
+      ].filter(([, url]) => url)
       this.info(`Endpoints: ${found.map(([what, url]) => `${what} ${url}`).join(', ')}.`)
     }
-    if (complete.protocol === 'oauth2' && !complete.clientId) this.warning('No --client-id given: set TOKENCTL_CLIENT_ID before logging in, or add the env again with --client-id ID --force.')
+    if (complete.protocol === 'oauth2' && !complete.clientId)
+      this.warning(
+        'No --client-id given: set TOKENCTL_CLIENT_ID before logging in, or add the env again with --client-id ID --force.',
+      )
     this.info(`Next: tokenctl login -e ${args.name}`)
   }
 
@@ -104,15 +138,26 @@ The first env added becomes the current one; --use makes any new env current.`,
       this.track(store)
       const result = await session.revoke({ keepIfBoundTo: envBinding({ name, ...next }, this.environ) })
       if (!result.hadTokens) return
-      if (result.mismatch) this.warning(`${result.mismatch} Its tokens were deleted here without being sent to any server.`)
-      else if (result.server === 'unsupported') this.warning(`The env now names another server, endpoint or client: the login kept for ${where} was deleted here, but that server has no revocation, so it stays valid there until it expires.`)
-      else this.info(`The env now names another server, endpoint or client: the login kept for ${where} was revoked there and deleted here.`)
+      if (result.mismatch)
+        this.warning(`${result.mismatch} Its tokens were deleted here without being sent to any server.`)
+      else if (result.server === 'unsupported')
+        this.warning(
+          `The env now names another server, endpoint or client: the login kept for ${where} was deleted here, but that server has no revocation, so it stays valid there until it expires.`,
+        )
+      else
+        this.info(
+          `The env now names another server, endpoint or client: the login kept for ${where} was revoked there and deleted here.`,
+        )
     } catch (error) {
       if (!isTokenctlError(error)) throw error
       if (error instanceof StoreUnavailableError) {
-        this.warning(`The env now names another server, endpoint or client, but the login kept for ${where} could not be deleted (${error.message}); it will not be used for the new one.`)
+        this.warning(
+          `The env now names another server, endpoint or client, but the login kept for ${where} could not be deleted (${error.message}); it will not be used for the new one.`,
+        )
       } else {
-        this.warning(`The env now names another server, endpoint or client: the login kept for ${where} was deleted here, but revoking it there failed (${error.message}).`)
+        this.warning(
+          `The env now names another server, endpoint or client: the login kept for ${where} was deleted here, but revoking it there failed (${error.message}).`,
+        )
       }
     }
   }

@@ -13,12 +13,18 @@ export default class EnvList extends BaseCommand<typeof EnvList> {
   )
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
-    { description: 'For scripts: an array of {name, current, protocol, url, user, loggedIn}.', command: '<%= config.bin %> <%= command.id %> --json' },
+    {
+      description: 'For scripts: an array of {name, current, protocol, url, user, loggedIn}.',
+      command: '<%= config.bin %> <%= command.id %> --json',
+    },
   ]
 
   static override flags = {
     json: Flags.boolean({ summary: 'Print JSON.' }),
-    names: Flags.boolean({ summary: 'Print only the names, one a line (asks no store; used by shell completion).', exclusive: ['json'] }),
+    names: Flags.boolean({
+      summary: 'Print only the names, one a line (asks no store; used by shell completion).',
+      exclusive: ['json'],
+    }),
   }
 
   public async run(): Promise<void> {

@@ -13,7 +13,10 @@ export default class EnvRemove extends BaseCommand<typeof EnvRemove> {
     [0, 2, 6],
   )
   static override aliases = ['env rm']
-  static override examples = ['<%= config.bin %> <%= command.id %> staging', '<%= config.bin %> <%= command.id %> old --no-revoke']
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> staging',
+    '<%= config.bin %> <%= command.id %> old --no-revoke',
+  ]
 
   static override args = {
     name: Args.string({ description: 'Env to remove.', required: true }),
@@ -34,7 +37,10 @@ export default class EnvRemove extends BaseCommand<typeof EnvRemove> {
         const result = await session.revoke()
         // Made for another server (a hand-edited config): deleted here, never sent there. Its
         // own server still holds the session, and only the person can end it there.
-        if (result.mismatch) this.warning(`${result.mismatch} Its tokens were deleted here without being sent to any server; revoke that session on its own server if it matters.`)
+        if (result.mismatch)
+          this.warning(
+            `${result.mismatch} Its tokens were deleted here without being sent to any server; revoke that session on its own server if it matters.`,
+          )
         return result.hadTokens
       } catch (error) {
         if (!(error instanceof ServerError)) throw error

@@ -53,7 +53,10 @@ export default class EnvShow extends BaseCommand<typeof EnvShow> {
     const text = (value: unknown) => printable(String(value), SHOWN_MAX)
     const rows = Object.entries(shown)
       .filter(([key]) => key !== 'name')
-      .map(([key, value]) => [`${printable(key)}:`, Array.isArray(value) ? value.map(text).join(', ') : value === null ? '-' : text(value)])
+      .map(([key, value]) => [
+        `${printable(key)}:`,
+        Array.isArray(value) ? value.map(text).join(', ') : value === null ? '-' : text(value),
+      ])
     this.out(`${name}\n${table(rows).replace(/^/gm, '  ')}`)
   }
 }
