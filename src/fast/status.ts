@@ -14,6 +14,7 @@ import { selectEnv } from '../core/env-select.js'
 import { StoreUnavailableError } from '../base/errors.js'
 import { listEnvs } from '../core/envs.js'
 import { configFile, type Environ } from '../base/paths.js'
+import { staleGitHelperWarnings } from '../core/git-helper-check.js'
 import { type EnvStatus, statusOf } from '../core/status.js'
 import { chooseStoreKind, openStore } from '../stores/open.js'
 import type { SecretStore } from '../stores/types.js'
@@ -44,6 +45,11 @@ export async function serveStatus(args: string[], environ: Environ): Promise<boo
     }
     const statuses: EnvStatus[] = []
     for (const context of contexts) statuses.push(await statusOf(context))
+    // As commands/status.ts does, in the same place, so that both say the same bytes.
+    if (!flags.has('quiet')) {
+      const envs = contexts.map((context) => context.env)
+      for (const warning of await staleGitHelperWarnings(envs, environ)) voice.warning(warning)
+    }
     return showStatus(statuses, { all: flags.has('all'), json: flags.has('json') }, voice)
   })
 }

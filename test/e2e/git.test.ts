@@ -146,7 +146,8 @@ test('setup-git writes only an empty helper and tokenctl for the git host, and n
   for (const line of lines) expect(line).toMatch(/^credential\.https?:\/\/127\.0\.0\.1:\d+\.helper=/)
   const helpers = await git(['config', '--global', '--get-all', `credential.${gitServer.url}.helper`])
   expectOk(helpers, 'git config --get-all')
-  expect(helpers.stdout).toBe(`\n!'${BIN}' git-credential -e '${ENV}'\n`)
+  // This Node and this script by absolute path: git needs no `node` on PATH.
+  expect(helpers.stdout).toBe(`\n!'${process.execPath}' '${BIN}' git-credential -e '${ENV}'\n`)
   // No `credential.helper` (store, cache, a manager) that could write the token somewhere.
   const generic = await git(['config', '--global', '--get-all', 'credential.helper'])
   expect(generic.code).toBe(1)
@@ -185,6 +186,22 @@ test('git clone, fetch and push authenticate with the access token, and git writ
   const remote = await git(['config', 'remote.origin.url'], { cwd: clonePath() })
   expect(remote.stdout).toBe(`${gitServer.repoUrl}\n`)
   expect(sandbox.filesContaining(token!)).toEqual([path.join(sandbox.configDir, 'credentials.json')])
+})
+
+test('git clone and fetch authenticate with no node on PATH (as from a GUI app, or an nvm shell that is gone)', async () => {
+  const gitOnly = path.join(sandbox.dir, 'git-only-bin')
+  fs.mkdirSync(gitOnly)
+  const found = await spawnCollect('/bin/sh', ['-c', 'command -v git'], { env: cleanEnv() })
+  fs.symlinkSync(found.stdout.trim(), path.join(gitOnly, 'git'))
+  const noNode = { PATH: gitOnly }
+  expect((await spawnCollect('/bin/sh', ['-c', 'command -v node'], { env: environ(noNode) })).code).not.toBe(0)
+
+  expectOk(await git(['clone', gitServer.repoUrl, clonePath()], { env: noNode }), 'git clone without node on PATH')
+  expectOk(await git(['fetch', 'origin'], { cwd: clonePath(), env: noNode }), 'git fetch without node on PATH')
+  expect(fs.readFileSync(path.join(clonePath(), 'README.md'), 'utf8')).toBe('# test repository\n')
+  const token = stored().accessToken!
+  expect(gitServer.authAttempts.length).toBeGreaterThanOrEqual(2)
+  for (const attempt of gitServer.authAttempts) expect(attempt).toMatchObject(authedWith(token))
 })
 
 test('a token revoked server-side: the next git command fails and erases it; the one after succeeds with a refreshed token', async () => {

@@ -7,13 +7,17 @@ import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 
+import { configureGitHelper } from '../../src/integrations/git-config.js'
 import { startApiServer } from '../support/api-server.js'
 import { BIN, type RunResult, runProcess, Sandbox } from '../support/cli.js'
 
 const ENV = 'prod'
 /** Loopback, so http is allowed and setup-git also writes the http:// key; nothing listens there. */
 const URL_HOST = '127.0.0.1:8123'
-const HELPER = `!'${BIN}' git-credential -e '${ENV}'`
+/** This Node and this script, both absolute: git needs no `node` on PATH. */
+const HELPER = `!'${process.execPath}' '${BIN}' git-credential -e '${ENV}'`
+/** What an older tokenctl wrote: the script alone, run through its `#!/usr/bin/env node`. */
+const OLD_HELPER = `!'${BIN}' git-credential -e '${ENV}'`
 
 let sandbox: Sandbox
 let globalConfig: string
@@ -55,10 +59,10 @@ async function ok(args: string[], options: { cwd?: string; input?: string } = {}
 
 function git(
   args: string[],
-  options: { cwd?: string; input?: string } = {},
+  options: { cwd?: string; input?: string; env?: Record<string, string> } = {},
 ): { code: number | null; stdout: string; stderr: string } {
   const result = spawnSync('git', args, {
-    env: environ(),
+    env: options.env ?? environ(),
     cwd: options.cwd ?? sandbox.dir,
     input: options.input,
     encoding: 'utf8',
@@ -253,7 +257,7 @@ describe('setup-git', () => {
     await ok(['setup-git', '-e', 'bare', '--host', 'git.example.com'])
     expect(credentialEntries()).toEqual([
       `credential.https://git.example.com.helper `,
-      `credential.https://git.example.com.helper !'${BIN}' git-credential -e 'bare'`,
+      `credential.https://git.example.com.helper !'${process.execPath}' '${BIN}' git-credential -e 'bare'`,
     ])
     expect(envSettings('bare').gitHosts).toEqual(['git.example.com'])
   })
@@ -262,5 +266,164 @@ describe('setup-git', () => {
     const result = await tokenctl(['setup-git', '-e', 'nope'])
     expect(result).toMatchObject({ code: 2, stdout: '' })
     expect(fs.existsSync(globalConfig)).toBe(false)
+  })
+  test('a line written by an older tokenctl (the script alone) is replaced, not kept beside the new one', async () => {
+    await addEnv()
+    for (const host of [URL_HOST, 'git.example.com']) {
+      expect(git(['config', '--global', '--add', helperKey(host), '']).code).toBe(0)
+      expect(git(['config', '--global', '--add', helperKey(host), OLD_HELPER]).code).toBe(0)
+    }
+    await ok(['setup-git', '-e', ENV])
+    for (const host of [URL_HOST, 'git.example.com', 'git.example.com:8443'])
+      expect(values(helperKey(host))).toEqual(['', HELPER])
+    expect(credentialEntries()).toHaveLength(8)
+    expect(fs.readFileSync(globalConfig, 'utf8')).not.toContain(`helper = !'${BIN}'`)
+  })
+
+  describe('a helper that names a program that is gone', () => {
+    /** status both ways — the fast path and the full one — which must say the same bytes. */
+    async function status(args: string[] = []): Promise<RunResult> {
+      const fast = await tokenctl(['status', '-e', ENV, ...args])
+      const full = await runProcess(process.execPath, [BIN, 'status', '-e', ENV, ...args], {
+        env: environ({ TOKENCTL_FAST_PATH: '0' }),
+        cwd: sandbox.dir,
+      })
+      expect({ code: full.code, stdout: full.stdout, stderr: full.stderr }).toEqual({
+        code: fast.code,
+        stdout: fast.stdout,
+        stderr: fast.stderr,
+      })
+      return fast
+    }
+    const warningOf = (result: RunResult) => result.stderr.split('\n').filter((line) => line.includes('setup-git'))
+
+    test('status warns once, with the fix, for a missing Node binary or script; not after setup-git, not with -q', async () => {
+      await addEnv()
+      await ok(['setup-git', '-e', ENV])
+      expect(warningOf(await status())).toEqual([])
+
+      const goneNode = path.join(sandbox.dir, 'nvm', 'v20.1.0', 'bin', 'node')
+      const stale = `!'${goneNode}' '${BIN}' git-credential -e '${ENV}'`
+      expect(git(['config', '--global', '--replace-all', helperKey('git.example.com'), stale, '^!']).code).toBe(0)
+      expect(values(helperKey('git.example.com'))).toEqual(['', stale])
+      const warned = await status()
+      expect(warned.code).toBe(3)
+      expect(warningOf(warned)).toEqual([
+        `Warning: git's credential helper for env ${ENV} names ${goneNode}, which no longer exists. Run: tokenctl setup-git -e ${ENV}`,
+      ])
+      // --json as well (stdout stays the JSON); -q silences it.
+      expect(warningOf(await status(['--json']))).toHaveLength(1)
+      expect((await status(['-q'])).stderr).toBe('')
+
+      // An older tokenctl's line naming a script that has moved away.
+      const goneScript = path.join(sandbox.dir, 'old', 'bin', 'run.js')
+      const old = `!'${goneScript}' git-credential -e '${ENV}'`
+      expect(git(['config', '--global', '--replace-all', helperKey(URL_HOST, 'http'), old, '^!']).code).toBe(0)
+      expect(warningOf(await status())).toEqual([
+        `Warning: git's credential helper for env ${ENV} names ${goneNode} and ${goneScript}, which no longer exist. Run: tokenctl setup-git -e ${ENV}`,
+      ])
+
+      // Another env's line, or a host that is not the env's, is not this env's business.
+      expect(
+        git([
+          'config',
+          '--global',
+          '--replace-all',
+          helperKey('git.example.com'),
+          stale.replace(`'${ENV}'`, "'other'"),
+          '^!',
+        ]).code,
+      ).toBe(0)
+      expect(git(['config', '--global', '--replace-all', helperKey(URL_HOST, 'http'), HELPER, '^!']).code).toBe(0)
+      expect(git(['config', '--global', '--add', helperKey('elsewhere.example.com'), stale]).code).toBe(0)
+      expect(warningOf(await status())).toEqual([])
+
+      expect(git(['config', '--global', '--replace-all', helperKey('git.example.com'), stale, '^!']).code).toBe(0)
+      expect(warningOf(await status())).toHaveLength(1)
+      await ok(['setup-git', '-e', ENV])
+      expect(warningOf(await status())).toEqual([])
+    })
+  })
+
+  describe('git with no node on PATH', () => {
+    /** A PATH without node, as a GUI app's or a finished nvm shell's may be. */
+    function gitOnlyPath(): string {
+      const dir = path.join(sandbox.dir, 'git-only-bin')
+      fs.mkdirSync(dir)
+      // touch too: were a path's shell syntax ever run, the payload must be able to leave its mark.
+      for (const program of ['git', 'touch']) {
+        const found = spawnSync('/bin/sh', ['-c', `command -v ${program}`], { encoding: 'utf8' }).stdout.trim()
+        fs.symlinkSync(found, path.join(dir, program))
+      }
+      return dir
+    }
+
+    /** Names a shell would act on: a space, `$`, quotes, command substitution, a backslash. */
+    const HOSTILE = `n o$de '$(touch pwned-1)' "\`touch pwned-2\`" $HOME \\ ;touch pwned-3;x`
+
+    test('the helper setup-git writes answers git, and a Node or script path full of shell syntax runs nothing', async () => {
+      const server = await startApiServer()
+      try {
+        await ok(['env', 'add', ENV, '--url', server.url, '--git-host', 'git.example.com'])
+        await ok(['login', '-e', ENV, '--username', 'alice', '--password-stdin'], { input: 'wonderland\n' })
+        const token = (await tokenctl(['token', '-e', ENV])).stdout.replace(/\n$/, '')
+        expect(token).not.toBe('')
+        const noNode = environ({ PATH: gitOnlyPath() })
+        expect(spawnSync('/bin/sh', ['-c', 'command -v node'], { env: noNode }).status).not.toBe(0)
+        const fill = () =>
+          git(['credential', 'fill'], { input: 'protocol=https\nhost=git.example.com\n\n', env: noNode })
+        const answer = `protocol=https\nhost=git.example.com\nusername=alice\npassword=${token}\n`
+
+        // As setup-git writes it today.
+        await ok(['setup-git', '-e', ENV])
+        const plain = fill()
+        expect(plain.code).toBe(0)
+        expect(plain.stdout.replace(/^password_expiry_utc=\d+\n/m, '')).toBe(answer)
+
+        // The script run through a path full of shell syntax, by setup-git itself.
+        const hostileDir = path.join(sandbox.dir, HOSTILE)
+        fs.mkdirSync(hostileDir)
+        const script = path.join(hostileDir, `run '$(touch pwned-4)'.js`)
+        fs.symlinkSync(BIN, script)
+        const viaHostile = await runProcess(process.execPath, [script, 'setup-git', '-e', ENV], {
+          env: environ(),
+          cwd: sandbox.dir,
+        })
+        expect(viaHostile).toMatchObject({ code: 0, stdout: '' })
+        expect(values(helperKey('git.example.com'))[1]).toContain(script.replace(/'/g, `'\\''`))
+        const viaScript = fill()
+        expect(viaScript.code).toBe(0)
+        expect(viaScript.stdout.replace(/^password_expiry_utc=\d+\n/m, '')).toBe(answer)
+
+        // Node itself at such a path (process.execPath is always the real binary, so the
+        // adapter is given the link directly).
+        const node = path.join(hostileDir, 'node')
+        fs.symlinkSync(process.execPath, node)
+        await configureGitHelper({
+          hosts: ['git.example.com'],
+          envName: ENV,
+          program: { node, script },
+          scope: 'global',
+          environ: environ(),
+        })
+        const viaNode = fill()
+        // Nothing of the paths ran, wherever git's shell could have run it.
+        for (const dir of [sandbox.dir, sandbox.home, hostileDir])
+          expect(fs.readdirSync(dir).filter((name) => name.startsWith('pwned'))).toEqual([])
+        expect(viaNode.code).toBe(0)
+        expect(viaNode.stdout.replace(/^password_expiry_utc=\d+\n/m, '')).toBe(answer)
+
+        // Each path is one single-quoted word of the line.
+        expect(values(helperKey('git.example.com'))).toEqual([
+          '',
+          `!'${node.replace(/'/g, `'\\''`)}' '${script.replace(/'/g, `'\\''`)}' git-credential -e '${ENV}'`,
+        ])
+        // And status sees both programs there: no warning.
+        const status = await tokenctl(['status', '-e', ENV])
+        expect(status.stderr).not.toContain('setup-git')
+      } finally {
+        await server.close()
+      }
+    })
   })
 })
