@@ -1,5 +1,5 @@
 import { readPrivateFile } from '../base/private-file.js'
-import { isValidEnvName, printable } from '../base/env-name.js'
+import { ENV_NAME_RULE, isValidEnvName, printable } from '../base/env-name.js'
 import type { EnvSettings } from '../base/env-settings.js'
 import { ConfigError, StoreUnavailableError } from '../base/errors.js'
 import { isObject } from '../util/is-object.js'
@@ -96,6 +96,6 @@ export function hasEnv(data: ConfigData, name: string): boolean {
 function badName(file: string, what: string): ConfigError {
   return new ConfigError(
     `The config file ${file} has ${what}, which is not a valid env name. It was left untouched.`,
-    'Rename or remove it by hand: an env name is 1 to 64 characters, lower-case letters, digits, ".", "_" or "-", starting with a letter or digit.',
+    `Rename or remove it by hand: ${ENV_NAME_RULE}.`,
   )
 }

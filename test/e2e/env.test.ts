@@ -77,6 +77,19 @@ describe('env add', () => {
     expect(fs.existsSync(sandbox.configFile)).toBe(false)
   })
 
+  test.each(['con', 'nul.txt', 'com1', 'lpt9.tar.gz'])(
+    'refuses %j, a Windows device name, on every OS: exit 2 saying why and what to do',
+    async (name) => {
+      const result = await sandbox.run(['env', 'add', name, '--url', 'https://api.example.com'])
+      expect(result).toMatchObject({ code: 2, stdout: '' })
+      expect(result.stderr).toBe(
+        `Error: "${name}" is not a valid env name: Windows reserves it for a device (con, prn, aux, nul, com1-com9, lpt1-lpt9, with any extension).\n` +
+          'Pick another name, e.g. with a prefix or suffix ("my-con", "nul-env").\n',
+      )
+      expect(fs.existsSync(sandbox.configFile)).toBe(false)
+    },
+  )
+
   test('refuses http:// to a non-loopback host without --allow-http, allows it with', async () => {
     const refused = await sandbox.run(['env', 'add', 'prod', '--url', 'http://api.example.com'])
     expect(refused.code).toBe(2)
