@@ -25,16 +25,15 @@ export async function staleGitHelperWarnings(envs: Env[], environ: Environ): Pro
       if (!helper || helper.envName !== env.name) continue
       for (const file of [helper.node, helper.script]) if (file !== undefined && !fs.existsSync(file)) gone.add(file)
     }
-    if (gone.size > 0) {
-      warnings.push(
-        `git's credential helper for env ${env.name} names ${[...gone]
-          .sort()
-          .map((file) => printable(file, 256))
-          .join(
-            ' and ',
-          )}, which no longer ${gone.size > 1 ? 'exist' : 'exists'}. Run: tokenctl setup-git -e ${env.name}`,
-      )
-    }
+    if (gone.size === 0) continue
+    const named = [...gone]
+      .sort()
+      .map((file) => printable(file, 256))
+      .join(' and ')
+    const verb = gone.size > 1 ? 'exist' : 'exists'
+    warnings.push(
+      `git's credential helper for env ${env.name} names ${named}, which no longer ${verb}. Run: tokenctl setup-git -e ${env.name}`,
+    )
   }
   return warnings
 }
