@@ -12,6 +12,12 @@ const { fastPath, guardStderr } = require('../dist/fast-path.bundle.cjs')
 // Every byte to stderr is redacted, whoever writes it (docs/design.md#secrets-never-leak).
 guardStderr()
 fastPath(process.argv.slice(2)).then((served) => {
+  if (served) return
+  const oclif = require('@oclif/core')
+  // The installed CLI runs dist/ and nothing else. Left on, oclif looks for TypeScript sources
+  // whenever NODE_ENV is test or development (jest sets it, many shells do) and, on the Node
+  // lines that can run TypeScript, warns on stderr that it found none; bin/dev.js runs src/.
+  oclif.settings.enableAutoTranspile = false
   // oclif finds its root from the package.json named here (bin/ has one of its own).
-  if (!served) return require('@oclif/core').execute({ dir: path.join(__dirname, '..', 'package.json') })
+  return oclif.execute({ dir: path.join(__dirname, '..', 'package.json') })
 })

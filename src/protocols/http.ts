@@ -62,6 +62,9 @@ const MAX_BODY = 1024 * 1024
  * request that was sent may have rotated the refresh token already (docs/design.md#transport).
  */
 const NOT_SENT = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']
+/** Such a failure is tried again twice, a second apart, then reported. */
+const RETRIES = 2
+const RETRY_DELAY_MS = 1000
 
 const CERTIFICATE = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS/
 
@@ -99,51 +102,63 @@ export async function send(url: string, what: SendOptions, options: HttpOptions)
   // So the address is checked where the connection is made: an IP literal as it is, a name
   // through a lookup that refuses any address off this machine, before a byte is sent.
   const loopbackOnly = target.protocol === 'http:' && !options.allowHttp
-  let refusal: Refusal | undefined
   if (loopbackOnly) {
     const literal = target.hostname.replace(/^\[|\]$/g, '')
     if (net.isIP(literal) && !isLoopbackAddress(literal)) throw notLoopback({ host: literal, address: literal })
   }
-  const request = got(target, {
-    method: what.method,
-    json: what.json,
-    form: what.form,
-    headers: { accept: 'application/json', 'user-agent': options.userAgent, ...what.headers },
-    throwHttpErrors: false,
-    followRedirect: false,
-    responseType: 'text',
-    timeout: { request: timeout },
-    retry: { limit: 2, methods: ['GET', 'POST'], statusCodes: [], errorCodes: NOT_SENT, backoffLimit: 1000 },
-    // Never a proxy for these: "127.0.0.1" or "localhost" at a proxy is the proxy's own
-    // machine, and the request would cross the network to it in clear first.
-    agent: loopbackOnly ? { http: directAgent() } : agentsFor(target, options.environ),
-    dnsLookup: loopbackOnly
-      ? loopbackOnlyLookup(options.lookup ?? systemLookup, (refused) => (refusal = refused))
-      : options.lookup,
-    hooks: {
-      beforeRetry: [
-        (error, count) => debug('http', () => `${error.code ?? 'error'}: nothing was sent; retry ${count}`),
-      ],
-    },
-  })
-  const started = Date.now()
   const line = () => `${what.method} ${safeUrl(target)}`
-  request.on('downloadProgress', (progress: { transferred: number }) => {
-    if (progress.transferred > MAX_BODY) request.cancel('too large')
-  })
-  try {
-    const response = await request
-    const contentType = String(response.headers['content-type'] ?? '')
-    debug(
-      'http',
-      () => `${line()} → ${response.statusCode} (${Date.now() - started} ms, ${response.body.length} bytes)`,
-    )
-    return { status: response.statusCode, json: parseJson(response.body), text: response.body, contentType }
-  } catch (error) {
-    const failure = refusal ? notLoopback(refusal) : describe(error, target, timeout)
-    debug('http', () => `${line()} → failed after ${Date.now() - started} ms: ${failure.message}`)
-    throw failure
+  const started = Date.now()
+  // Retried here, not by got: on Node 24.20+ and 26.7+ a refused connection that got retries
+  // itself ends after one attempt with a bare "socket closed before the connection was
+  // established", its code lost, while got's retries go on in the background.
+  for (let attempt = 0; ; attempt++) {
+    let refusal: Refusal | undefined
+    const request = got(target, {
+      method: what.method,
+      json: what.json,
+      form: what.form,
+      headers: { accept: 'application/json', 'user-agent': options.userAgent, ...what.headers },
+      throwHttpErrors: false,
+      followRedirect: false,
+      responseType: 'text',
+      timeout: { request: timeout },
+      retry: { limit: 0 },
+      // Never a proxy for these: "127.0.0.1" or "localhost" at a proxy is the proxy's own
+      // machine, and the request would cross the network to it in clear first.
+      agent: loopbackOnly ? { http: directAgent() } : agentsFor(target, options.environ),
+      dnsLookup: loopbackOnly
+        ? loopbackOnlyLookup(options.lookup ?? systemLookup, (refused) => (refusal = refused))
+        : options.lookup,
+    })
+    request.on('downloadProgress', (progress: { transferred: number }) => {
+      if (progress.transferred > MAX_BODY) request.cancel('too large')
+    })
+    try {
+      const response = await request
+      const contentType = String(response.headers['content-type'] ?? '')
+      debug(
+        'http',
+        () => `${line()} → ${response.statusCode} (${Date.now() - started} ms, ${response.body.length} bytes)`,
+      )
+      return { status: response.statusCode, json: parseJson(response.body), text: response.body, contentType }
+    } catch (error) {
+      const code = notSentCode(error)
+      if (!refusal && code && attempt < RETRIES) {
+        debug('http', () => `${code}: nothing was sent; retry ${attempt + 1}`)
+        await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS))
+        continue
+      }
+      const failure = refusal ? notLoopback(refusal) : describe(error, target, timeout)
+      debug('http', () => `${line()} → failed after ${Date.now() - started} ms: ${failure.message}`)
+      throw failure
+    }
   }
+}
+
+/** The code of a failure that happened before the request reached the server, else undefined. */
+function notSentCode(error: unknown): string | undefined {
+  const code = error instanceof RequestError ? error.code : undefined
+  return code && NOT_SENT.includes(code) ? code : undefined
 }
 
 let direct: http.Agent | undefined
