@@ -6,7 +6,15 @@
 // loader would cost every start a few milliseconds.
 const path = require('node:path')
 
-if (Number(process.versions.node.split('.')[0]) >= 22) require('node:module').enableCompileCache?.()
+if (Number(process.versions.node.split('.')[0]) >= 22) {
+  // Node's own default is one dir under os.tmpdir() shared by every user, where another local
+  // user can create our per-user folder first and fill it with code for this process to run.
+  // The user's own cache dir has no such neighbour.
+  const cacheHome = path.isAbsolute(process.env.XDG_CACHE_HOME || '')
+    ? process.env.XDG_CACHE_HOME
+    : path.join(require('node:os').homedir(), '.cache')
+  require('node:module').enableCompileCache?.(path.join(cacheHome, 'tokenctl', 'compile-cache'))
+}
 
 const { fastPath, guardStderr } = require('../dist/fast-path.bundle.cjs')
 // Every byte to stderr is redacted, whoever writes it (docs/design.md#secrets-never-leak).
