@@ -111,6 +111,15 @@ function envSettings(name = ENV): { gitHosts?: string[] } {
   )
 }
 
+/** ENV at `url` with git.example.com as its git host, logged in as alice: its access token. */
+async function loggedInWithGitHost(url: string): Promise<string> {
+  await ok(['env', 'add', ENV, '--url', url, '--git-host', 'git.example.com'])
+  await ok(['login', '-e', ENV, '--username', 'alice', '--password-stdin'], { input: 'wonderland\n' })
+  const token = (await tokenctl(['token', '-e', ENV])).stdout.replace(/\n$/, '')
+  expect(token).not.toBe('')
+  return token
+}
+
 describe('setup-git', () => {
   test('writes, per host, an empty helper and then tokenctl, in the global config', async () => {
     await addEnv()
@@ -200,10 +209,7 @@ describe('setup-git', () => {
   test('an inherited credential.helper=store stays for other hosts, and is reset for ours', async () => {
     const server = await startApiServer()
     try {
-      await ok(['env', 'add', ENV, '--url', server.url, '--git-host', 'git.example.com'])
-      await ok(['login', '-e', ENV, '--username', 'alice', '--password-stdin'], { input: 'wonderland\n' })
-      const token = (await tokenctl(['token', '-e', ENV])).stdout.replace(/\n$/, '')
-      expect(token).not.toBe('')
+      const token = await loggedInWithGitHost(server.url)
 
       expect(git(['config', '--global', 'credential.helper', 'store']).code).toBe(0)
       fs.writeFileSync(
@@ -364,10 +370,7 @@ describe('setup-git', () => {
     test('the helper setup-git writes answers git, and a Node or script path full of shell syntax runs nothing', async () => {
       const server = await startApiServer()
       try {
-        await ok(['env', 'add', ENV, '--url', server.url, '--git-host', 'git.example.com'])
-        await ok(['login', '-e', ENV, '--username', 'alice', '--password-stdin'], { input: 'wonderland\n' })
-        const token = (await tokenctl(['token', '-e', ENV])).stdout.replace(/\n$/, '')
-        expect(token).not.toBe('')
+        const token = await loggedInWithGitHost(server.url)
         const noNode = environ({ PATH: gitOnlyPath() })
         expect(spawnSync('/bin/sh', ['-c', 'command -v node'], { env: noNode }).status).not.toBe(0)
         const fill = () =>
