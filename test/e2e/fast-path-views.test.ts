@@ -592,23 +592,9 @@ describe('the keychain store (a real gnome-keyring)', () => {
           refreshExpiresAt: fromNow(2 * HOUR + 15 * MINUTE),
           user: 'bob',
         })
-        expect(
-          (
-            await keyring()!.secretTool(
-              ['store', '--label', 'tokenctl staging', 'service', 'tokenctl', 'username', 'staging'],
-              staging,
-            )
-          ).code,
-        ).toBe(0)
+        expect(await keyring()!.storeItem('staging', staging)).toBe(0)
         // dev's entry is not JSON: status warns, env list counts it as no login.
-        expect(
-          (
-            await keyring()!.secretTool(
-              ['store', '--label', 'tokenctl dev', 'service', 'tokenctl', 'username', 'dev'],
-              'not json',
-            )
-          ).code,
-        ).toBe(0)
+        expect(await keyring()!.storeItem('dev', 'not json')).toBe(0)
 
         const DEV_WARNING = /^Warning: The keychain entry of "dev" cannot be used \(not JSON\)\.\n/
         const cases: Array<[string[], number, RegExp, RegExp | string]> = [

@@ -329,14 +329,7 @@ describe('a store entry holding garbage', () => {
     async () => {
       await setUp()
       baseEnv = { ...keyring()!.env }
-      expect(
-        (
-          await keyring()!.secretTool(
-            ['store', '--label', 'tokenctl dev', 'service', 'tokenctl', 'username', ENV],
-            'this is not JSON {',
-          )
-        ).code,
-      ).toBe(0)
+      expect(await keyring()!.storeItem(ENV, 'this is not JSON {')).toBe(0)
       const token = await run(['token'])
       expectClearError(
         token,
@@ -354,14 +347,7 @@ describe('a store entry holding garbage', () => {
         accessToken: 'evil\nusername=mallory',
         accessExpiresAt: Date.now() + 3_600_000,
       })
-      expect(
-        (
-          await keyring()!.secretTool(
-            ['store', '--label', 'tokenctl dev', 'service', 'tokenctl', 'username', ENV],
-            injected,
-          )
-        ).code,
-      ).toBe(0)
+      expect(await keyring()!.storeItem(ENV, injected)).toBe(0)
       const git = await run(['git-credential', 'get'], `protocol=http\nhost=${new URL(server.url).host}\n\n`)
       expect(git).toMatchObject({ code: 0, stdout: '' })
       expect(git.stderr).toContain('its access token is not a bearer token')
@@ -371,14 +357,7 @@ describe('a store entry holding garbage', () => {
       const entry = await keyring()!.secretTool(['lookup', 'service', 'tokenctl', 'username', ENV])
       expect(server.isRefreshTokenActive((JSON.parse(entry.stdout) as StoredRecord).refreshToken!)).toBe(true)
 
-      expect(
-        (
-          await keyring()!.secretTool(
-            ['store', '--label', 'tokenctl dev', 'service', 'tokenctl', 'username', ENV],
-            '[1,2',
-          )
-        ).code,
-      ).toBe(0)
+      expect(await keyring()!.storeItem(ENV, '[1,2')).toBe(0)
       const revoke = await run(['revoke'])
       expect(revoke.code).toBe(0)
       expect(revoke.stderr).toContain(

@@ -49,14 +49,7 @@ describe('tokenctl with a real gnome-keyring (default store)', () => {
         store.close()
       }
       const staging = JSON.stringify({ refreshToken: 'r-staging', user: 'bob' })
-      expect(
-        (
-          await keyring()!.secretTool(
-            ['store', '--label', 'tokenctl staging', 'service', 'tokenctl', 'username', 'staging'],
-            staging,
-          )
-        ).code,
-      ).toBe(0)
+      expect(await keyring()!.storeItem('staging', staging)).toBe(0)
       await addEnvs('prod', 'staging', 'dev')
 
       const list = await sandbox.run(['env', 'list', '--json'], { env: keyring()!.env })

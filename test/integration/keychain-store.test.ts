@@ -90,30 +90,9 @@ describe('keychain store against a real gnome-keyring', () => {
     'reads entries written by another program; an entry that is not a record is a login required (exit 3) and is left out of the list',
     async () => {
       const ci = { refreshToken: 'r-ci' }
-      expect(
-        (
-          await keyring()!.secretTool(
-            ['store', '--label', 'ci', 'service', 'tokenctl', 'username', 'ci'],
-            JSON.stringify(ci),
-          )
-        ).code,
-      ).toBe(0)
-      expect(
-        (
-          await keyring()!.secretTool(
-            ['store', '--label', 'junk', 'service', 'tokenctl', 'username', 'junk'],
-            'not json',
-          )
-        ).code,
-      ).toBe(0)
-      expect(
-        (
-          await keyring()!.secretTool(
-            ['store', '--label', 'other', 'service', 'other-app', 'username', 'prod'],
-            '{"refreshToken":"x"}',
-          )
-        ).code,
-      ).toBe(0)
+      expect(await keyring()!.storeItem('ci', JSON.stringify(ci))).toBe(0)
+      expect(await keyring()!.storeItem('junk', 'not json')).toBe(0)
+      expect(await keyring()!.storeItem('prod', '{"refreshToken":"x"}', 'other-app')).toBe(0)
 
       const store = storeOn(keyring()!.address)
       expect(await store.get('ci')).toEqual(ci)

@@ -28,6 +28,8 @@ export interface KeyringSession {
   env: Record<string, string>
   /** Runs `secret-tool ARGS` against this keyring; `input` goes to its stdin (the secret of `store`). */
   secretTool(args: string[], input?: string): Promise<ToolResult>
+  /** Plants `secret` as ACCOUNT's item of SERVICE (tokenctl's by default), as another program would: secret-tool's exit code. */
+  storeItem(account: string, secret: string, service?: string): Promise<number | null>
   /** Stops the bus, the keyring and everything they started, and removes the temp dir. */
   stop(): Promise<void>
 }
@@ -144,10 +146,14 @@ export async function startKeyring(): Promise<KeyringSession | undefined> {
   }
 
   const env = { DBUS_SESSION_BUS_ADDRESS: address }
+  const secretTool = (args: string[], input?: string) => runTool('secret-tool', args, { ...environ, ...env }, input)
   return {
     address,
     env,
-    secretTool: (args, input) => runTool('secret-tool', args, { ...environ, ...env }, input),
+    secretTool,
+    storeItem: async (account, secret, service = 'tokenctl') =>
+      (await secretTool(['store', '--label', `${service} ${account}`, 'service', service, 'username', account], secret))
+        .code,
     stop,
   }
 }
