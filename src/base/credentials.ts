@@ -46,6 +46,20 @@ export function isSecretVariable(name: string): boolean {
 }
 
 /**
+ * `environ` without the variables that buy tokens, for a process tokenctl starts: it is
+ * handed a token or nothing, never the power to mint more. Windows' variable names know no
+ * case there: TOKENCTL_PASSWORD and Tokenctl_Password are one.
+ */
+export function withoutSecretVariables(environ: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const caseless = process.platform === 'win32'
+  const kept: NodeJS.ProcessEnv = {}
+  for (const [name, value] of Object.entries(environ)) {
+    if (!isSecretVariable(caseless ? name.toUpperCase() : name)) kept[name] = value
+  }
+  return kept
+}
+
+/**
  * Remember every secret the credential variables hold, whichever env they are for: the process
  * holds them all, even those of envs it does not use, so none of them may be printed.
  */

@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import tty from 'node:tty'
 
-import { isSecretVariable } from '../base/credentials.js'
+import { withoutSecretVariables } from '../base/credentials.js'
 import { UsageError } from '../base/errors.js'
 
 /** Signals a person or a supervisor sends to "the program": the child gets them too. */
@@ -23,14 +23,7 @@ const FROM_TERMINAL = new Set<NodeJS.Signals>(['SIGINT', 'SIGQUIT'])
  * ever show a token that expires.
  */
 export function childEnvironment(environ: NodeJS.ProcessEnv, variable: string, token: string): NodeJS.ProcessEnv {
-  const child: NodeJS.ProcessEnv = {}
-  // Windows' variable names know no case: TOKENCTL_PASSWORD and Tokenctl_Password are one.
-  const caseless = process.platform === 'win32'
-  for (const [name, value] of Object.entries(environ)) {
-    if (!isSecretVariable(caseless ? name.toUpperCase() : name)) child[name] = value
-  }
-  child[variable] = token
-  return child
+  return { ...withoutSecretVariables(environ), [variable]: token }
 }
 
 /**
@@ -89,7 +82,7 @@ export function runWithToken(command: string, args: string[], environ: NodeJS.Pr
  * a stdin that is a terminal is the best sign. A signal sent with `kill` to a tokenctl
  * that has no terminal (a supervisor, CI, a test) is passed on as before.
  */
-export function inTerminalForeground(): boolean {
+function inTerminalForeground(): boolean {
   if (process.platform === 'linux') {
     try {
       const stat = fs.readFileSync('/proc/self/stat', 'utf8')

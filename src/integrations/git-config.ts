@@ -4,8 +4,15 @@ import { promisify } from 'node:util'
 import { UsageError } from '../base/errors.js'
 import { isLoopbackHost } from '../base/url-policy.js'
 import { shellQuote } from '../util/shell-quote.js'
+import { withoutSecretVariables } from '../base/credentials.js'
 
-const run = promisify(execFile)
+const execFileAsync = promisify(execFile)
+
+/** git, started without the variables that buy tokens: it needs none of them. */
+function runGit(args: string[], options: { cwd?: string; environ?: NodeJS.ProcessEnv; timeout?: number }) {
+  const { cwd, environ, timeout } = options
+  return execFileAsync('git', args, { cwd, timeout, env: withoutSecretVariables(environ ?? process.env) })
+}
 
 /** What git runs for tokenctl: this Node binary and this script, both absolute. */
 export interface HelperProgram {
@@ -118,9 +125,9 @@ export interface HelperEntry {
 export async function readGitHelpers(environ?: NodeJS.ProcessEnv, cwd?: string): Promise<HelperEntry[]> {
   let stdout: string
   try {
-    ;({ stdout } = await run('git', ['config', '--null', '--get-regexp', '^credential\\..*\\.helper$'], {
+    ;({ stdout } = await runGit(['config', '--null', '--get-regexp', '^credential\\..*\\.helper$'], {
       cwd,
-      env: environ,
+      environ,
       timeout: 2000,
     }))
   } catch {
@@ -145,7 +152,7 @@ export function schemesFor(host: string): string[] {
 
 async function git(setup: GitHelperSetup, args: string[], okCodes: number[] = []): Promise<void> {
   try {
-    await run('git', ['config', `--${setup.scope}`, ...args], { cwd: setup.cwd, env: setup.environ })
+    await runGit(['config', `--${setup.scope}`, ...args], { cwd: setup.cwd, environ: setup.environ })
   } catch (error) {
     const failure = error as NodeJS.ErrnoException & { code?: string | number; stderr?: string }
     if (typeof failure.code === 'number' && okCodes.includes(failure.code)) return

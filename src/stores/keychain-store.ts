@@ -5,6 +5,7 @@ import type { Readable, Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 
 import { envNameOfKey } from '../base/binding.js'
+import { withoutSecretVariables } from '../base/credentials.js'
 import { CorruptRecordError, StoreUnavailableError } from '../base/errors.js'
 import type { AgentReply, AgentRequest } from './keychain-agent.js'
 import { parseRecord, parseRecordText, type SecretRecord, type SecretStore } from './types.js'
@@ -91,7 +92,8 @@ export class KeychainStore implements SecretStore {
   private start(): ChildProcessByStdio<Writable, Readable, null> {
     if (this.agent) return this.agent
     const agent = spawn(process.execPath, agentArgs(), {
-      env: this.environ,
+      // The helper needs the session bus, not the passwords and secrets the job was given.
+      env: withoutSecretVariables(this.environ ?? process.env),
       stdio: ['pipe', 'pipe', 'ignore'],
       windowsHide: true,
     })
