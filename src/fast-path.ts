@@ -31,7 +31,7 @@ import { acquireLock, envLockNotices, handOverLock } from './base/lock.js'
 import { DEFAULT_GIT_USER, isOurHost, isOurUser } from './core/git-hosts.js'
 import { configDir, configFile, type Environ, lockDir, runtimeDir } from './base/paths.js'
 import { checkVariableServer } from './base/url-policy.js'
-import { formatToken, isShellVariable, TOKEN_FORMATS, type TokenFormat } from './integrations/formats.js'
+import { formatToken, isShellVariable, type TokenFormat } from './integrations/formats.js'
 import { formatCredentialAnswer, MAX_INPUT, parseCredentialRequest } from './integrations/git-credential.js'
 import { AccessCache } from './stores/access-cache.js'
 import { FileStore } from './stores/file-store.js'
@@ -61,7 +61,7 @@ async function serveToken(args: string[], environ: Environ): Promise<boolean> {
   const format = (flags.get('format') ?? 'token') as TokenFormat
   const minTtl = parseDuration(String(flags.get('min-ttl') ?? '5m'))
   const variable = String(flags.get('var') ?? 'TOKENCTL_TOKEN')
-  if (!TOKEN_FORMATS.includes(format) || minTtl === undefined || !isShellVariable(variable)) return false
+  if (minTtl === undefined || !isShellVariable(variable)) return false
   const env = envFor(flags, environ)
   if (!env || mustWarn(env, flags, environ)) return false
   const cached = await freshAccess(env, flags, environ, minTtl)
@@ -129,8 +129,8 @@ async function freshAccess(env: Env, flags: Flags, environ: Environ, minTtlMs: n
   const fresh = (cached: Cached | undefined) =>
     cached && isFresh(cached.accessToken, cached.accessExpiresAt, minTtlMs) ? cached : undefined
   // The same key and binding as the session's (context.ts): another env's token is never a hit.
-  const key = storeKey(env, environ)
   const binding = envBinding(env, environ)
+  const key = storeKey(env, environ, binding)
   const askedAt = Date.now()
   const cached = fresh(await cachedAccess(key, binding, flags, environ))
   if (cached) return cached

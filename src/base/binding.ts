@@ -16,6 +16,7 @@ import type { Env, Protocol } from './env-settings.js'
 import { LoginRequiredError } from './errors.js'
 import type { Environ } from './paths.js'
 import { variable } from './variables.js'
+import { isObject } from '../util/is-object.js'
 
 export interface Binding {
   protocol: Protocol
@@ -70,9 +71,8 @@ export function envBinding(env: Env, environ: Environ): Binding {
  * issuer, client, user): a job for another server or user has another record, another
  * cache file and another lock. The env is still shown by its name.
  */
-export function storeKey(env: Env, environ: Environ): string {
+export function storeKey(env: Env, environ: Environ, binding: Binding = envBinding(env, environ)): string {
   if (!env.fromVariables) return env.name
-  const binding = envBinding(env, environ)
   // A job that gives only a refresh token (no user name) says whom it acts as by that token
   // alone: two such jobs for one server and client are two users, and must not share a
   // record (the stored refresh token wins over the variable) or a cached access token.
@@ -162,8 +162,8 @@ export function serverOrClientChanged(before: Binding, after: Binding): boolean 
 
 /** A binding as read from a store: the shape checked before anything of it is believed. */
 export function isBinding(value: unknown): value is Binding {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
-  const binding = value as Record<string, unknown>
+  if (!isObject(value)) return false
+  const binding = value
   if (binding.protocol !== 'api' && binding.protocol !== 'oauth2') return false
   if (typeof binding.server !== 'string') return false
   if (

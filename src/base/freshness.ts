@@ -17,7 +17,7 @@ export const DEFAULT_MIN_TTL_MS = 5 * 60_000
  * How far ahead of this clock a time written by a process of this machine may be and still
  * be believed: one clock, and a file's time is only as fine as its filesystem's.
  */
-export const FUTURE_SLACK_MS = 1_000
+const FUTURE_SLACK_MS = 1_000
 
 /**
  * Whether `time` is later than this clock allows (beyond the slack). Such a time was not

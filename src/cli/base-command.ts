@@ -10,7 +10,7 @@ import { isTokenctlError } from '../base/errors.js'
 import { redactAll } from '../base/secrets.js'
 import { isCi } from '../base/variables.js'
 import { chooseStoreKind, openStore } from '../stores/open.js'
-import type { SecretStore } from '../stores/types.js'
+import { type SecretStore, STORE_KINDS } from '../stores/types.js'
 import { errorReport, isOclifError, writeErrorReport } from './error-report.js'
 import { Voice } from './voice.js'
 
@@ -32,7 +32,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     }),
     store: Flags.string({
       summary: 'Where secrets are kept (default: $TOKENCTL_STORE, then keychain).',
-      options: ['keychain', 'file'],
+      options: [...STORE_KINDS],
       helpGroup: 'GLOBAL',
     }),
     quiet: Flags.boolean({

@@ -1,14 +1,14 @@
 /**
  * How an error ends a command (docs/design.md#output-and-exit-codes), for both entry paths:
- * BaseCommand.catch and the fast path of bin/run.js say the same words through the same
- * function, so they cannot drift apart. Node built-ins and lower layers only: the fast-path
+ * BaseCommand.catch and the fast path's status and env list (src/fast/status.ts) say the
+ * same words through the same function, so they cannot drift apart. Node built-ins and lower layers only: the fast-path
  * bundle imports this, and must stay free of oclif.
  *
  * The words: the error's one sentence after "Error:", then its fix; with TOKENCTL_DEBUG=1
  * the stack too. An error that is not one of ours is a bug (exit 1) and says how to report
  * it. Every byte goes through the stderr redaction (voice.ts → stderr.ts).
  */
-import { ExitCode, type ExitCodeValue, exitCodeOf, isTokenctlError, type TokenctlError } from '../base/errors.js'
+import { ExitCode, isTokenctlError, type TokenctlError } from '../base/errors.js'
 import { withoutInvisible } from '../util/sanitize.js'
 import { toStderr } from './stderr.js'
 import type { Voice } from './voice.js'
@@ -21,22 +21,7 @@ export interface ErrorReport {
   more: string[]
 }
 
-export const BUG_HINT = 'This is a bug in tokenctl; run again with TOKENCTL_DEBUG=1 and report what it prints.'
-
-/**
- * A command's own reading of an exit code, where its callers expect another: git asks its
- * next helper whatever the code, and "log in" is the normal state of a fresh machine there.
- */
-export type ExitCodeRule = Partial<Record<ExitCodeValue, ExitCodeValue>>
-
-/** docs/design.md#git-credential: a login that is needed is exit 0; anything else keeps its code for the scripts that look. */
-export const GIT_CREDENTIAL_RULE: ExitCodeRule = { [ExitCode.loginRequired]: ExitCode.ok }
-
-/** The exit code `error` ends the command with, read through the command's rule. */
-export function exitCodeFor(error: unknown, rule: ExitCodeRule = {}): number {
-  const code = exitCodeOf(error)
-  return rule[code] ?? code
-}
+const BUG_HINT = 'This is a bug in tokenctl; run again with TOKENCTL_DEBUG=1 and report what it prints.'
 
 /** oclif's own errors (a bad flag, a missing argument, `this.exit()`): oclif prints them and knows their code. */
 export function isOclifError(error: unknown): boolean {
@@ -47,14 +32,14 @@ export function isOclifError(error: unknown): boolean {
 export function errorReport(error: unknown, debug: boolean): ErrorReport {
   if (isTokenctlError(error)) {
     return {
-      exitCode: exitCodeFor(error),
+      exitCode: error.exitCode,
       message: error.message,
       more: [...(error.fix ? [error.fix] : []), ...(debug && error.stack ? [error.stack] : [])],
     }
   }
   const unexpected = error as Error | undefined
   return {
-    exitCode: exitCodeFor(error),
+    exitCode: ExitCode.internal,
     message: `unexpected internal error: ${unexpected?.message}`,
     more: [debug ? `${unexpected?.stack}` : BUG_HINT],
   }
@@ -73,12 +58,13 @@ export function errorInline(prefix: string, error: Error): string {
 /**
  * git-credential's report (docs/design.md#git-credential): one line for the person behind
  * git, "tokenctl: …" rather than "Error: …" (git prints it among its own), the login
- * command when a login is needed, nothing on stdout, and the exit code by GIT_CREDENTIAL_RULE.
+ * command when a login is needed, nothing on stdout. A login that is needed is exit 0 there
+ * (git asks its next helper whatever the code); anything else keeps its code.
  */
 export function gitCredentialReport(error: TokenctlError, envName: string): ErrorReport {
-  const loginNeeded = exitCodeOf(error) === ExitCode.loginRequired
+  const loginNeeded = error.exitCode === ExitCode.loginRequired
   return {
-    exitCode: exitCodeFor(error, GIT_CREDENTIAL_RULE),
+    exitCode: loginNeeded ? ExitCode.ok : error.exitCode,
     message: `${error.message}${loginNeeded ? ` Run: tokenctl login -e ${envName}` : ''}`,
     more: [],
   }

@@ -1,5 +1,8 @@
 import { printable } from '../base/env-name.js'
 import { ExitCode } from '../base/errors.js'
+import type { Env } from '../base/env-settings.js'
+import type { Environ } from '../base/paths.js'
+import { staleGitHelperWarnings } from '../core/git-helper-check.js'
 import type { EnvStatus } from '../core/status.js'
 import { table } from './output.js'
 import { expiresPhrase, isoTime } from './time.js'
@@ -62,4 +65,13 @@ function describe(status: EnvStatus): string {
 /** The user name comes from a server or a store: printed only through the sanitizer. */
 function shownUser(status: EnvStatus): string | null {
   return status.user ? printable(status.user, 128) : status.user
+}
+
+/**
+ * Warns of each env whose git credential helper names a program that is gone. Skipped under
+ * --quiet, which would silence it: a script's `status -q` pays no git call.
+ */
+export async function warnStaleGitHelpers(envs: Env[], environ: Environ, voice: Voice, quiet: boolean): Promise<void> {
+  if (quiet) return
+  for (const warning of await staleGitHelperWarnings(envs, environ)) voice.warning(warning)
 }

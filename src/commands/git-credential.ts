@@ -65,7 +65,7 @@ export default class GitCredential extends BaseCommand<typeof GitCredential> {
     } catch (error) {
       if (!isTokenctlError(error)) throw error
       // Nothing on stdout either way, and git asks its next helper whatever the exit code;
-      // "log in" is exit 0 there (GIT_CREDENTIAL_RULE), anything else keeps its code.
+      // "log in" is exit 0 there (gitCredentialReport), anything else keeps its code.
       const report = gitCredentialReport(error, env.name)
       writeHelperNote(report.message)
       process.exitCode = report.exitCode

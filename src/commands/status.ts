@@ -2,8 +2,7 @@ import { Flags } from '@oclif/core'
 
 import { BaseCommand } from '../cli/base-command.js'
 import { withExitCodes } from '../cli/exit-codes-help.js'
-import { showStatus } from '../cli/status-view.js'
-import { staleGitHelperWarnings } from '../core/git-helper-check.js'
+import { showStatus, warnStaleGitHelpers } from '../cli/status-view.js'
 import { type EnvStatus, statusOf } from '../core/status.js'
 
 export default class Status extends BaseCommand<typeof Status> {
@@ -32,11 +31,12 @@ export default class Status extends BaseCommand<typeof Status> {
     const contexts = this.flags.all ? await this.allContexts() : [await this.context()]
     const statuses: EnvStatus[] = []
     for (const context of contexts) statuses.push(await statusOf(context))
-    // Skipped under --quiet, which would silence it: a script's `status -q` pays no git call.
-    if (!this.flags.quiet) {
-      const envs = contexts.map((context) => context.env)
-      for (const warning of await staleGitHelperWarnings(envs, this.environ)) this.voice.warning(warning)
-    }
+    await warnStaleGitHelpers(
+      contexts.map((context) => context.env),
+      this.environ,
+      this.voice,
+      this.flags.quiet,
+    )
     const code = showStatus(statuses, this.flags, this.voice)
     if (code) this.exit(code)
   }

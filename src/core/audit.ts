@@ -13,6 +13,7 @@ import { checkPrivateDir, ensurePrivateDir, openPrivateFile } from '../base/priv
 import { envVariablePart, printable } from '../base/env-name.js'
 import { ExitCode, type ExitCodeValue, exitCodeOf, isTokenctlError } from '../base/errors.js'
 import { type Environ, stateDir } from '../base/paths.js'
+import { isObject } from '../util/is-object.js'
 
 export type AuditEventName = 'login' | 'refresh' | 'revoke' | 'forget' | 'erase' | 'endpoint'
 export type AuditOutcome = 'ok' | 'failure'
@@ -245,8 +246,8 @@ export function readAudit(environ: Environ, options: ReadOptions = {}): AuditRea
 
 export function parseEntry(line: string): AuditEntry | undefined {
   try {
-    const value = JSON.parse(line) as Record<string, unknown>
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined
+    const value: unknown = JSON.parse(line)
+    if (!isObject(value)) return undefined
     const { time, env, event, outcome, pid } = value
     if (typeof time !== 'string' || Number.isNaN(Date.parse(time))) return undefined
     if (

@@ -74,8 +74,8 @@ export async function contextFor(env: Env, config: ConfigData, options: ContextO
   }
   store = new RescuingStore(store, runtimeCache(), options.warn)
   if (isDebug()) store = traced(store)
-  const key = storeKey(env, environ)
   const binding = envBinding(env, environ)
+  const key = storeKey(env, environ, binding)
   const session = new Session({
     env,
     key,

@@ -1,6 +1,6 @@
 import type { ConfigData } from './config.js'
 import { envSettingsOf } from './config-file.js'
-import { assertEnvName } from '../base/env-name.js'
+import { assertEnvName, printable } from '../base/env-name.js'
 import type { Env, Protocol } from '../base/env-settings.js'
 import { UsageError } from '../base/errors.js'
 import type { Environ } from '../base/paths.js'
@@ -46,7 +46,7 @@ export function envFromVariables(environ: Environ): Env | undefined {
   const protocolValue = variable(environ, name, 'PROTOCOL') ?? (issuer && !url ? 'oauth2' : 'api')
   if (protocolValue !== 'api' && protocolValue !== 'oauth2') {
     throw new UsageError(
-      `TOKENCTL_PROTOCOL must be "api" or "oauth2", not "${protocolValue.slice(0, 20)}".`,
+      `TOKENCTL_PROTOCOL must be "api" or "oauth2", not "${printable(protocolValue, 20)}".`,
       'Set TOKENCTL_PROTOCOL=api or TOKENCTL_PROTOCOL=oauth2.',
     )
   }

@@ -1,4 +1,5 @@
 import { TOKEN_FORMATS } from '../integrations/formats.js'
+import { STORE_KINDS } from '../stores/types.js'
 
 /** The flags of one command line, as oclif would read them. */
 export type Flags = Map<string, string | true>
@@ -15,7 +16,7 @@ export interface FlagSpec {
 /** Every flag the fast path knows, by name; a name means the same flag in every command that has it. */
 export const FLAG_SPECS: Readonly<Record<string, FlagSpec>> = {
   env: { char: 'e', value: true },
-  store: { value: true, options: ['keychain', 'file'] },
+  store: { value: true, options: STORE_KINDS },
   quiet: { char: 'q', value: false },
   'no-input': { value: false },
   format: { char: 'f', value: true, options: TOKEN_FORMATS },

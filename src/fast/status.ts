@@ -6,7 +6,7 @@
  */
 import { showEnvList, showEnvNames } from '../cli/env-list-view.js'
 import { errorReport, writeErrorReport } from '../cli/error-report.js'
-import { showStatus } from '../cli/status-view.js'
+import { showStatus, warnStaleGitHelpers } from '../cli/status-view.js'
 import { collectingSink, Voice } from '../cli/voice.js'
 import { readConfigFile } from '../core/config-file.js'
 import { type Context, type ContextOptions, contextFor } from '../core/context.js'
@@ -14,7 +14,6 @@ import { selectEnv } from '../core/env-select.js'
 import { StoreUnavailableError } from '../base/errors.js'
 import { listEnvs } from '../core/envs.js'
 import { configFile, type Environ } from '../base/paths.js'
-import { staleGitHelperWarnings } from '../core/git-helper-check.js'
 import { type EnvStatus, statusOf } from '../core/status.js'
 import { chooseStoreKind, openStore } from '../stores/open.js'
 import type { SecretStore } from '../stores/types.js'
@@ -45,11 +44,12 @@ export async function serveStatus(args: string[], environ: Environ): Promise<boo
     }
     const statuses: EnvStatus[] = []
     for (const context of contexts) statuses.push(await statusOf(context))
-    // As commands/status.ts does, in the same place, so that both say the same bytes.
-    if (!flags.has('quiet')) {
-      const envs = contexts.map((context) => context.env)
-      for (const warning of await staleGitHelperWarnings(envs, environ)) voice.warning(warning)
-    }
+    await warnStaleGitHelpers(
+      contexts.map((context) => context.env),
+      environ,
+      voice,
+      flags.has('quiet'),
+    )
     return showStatus(statuses, { all: flags.has('all'), json: flags.has('json') }, voice)
   })
 }

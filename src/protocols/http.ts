@@ -41,7 +41,7 @@ export interface HttpOptions {
 }
 
 /** docs/design.md#transport: every request has a timeout, 15 s unless TOKENCTL_TIMEOUT says otherwise. */
-export function requestTimeoutMs(environ: Environ): number {
+function requestTimeoutMs(environ: Environ): number {
   const raw = environ.TOKENCTL_TIMEOUT
   if (raw === undefined || raw === '') return 15_000
   const seconds = Number(raw)

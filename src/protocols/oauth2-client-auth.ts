@@ -38,13 +38,15 @@ export function clientAuthentication(
  * and a person types one; that typed secret is what the store keeps afterwards.
  */
 export class OAuthClient {
-  /** The secret a person typed during this run, if one did. */
-  typed: string | undefined
-
   constructor(
     readonly id: string,
     public secret: ClientSecret | undefined,
   ) {}
+
+  /** The secret a person typed during this run, if one did (only a prompt sets one `from: 'person'`). */
+  get typed(): string | undefined {
+    return this.secret?.from === 'person' ? this.secret.value : undefined
+  }
 
   authentication(method: ClientAuthMethod): ClientAuthentication {
     return clientAuthentication(this.id, this.secret?.value, method)
@@ -56,7 +58,6 @@ export class OAuthClient {
     const value = await interaction.askClientSecret(this.secret ? 'rejected' : 'missing')
     if (!value) return false
     this.secret = { value, from: 'person' }
-    this.typed = value
     return true
   }
 }

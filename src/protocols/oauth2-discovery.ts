@@ -150,7 +150,7 @@ export interface EndpointMove {
 }
 
 /** How each endpoint is called in messages, after the discovery document's own field names. */
-export const ENDPOINT_FIELDS: Record<EndpointName, string> = {
+const ENDPOINT_FIELDS: Record<EndpointName, string> = {
   tokenUrl: 'token_endpoint',
   deviceUrl: 'device_authorization_endpoint',
   authorizeUrl: 'authorization_endpoint',

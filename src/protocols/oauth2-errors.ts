@@ -23,7 +23,7 @@ export interface OAuthError {
 /** What an answer that is no OAuth answer at all tells the person to check (responses.ts `failure`). */
 export const CHECK_ENDPOINTS = 'issuer or endpoints'
 
-export const GRANT_NAMES: Record<Exchange, string> = {
+const GRANT_NAMES: Record<Exchange, string> = {
   password: 'password login',
   'client-credentials': 'client-credentials grant',
   code: 'authorization code',

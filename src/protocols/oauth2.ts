@@ -78,8 +78,9 @@ class OAuth2Protocol implements AuthProtocol {
     const at = () => this.endpoints.host('revokeUrl')
     await revokeTokens(tokens, {
       post: (form) => this.post('revokeUrl', form),
-      refused: (response, error, token) =>
-        error ? this.refusal(error, 'refresh', at) : failure(response, at(), [...this.sent(), token], CHECK_ENDPOINTS),
+      // The token refused is among what was sent (this.sent()), so redacted with it.
+      refused: (response, error) =>
+        error ? this.refusal(error, 'refresh', at) : failure(response, at(), this.sent(), CHECK_ENDPOINTS),
     })
     return 'revoked'
   }

@@ -11,6 +11,7 @@ import {
   writeFileAtomic,
 } from '../base/private-file.js'
 import { judgeRecord, type SecretRecord, type SecretStore } from './types.js'
+import { isObject } from '../util/is-object.js'
 
 /** The file as it is on disk: entries are judged one by one when asked for, never dropped on a write. */
 interface FileData {
@@ -146,7 +147,7 @@ export class FileStore implements SecretStore {
       parsed = undefined
     }
     const envs = (parsed as Partial<FileData> | undefined)?.envs
-    if (typeof envs !== 'object' || envs === null || Array.isArray(envs)) {
+    if (!isObject(envs)) {
       // Left as it is: it may be fixable by hand, and overwriting it would lose every env in it.
       throw new CorruptRecordError(
         `The credentials file ${this.file} is not readable JSON; tokenctl left it as it was.`,

@@ -1,6 +1,7 @@
 import { type Binding, isBinding } from '../base/binding.js'
 import { rememberSecrets } from '../base/secrets.js'
 import { isSafeToken } from '../util/b64token.js'
+import { isObject } from '../util/is-object.js'
 
 /** Everything secret tokenctl keeps for one env: one keychain entry, or one key of the file store. */
 export interface SecretRecord {
@@ -76,8 +77,8 @@ export function parseRecordText(text: string): { record: SecretRecord } | { prob
  * Unknown fields are left alone, for newer versions of tokenctl.
  */
 export function judgeRecord(value: unknown): { record: SecretRecord } | { problem: string } {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { problem: 'not an object' }
-  const record = value as Record<string, unknown>
+  if (!isObject(value)) return { problem: 'not an object' }
+  const record = value
   // Secrets even when the record is refused: they must not be printed either.
   rememberSecrets(record.refreshToken, record.accessToken, record.clientSecret)
   for (const key of ['refreshToken', 'accessToken'] as const) {

@@ -55,7 +55,7 @@ export function loopbackOnlyLookup(base: LookupFunction, onRefused: (refusal: Re
   }
 }
 
-export const NOT_LOOPBACK = 'ERR_TOKENCTL_NOT_LOOPBACK'
+const NOT_LOOPBACK = 'ERR_TOKENCTL_NOT_LOOPBACK'
 
 /** The system resolver (getaddrinfo, /etc/hosts included), as `net.connect` would use it. */
 export const systemLookup: LookupFunction = (hostname, options, callback) =>
