@@ -1,6 +1,11 @@
+import path from 'node:path'
+
 import { UsageError } from '../base/errors.js'
 import { printable } from '../base/env-name.js'
-import { configDir, type Environ } from '../base/paths.js'
+import { configDir, type Environ, runtimeDir } from '../base/paths.js'
+import { currentPlatform, type Platform } from '../base/platform.js'
+import { AccessCache } from './access-cache.js'
+import { SplitRecordStore } from './split-record-store.js'
 import { STORE_KINDS, type SecretStore, type StoreKind } from './types.js'
 
 /** `--store`, else TOKENCTL_STORE, else the keychain. Never a silent switch to a file. */
@@ -19,6 +24,8 @@ export function chooseStoreKind(flag: string | undefined, environ: Environ): Sto
 export interface OpenStoreOptions {
   environ?: Environ
   warn?: (message: string) => void
+  /** Which system the keychain is (Windows keeps little per entry); the running one when absent. */
+  platform?: Pick<Platform, 'os'>
 }
 
 /** Loads only the implementation asked for: the keychain binding is not cheap to load. */
@@ -32,5 +39,25 @@ export async function openStore(
     return new FileStore(configDir(environ), options.warn)
   }
   const { KeychainStore, KEYCHAIN_SERVICE, KEYCHAIN_TIMEOUT_MS } = await import('./keychain-store.js')
-  return new KeychainStore(KEYCHAIN_TIMEOUT_MS, KEYCHAIN_SERVICE, { ...environ })
+  const keychain = new KeychainStore(KEYCHAIN_TIMEOUT_MS, KEYCHAIN_SERVICE, { ...environ })
+  return fitToKeychain(keychain, options.platform ?? currentPlatform(environ), accessCacheDir(environ))
+}
+
+/** The access-token cache dir, where the session and the fast path look first (access-cache.ts). */
+export function accessCacheDir(environ: Environ): string {
+  return path.join(runtimeDir(environ), 'access')
+}
+
+/**
+ * The keychain as the platform's keychain can hold it: on Windows, where an entry keeps
+ * at most 2,560 bytes, the record is split, its access token in the access-token cache
+ * (docs/design.md#windows); elsewhere one entry per env, as it is.
+ */
+export function fitToKeychain(
+  keychain: SecretStore & { close?: () => void },
+  platform: Pick<Platform, 'os'>,
+  cacheDir: string,
+): SecretStore & { close?: () => void } {
+  if (platform.os !== 'win32') return keychain
+  return new SplitRecordStore(keychain, new AccessCache(cacheDir))
 }
