@@ -98,7 +98,7 @@ export class SplitRecordStore implements SecretStore {
     if (bytes <= this.limitBytes) return
     const name = envNameOfKey(env)
     const [what, size] = largestSecret(kept)
-    const share = size === bytes ? '' : ` (its ${what} alone ${grouped(size)})`
+    const share = size === 0 || size === bytes ? '' : ` (its ${what} alone ${grouped(size)})`
     throw new StoreUnavailableError(
       `The ${what} of "${name}" is too large for Windows Credential Manager: its entry would be ${grouped(bytes)} bytes${share}, and an entry holds at most ${grouped(this.limitBytes)}.`,
       `Keep the tokens of "${name}" in a file instead: tokenctl login -e ${name} --store file (or set TOKENCTL_STORE=file).`,
@@ -109,6 +109,7 @@ export class SplitRecordStore implements SecretStore {
 function largestSecret(kept: SecretRecord): [what: string, bytes: number] {
   const refresh = 2 * (kept.refreshToken?.length ?? 0)
   const secret = 2 * (kept.clientSecret?.length ?? 0)
+  if (secret === 0 && refresh === 0) return ['login', 0]
   return secret > refresh ? ['client secret', secret] : ['refresh token', refresh]
 }
 
