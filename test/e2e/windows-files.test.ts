@@ -104,3 +104,18 @@ test('a refresh whose store file stays held keeps the rotated refresh token in t
   )
   expect(fs.existsSync(path.join(fixture.sandbox.runtimeDir, 'tokenctl', 'credentials.json'))).toBe(true)
 })
+
+test('a lock file that stays "being deleted" is exit 6 naming it after the bounded wait, not a hang', async () => {
+  await loggedIn()
+  const lock = path.join(fixture.sandbox.configDir, 'credentials.lock')
+  fs.writeFileSync(`${lock}.deleting`, '')
+  const result = await run(
+    ['login', '-e', 'dev', '--username', 'alice', '--password-stdin'],
+    WINDOWS_FS,
+    'wonderland\n',
+  )
+  expect(result).toMatchObject({ code: 6, stdout: '' })
+  expect(result.stderr).toContain(`the lock file ${lock} cannot be created (EPERM)`)
+  expect(result.stderr).toContain('the previous content is intact')
+  expect(result.stderr).not.toMatch(/^\s+at /m)
+})
