@@ -7,6 +7,7 @@ import { shellQuote } from '../util/shell-quote.js'
 import { debug } from './debug.js'
 import { StoreUnavailableError } from './errors.js'
 import { isFromTheFuture } from './freshness.js'
+import { isTransientFsError, RETRY_MS } from './fs-retry.js'
 
 /** docs/design.md#where-things-are-kept: a lock left by a crashed process is taken over within 30 s. */
 export const STALE_LOCK_MS = 30_000
@@ -111,28 +112,41 @@ export async function acquireLock(dir: string, name: string, options: LockOption
   let waitedSince: number | undefined
   let noticed = false
   const seen = new Sightings()
+  /** Since when creating or reading the lock file has failed as on Windows while another process has it open or deletes it. */
+  let busySince: number | undefined
   for (;;) {
-    const at = tryCreate(file)
-    if (at !== undefined) {
-      if (waitedSince !== undefined) debug('lock', () => `got ${file} after ${Date.now() - waitedSince!} ms`)
-      // Four beats per stale time: a slow but live holder never looks stale.
-      return holdWithHeartbeat(file, at, staleMs / 4)
-    }
-    const holder = readHolder(file)
-    if (waitedSince === undefined) {
-      waitedSince = Date.now()
-      debug('lock', () => `waiting for ${file} (held by pid ${holder?.pid ?? '?'})`)
-      options.onWait?.()
-    }
-    if (holder) seen.saw(holder)
-    // Not while the file is caught empty (a holder between creating and writing it, or
-    // rewriting it for its heartbeat): a person would be told of "pid -1".
-    if (!noticed && holder && holder.pid > 0 && Date.now() - waitedSince >= NOTICE_MS) {
-      noticed = true
-      options.onLongWait?.(holder)
-    }
-    if (!breakIfStale(file, staleMs, options, seen) && holder && Date.now() - seen.holderSince >= maxWaitMs) {
-      throw tooLong(file, holder, seen.holderSince, options.label)
+    try {
+      const at = tryCreate(file)
+      if (at !== undefined) {
+        if (waitedSince !== undefined) debug('lock', () => `got ${file} after ${Date.now() - waitedSince!} ms`)
+        // Four beats per stale time: a slow but live holder never looks stale.
+        return holdWithHeartbeat(file, at, staleMs / 4)
+      }
+      const holder = readHolder(file)
+      if (waitedSince === undefined) {
+        waitedSince = Date.now()
+        debug('lock', () => `waiting for ${file} (held by pid ${holder?.pid ?? '?'})`)
+        options.onWait?.()
+      }
+      if (holder) seen.saw(holder)
+      // Not while the file is caught empty (a holder between creating and writing it, or
+      // rewriting it for its heartbeat): a person would be told of "pid -1".
+      if (!noticed && holder && holder.pid > 0 && Date.now() - waitedSince >= NOTICE_MS) {
+        noticed = true
+        options.onLongWait?.(holder)
+      }
+      if (!breakIfStale(file, staleMs, options, seen) && holder && Date.now() - seen.holderSince >= maxWaitMs) {
+        throw tooLong(file, holder, seen.holderSince, options.label)
+      }
+      busySince = undefined
+    } catch (error) {
+      // Windows: a lock file being deleted (by its holder's release, or a waiter breaking
+      // it) cannot be created or opened (EPERM) until the last handle on it closes; that
+      // passes, so it is tried again for a bounded time (docs/design.md#windows).
+      if (!isTransientFsError((error as Error).cause)) throw error
+      busySince ??= Date.now()
+      if (Date.now() - busySince >= RETRY_MS) throw error
+      debug('lock', () => `${file} is busy (${((error as Error).cause as NodeJS.ErrnoException).code}); trying again`)
     }
     await sleep(delay)
     delay = Math.min(delay * 2, 100)

@@ -1,22 +1,46 @@
-import os from 'node:os'
-import path from 'node:path'
+import { currentPlatform, pathsOf, type Platform, variable } from './platform.js'
 
 export type Environ = Readonly<Record<string, string | undefined>>
 
-function home(environ: Environ): string {
-  return environ.HOME || os.homedir()
+/**
+ * Every function here takes the variables first (as its callers always have) and the
+ * platform second, made from those variables unless given: tests pass made-up win32 facts.
+ *
+ * On win32 the XDG_* variables are not read. Windows programs do not honour them, and the
+ * shells that set them there (Git Bash, MSYS2, Cygwin) set them for their own windows only:
+ * tokenctl started from cmd, PowerShell, an IDE or git's credential helper would find
+ * other dirs, and locks only work when every caller of one user finds the same ones.
+ * TOKENCTL_CONFIG_DIR, which names tokenctl, is honoured everywhere
+ * (docs/design.md#where-things-are-kept).
+ */
+
+/**
+ * A Windows profile folder: `%APPDATA%` (Roaming) or `%LOCALAPPDATA%` (Local), else the
+ * folder of that name in the profile. A relative value is no profile folder (it would put
+ * the files in whatever dir tokenctl was started in) and is passed over too.
+ */
+function windowsAppData(platform: Platform, variableName: string, fallback: string): string {
+  const paths = pathsOf(platform)
+  const value = variable(platform, variableName)
+  if (value && paths.isAbsolute(value)) return value
+  return paths.join(platform.home, 'AppData', fallback)
 }
 
-/** docs/design.md#where-things-are-kept: $TOKENCTL_CONFIG_DIR, else the platform config dir. */
-export function configDir(environ: Environ = process.env): string {
-  if (environ.TOKENCTL_CONFIG_DIR) return path.resolve(environ.TOKENCTL_CONFIG_DIR)
-  if (process.platform === 'win32' && environ.APPDATA) return path.join(environ.APPDATA, 'tokenctl')
-  const base = environ.XDG_CONFIG_HOME || path.join(home(environ), '.config')
-  return path.join(base, 'tokenctl')
+/**
+ * docs/design.md#where-things-are-kept: $TOKENCTL_CONFIG_DIR, else the platform config dir:
+ * `%APPDATA%\tokenctl` on Windows (Roaming: the config is the same on every machine a
+ * roaming profile reaches), `$XDG_CONFIG_HOME/tokenctl` or `~/.config/tokenctl` elsewhere.
+ */
+export function configDir(environ: Environ = process.env, platform: Platform = currentPlatform(environ)): string {
+  const paths = pathsOf(platform)
+  if (environ.TOKENCTL_CONFIG_DIR) return paths.resolve(environ.TOKENCTL_CONFIG_DIR)
+  if (platform.os === 'win32') return paths.join(windowsAppData(platform, 'APPDATA', 'Roaming'), 'tokenctl')
+  const base = environ.XDG_CONFIG_HOME || paths.join(platform.home, '.config')
+  return paths.join(base, 'tokenctl')
 }
 
-export function configFile(environ: Environ = process.env): string {
-  return path.join(configDir(environ), 'config.json')
+export function configFile(environ: Environ = process.env, platform: Platform = currentPlatform(environ)): string {
+  return pathsOf(platform).join(configDir(environ, platform), 'config.json')
 }
 
 /**
@@ -33,19 +57,30 @@ export function configFile(environ: Environ = process.env): string {
  * The state dir is under the user's home, which only the user (and root) can write, and
  * every caller of one user finds the same one. It is on disk rather than tmpfs, like the
  * file store in the config dir, with the same 0600 files in 0700 dirs.
+ *
+ * On Windows `%LOCALAPPDATA%\tokenctl\run`: in the profile, which only its user can
+ * open, and Local, so that locks and cached access tokens never roam to another machine
+ * with a roaming profile. Not `%TEMP%`, for the same reasons as `$TMPDIR`.
  */
-export function runtimeDir(environ: Environ = process.env): string {
-  if (environ.XDG_RUNTIME_DIR) return path.join(environ.XDG_RUNTIME_DIR, 'tokenctl')
-  return path.join(stateDir(environ), 'run')
+export function runtimeDir(environ: Environ = process.env, platform: Platform = currentPlatform(environ)): string {
+  const paths = pathsOf(platform)
+  if (platform.os === 'win32') return paths.join(windowsAppData(platform, 'LOCALAPPDATA', 'Local'), 'tokenctl', 'run')
+  if (environ.XDG_RUNTIME_DIR) return paths.join(environ.XDG_RUNTIME_DIR, 'tokenctl')
+  return paths.join(stateDir(environ, platform), 'run')
 }
 
 /** Where the per-env locks (docs/design.md#where-things-are-kept) live. */
-export function lockDir(environ: Environ = process.env): string {
-  return path.join(runtimeDir(environ), 'locks')
+export function lockDir(environ: Environ = process.env, platform: Platform = currentPlatform(environ)): string {
+  return pathsOf(platform).join(runtimeDir(environ, platform), 'locks')
 }
 
-/** docs/design.md#audit-log: $XDG_STATE_HOME/tokenctl. */
-export function stateDir(environ: Environ = process.env): string {
-  const base = environ.XDG_STATE_HOME || path.join(home(environ), '.local', 'state')
-  return path.join(base, 'tokenctl')
+/**
+ * docs/design.md#audit-log: $XDG_STATE_HOME/tokenctl; `%LOCALAPPDATA%\tokenctl\state` on
+ * Windows (Local: the audit log is this machine's story, and the runtime dir is its sibling).
+ */
+export function stateDir(environ: Environ = process.env, platform: Platform = currentPlatform(environ)): string {
+  const paths = pathsOf(platform)
+  if (platform.os === 'win32') return paths.join(windowsAppData(platform, 'LOCALAPPDATA', 'Local'), 'tokenctl', 'state')
+  const base = environ.XDG_STATE_HOME || paths.join(platform.home, '.local', 'state')
+  return paths.join(base, 'tokenctl')
 }

@@ -2,6 +2,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 
 import { StoreUnavailableError } from './errors.js'
+import { RETRY_MS, renameSyncRetrying, StillBusyError } from './fs-retry.js'
+import { currentPlatform, pathsOf, type Platform, variable } from './platform.js'
 import { shellQuote } from '../util/shell-quote.js'
 
 /**
@@ -15,14 +17,15 @@ import { shellQuote } from '../util/shell-quote.js'
  * else could read may already have been read, and the person should know.
  */
 
-/** Whom a file or directory must belong to: the effective uid (undefined where there are no uids). */
-function ourUid(): number | undefined {
-  if (typeof process.geteuid === 'function') return process.geteuid()
-  return typeof process.getuid === 'function' ? process.getuid() : undefined
+/**
+ * POSIX ownership and modes mean nothing on Windows; the per-user profile dir, which only
+ * its user (and administrators) can open, is what protects files there. So on win32 the
+ * owner and mode checks are skipped, and a private dir outside the profile is warned
+ * about (warnOutsideProfile) instead (docs/design.md#windows).
+ */
+function posixChecks(platform: Pick<Platform, 'os'>): boolean {
+  return platform.os !== 'win32'
 }
-
-/** POSIX ownership and modes mean nothing on Windows; the per-user profile dir is what protects files there. */
-const CHECKS = process.platform !== 'win32'
 
 /** No symlink is followed, and a FIFO or a device returns at once instead of blocking the open. */
 const O_NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0
@@ -52,7 +55,12 @@ function refuse(message: string, fix: string): StoreUnavailableError {
  * `label` names it for a person: "The runtime dir". `forbiddenBits`: 0o022 for a dir that
  * holds nothing secret (it may be readable, never writable, by others).
  */
-export function checkPrivateDir(dir: string, label = 'The directory', forbiddenBits = 0o077): boolean {
+export function checkPrivateDir(
+  dir: string,
+  label = 'The directory',
+  forbiddenBits = 0o077,
+  platform: Platform = currentPlatform(),
+): boolean {
   let stat: fs.Stats
   try {
     stat = fs.lstatSync(dir)
@@ -76,8 +84,11 @@ export function checkPrivateDir(dir: string, label = 'The directory', forbiddenB
       `Remove it (rm ${shellQuote(dir)}); tokenctl then makes a private directory there.`,
     )
   }
-  if (!CHECKS) return true
-  const uid = ourUid()
+  if (!posixChecks(platform)) {
+    warnOutsideProfile(dir, label, platform)
+    return true
+  }
+  const uid = platform.uid
   if (uid !== undefined && stat.uid !== uid) {
     throw refuse(
       `${label} ${dir} belongs to another user (uid ${stat.uid}), so tokenctl will not use it: whatever is in it may have been planted.`,
@@ -124,14 +135,19 @@ function checkParent(dir: string, label: string): void {
  * A directory that fails the check is refused, never chmod-ed into shape: one that others
  * could read or write may already have been read or written.
  */
-export function ensurePrivateDir(dir: string, label = 'The directory', forbiddenBits = 0o077): void {
+export function ensurePrivateDir(
+  dir: string,
+  label = 'The directory',
+  forbiddenBits = 0o077,
+  platform: Platform = currentPlatform(),
+): void {
   try {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
   } catch (error) {
     // EEXIST: something that is not a directory is in the way; the check below names it.
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
   }
-  if (!checkPrivateDir(dir, label, forbiddenBits)) {
+  if (!checkPrivateDir(dir, label, forbiddenBits, platform)) {
     throw refuse(`${label} ${dir} could not be made.`, `Check the permissions of ${path.dirname(dir)}.`)
   }
 }
@@ -150,6 +166,8 @@ export interface ReadOptions {
   alsoOwnedBy?: readonly number[]
   /** The fix for a file whose mode has a forbidden bit. */
   chmod?: string
+  /** Whose rules apply (the owner and mode checks are POSIX only); the running process's unless given. */
+  platform?: Platform
 }
 
 /**
@@ -209,8 +227,9 @@ export function openPrivateFile(file: string, flags: number, options: ReadOption
         `Remove it: ${what}`,
       )
     }
-    if (CHECKS) {
-      const uid = ourUid()
+    const platform = options.platform ?? currentPlatform()
+    if (posixChecks(platform)) {
+      const uid = platform.uid
       if (uid !== undefined && stat.uid !== uid && !(options.alsoOwnedBy ?? []).includes(stat.uid)) {
         throw refuse(
           `${label} ${file} belongs to another user (uid ${stat.uid}), so tokenctl will not use it.`,
@@ -270,13 +289,75 @@ export function writeFileAtomic(file: string, data: string, mode = 0o600): void 
     fs.fsyncSync(fd)
     fs.closeSync(fd)
     fd = undefined
-    fs.renameSync(temp, file)
+    // Windows refuses a rename onto a file another program holds open until it lets go.
+    renameSyncRetrying(temp, file)
   } catch (error) {
     if (fd !== undefined) fs.closeSync(fd)
     fs.rmSync(temp, { force: true })
+    if (error instanceof StillBusyError) {
+      throw refuse(
+        `The file ${file} could not be replaced: another program kept it open (${error.code}) for ${RETRY_MS / 1000} s. Its previous content is intact.`,
+        'Close the program that has it open (an editor, a backup or virus scanner), then try again.',
+      )
+    }
     throw error
   }
   syncDir(dir)
+}
+
+/**
+ * A profile dir is private to its user on Windows; a dir elsewhere (another drive, a share,
+ * `C:\tokenctl`) may be open to every user of the machine, and tokenctl cannot tell:
+ * reading its ACL needs `icacls` or a native module, and setting one a process per write.
+ * So the person is told, once per dir and run, and decides.
+ * The profile is `%USERPROFILE%`, else the platform's home; compared without case, as
+ * Windows compares paths. Undefined when `dir` is inside it.
+ */
+export function outsideProfile(dir: string, platform: Pick<Platform, 'os' | 'environ' | 'home'>): string | undefined {
+  const paths = pathsOf(platform)
+  const profile = variable(platform, 'USERPROFILE') || platform.home
+  if (!profile) return undefined
+  const relative = paths.relative(paths.resolve(profile).toLowerCase(), paths.resolve(dir).toLowerCase())
+  const inside = relative === '' || (!relative.startsWith('..') && !paths.isAbsolute(relative))
+  return inside ? undefined : profile
+}
+
+const WARNED = Symbol.for('tokenctl.outside-profile-warned')
+
+/** The dirs warned about in this process: shared by the fast path's bundle and the full CLI, which run in one process. */
+function warnedDirs(): Set<string> {
+  const holder = globalThis as { [WARNED]?: Set<string> }
+  holder[WARNED] ??= new Set()
+  return holder[WARNED]
+}
+
+/**
+ * On win32: a warning on stderr, once per run for a dir and the dirs in it, when a private
+ * dir lies outside the user's profile. `write` is for tests.
+ */
+export function warnOutsideProfile(
+  dir: string,
+  label: string,
+  platform: Pick<Platform, 'os' | 'environ' | 'home'>,
+  write: (text: string) => void = (text) => void process.stderr.write(text),
+): void {
+  if (platform.os !== 'win32') return
+  const profile = outsideProfile(dir, platform)
+  if (profile === undefined) return
+  const paths = pathsOf(platform)
+  const key = paths.resolve(dir).toLowerCase()
+  const warned = warnedDirs()
+  const within = (outer: string, inner: string) => {
+    const relative = paths.relative(outer, inner)
+    return relative === '' || (!relative.startsWith('..') && !paths.isAbsolute(relative))
+  }
+  // The runtime dir and the lock dir in it are one place to a person: one warning.
+  for (const seen of warned) if (within(seen, key) || within(key, seen)) return
+  warned.add(key)
+  write(
+    `Warning: ${label} ${dir} is outside your profile (${profile}), so other users of this computer may be able to read it; tokenctl cannot check that on Windows. Keep it under your profile, or make sure only you can open it.
+`,
+  )
 }
 
 /**

@@ -10,8 +10,16 @@ import { ConfigError, ExitCode, UsageError } from '../../src/base/errors.js'
 
 const DEVICES = ['con', 'prn', 'aux', 'nul', ...[1, 2, 3, 4, 5, 6, 7, 8, 9].flatMap((n) => [`com${n}`, `lpt${n}`])]
 
-/** Each device as typed, upper-cased (Windows ignores case) and with an extension or two. */
-const REFUSED = DEVICES.flatMap((name) => [name, name.toUpperCase(), `${name}.txt`, `${name}.tar.gz`, `${name}.`])
+/** Each device as typed, in upper and mixed case (Windows ignores case) and with an extension or two. */
+const REFUSED = DEVICES.flatMap((name) => [
+  name,
+  name.toUpperCase(),
+  `${name.charAt(0).toUpperCase()}${name.slice(1)}`,
+  `${name}.txt`,
+  `${name.toUpperCase()}.Txt`,
+  `${name}.tar.gz`,
+  `${name}.`,
+])
 
 describe('device names', () => {
   test.each(REFUSED)('%s is refused with exit 2, saying why and what to do', (name) => {
