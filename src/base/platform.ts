@@ -1,6 +1,6 @@
+import { createRequire } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
-import tty from 'node:tty'
 
 import type { Environ } from './paths.js'
 
@@ -27,7 +27,10 @@ export interface Platform {
   readonly stderrIsTTY: boolean
 }
 
-/** The facts of the running process. */
+// `node:tty` loads `net`: a cache hit that never asks must not pay for it (docs/benchmarks.md).
+const load = createRequire(import.meta.url)
+
+/** The facts of the running process; whether stderr is a terminal is asked only when read. */
 export function currentPlatform(environ: Environ = process.env): Platform {
   const uid =
     typeof process.geteuid === 'function'
@@ -42,7 +45,9 @@ export function currentPlatform(environ: Environ = process.env): Platform {
     tmp: os.tmpdir(),
     execPath: process.execPath,
     environ,
-    stderrIsTTY: tty.isatty(2),
+    get stderrIsTTY() {
+      return (load('node:tty') as typeof import('node:tty')).isatty(2)
+    },
   }
 }
 
