@@ -12,13 +12,19 @@ import { type IsFile, isFileOnDisk, resolveWindowsCommand, windowsLaunch } from 
 const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2']
 
 /**
- * The signals tokenctl passes on to its child. None on Windows: there the console delivers
- * Ctrl-C and Ctrl-Break to every process attached to it, the child included, and
- * `child.kill()` is TerminateProcess, which would end the child at once instead of letting
- * it handle the key (docs/design.md#windows).
+ * The signals tokenctl handles while its child runs, and those it passes on. On Windows it
+ * passes none on: the console delivers Ctrl-C and Ctrl-Break to every process attached to
+ * it, the child included, and `child.kill()` there is TerminateProcess, which would end the
+ * child at once instead of letting it handle the key (docs/design.md#windows). It still
+ * handles those two keys, so that it outlives them and passes on the child's exit code.
  */
-export function forwardedSignals(platform: Pick<Platform, 'os'>): readonly NodeJS.Signals[] {
-  return platform.os === 'win32' ? [] : FORWARDED
+export function signalHandling(platform: Pick<Platform, 'os'>): {
+  handled: readonly NodeJS.Signals[]
+  forwarded: readonly NodeJS.Signals[]
+} {
+  return platform.os === 'win32'
+    ? { handled: ['SIGINT', 'SIGBREAK'], forwarded: [] }
+    : { handled: FORWARDED, forwarded: FORWARDED }
 }
 
 /** What `spawn` is given: the command as typed on Linux and macOS, as resolved on Windows. */
@@ -76,7 +82,7 @@ export function runWithToken(
       reject(error)
       return
     }
-    const signals = forwardedSignals(platform)
+    const { handled, forwarded } = signalHandling(platform)
     let child: ChildProcess | undefined
     // A handler stays for every signal, so that tokenctl itself outlives a Ctrl-C and
     // passes on the child's exit code; it only holds back what the terminal already sent.
@@ -84,12 +90,13 @@ export function runWithToken(
     // read, a signal sent to tokenctl because of it) before this process runs another
     // line, and a signal with no handler yet would end tokenctl and orphan the child.
     const forward = (signal: NodeJS.Signals) => {
+      if (!forwarded.includes(signal)) return
       if (FROM_TERMINAL.has(signal) && inTerminalForeground(platform)) return
       child?.kill(signal)
     }
-    for (const signal of signals) process.on(signal, forward)
+    for (const signal of handled) process.on(signal, forward)
     const stopForwarding = () => {
-      for (const signal of signals) process.off(signal, forward)
+      for (const signal of handled) process.off(signal, forward)
     }
     try {
       child = spawn(launch.file, launch.args, {

@@ -17,7 +17,7 @@ import {
   resolveWindowsCommand,
   windowsLaunch,
 } from '../../src/integrations/exec-windows.js'
-import { forwardedSignals, runWithToken } from '../../src/integrations/exec.js'
+import { runWithToken, signalHandling } from '../../src/integrations/exec.js'
 
 function facts(os: NodeJS.Platform, environ: Record<string, string>): Platform {
   return {
@@ -169,35 +169,51 @@ describe('starting what was found', () => {
 })
 
 describe('signals', () => {
-  test('none are passed on with win32 facts; on Linux and macOS the same six as ever', () => {
-    expect(forwardedSignals({ os: 'win32' })).toEqual([])
+  test('with win32 facts Ctrl-C and Ctrl-Break are held, none passed on; on Linux and macOS the same six as ever', () => {
+    expect(signalHandling({ os: 'win32' })).toEqual({ handled: ['SIGINT', 'SIGBREAK'], forwarded: [] })
     const six = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2']
-    expect(forwardedSignals({ os: 'linux' })).toEqual(six)
-    expect(forwardedSignals({ os: 'darwin' })).toEqual(six)
+    expect(signalHandling({ os: 'linux' })).toEqual({ handled: six, forwarded: six })
+    expect(signalHandling({ os: 'darwin' })).toEqual({ handled: six, forwarded: six })
   })
 
   describe('runWithToken', () => {
     let script: string
     beforeAll(() => {
-      // A program Linux can start under a name Windows would: the win32 branch runs it for real.
+      // A program Linux can start under a name Windows would: the win32 branch runs it for
+      // real. It ends with 9 if a signal reaches it, else with 7 after about a second.
       script = path.join(root, 'exit7')
-      fs.writeFileSync(`${script}.exe`, '#!/bin/sh\nexit 7\n', { mode: 0o755 })
+      fs.writeFileSync(
+        `${script}.exe`,
+        '#!/bin/sh\ntrap \'exit 9\' INT TERM\necho up > "$0.up"\ni=0\nwhile [ $i -lt 20 ]; do sleep 0.05; i=$((i+1)); done\nexit 7\n',
+        { mode: 0o755 },
+      )
     })
+    const up = async () => {
+      for (let i = 0; i < 200 && !fs.existsSync(`${script}.exe.up`); i++) await new Promise((r) => setTimeout(r, 10))
+      fs.rmSync(`${script}.exe.up`, { force: true })
+    }
 
-    const listeners = () => ['SIGINT', 'SIGTERM'].map((signal) => process.listenerCount(signal))
+    const listeners = () => ['SIGINT', 'SIGTERM', 'SIGBREAK'].map((signal) => process.listenerCount(signal))
 
-    test('with win32 facts: the command found through PATHEXT, no handler for any signal, the exit code passed on', async () => {
+    test('with win32 facts: found through PATHEXT, Ctrl-C and Ctrl-Break held and not passed on, the exit code passed on', async () => {
       const before = listeners()
       const running = runWithToken(script, [], {}, win32({ PATHEXT: '.exe' }), caseless)
-      expect(listeners()).toEqual(before)
+      expect(listeners()).toEqual([before[0]! + 1, before[1], before[2]! + 1])
+      await up()
+      // What Node does when the console delivers the key: the handlers run, nothing more.
+      process.emit('SIGINT', 'SIGINT')
+      process.emit('SIGBREAK', 'SIGBREAK')
       await expect(running).resolves.toBe(7)
+      expect(listeners()).toEqual(before)
     })
 
-    test('with linux facts: a handler for each while the child runs, gone after', async () => {
+    test('with linux facts: a handler for each while the child runs, passing it on, gone after', async () => {
       const before = listeners()
       const running = runWithToken(`${script}.exe`, [], {}, facts('linux', {}))
-      expect(listeners()).toEqual(before.map((count) => count + 1))
-      await expect(running).resolves.toBe(7)
+      expect(listeners()).toEqual([before[0]! + 1, before[1]! + 1, before[2]])
+      await up()
+      process.emit('SIGTERM', 'SIGTERM')
+      await expect(running).resolves.toBe(9)
       expect(listeners()).toEqual(before)
     })
 
