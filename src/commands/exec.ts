@@ -3,6 +3,7 @@ import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { withExitCodes } from '../cli/exit-codes-help.js'
 import { UsageError } from '../base/errors.js'
+import { currentPlatform } from '../base/platform.js'
 import { isShellVariable } from '../integrations/formats.js'
 import { childEnvironment, runWithToken } from '../integrations/exec.js'
 
@@ -42,7 +43,12 @@ export default class Exec extends BaseCommand<typeof Exec> {
     }
     const { session } = await this.context()
     const token = await session.getToken()
-    const code = await runWithToken(command, args, childEnvironment(this.environ, this.flags.var, token.accessToken))
+    const code = await runWithToken(
+      command,
+      args,
+      childEnvironment(this.environ, this.flags.var, token.accessToken),
+      currentPlatform(this.environ),
+    )
     process.exitCode = code
   }
 }

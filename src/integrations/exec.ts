@@ -5,9 +5,44 @@ import tty from 'node:tty'
 
 import { withoutSecretVariables } from '../base/credentials.js'
 import { UsageError } from '../base/errors.js'
+import { type Platform, currentPlatform } from '../base/platform.js'
+import { type IsFile, isFileOnDisk, resolveWindowsCommand, windowsLaunch } from './exec-windows.js'
 
 /** Signals a person or a supervisor sends to "the program": the child gets them too. */
-const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2']
+const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2']
+
+/**
+ * The signals tokenctl handles while its child runs, and those it passes on. On Windows it
+ * passes none on: the console delivers Ctrl-C and Ctrl-Break to every process attached to
+ * it, the child included, and `child.kill()` there is TerminateProcess, which would end the
+ * child at once instead of letting it handle the key (docs/design.md#windows). It still
+ * handles those two keys, so that it outlives them and passes on the child's exit code.
+ */
+export function signalHandling(platform: Pick<Platform, 'os'>): {
+  handled: readonly NodeJS.Signals[]
+  forwarded: readonly NodeJS.Signals[]
+} {
+  return platform.os === 'win32'
+    ? { handled: ['SIGINT', 'SIGBREAK'], forwarded: [] }
+    : { handled: FORWARDED, forwarded: FORWARDED }
+}
+
+/** What `spawn` is given: the command as typed on Linux and macOS, as resolved on Windows. */
+function launchOf(
+  command: string,
+  args: string[],
+  platform: Pick<Platform, 'os' | 'environ'>,
+  isFile: IsFile,
+): { file: string; args: string[]; windowsVerbatimArguments: boolean } {
+  if (platform.os !== 'win32') return { file: command, args, windowsVerbatimArguments: false }
+  const resolved = resolveWindowsCommand(command, platform, isFile)
+  if (resolved === undefined) throw notFound(command)
+  return windowsLaunch(resolved, args, platform)
+}
+
+function notFound(command: string): UsageError {
+  return new UsageError(`Command not found: ${command}.`, 'Check the name, or give its full path.')
+}
 
 /**
  * The keys a terminal sends (Ctrl-C, Ctrl-\) go to its whole foreground process group,
@@ -28,11 +63,26 @@ export function childEnvironment(environ: NodeJS.ProcessEnv, variable: string, t
 
 /**
  * Run `command` with `environ` (never the token in argv), stdio inherited, signals
- * forwarded, and resolve with the exit code to pass on: the child's own, or 128 + the
- * signal number when a signal ended it, as shells do.
+ * forwarded (not on Windows), and resolve with the exit code to pass on: the child's own,
+ * or 128 + the signal number when a signal ended it, as shells do. `platform` decides how
+ * the command is found and started (`isFile` is how its files are looked at).
  */
-export function runWithToken(command: string, args: string[], environ: NodeJS.ProcessEnv): Promise<number> {
+export function runWithToken(
+  command: string,
+  args: string[],
+  environ: NodeJS.ProcessEnv,
+  platform: Platform = currentPlatform(),
+  isFile: IsFile = isFileOnDisk,
+): Promise<number> {
   return new Promise((resolve, reject) => {
+    let launch: ReturnType<typeof launchOf>
+    try {
+      launch = launchOf(command, args, platform, isFile)
+    } catch (error) {
+      reject(error)
+      return
+    }
+    const { handled, forwarded } = signalHandling(platform)
     let child: ChildProcess | undefined
     // A handler stays for every signal, so that tokenctl itself outlives a Ctrl-C and
     // passes on the child's exit code; it only holds back what the terminal already sent.
@@ -40,15 +90,20 @@ export function runWithToken(command: string, args: string[], environ: NodeJS.Pr
     // read, a signal sent to tokenctl because of it) before this process runs another
     // line, and a signal with no handler yet would end tokenctl and orphan the child.
     const forward = (signal: NodeJS.Signals) => {
-      if (FROM_TERMINAL.has(signal) && inTerminalForeground()) return
+      if (!forwarded.includes(signal)) return
+      if (FROM_TERMINAL.has(signal) && inTerminalForeground(platform)) return
       child?.kill(signal)
     }
-    for (const signal of FORWARDED) process.on(signal, forward)
+    for (const signal of handled) process.on(signal, forward)
     const stopForwarding = () => {
-      for (const signal of FORWARDED) process.off(signal, forward)
+      for (const signal of handled) process.off(signal, forward)
     }
     try {
-      child = spawn(command, args, { stdio: 'inherit', env: environ })
+      child = spawn(launch.file, launch.args, {
+        stdio: 'inherit',
+        env: environ,
+        ...(launch.windowsVerbatimArguments ? { windowsVerbatimArguments: true } : {}),
+      })
     } catch (error) {
       stopForwarding()
       reject(error)
@@ -56,8 +111,7 @@ export function runWithToken(command: string, args: string[], environ: NodeJS.Pr
     }
     child.on('error', (error: NodeJS.ErrnoException) => {
       stopForwarding()
-      if (error.code === 'ENOENT')
-        reject(new UsageError(`Command not found: ${command}.`, 'Check the name, or give its full path.'))
+      if (error.code === 'ENOENT') reject(notFound(command))
       else if (error.code === 'EACCES')
         reject(
           new UsageError(
@@ -82,8 +136,8 @@ export function runWithToken(command: string, args: string[], environ: NodeJS.Pr
  * a stdin that is a terminal is the best sign. A signal sent with `kill` to a tokenctl
  * that has no terminal (a supervisor, CI, a test) is passed on as before.
  */
-function inTerminalForeground(): boolean {
-  if (process.platform === 'linux') {
+function inTerminalForeground(platform: Pick<Platform, 'os'>): boolean {
+  if (platform.os === 'linux') {
     try {
       const stat = fs.readFileSync('/proc/self/stat', 'utf8')
       // "pid (comm) state ppid pgrp session tty_nr tpgid …"; comm may hold spaces and ")".

@@ -230,6 +230,46 @@ describe('exec, logged in', () => {
     expect(fs.readFileSync(count, 'utf8')).toBe('int\n')
   })
 
+  test("one SIGINT to the process group reaches an exec child once, and the child's exit code is passed on", async () => {
+    // What a terminal's Ctrl-C does, sent with kill(-pgid): tokenctl is its terminal's
+    // foreground group, so the child got the signal already and must not get it twice.
+    const count = path.join(sandbox.dir, 'group-sigints')
+    const stop = path.join(sandbox.dir, 'group-stop')
+    const childScript = path.join(sandbox.dir, 'count-group-sigints.cjs')
+    fs.writeFileSync(
+      childScript,
+      [
+        'const fs = require("node:fs")',
+        'process.on("SIGINT", () => fs.appendFileSync(process.env.COUNT, "int\\n"))',
+        // Its parent is the tokenctl process that started it.
+        'process.stdout.write(`child ready ${process.ppid}.\\n`)',
+        'const timer = setInterval(() => { if (fs.existsSync(process.env.STOP)) { clearInterval(timer); process.exit(17) } }, 50)',
+      ].join('\n'),
+    )
+    const terminal = inTerminal(
+      ['exec', '-e', ENV, '--', process.execPath, childScript],
+      sandbox.env({ TOKENCTL_STORE: 'file', COUNT: count, STOP: stop }),
+    )
+    try {
+      await terminal.waitFor('child ready')
+      const tokenctl = Number(/child ready (\d+)\./.exec(terminal.screen())![1])
+      // "pid (comm) state ppid pgrp session tty_nr tpgid …"
+      const stat = fs.readFileSync(`/proc/${tokenctl}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      const [pgrp, tpgid] = [Number(fields[2]), Number(fields[5])]
+      expect(pgrp).toBe(tpgid)
+      process.kill(-pgrp, 'SIGINT')
+      for (let i = 0; i < 200 && !fs.existsSync(count); i++) await new Promise((resolve) => setTimeout(resolve, 50))
+      // Time for a second one to arrive, were it sent.
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+      fs.writeFileSync(stop, '')
+      expect(await terminal.exited).toBe(17)
+    } finally {
+      terminal.kill()
+    }
+    expect(fs.readFileSync(count, 'utf8')).toBe('int\n')
+  })
+
   test('SIGINT sent with kill to a tokenctl without a terminal still reaches the child', async () => {
     // A process group (and session) of its own, with no terminal: only tokenctl can pass the signal on.
     const result = await signalWhenReady('INT', 'SIGINT', { detached: true })
