@@ -10,7 +10,7 @@ import { childEnvironment, runWithToken } from '../integrations/exec.js'
 export default class Exec extends BaseCommand<typeof Exec> {
   static override summary = 'Run a command with a fresh access token in its environment.'
   static override description = withExitCodes(
-    `The token goes into $TOKENCTL_TOKEN (or --var NAME), never into argv, so it stays out of the process list. The variables that hold passwords, refresh tokens and client secrets (TOKENCTL_PASSWORD, TOKENCTL_<ENV>_REFRESH_TOKEN, …) are removed from the command's environment. stdio is the command's own, signals are passed on (a Ctrl-C at the terminal reaches the command once), and tokenctl exits with the command's exit code (128 + N when signal N ended it).`,
+    `The token goes into $TOKENCTL_TOKEN (or --var NAME), never into argv, so it stays out of the process list. The variables that hold passwords, refresh tokens and client secrets (TOKENCTL_PASSWORD, TOKENCTL_<ENV>_REFRESH_TOKEN, …) are removed from the command's environment. stdio is the command's own, signals are passed on (a Ctrl-C at the terminal reaches the command once; on Windows the console delivers Ctrl-C itself and nothing is passed on; .cmd and .bat files are found through PATHEXT and run with every argument quoted), and tokenctl exits with the command's exit code (128 + N when signal N ended it).`,
     [[2, 'also a command not found or not executable'], 3, 4, 5, 6],
     { child: true },
   )
