@@ -158,6 +158,111 @@ async function crowd(count: number): Promise<{ refreshes: number; wallMs: number
   }
 }
 
+/** Wall time of one run, spawned asynchronously: a `refresh` needs the auth server of this process to answer. */
+function timed(test: Case): Promise<number> {
+  const [file, ...args] = test.command
+  const started = process.hrtime.bigint()
+  return new Promise((resolve, reject) => {
+    const child = spawn(file!, args, { env: { ...base, ...test.env } })
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+    child.on('close', (code) =>
+      code === 0
+        ? resolve(Number(process.hrtime.bigint() - started) / 1e6)
+        : reject(new Error(`${test.name}: exit ${code}: ${stderr}`)),
+    )
+    child.stdin.end(test.input ?? '')
+  })
+}
+
+/** Medians of `cases` taken in turns, as measureInTurns does, one process at a time. */
+async function mediansInTurns(cases: Case[]): Promise<Map<string, number>> {
+  for (let i = 0; i < WARMUP; i++) for (const test of cases) await timed(test)
+  const times = cases.map(() => [] as number[])
+  for (let round = 0; round < RUNS; round++) {
+    if (round % 10 === 0) process.stderr.write(`compile cache: round ${round + 1} of ${RUNS}…\n`)
+    for (const [i, test] of cases.entries()) times[i]!.push(await timed(test))
+  }
+  return new Map(
+    cases.map((test, i) => {
+      const sorted = times[i]!.sort((a, b) => a - b)
+      return [test.name, sorted[Math.floor(sorted.length / 2)]!]
+    }),
+  )
+}
+
+interface CompileCacheLine {
+  node: string
+  floorMs: number
+  cases: Array<{ name: string; warmMs: number; offMs: number; warmVsOff: number; warmVsNode: number }>
+}
+
+/**
+ * What `module.enableCompileCache` (turned on in bin/run.js from Node 22 on) buys where it can:
+ * the full path, oclif and all, for a cached `token` with the fast path off and for a `refresh`
+ * against the local server, each with the cache warm (the warm-ups fill it) and with it
+ * disabled (NODE_DISABLE_COMPILE_CACHE=1), on this Node (20: no compile cache, the control) and
+ * on Node 24 from scripts/node-line.mjs. All cases in turns, like the main table; medians.
+ */
+async function compileCacheBench(): Promise<CompileCacheLine[]> {
+  const nodes = [process.execPath]
+  const fetched = spawnSync(process.execPath, [path.join(root, 'scripts', 'node-line.mjs'), '24'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  if (fetched.status === 0) nodes.push(fetched.stdout.trim())
+  else console.error('Node 24 could not be fetched (scripts/node-line.mjs 24): its compile-cache rows are left out.')
+  const fullPath = { TOKENCTL_STORE: 'file', TOKENCTL_FAST_PATH: '0' }
+  const off = { NODE_DISABLE_COMPILE_CACHE: '1' }
+  const version = (node: string) => spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim()
+  const commands = [
+    { name: 'token (full path, cache hit)', args: ['token'] },
+    { name: 'refresh (local server)', args: ['refresh', '-q'] },
+  ]
+  const cases: Case[] = nodes.flatMap((node) => [
+    { name: `${node}|node -e 0`, command: [node, '-e', '0'] },
+    ...commands.flatMap(({ name, args }) => [
+      { name: `${node}|${name}|warm`, command: [node, bin, ...args], env: fullPath },
+      { name: `${node}|${name}|off`, command: [node, bin, ...args], env: { ...fullPath, ...off } },
+    ]),
+  ])
+  const measured = await mediansInTurns(cases)
+  return nodes.map((node) => {
+    const floorMs = measured.get(`${node}|node -e 0`)!
+    return {
+      node: version(node),
+      floorMs,
+      cases: commands.map(({ name }) => {
+        const warmMs = measured.get(`${node}|${name}|warm`)!
+        const offMs = measured.get(`${node}|${name}|off`)!
+        return { name, warmMs, offMs, warmVsOff: warmMs / offMs, warmVsNode: warmMs / floorMs }
+      }),
+    }
+  })
+}
+
+function printCompileCache(lines: CompileCacheLine[]): void {
+  const pad = (text: string, width: number) => text.padEnd(width)
+  const cacheDir = path.join(base.XDG_CACHE_HOME!, 'tokenctl', 'compile-cache')
+  const files = fs.existsSync(cacheDir) ? fs.readdirSync(cacheDir, { recursive: true }).length : 0
+  console.log(
+    `
+Compile cache on the full path (TOKENCTL_FAST_PATH=0, file store), ${RUNS} runs in turns; warm: ${cacheDir} (${files} entries), off: NODE_DISABLE_COMPILE_CACHE=1
+`,
+  )
+  console.log(
+    `${pad('node', 11)}${pad('case', 30)}${pad('warm', 11)}${pad('off', 11)}${pad('warm/off', 10)}× node -e 0 (warm)`,
+  )
+  for (const line of lines) {
+    console.log(`${pad(line.node, 11)}${pad('node -e 0', 30)}${pad(`${line.floorMs.toFixed(1)} ms`, 11)}`)
+    for (const c of line.cases) {
+      console.log(
+        `${pad(line.node, 11)}${pad(c.name, 30)}${pad(`${c.warmMs.toFixed(1)} ms`, 11)}${pad(`${c.offMs.toFixed(1)} ms`, 11)}${pad(c.warmVsOff.toFixed(2), 10)}${c.warmVsNode.toFixed(2)}`,
+      )
+    }
+  }
+}
+
 try {
   await tokenctl(['env', 'add', 'bench', '--url', server.url, '--git-host', 'git.example.com', '--use', '-q'])
   await tokenctl(['login', '--username', 'alice', '--password-stdin', '-q', '--store', 'file'], {}, 'wonderland')
@@ -197,6 +302,7 @@ try {
 
   const results = measureInTurns(cases)
   const crowdResult = await crowd(50)
+  const compileCache = await compileCacheBench()
 
   const floor = results[0]!
   const ghMs = results.find((r) => r.name.startsWith('gh '))?.medianMs
@@ -221,6 +327,7 @@ try {
   console.log(
     `\n50 concurrent token on an expired token: ${crowdResult.refreshes} refresh request(s), all done in ${crowdResult.wallMs} ms, ${crowdResult.allSame ? 'all the same token' : 'DIFFERENT tokens'} — goal 1 refresh within 3 s: ${crowdMet ? 'met' : 'MISSED'}`,
   )
+  printCompileCache(compileCache)
   fs.mkdirSync(path.join(root, '.bench'), { recursive: true })
   const machine = {
     cpus: os.cpus().length,
@@ -231,7 +338,7 @@ try {
   }
   fs.writeFileSync(
     path.join(root, '.bench', 'results.json'),
-    `${JSON.stringify({ machine, runs: RUNS, cases: rows, crowd: { ...crowdResult, goal: crowdMet ? 'met' : 'missed' } }, null, 2)}\n`,
+    `${JSON.stringify({ machine, runs: RUNS, cases: rows, crowd: { ...crowdResult, goal: crowdMet ? 'met' : 'missed' }, compileCache }, null, 2)}\n`,
   )
   console.log('\nwritten: .bench/results.json')
 } finally {
