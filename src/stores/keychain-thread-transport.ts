@@ -59,10 +59,24 @@ export function leaveHungCall(execve: Execve): void {
   }
   process.on('exit', finish)
   const watch = setInterval(() => {
-    const busy = process.getActiveResourcesInfo().filter((kind) => kind !== 'Timeout').length > 0
-    const timers = process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length
-    if (busy || timers > 1) return
+    if (!onlyThisTimerLeft()) return
     clearInterval(watch)
     process.exit()
   }, 20)
+}
+
+/**
+ * What would end the event loop if the hung call did not hold it: no handle, request or
+ * timer but the watch's own timer; stdout and stderr count only while they still have
+ * bytes to write.
+ */
+function onlyThisTimerLeft(): boolean {
+  const resources = process.getActiveResourcesInfo()
+  const timers = resources.filter((kind) => kind === 'Timeout').length
+  const handles = (process as unknown as { _getActiveHandles?: () => unknown[] })._getActiveHandles?.() ?? []
+  const idleStdio = handles.filter(
+    (handle) =>
+      (handle === process.stdout || handle === process.stderr) && (handle as NodeJS.WriteStream).writableLength === 0,
+  ).length
+  return timers <= 1 && resources.length - timers - idleStdio <= 0
 }
