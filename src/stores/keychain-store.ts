@@ -40,6 +40,7 @@ type Waiter = { reject: (error: Error) => void; timers: NodeJS.Timeout[] }
 export class KeychainStore implements SecretStore {
   readonly kind = 'keychain' as const
   readonly location = `OS keychain (service "${KEYCHAIN_SERVICE}")`
+  private readonly platform: Platform
   private readonly policy: KeychainPolicy
   private readonly notice: (line: string) => void
   private transport?: KeychainTransport
@@ -52,10 +53,10 @@ export class KeychainStore implements SecretStore {
     private readonly service = KEYCHAIN_SERVICE,
     /** The keychain's environment (the D-Bus address on Linux); the process's own when absent. */
     private readonly environ?: NodeJS.ProcessEnv,
-    private readonly options: KeychainOptions = {},
+    options: KeychainOptions = {},
   ) {
-    const platform = options.platform ?? currentPlatform(environ ?? process.env)
-    this.policy = keychainPolicy(platform, timeoutMs)
+    this.platform = options.platform ?? currentPlatform(environ ?? process.env)
+    this.policy = keychainPolicy(this.platform, timeoutMs)
     this.notice = options.notice ?? ((line) => process.stderr.write(line))
     this.transport = options.transport
   }
@@ -98,10 +99,7 @@ export class KeychainStore implements SecretStore {
 
   private call(request: Omit<KeychainRequest, 'service'>): Promise<unknown> {
     if (this.failure) return Promise.reject(this.failure)
-    this.transport ??= chooseTransport(
-      this.options.platform ?? currentPlatform(this.environ ?? process.env),
-      this.environ,
-    )
+    this.transport ??= chooseTransport(this.platform, this.environ)
     const transport = this.transport
     return new Promise((resolve, reject) => {
       const waiter: Waiter = { reject, timers: [] }
