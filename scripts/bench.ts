@@ -130,6 +130,7 @@ function verdict(
   if (name.startsWith('token (cache hit, keychain')) return judge(vsNode <= 2.0, '≤ 2.0 ×')
   if (name.startsWith('git-credential')) return judge(vsNode <= 1.6, '≤ 1.6 ×')
   if (name === 'status' || name === 'env list') return judge(vsNode <= 4, '≤ 4 ×')
+  if (name === 'status (keychain store)') return judge(vsNode <= 2.5, '≤ 2.5 ×')
   return ''
 }
 
@@ -285,6 +286,7 @@ try {
     const env = { DBUS_SESSION_BUS_ADDRESS: keyring.address }
     await tokenctl(['login', '--username', 'alice', '--password-stdin', '-q'], env, 'wonderland')
     cases.splice(2, 0, { name: 'token (cache hit, keychain store)', command: [process.execPath, bin, 'token'], env })
+    cases.push({ name: 'status (keychain store)', command: [process.execPath, bin, 'status'], env })
   } else {
     console.error(
       'gnome-keyring not available: the keychain case is left out (apt-get install gnome-keyring dbus-x11).',

@@ -1,46 +1,69 @@
-import { type ChildProcessByStdio, spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { createInterface } from 'node:readline'
-import type { Readable, Writable } from 'node:stream'
-import { fileURLToPath } from 'node:url'
-
 import { envNameOfKey } from '../base/binding.js'
-import { withoutSecretVariables } from '../base/credentials.js'
 import { CorruptRecordError, StoreUnavailableError } from '../base/errors.js'
-import type { AgentReply, AgentRequest } from './keychain-agent.js'
+import { currentPlatform, type Platform } from '../base/platform.js'
+import { AgentTransport } from './keychain-agent-transport.js'
+import { KEYCHAIN_TIMEOUT_MS, keychainPolicy, type KeychainPolicy } from './keychain-policy.js'
+import { execveOf, ThreadTransport } from './keychain-thread-transport.js'
+import { KeychainBroken, type KeychainRequest, type KeychainTransport } from './keychain-transport.js'
 import { parseRecord, parseRecordText, type SecretRecord, type SecretStore } from './types.js'
 
+export { KEYCHAIN_TIMEOUT_MS }
 export const KEYCHAIN_SERVICE = 'tokenctl'
-/** docs/design.md#where-things-are-kept: every keychain call answers within 3 s or the store counts as unavailable. */
-export const KEYCHAIN_TIMEOUT_MS = 3000
 
-const FIX =
-  'Unlock or start your keychain (on Linux a Secret Service such as gnome-keyring), or keep tokens in a file with --store file.'
-
-type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void; timer: NodeJS.Timeout }
+export interface KeychainOptions {
+  /** The machine's facts: the OS picks the wait policy and the hints. */
+  platform?: Platform
+  /** How calls reach the keychain; chosen by `chooseTransport` when absent. */
+  transport?: KeychainTransport
+  /** Where the "macOS is asking" line goes; stderr when absent. */
+  notice?: (line: string) => void
+}
 
 /**
- * docs/design.md#where-things-are-kept `keychain`: service `tokenctl`, account = env name, the record as JSON.
- * All calls go through one helper process (see keychain-agent.ts for why).
+ * In this process where a hung call can be left behind (`process.execve`, not Windows) and
+ * the keychain is this process's own (on Linux: the same D-Bus address); else in a helper
+ * process (keychain-agent-transport.ts).
  */
+export function chooseTransport(platform: Platform, environ: NodeJS.ProcessEnv | undefined): KeychainTransport {
+  const execve = execveOf()
+  const ownBus =
+    environ === undefined ||
+    platform.os !== 'linux' ||
+    environ.DBUS_SESSION_BUS_ADDRESS === process.env.DBUS_SESSION_BUS_ADDRESS
+  if (execve && platform.os !== 'win32' && ownBus) return new ThreadTransport(platform.os, execve)
+  return new AgentTransport(environ ?? process.env)
+}
+
+type Waiter = { reject: (error: Error) => void; timers: NodeJS.Timeout[] }
+
+/** docs/design.md#where-things-are-kept `keychain`: service `tokenctl`, account = env name, the record as JSON. */
 export class KeychainStore implements SecretStore {
   readonly kind = 'keychain' as const
   readonly location = `OS keychain (service "${KEYCHAIN_SERVICE}")`
-  private agent?: ChildProcessByStdio<Writable, Readable, null>
-  private readonly pending = new Map<number, Pending>()
-  private nextId = 1
+  private readonly platform: Platform
+  private readonly policy: KeychainPolicy
+  private readonly notice: (line: string) => void
+  private transport?: KeychainTransport
+  private readonly waiting = new Set<Waiter>()
+  private asked = false
   private failure?: StoreUnavailableError
 
   constructor(
-    private readonly timeoutMs = KEYCHAIN_TIMEOUT_MS,
+    timeoutMs = KEYCHAIN_TIMEOUT_MS,
     private readonly service = KEYCHAIN_SERVICE,
-    /** The helper's environment (the D-Bus address on Linux); the parent's when absent. */
+    /** The keychain's environment (the D-Bus address on Linux); the process's own when absent. */
     private readonly environ?: NodeJS.ProcessEnv,
-  ) {}
+    options: KeychainOptions = {},
+  ) {
+    this.platform = options.platform ?? currentPlatform(environ ?? process.env)
+    this.policy = keychainPolicy(this.platform, timeoutMs)
+    this.notice = options.notice ?? ((line) => process.stderr.write(line))
+    this.transport = options.transport
+  }
 
   async get(env: string): Promise<SecretRecord | undefined> {
     const text = (await this.call({ op: 'get', account: env })) as string | null
-    if (text === null) return undefined
+    if (text === null || text === undefined) return undefined
     const judged = parseRecordText(text)
     if ('problem' in judged) {
       throw new CorruptRecordError(
@@ -69,100 +92,70 @@ export class KeychainStore implements SecretStore {
     return records.sort(([a], [b]) => a.localeCompare(b))
   }
 
-  /** Stop the helper process; safe to call at any time. */
+  /** Lets go of the connection (the helper process, if any); safe to call at any time. */
   close(): void {
-    this.agent?.stdin.end()
-    this.agent = undefined
+    this.transport?.close()
   }
 
-  private call(request: Omit<AgentRequest, 'id' | 'service'>): Promise<unknown> {
+  private call(request: Omit<KeychainRequest, 'service'>): Promise<unknown> {
     if (this.failure) return Promise.reject(this.failure)
-    const agent = this.start()
-    const id = this.nextId++
+    this.transport ??= chooseTransport(this.platform, this.environ)
+    const transport = this.transport
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.fail(new StoreUnavailableError(`The keychain did not answer within ${this.timeoutMs / 1000} s.`, FIX))
-      }, this.timeoutMs)
-      this.pending.set(id, { resolve, reject, timer })
-      this.setBusy(true)
-      agent.stdin.write(`${JSON.stringify({ ...request, id, service: this.service })}\n`)
+      const waiter: Waiter = { reject, timers: [] }
+      const done = () => {
+        for (const timer of waiter.timers) clearTimeout(timer)
+        this.waiting.delete(waiter)
+      }
+      waiter.timers.push(
+        setTimeout(() => {
+          const seconds = this.policy.deadlineMs / 1000
+          this.fail(new StoreUnavailableError(`The keychain did not answer within ${seconds} s.`, this.policy.fix))
+          transport.abandon()
+        }, this.policy.deadlineMs),
+      )
+      const { askingAfterMs, asking } = this.policy
+      if (askingAfterMs !== undefined && asking) {
+        waiter.timers.push(
+          setTimeout(() => {
+            if (this.asked) return
+            this.asked = true
+            this.notice(`${asking}\n`)
+          }, askingAfterMs),
+        )
+      }
+      this.waiting.add(waiter)
+      transport.call({ ...request, service: this.service }).then(
+        (value) => {
+          if (!this.waiting.has(waiter)) return
+          done()
+          resolve(value)
+        },
+        (error: Error) => {
+          if (!this.waiting.has(waiter)) return
+          done()
+          if (error instanceof KeychainBroken) {
+            this.fail(new StoreUnavailableError(error.message, this.policy.fix))
+            reject(this.failure!)
+          } else {
+            reject(
+              new StoreUnavailableError(`The keychain cannot be used: ${shorten(error.message)}.`, this.policy.fix),
+            )
+          }
+        },
+      )
     })
   }
 
-  private start(): ChildProcessByStdio<Writable, Readable, null> {
-    if (this.agent) return this.agent
-    const agent = spawn(process.execPath, agentArgs(), {
-      // The helper needs the session bus, not the passwords and secrets the job was given.
-      env: withoutSecretVariables(this.environ ?? process.env),
-      stdio: ['pipe', 'pipe', 'ignore'],
-      windowsHide: true,
-    })
-    agent.on('error', (error) =>
-      this.fail(new StoreUnavailableError(`The keychain helper could not start: ${error.message}.`, FIX)),
-    )
-    agent.on('exit', () => {
-      // A helper let go by close() ends on its own; the calls pending now are a newer helper's.
-      if (this.agent !== agent) return
-      this.agent = undefined
-      if (this.pending.size > 0) this.fail(new StoreUnavailableError('The keychain helper stopped unexpectedly.', FIX))
-    })
-    // A helper that died just before a write must end in exit 6, not an uncaught EPIPE.
-    agent.stdin.on('error', () =>
-      this.fail(new StoreUnavailableError('The keychain helper stopped unexpectedly.', FIX)),
-    )
-    createInterface({ input: agent.stdout }).on('line', (line) => this.answer(line))
-    this.agent = agent
-    return agent
-  }
-
-  private answer(line: string): void {
-    let reply: AgentReply
-    try {
-      reply = JSON.parse(line) as AgentReply
-    } catch {
-      return
-    }
-    const pending = this.pending.get(reply.id)
-    if (!pending) return
-    this.pending.delete(reply.id)
-    clearTimeout(pending.timer)
-    if (this.pending.size === 0) this.setBusy(false)
-    if (reply.ok) pending.resolve(reply.value)
-    else pending.reject(new StoreUnavailableError(`The keychain cannot be used: ${shorten(reply.error)}.`, FIX))
-  }
-
-  /** The helper is hung or gone: every waiting call fails, and so does every later one. */
+  /** The keychain is hung or gone: every waiting call fails, and so does every later one. */
   private fail(error: StoreUnavailableError): void {
     this.failure ??= error
-    for (const pending of this.pending.values()) {
-      clearTimeout(pending.timer)
-      pending.reject(this.failure)
+    for (const waiter of this.waiting) {
+      for (const timer of waiter.timers) clearTimeout(timer)
+      waiter.reject(this.failure)
     }
-    this.pending.clear()
-    this.agent?.kill('SIGKILL')
-    this.agent = undefined
+    this.waiting.clear()
   }
-
-  /** An idle helper must not keep the CLI alive; a busy one must. */
-  private setBusy(busy: boolean): void {
-    const agent = this.agent
-    if (!agent) return
-    const streams = [agent.stdout, agent.stdin] as unknown as Array<{ ref?: () => void; unref?: () => void }>
-    if (busy) {
-      agent.ref()
-      for (const stream of streams) stream.ref?.()
-    } else {
-      agent.unref()
-      for (const stream of streams) stream.unref?.()
-    }
-  }
-}
-
-/** From dist/ the agent is plain JS; from src/ (tests, bin/dev.js) it needs tsx. */
-function agentArgs(): string[] {
-  const js = fileURLToPath(new URL('./keychain-agent.js', import.meta.url))
-  if (existsSync(js)) return [js]
-  return ['--import', 'tsx', js.replace(/\.js$/, '.ts')]
 }
 
 function shorten(message: string): string {

@@ -2,9 +2,16 @@
  * KeychainStore against a real Secret Service: gnome-keyring on a private D-Bus session
  * (test/support/keyring.ts), checked from the outside with `secret-tool`. No mocks.
  */
+import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
 import { StoreUnavailableError } from '../../src/base/errors.js'
 import { KEYCHAIN_SERVICE, KEYCHAIN_TIMEOUT_MS, KeychainStore } from '../../src/stores/keychain-store.js'
 import type { SecretRecord } from '../../src/stores/types.js'
+import { runProcess } from '../support/cli.js'
 import {
   eventually,
   type HangingBus,
@@ -168,5 +175,133 @@ describe('keychain store when the Secret Service cannot be reached (exit 6, neve
       await expect(store.set('prod', prod)).rejects.toBe(error)
       expect(Date.now() - again).toBeLessThan(1000)
     })
+  })
+})
+
+const storeSource = fileURLToPath(new URL('../../src/stores/keychain-store.ts', import.meta.url))
+
+/** Runs `body` (TypeScript, top-level await allowed) in a child Node with `address` as its session bus. */
+async function inChild(node: string, dir: string, address: string, body: string) {
+  const script = path.join(dir, 'child.mts')
+  const imports = (file: string) => JSON.stringify(storeSource.replace(/keychain-store\.ts$/, file))
+  fs.writeFileSync(
+    script,
+    `import fs from 'node:fs'
+import { chooseTransport, KeychainStore } from ${imports('keychain-store.ts')}
+import { ThreadTransport } from ${imports('keychain-thread-transport.ts')}
+import { currentPlatform } from ${JSON.stringify(storeSource.replace(/stores[/\\]keychain-store\.ts$/, 'base/platform.ts'))}
+${body}
+`,
+  )
+  // Jest's process.env is its own copy; a child's environment is what native code sees.
+  const { DBUS_SESSION_BUS_ADDRESS: _, ...environ } = process.env
+  return runProcess(node, ['--import', 'tsx', script], {
+    env: { ...environ, DBUS_SESSION_BUS_ADDRESS: address },
+    cwd: path.dirname(storeSource),
+    timeoutMs: 20_000,
+  })
+}
+
+describe('keychain calls in this process (the transport of Node lines with process.execve)', () => {
+  const keyring = useKeyring()
+  let dir: string
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tokenctl-thread-'))
+  })
+  afterEach(() => {
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
+
+  withKeyring('set/get/list/delete round trip on the threadpool, without a helper process', async () => {
+    const result = await inChild(
+      process.execPath,
+      dir,
+      keyring()!.address,
+      `void chooseTransport, currentPlatform, fs
+const transport = new ThreadTransport('linux', () => {
+  throw new Error('execve is only for a hung call')
+})
+const store = new KeychainStore(3000, 'tokenctl', undefined, { transport })
+const seen: unknown[] = []
+await store.set('prod', ${JSON.stringify(prod)})
+await store.set('staging', ${JSON.stringify(staging)})
+seen.push(await store.get('prod'), (await store.get('dev')) ?? null, await store.list())
+seen.push(await store.delete('prod'), await store.delete('prod'), await store.list())
+process.stdout.write(JSON.stringify(seen))
+`,
+    )
+    expect(result.stderr).toBe('')
+    expect(JSON.parse(result.stdout)).toEqual([
+      prod,
+      null,
+      [
+        ['prod', prod],
+        ['staging', staging],
+      ],
+      true,
+      false,
+      [['staging', staging]],
+    ])
+    expect(await accounts(keyring()!)).toEqual(['staging'])
+  })
+})
+
+/**
+ * The Node that runs the child: this one, or TOKENCTL_TEST_EXECVE_NODE (so a Node 20 run
+ * can still check this with a newer binary); undefined when it has no process.execve.
+ */
+function execveNode(): string | undefined {
+  const node = process.env.TOKENCTL_TEST_EXECVE_NODE || process.execPath
+  const probe = spawnSync(node, ['-p', 'typeof process.execve'], { encoding: 'utf8' })
+  return probe.stdout.trim() === 'function' ? node : undefined
+}
+
+const childNode = execveNode()
+if (!childNode)
+  console.warn(
+    `\n!!! SKIPPED: the in-process keychain's exit from a hung call needs process.execve (Node 22.15+); ${process.version} has none.\n` +
+      '!!! Set TOKENCTL_TEST_EXECVE_NODE to a newer node binary to run it here.\n',
+  )
+const withExecve = childNode ? test : test.skip
+
+describe('a hung in-process keychain call: the process still ends, exit 6 within ~3 s', () => {
+  let bus: HangingBus
+  let dir: string
+  beforeEach(async () => {
+    bus = await startHangingBus()
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tokenctl-hung-'))
+  })
+  afterEach(async () => {
+    await bus.stop()
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
+
+  withExecve.each([
+    ['when nothing else is left to do', 'process.exitCode = 6'],
+    ['when the program calls process.exit(6)', 'process.exit(6)'],
+  ])('%s; exit listeners (lock releases) still run', async (_name, end) => {
+    const result = await inChild(
+      childNode!,
+      dir,
+      bus.address,
+      `void ThreadTransport
+process.stdout.write(chooseTransport(currentPlatform(), undefined).constructor.name + '\\n')
+new KeychainStore().get('prod').then(
+  () => process.stdout.write('answered\\n'),
+  (error) => {
+    process.stderr.write(error.message + '\\n')
+    // Added after the call was abandoned (after the store's own exit listener): it runs too.
+    process.once('exit', (code) => fs.writeFileSync(${JSON.stringify(path.join(dir, 'released'))}, String(code)))
+    ${end}
+  },
+)
+`,
+    )
+    expect(result.stdout).toBe('ThreadTransport\n')
+    expect(result.stderr).toBe('The keychain did not answer within 3 s.\n')
+    expect(result).toMatchObject({ code: 6, signal: null })
+    expect(result.ms).toBeLessThan(10_000) // 3 s and a Node start; generous for a loaded machine
+    expect(bus.accepted()).toBeGreaterThanOrEqual(1) // it really hung on our bus
+    expect(fs.readFileSync(path.join(dir, 'released'), 'utf8')).toBe('6')
   })
 })
