@@ -24,8 +24,8 @@ export function chooseStoreKind(flag: string | undefined, environ: Environ): Sto
 export interface OpenStoreOptions {
   environ?: Environ
   warn?: (message: string) => void
-  /** Which system the keychain is (Windows keeps little per entry); the running one when absent. */
-  platform?: Pick<Platform, 'os'>
+  /** Which system the keychain is (Windows keeps little per entry, macOS may ask a person); the running one when absent. */
+  platform?: Platform
 }
 
 /** Loads only the implementation asked for: the keychain binding is not cheap to load. */
@@ -39,8 +39,9 @@ export async function openStore(
     return new FileStore(configDir(environ), options.warn)
   }
   const { KeychainStore, KEYCHAIN_SERVICE, KEYCHAIN_TIMEOUT_MS } = await import('./keychain-store.js')
-  const keychain = new KeychainStore(KEYCHAIN_TIMEOUT_MS, KEYCHAIN_SERVICE, { ...environ })
-  return fitToKeychain(keychain, options.platform ?? currentPlatform(environ), accessCacheDir(environ))
+  const platform = options.platform ?? currentPlatform(environ)
+  const keychain = new KeychainStore(KEYCHAIN_TIMEOUT_MS, KEYCHAIN_SERVICE, { ...environ }, { platform })
+  return fitToKeychain(keychain, platform, accessCacheDir(environ))
 }
 
 /** The access-token cache dir, where the session and the fast path look first (access-cache.ts). */

@@ -18,7 +18,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 
 import { StoreUnavailableError } from '../../src/base/errors.js'
-import type { Platform } from '../../src/base/platform.js'
+import { currentPlatform, type Platform } from '../../src/base/platform.js'
 import { AccessCache } from '../../src/stores/access-cache.js'
 import { FileStore } from '../../src/stores/file-store.js'
 import { KeychainStore } from '../../src/stores/keychain-store.js'
@@ -226,11 +226,11 @@ describe('other systems', () => {
   test('openStore splits the keychain on win32 only', () => {
     const environ = { XDG_RUNTIME_DIR: '/nonexistent-runtime' }
     return Promise.all([
-      openStore('keychain', { environ, platform: WIN32 }).then((store) => {
+      openStore('keychain', { environ, platform: { ...currentPlatform(environ), ...WIN32 } }).then((store) => {
         expect(store).toBeInstanceOf(SplitRecordStore)
         store.close?.()
       }),
-      openStore('keychain', { environ, platform: LINUX }).then((store) => {
+      openStore('keychain', { environ, platform: { ...currentPlatform(environ), ...LINUX } }).then((store) => {
         expect(store).toBeInstanceOf(KeychainStore)
         store.close?.()
       }),
