@@ -197,45 +197,19 @@ describe('exec, logged in', () => {
     for (const value of Object.values(secrets)) expect(renamed.stdout).not.toContain(value)
   })
 
-  test('one Ctrl-C at a terminal reaches the child exactly once', async () => {
-    // The terminal sends SIGINT to its whole foreground process group, the child included:
-    // tokenctl must not pass it on a second time. The child counts every SIGINT in a file.
-    const count = path.join(sandbox.dir, 'sigints')
-    const stop = path.join(sandbox.dir, 'stop')
-    const childScript = path.join(sandbox.dir, 'count-sigints.cjs')
-    fs.writeFileSync(
-      childScript,
-      [
-        'const fs = require("node:fs")',
-        'process.on("SIGINT", () => fs.appendFileSync(process.env.COUNT, "int\\n"))',
-        'process.stdout.write("child ready\\n")',
-        'const timer = setInterval(() => { if (fs.existsSync(process.env.STOP)) { clearInterval(timer); process.exit(0) } }, 50)',
-      ].join('\n'),
-    )
-    const terminal = inTerminal(
-      ['exec', '-e', ENV, '--', process.execPath, childScript],
-      sandbox.env({ TOKENCTL_STORE: 'file', COUNT: count, STOP: stop }),
-    )
-    try {
-      await terminal.waitFor('child ready')
-      terminal.type('\u0003')
-      for (let i = 0; i < 200 && !fs.existsSync(count); i++) await new Promise((resolve) => setTimeout(resolve, 50))
-      // Time for a second one to arrive, were it sent.
-      await new Promise((resolve) => setTimeout(resolve, 1000))
-      fs.writeFileSync(stop, '')
-      expect(await terminal.exited).toBe(0)
-    } finally {
-      terminal.kill()
-    }
-    expect(fs.readFileSync(count, 'utf8')).toBe('int\n')
-  })
-
-  test("one SIGINT to the process group reaches an exec child once, and the child's exit code is passed on", async () => {
-    // What a terminal's Ctrl-C does, sent with kill(-pgid): tokenctl is its terminal's
-    // foreground group, so the child got the signal already and must not get it twice.
-    const count = path.join(sandbox.dir, 'group-sigints')
-    const stop = path.join(sandbox.dir, 'group-stop')
-    const childScript = path.join(sandbox.dir, 'count-group-sigints.cjs')
+  /**
+   * `exec` of a child, at a terminal, that counts every SIGINT it gets in a file, tells its
+   * parent's pid (tokenctl's) and exits with `code` once told to stop. `send` delivers the
+   * signal; tokenctl must pass on the child's exit code. Gives back what the child counted.
+   */
+  async function sigintsReachingChild(
+    name: string,
+    code: number,
+    send: (terminal: ReturnType<typeof inTerminal>, tokenctlPid: number) => void,
+  ): Promise<string> {
+    const count = path.join(sandbox.dir, `${name}-sigints`)
+    const stop = path.join(sandbox.dir, `${name}-stop`)
+    const childScript = path.join(sandbox.dir, `${name}.cjs`)
     fs.writeFileSync(
       childScript,
       [
@@ -243,7 +217,7 @@ describe('exec, logged in', () => {
         'process.on("SIGINT", () => fs.appendFileSync(process.env.COUNT, "int\\n"))',
         // Its parent is the tokenctl process that started it.
         'process.stdout.write(`child ready ${process.ppid}.\\n`)',
-        'const timer = setInterval(() => { if (fs.existsSync(process.env.STOP)) { clearInterval(timer); process.exit(17) } }, 50)',
+        `const timer = setInterval(() => { if (fs.existsSync(process.env.STOP)) { clearInterval(timer); process.exit(${code}) } }, 50)`,
       ].join('\n'),
     )
     const terminal = inTerminal(
@@ -252,22 +226,36 @@ describe('exec, logged in', () => {
     )
     try {
       await terminal.waitFor('child ready')
-      const tokenctl = Number(/child ready (\d+)\./.exec(terminal.screen())![1])
+      send(terminal, Number(/child ready (\d+)\./.exec(terminal.screen())![1]))
+      for (let i = 0; i < 200 && !fs.existsSync(count); i++) await new Promise((resolve) => setTimeout(resolve, 50))
+      // Time for a second one to arrive, were it sent.
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+      fs.writeFileSync(stop, '')
+      expect(await terminal.exited).toBe(code)
+    } finally {
+      terminal.kill()
+    }
+    return fs.readFileSync(count, 'utf8')
+  }
+
+  test('one Ctrl-C at a terminal reaches the child exactly once', async () => {
+    // The terminal sends SIGINT to its whole foreground process group, the child included:
+    // tokenctl must not pass it on a second time.
+    expect(await sigintsReachingChild('ctrl-c', 0, (terminal) => terminal.type('\u0003'))).toBe('int\n')
+  })
+
+  test("one SIGINT to the process group reaches an exec child once, and the child's exit code is passed on", async () => {
+    // What a terminal's Ctrl-C does, sent with kill(-pgid): tokenctl is its terminal's
+    // foreground group, so the child got the signal already and must not get it twice.
+    const received = await sigintsReachingChild('group', 17, (_terminal, tokenctl) => {
       // "pid (comm) state ppid pgrp session tty_nr tpgid …"
       const stat = fs.readFileSync(`/proc/${tokenctl}/stat`, 'utf8')
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
       const [pgrp, tpgid] = [Number(fields[2]), Number(fields[5])]
       expect(pgrp).toBe(tpgid)
       process.kill(-pgrp, 'SIGINT')
-      for (let i = 0; i < 200 && !fs.existsSync(count); i++) await new Promise((resolve) => setTimeout(resolve, 50))
-      // Time for a second one to arrive, were it sent.
-      await new Promise((resolve) => setTimeout(resolve, 1000))
-      fs.writeFileSync(stop, '')
-      expect(await terminal.exited).toBe(17)
-    } finally {
-      terminal.kill()
-    }
-    expect(fs.readFileSync(count, 'utf8')).toBe('int\n')
+    })
+    expect(received).toBe('int\n')
   })
 
   test('SIGINT sent with kill to a tokenctl without a terminal still reaches the child', async () => {
