@@ -16,7 +16,6 @@
  * the secrets this path reads from a cache are remembered where the full path will find
  * them, so both redact alike.
  */
-import path from 'node:path'
 
 import { writeStdout } from './cli/fd-output.js'
 import { keepStdin, readStdinUpTo } from './cli/stdin.js'
@@ -29,7 +28,7 @@ import type { Env } from './base/env-settings.js'
 import { DEFAULT_MIN_TTL_MS, isFresh } from './base/freshness.js'
 import { acquireLock, envLockNotices, handOverLock } from './base/lock.js'
 import { DEFAULT_GIT_USER, isOurHost, isOurUser } from './core/git-hosts.js'
-import { configDir, configFile, type Environ, lockDir, runtimeDir } from './base/paths.js'
+import { accessCacheDir, configDir, configFile, type Environ, lockDir } from './base/paths.js'
 import { checkVariableServer } from './base/url-policy.js'
 import { formatToken, isShellVariable, type TokenFormat } from './integrations/formats.js'
 import { formatCredentialAnswer, MAX_INPUT, parseCredentialRequest } from './integrations/git-credential.js'
@@ -162,8 +161,7 @@ async function cachedAccess(
   environ: Environ,
 ): Promise<Cached | undefined> {
   const kind = chooseStoreKind(stringFlag(flags, 'store'), environ)
-  if (kind === 'keychain')
-    return matchingEntry(new AccessCache(path.join(runtimeDir(environ), 'access')).get(key), binding)
+  if (kind === 'keychain') return matchingEntry(new AccessCache(accessCacheDir(environ)).get(key), binding)
   const record = await new FileStore(configDir(environ)).get(key)
   if (
     !record?.accessToken ||

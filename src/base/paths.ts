@@ -69,6 +69,11 @@ export function runtimeDir(environ: Environ = process.env, platform: Platform = 
   return paths.join(stateDir(environ, platform), 'run')
 }
 
+/** The access-token cache dir (stores/access-cache.ts), where the session and the fast path look first. */
+export function accessCacheDir(environ: Environ = process.env, platform: Platform = currentPlatform(environ)): string {
+  return pathsOf(platform).join(runtimeDir(environ, platform), 'access')
+}
+
 /** Where the per-env locks (docs/design.md#where-things-are-kept) live. */
 export function lockDir(environ: Environ = process.env, platform: Platform = currentPlatform(environ)): string {
   return pathsOf(platform).join(runtimeDir(environ, platform), 'locks')

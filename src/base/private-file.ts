@@ -317,9 +317,13 @@ export function outsideProfile(dir: string, platform: Pick<Platform, 'os' | 'env
   const paths = pathsOf(platform)
   const profile = variable(platform, 'USERPROFILE') || platform.home
   if (!profile) return undefined
-  const relative = paths.relative(paths.resolve(profile).toLowerCase(), paths.resolve(dir).toLowerCase())
-  const inside = relative === '' || (!relative.startsWith('..') && !paths.isAbsolute(relative))
-  return inside ? undefined : profile
+  return isWithin(paths, paths.resolve(profile).toLowerCase(), paths.resolve(dir).toLowerCase()) ? undefined : profile
+}
+
+/** `inner` is `outer` or a path in it. */
+function isWithin(paths: path.PlatformPath, outer: string, inner: string): boolean {
+  const relative = paths.relative(outer, inner)
+  return relative === '' || (!relative.startsWith('..') && !paths.isAbsolute(relative))
 }
 
 const WARNED = Symbol.for('tokenctl.outside-profile-warned')
@@ -347,12 +351,8 @@ export function warnOutsideProfile(
   const paths = pathsOf(platform)
   const key = paths.resolve(dir).toLowerCase()
   const warned = warnedDirs()
-  const within = (outer: string, inner: string) => {
-    const relative = paths.relative(outer, inner)
-    return relative === '' || (!relative.startsWith('..') && !paths.isAbsolute(relative))
-  }
   // The runtime dir and the lock dir in it are one place to a person: one warning.
-  for (const seen of warned) if (within(seen, key) || within(key, seen)) return
+  for (const seen of warned) if (isWithin(paths, seen, key) || isWithin(paths, key, seen)) return
   warned.add(key)
   write(
     `Warning: ${label} ${dir} is outside your profile (${profile}), so other users of this computer may be able to read it; tokenctl cannot check that on Windows. Keep it under your profile, or make sure only you can open it.

@@ -15,7 +15,7 @@ import { selectEnv } from './env-select.js'
 import type { Env } from '../base/env-settings.js'
 import { printable } from '../base/env-name.js'
 import { UsageError } from '../base/errors.js'
-import { type Environ, lockDir, runtimeDir } from '../base/paths.js'
+import { accessCacheDir, type Environ, lockDir, runtimeDir } from '../base/paths.js'
 import { Session, type SessionEvent } from './session.js'
 import { checkServerUrl, checkVariableServer } from '../base/url-policy.js'
 import { variable } from '../base/variables.js'
@@ -66,7 +66,7 @@ export async function contextFor(env: Env, config: ConfigData, options: ContextO
   // The per-user cache file (docs/design.md#where-things-are-kept): the keychain's stand-in in CI, and where a rotated refresh token goes when the store fails.
   const runtimeCache = () => new FileStore(runtimeDir(environ), () => {}, 'cache')
   if (kind === 'keychain') {
-    accessCache = new AccessCache(`${runtimeDir(environ)}/access`)
+    accessCache = new AccessCache(accessCacheDir(environ))
     if (!explicit && credentials) {
       const fallback = new FallbackStore(opened, runtimeCache)
       store = Object.assign(fallback, { close: () => opened.close?.() })

@@ -1,8 +1,6 @@
-import path from 'node:path'
-
 import { UsageError } from '../base/errors.js'
 import { printable } from '../base/env-name.js'
-import { configDir, type Environ, runtimeDir } from '../base/paths.js'
+import { accessCacheDir, configDir, type Environ } from '../base/paths.js'
 import { currentPlatform, type Platform } from '../base/platform.js'
 import { AccessCache } from './access-cache.js'
 import { SplitRecordStore } from './split-record-store.js'
@@ -41,12 +39,7 @@ export async function openStore(
   const { KeychainStore, KEYCHAIN_SERVICE, KEYCHAIN_TIMEOUT_MS } = await import('./keychain-store.js')
   const platform = options.platform ?? currentPlatform(environ)
   const keychain = new KeychainStore(KEYCHAIN_TIMEOUT_MS, KEYCHAIN_SERVICE, { ...environ }, { platform })
-  return fitToKeychain(keychain, platform, accessCacheDir(environ))
-}
-
-/** The access-token cache dir, where the session and the fast path look first (access-cache.ts). */
-export function accessCacheDir(environ: Environ): string {
-  return path.join(runtimeDir(environ), 'access')
+  return fitToKeychain(keychain, platform, accessCacheDir(environ, platform))
 }
 
 /**
