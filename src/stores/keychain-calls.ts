@@ -23,12 +23,15 @@ export interface CallState {
 /**
  * On Linux `new AsyncEntry` opens the Secret Service session on the calling thread, so on
  * a bus that never answers it never returns and no timer can fire. The search runs on the
- * threadpool instead: `get` filters it by account, and `set`/`delete` build an entry only
- * once a search has answered (the bus is alive), so a hang leaves the calling thread free.
+ * threadpool instead: a first `get` filters it by account, and every other call builds an
+ * entry only once a search has answered (the bus is alive), so a hang leaves the calling
+ * thread free.
  */
 export async function performCall(request: KeychainRequest, os: NodeJS.Platform, state: CallState): Promise<unknown> {
   const linux = os === 'linux'
-  if (request.op === 'list' || (request.op === 'get' && linux)) {
+  // Until the bus has answered once, a `get` is that search filtered by account (it reads
+  // every tokenctl item); after, an entry of its own, which reads only its item.
+  if (request.op === 'list' || (request.op === 'get' && linux && !state.answered)) {
     const found = await search(request.service, state)
     if (request.op === 'get') return found.find(({ account }) => account === request.account)?.password ?? null
     return found.map(({ account, password }) => [account, password])

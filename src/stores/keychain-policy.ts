@@ -38,12 +38,13 @@ export function personCanBeAsked(platform: Platform): boolean {
 export function keychainPolicy(platform: Platform, deadlineMs = KEYCHAIN_TIMEOUT_MS): KeychainPolicy {
   const fix = fixFor(platform.os)
   if (!personCanBeAsked(platform)) return { deadlineMs, fix }
+  const waitMs = Math.max(deadlineMs, KEYCHAIN_PERSON_TIMEOUT_MS)
   return {
-    deadlineMs: Math.max(deadlineMs, KEYCHAIN_PERSON_TIMEOUT_MS),
+    deadlineMs: waitMs,
     askingAfterMs: KEYCHAIN_ASKING_AFTER_MS,
     asking:
       `macOS is asking for permission to use the Keychain for this Node binary (${platform.execPath}); ` +
-      `choose "Always Allow" and it stops asking. Waiting up to ${Math.round(Math.max(deadlineMs, KEYCHAIN_PERSON_TIMEOUT_MS) / 1000)} s…`,
+      `choose "Always Allow" and it stops asking. Waiting up to ${Math.round(waitMs / 1000)} s…`,
     fix,
   }
 }
