@@ -6,14 +6,22 @@
 // loader would cost every start a few milliseconds.
 const path = require('node:path')
 
+/**
+ * Node's own default compile-cache dir is one dir under os.tmpdir() shared by every user, where
+ * another local user can create our per-user folder first and fill it with code for this
+ * process to run. The user's own cache dir has no such neighbour: %LOCALAPPDATA% on Windows,
+ * where XDG_* is not read (as in src/base/paths.ts), else $XDG_CACHE_HOME or ~/.cache.
+ */
+function userCacheDir() {
+  const { env } = process
+  const absolute = (value) => (value && path.isAbsolute(value) ? value : undefined)
+  const home = () => require('node:os').homedir()
+  if (process.platform === 'win32') return absolute(env.LOCALAPPDATA) ?? path.join(home(), 'AppData', 'Local')
+  return absolute(env.XDG_CACHE_HOME) ?? path.join(home(), '.cache')
+}
+
 if (Number(process.versions.node.split('.')[0]) >= 22) {
-  // Node's own default is one dir under os.tmpdir() shared by every user, where another local
-  // user can create our per-user folder first and fill it with code for this process to run.
-  // The user's own cache dir has no such neighbour.
-  const cacheHome = path.isAbsolute(process.env.XDG_CACHE_HOME || '')
-    ? process.env.XDG_CACHE_HOME
-    : path.join(require('node:os').homedir(), '.cache')
-  require('node:module').enableCompileCache?.(path.join(cacheHome, 'tokenctl', 'compile-cache'))
+  require('node:module').enableCompileCache?.(path.join(userCacheDir(), 'tokenctl', 'compile-cache'))
 }
 
 const { fastPath, guardStderr } = require('../dist/fast-path.bundle.cjs')

@@ -1,5 +1,6 @@
 import type { Env } from './env-settings.js'
 import type { Environ } from './paths.js'
+import { currentPlatform, type Platform } from './platform.js'
 import { rememberSecrets } from './secrets.js'
 import { variable } from './variables.js'
 
@@ -50,8 +51,11 @@ export function isSecretVariable(name: string): boolean {
  * handed a token or nothing, never the power to mint more. Windows' variable names know no
  * case there: TOKENCTL_PASSWORD and Tokenctl_Password are one.
  */
-export function withoutSecretVariables(environ: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const caseless = process.platform === 'win32'
+export function withoutSecretVariables(
+  environ: NodeJS.ProcessEnv,
+  platform: Pick<Platform, 'os'> = currentPlatform(environ),
+): NodeJS.ProcessEnv {
+  const caseless = platform.os === 'win32'
   const kept: NodeJS.ProcessEnv = {}
   for (const [name, value] of Object.entries(environ)) {
     if (!isSecretVariable(caseless ? name.toUpperCase() : name)) kept[name] = value

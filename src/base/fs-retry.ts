@@ -54,7 +54,7 @@ function pauseSync(ms: number): void {
  * `attempt()` until it returns, or throws an error that is not transient, or RETRY_MS
  * passes (then StillBusyError). Synchronous.
  */
-export function retryTransientSync<T>(attempt: () => T, retryMs = RETRY_MS): T {
+function retryTransientSync<T>(attempt: () => T, retryMs = RETRY_MS): T {
   const started = Date.now()
   let pause = FIRST_PAUSE_MS
   for (;;) {

@@ -42,7 +42,9 @@ export function currentPlatform(environ: Environ = process.env): Platform {
     os: process.platform,
     uid,
     home: environ.HOME || os.homedir(),
-    tmp: os.tmpdir(),
+    get tmp() {
+      return os.tmpdir()
+    },
     execPath: process.execPath,
     environ,
     get stderrIsTTY() {

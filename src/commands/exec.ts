@@ -43,11 +43,12 @@ export default class Exec extends BaseCommand<typeof Exec> {
     }
     const { session } = await this.context()
     const token = await session.getToken()
+    const platform = currentPlatform(this.environ)
     const code = await runWithToken(
       command,
       args,
-      childEnvironment(this.environ, this.flags.var, token.accessToken),
-      currentPlatform(this.environ),
+      childEnvironment(this.environ, this.flags.var, token.accessToken, platform),
+      platform,
     )
     process.exitCode = code
   }

@@ -57,8 +57,13 @@ const FROM_TERMINAL = new Set<NodeJS.Signals>(['SIGINT', 'SIGQUIT'])
  * is handed a token, not the power to mint more: whatever it runs, logs or leaks can only
  * ever show a token that expires.
  */
-export function childEnvironment(environ: NodeJS.ProcessEnv, variable: string, token: string): NodeJS.ProcessEnv {
-  return { ...withoutSecretVariables(environ), [variable]: token }
+export function childEnvironment(
+  environ: NodeJS.ProcessEnv,
+  variable: string,
+  token: string,
+  platform: Pick<Platform, 'os'> = currentPlatform(environ),
+): NodeJS.ProcessEnv {
+  return { ...withoutSecretVariables(environ, platform), [variable]: token }
 }
 
 /**
