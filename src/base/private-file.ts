@@ -285,6 +285,8 @@ export function writeFileAtomic(file: string, data: string, mode = 0o600): void 
   let fd: number | undefined
   try {
     fd = fs.openSync(temp, 'wx', mode)
+    // The mode asked for, not what the umask leaves of it: a sink's 0640 must reach its group.
+    fs.fchmodSync(fd, mode)
     fs.writeFileSync(fd, data)
     fs.fsyncSync(fd)
     fs.closeSync(fd)

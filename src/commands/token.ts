@@ -3,9 +3,10 @@ import { Flags } from '@oclif/core'
 import { writeStdout } from '../cli/fd-output.js'
 import { BaseCommand } from '../cli/base-command.js'
 import { withExitCodes } from '../cli/exit-codes-help.js'
+import { minTtlFlag, parseMinTtl } from '../cli/min-ttl.js'
 import { UsageError } from '../base/errors.js'
 import { formatToken, isShellVariable, TOKEN_FORMATS, type TokenFormat } from '../integrations/formats.js'
-import { formatDuration, parseDuration } from '../util/duration.js'
+import { formatDuration } from '../util/duration.js'
 
 export default class Token extends BaseCommand<typeof Token> {
   static override summary = 'Print a fresh access token, and nothing else, on stdout.'
@@ -37,23 +38,13 @@ export default class Token extends BaseCommand<typeof Token> {
 
   static override flags = {
     format: Flags.string({ char: 'f', summary: 'Output format.', options: [...TOKEN_FORMATS], default: 'token' }),
-    'min-ttl': Flags.string({
-      summary: 'Refresh when the cached token expires within this (90s, 10m, 1h).',
-      default: '5m',
-      helpValue: 'DURATION',
-    }),
+    'min-ttl': minTtlFlag(),
     'force-refresh': Flags.boolean({ summary: 'Skip the cache and refresh now.' }),
     var: Flags.string({ summary: 'Variable name for -f env.', default: 'TOKENCTL_TOKEN', helpValue: 'NAME' }),
   }
 
   public async run(): Promise<void> {
-    const minTtlMs = parseDuration(this.flags['min-ttl'])
-    if (minTtlMs === undefined) {
-      throw new UsageError(
-        `--min-ttl "${this.flags['min-ttl'].slice(0, 20)}" is not a duration.`,
-        'Use a number with s, m or h, such as 90s, 10m or 1h.',
-      )
-    }
+    const minTtlMs = parseMinTtl(this.flags['min-ttl'])
     if (!isShellVariable(this.flags.var)) {
       throw new UsageError(
         `--var "${this.flags.var.slice(0, 40)}" is not a shell variable name.`,

@@ -40,6 +40,27 @@ function launchOf(
   return windowsLaunch(resolved, args, platform)
 }
 
+/**
+ * `exec --signal`: a signal name, with or without SIG, any case (HUP, usr1, SIGUSR2). Not on
+ * Windows, where sending a signal to a process ends it instead of telling it something.
+ */
+export function signalNamed(text: string, platform: Pick<Platform, 'os'>): NodeJS.Signals {
+  if (platform.os === 'win32') {
+    throw new UsageError(
+      '--signal is not available on Windows: a signal there ends the program instead of telling it.',
+      'Have the program read $TOKENCTL_TOKEN_FILE again on each use, or when the file changes.',
+    )
+  }
+  const upper = text.trim().toUpperCase()
+  const name = upper.startsWith('SIG') ? upper : `SIG${upper}`
+  if (!Object.hasOwn(os.constants.signals, name))
+    throw new UsageError(
+      `--signal "${text.slice(0, 20)}" is not a signal name.`,
+      'Use a name such as HUP, USR1 or SIGUSR2.',
+    )
+  return name as NodeJS.Signals
+}
+
 function notFound(command: string): UsageError {
   return new UsageError(`Command not found: ${command}.`, 'Check the name, or give its full path.')
 }
@@ -70,7 +91,8 @@ export function childEnvironment(
  * Run `command` with `environ` (never the token in argv), stdio inherited, signals
  * forwarded (not on Windows), and resolve with the exit code to pass on: the child's own,
  * or 128 + the signal number when a signal ended it, as shells do. `platform` decides how
- * the command is found and started (`isFile` is how its files are looked at).
+ * the command is found and started (`isFile` is how its files are looked at). `onSpawn` is
+ * told of the child once it runs (`exec --keep-fresh` signals it after each new token).
  */
 export function runWithToken(
   command: string,
@@ -78,6 +100,7 @@ export function runWithToken(
   environ: NodeJS.ProcessEnv,
   platform: Platform = currentPlatform(),
   isFile: IsFile = isFileOnDisk,
+  onSpawn?: (child: ChildProcess) => void,
 ): Promise<number> {
   return new Promise((resolve, reject) => {
     let launch: ReturnType<typeof launchOf>
@@ -114,6 +137,7 @@ export function runWithToken(
       reject(error)
       return
     }
+    if (child.pid !== undefined) onSpawn?.(child)
     child.on('error', (error: NodeJS.ErrnoException) => {
       stopForwarding()
       if (error.code === 'ENOENT') reject(notFound(command))
