@@ -101,7 +101,7 @@ export function parseFileMode(text: string): number {
   const shown = `0${match[1]}`
   if ((mode & 0o007) !== 0)
     throw new UsageError(
-      `--mode ${shown} lets every user of this machine ${(mode & 0o004) !== 0 ? 'read' : 'at'} the token.`,
+      `--mode ${shown} opens the token file to every user of this machine.`,
       'Use 0600, or 0640 to share it with the file’s group.',
     )
   if ((mode & 0o111) !== 0 || (mode & 0o020) !== 0)
