@@ -5,6 +5,7 @@
  * statuses the child got, the refreshes the server saw, the files on disk and when they go,
  * exit codes and stderr.
  */
+import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 
@@ -56,12 +57,29 @@ while [ ! -e "$DIR/stop" ]; do sleep 0.1; done
 exit ${code}
 `
 
-function startExec(script: string, flags: string[], timeoutMs = 60_000): RunningCli {
+function startExec(script: string, flags: string[], timeoutMs = 60_000, env: Record<string, string> = {}): RunningCli {
   fs.writeFileSync(out('child.sh'), script)
   return sandbox.start(['exec', '-e', ENV, '--keep-fresh', ...flags, '--', 'sh', out('child.sh')], {
-    env: { TOKENCTL_STORE: 'file', DIR: sandbox.dir, ME: `${server.url}/api/me` },
+    env: { TOKENCTL_STORE: 'file', DIR: sandbox.dir, ME: `${server.url}/api/me`, ...env },
     timeoutMs,
   })
+}
+
+/**
+ * A `curl` first on PATH that logs the argv it was given (what the process list shows other
+ * users) and then runs the real one; returns the PATH to give the child.
+ */
+function curlShim(): string {
+  const realCurl = execFileSync('sh', ['-c', 'command -v curl'], { encoding: 'utf8' }).trim()
+  if (!realCurl) throw new Error('curl is required for this test (install curl)')
+  const bin = out('bin')
+  fs.mkdirSync(bin)
+  fs.writeFileSync(
+    path.join(bin, 'curl'),
+    `#!/bin/sh\nprintf '%s\\n' "$@" >> "$DIR/curl-argv.log"\nexec '${realCurl}' "$@"\n`,
+    { mode: 0o755 },
+  )
+  return [bin, process.env.PATH ?? ''].join(path.delimiter)
 }
 
 async function waitFor(what: string, condition: () => boolean, timeoutMs = 30_000): Promise<void> {
@@ -107,7 +125,7 @@ done
 exit 7
 `
     const refreshesBefore = server.count(REFRESH)
-    const cli = startExec(script, ['--min-ttl', '5s'], 150_000)
+    const cli = startExec(script, ['--min-ttl', '5s'], 150_000, { PATH: curlShim() })
     const result = await cli.done
     expect(result.code).toBe(7)
 
@@ -124,6 +142,8 @@ exit 7
     expect(server.count('/auth/token')).toBe(1)
     expectFilesGone()
     expectNoToken(result.stderr)
+    expect(read('curl-argv.log')).toContain('-H')
+    expectNoToken(read('curl-argv.log'))
   }, 180_000)
 })
 
@@ -247,7 +267,6 @@ exit 0
     const cli = startExec(countingChild, ['--min-ttl', '2s'], 40_000)
     expect((await cli.done).code).toBe(0)
     expect(read('count').trim()).toBe('0')
-    expect(read('token-file')).not.toBe('')
   }, 60_000)
 })
 
