@@ -173,7 +173,7 @@ export class TokenKeeper {
   }
 
   /**
-   * When `token`, just handed out, is due for renewal: before it gets within --min-ttl (and
+   * When `token` is due for renewal: before it gets within --min-ttl (and
    * the lead) of its expiry. A new token that lives shorter than that (the server shortened
    * its tokens since the start) is renewed at half its remaining life, not at once and
    * again and again.
@@ -181,7 +181,8 @@ export class TokenKeeper {
   private dueAt(token: TokenResult): number {
     const due = token.accessExpiresAt - this.options.minTtlMs - REFRESH_LEAD_MS
     const now = this.now()
-    if (due > now || token.source === 'cache') return due
+    // The first token was handed out before the loop began; a cached one was not made now: both are due when they are due.
+    if (due > now || token === this.options.initial || token.source === 'cache') return due
     return now + Math.max(MIN_INTERVAL_MS, (token.accessExpiresAt - now) / 2)
   }
 }
