@@ -106,7 +106,11 @@ With --keep-fresh, for a command that runs longer than a token lives, tokenctl s
         child = spawned
         void keeper.start()
       })
-      await keeper.stop()
+      // The files go as the command ends; tokenctl still waits for a refresh in flight, which
+      // may be saving a rotated refresh token (the loop writes nothing once stopped).
+      const stopping = keeper.stop()
+      tokenDir.remove()
+      await stopping
     } finally {
       tokenDir.remove()
     }

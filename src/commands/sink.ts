@@ -65,14 +65,19 @@ A target is refused (exit 2) in a directory other users can write or that is not
     for (const target of Object.values(targets)) checkSinkTarget(target, platform)
 
     const { env, session } = await this.context()
-    const first = await firstKeptToken(session, minTtlMs, this.flags['min-ttl'])
+    // --once renews nothing: any token that is valid now will do, however short its life.
+    const first = this.flags.once
+      ? await session.getToken({ minTtlMs })
+      : await firstKeptToken(session, minTtlMs, this.flags['min-ttl'])
     const files = new TokenFiles(targets, mode, (target) => checkSinkTarget(target, platform))
     const where = Object.values(targets).join(' and ')
     const wrote = (expiresAt: number) =>
       this.info(`Wrote a token for "${env.name}", valid until ${isoTime(expiresAt)}, to ${where}.`)
-    files.write(first.accessToken)
-    wrote(first.accessExpiresAt)
-    if (this.flags.once) return
+    if (this.flags.once) {
+      files.write(first.accessToken)
+      wrote(first.accessExpiresAt)
+      return
+    }
 
     const keeper = new TokenKeeper({
       getToken: (ttl) => session.getToken({ minTtlMs: ttl }),
@@ -85,9 +90,13 @@ A target is refused (exit 2) in a directory other users can write or that is not
       onReport: (report) => sayKeepFreshReport(this.voice, env.name, report, 'The sink stops.'),
       stopWhenExpired: true,
     })
+    // In place before the first write: a supervisor that stops the sink as soon as it has
+    // said so must get exit 0, not a death by its signal. A stop before start() ends the loop at once.
     const stop = () => void keeper.stop()
     for (const signal of STOP_SIGNALS) process.on(signal, stop)
     try {
+      files.write(first.accessToken)
+      wrote(first.accessExpiresAt)
       const end = await keeper.start()
       if (end.failure !== undefined) this.exit(exitCodeOf(end.failure))
     } finally {
