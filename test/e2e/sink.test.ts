@@ -607,6 +607,57 @@ describe('a refresh that fails until the token in the files expired', () => {
   }, 40_000)
 })
 
+// ---- 6. revoke ------------------------------------------------------------------------------
+
+describe('the sink and `tokenctl revoke`', () => {
+  afterEach(tearDown)
+
+  test('after revoke it says at its next renewal that it cannot refresh, and picks up a new login without a restart', async () => {
+    // Tokens of 12 s, due at 6 s left: the failure is reported at ~6 s, retries run to 12 s.
+    await setUp({ accessTtl: 12 })
+    await addEnvAndLogIn()
+    const dir = outDir()
+    const file = path.join(dir, 'token')
+    const sink = startSink(['--file', file, '--min-ttl', '5s'])
+    await sink.waitForStderr(/^Wrote a token/m)
+    const first = fs.readFileSync(file, 'utf8')
+    expect(await run(['revoke', '-e', ENV])).toMatchObject({ code: 0 })
+    await sink.waitForStderr(/could not be refreshed: .*\n.*tokenctl keeps trying/)
+    // Still running, the file untouched: the sink cannot know the token in it was revoked too.
+    expect(sink.child.exitCode).toBeNull()
+    expect(fs.readFileSync(file, 'utf8')).toBe(first)
+
+    expect(await run(['login', '-e', ENV, '--username', 'alice', '--password-stdin'], `${PASSWORD}\n`)).toMatchObject({
+      code: 0,
+    })
+    await sink.waitForStderr(/is fresh again, valid until/)
+    const renewed = fs.readFileSync(file, 'utf8')
+    expect(renewed).not.toBe(first)
+    expect(server.isAccessTokenActive(renewed)).toBe(true)
+    sink.child.kill('SIGTERM')
+    const ended = await sink.done
+    expect(ended.code).toBe(0)
+    expectNoToken(ended.stderr)
+  }, 40_000)
+
+  test('after revoke and no new login: exit 3 once the token in the file expired', async () => {
+    await setUp({ accessTtl: 6 })
+    await addEnvAndLogIn()
+    const dir = outDir()
+    const file = path.join(dir, 'token')
+    const sink = startSink(['--file', file, '--min-ttl', '1s'])
+    await sink.waitForStderr(/^Wrote a token/m)
+    const first = fs.readFileSync(file, 'utf8')
+    expect(await run(['revoke', '-e', ENV])).toMatchObject({ code: 0 })
+    const ended = await sink.done
+    expect({ code: ended.code, signal: ended.signal }).toEqual({ code: 3, signal: null })
+    expect(ended.stderr).toMatch(/The token for "dev" expired at \S+ and could not be refreshed: /)
+    expect(ended.stderr).toContain('The sink stops.')
+    expect(fs.readFileSync(file, 'utf8')).toBe(first)
+    expectNoToken(ended.stderr)
+  }, 40_000)
+})
+
 // ---- 7. another user -------------------------------------------------------------------------
 
 describe('the sink run by another user over its own sandbox', () => {
