@@ -341,6 +341,18 @@ describe('sink --once', () => {
     expect(server.isAccessTokenActive(fs.readFileSync(file, 'utf8'))).toBe(true)
   })
 
+  test('--header-file alone writes only the header file', async () => {
+    const dir = outDir()
+    const header = path.join(dir, 'header')
+    const result = await run(['sink', '-e', ENV, '--once', '--min-ttl', '5s', '--header-file', header])
+    expect(result).toMatchObject({ code: 0, stdout: '' })
+    expect(result.stderr).toContain(`to ${header}.`)
+    expect(fs.readdirSync(dir)).toEqual(['header'])
+    const line = fs.readFileSync(header, 'utf8')
+    expect(line.startsWith(HEADER_PREFIX)).toBe(true)
+    expect(server.isAccessTokenActive(line.slice(HEADER_PREFIX.length))).toBe(true)
+  })
+
   test('--mode 0640 gives exactly 0640 under a umask of 077, and 0600 under it too', async () => {
     // The umask must not cut the group bit that --mode asked for (nor add any).
     const dir = outDir()
@@ -367,6 +379,35 @@ describe('sink --once', () => {
     expect(fs.statSync(file).mode & 0o7777).toBe(0o600)
     expect(issuedAccess().has(fs.readFileSync(file, 'utf8'))).toBe(true)
   })
+})
+
+describe('stopping a running sink', () => {
+  beforeEach(async () => {
+    await setUp()
+    await addEnvAndLogIn()
+  })
+  afterEach(tearDown)
+
+  test.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)(
+    '%s right after its "Wrote" line ends it with exit 0, and the files stay',
+    async (signal) => {
+      // A stop asked for, not a failure: once the sink says it wrote the files, a stop must be its own
+      // (exit 0), not the signal's default death. A handler put in place after that line loses the race.
+      const dir = outDir()
+      const file = path.join(dir, 'token')
+      const sink = startSink(['--file', file, '--min-ttl', '5s'])
+      await sink.waitForStderr(/^Wrote a token/m)
+      sink.child.kill(signal)
+      const ended = await sink.done
+      expect({ code: ended.code, signal: ended.signal, stdout: ended.stdout }).toEqual({
+        code: 0,
+        signal: null,
+        stdout: '',
+      })
+      expect(server.isAccessTokenActive(fs.readFileSync(file, 'utf8'))).toBe(true)
+      expect(fs.readdirSync(dir)).toEqual(['token'])
+    },
+  )
 })
 
 // ---- 4. refused input -----------------------------------------------------------------------
