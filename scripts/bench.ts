@@ -3,7 +3,9 @@
  * `node -e 0` (the floor) and `gh auth token` (when gh is installed), in one run, with
  * NODE_EXTRA_CA_CERTS unset (it adds ~70 ms to every Node 20 start here; tokenctl's own
  * cost is what is measured). Prints a table of medians and spreads, writes the same as
- * .bench/results.json. Starts its own auth server; uses a throwaway config dir.
+ * .bench/results.json. Starts its own auth server; uses a throwaway config dir. Last, what a
+ * long-running program pays per token when it reads the file `sink` keeps fresh, against a
+ * `tokenctl token` per call.
  */
 import { spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
@@ -278,6 +280,113 @@ Compile cache on the full path (TOKENCTL_FAST_PATH=0, file store), ${RUNS} runs 
   }
 }
 
+/** Calls in each loop of the token-file section. */
+const FILE_LOOP = 1000
+
+interface FileVsProcess {
+  loadAverage: number
+  bash: string
+  rounds: number
+  calls: number
+  refreshes: number
+  /** Per-call medians over the rounds, in microseconds. */
+  perCallUs: { nodeRead: number; shellRead: number; process: number }
+  goal: { nodeRead: boolean; shellRead: boolean }
+}
+
+/**
+ * What a long-running program pays per token, read from the file `sink` keeps fresh, against
+ * a `tokenctl token` cache hit per call (docs/design.md#long-running-programs): 1,000 reads
+ * with Node's readFileSync in this process, 1,000 `t=$(<"$F")` in a bash loop (bash 5.2
+ * reads the file itself, with no process: strace shows no clone), and 1,000
+ * `t=$(tokenctl token)` in a bash loop. The shell loops time themselves ($EPOCHREALTIME), so
+ * that bash's own start is not counted; each loop checks that it read the token in the file.
+ * Rounds in turns as everywhere, one per ten BENCH_RUNS (at least one): a round costs
+ * 1,000 tokenctl starts.
+ */
+async function fileVsProcess(fileStore: Record<string, string>): Promise<FileVsProcess> {
+  const dir = path.join(work, 'sink')
+  fs.mkdirSync(dir, { mode: 0o700 })
+  const file = path.join(dir, 'token')
+  await tokenctl(['sink', '--once', '-q', '--file', file, '--header-file', path.join(dir, 'header')], fileStore)
+  const token = fs.readFileSync(file, 'utf8')
+  const env = { ...fileStore, F: file, NODE: process.execPath, BIN: bin, N: String(FILE_LOOP) }
+  // Prints the loop's own time in µs; exit 1 when the last value read is not the file's token.
+  const loop = (body: string) =>
+    `s=$EPOCHREALTIME; for ((i = 0; i < N; i++)); do ${body}; done; e=$EPOCHREALTIME; ` +
+    `[ "$t" = "$(<"$F")" ] || exit 1; echo $(( \${e//[!0-9]/} - \${s//[!0-9]/} ))`
+  const shell = (name: string, body: string) =>
+    new Promise<number>((resolve, reject) => {
+      const child = spawn('bash', ['-c', loop(body)], { env: { ...base, ...env } })
+      let out = ''
+      let stderr = ''
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk))
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+      child.on('close', (code) =>
+        code === 0 ? resolve(Number(out.trim()) / FILE_LOOP) : reject(new Error(`${name}: exit ${code}: ${stderr}`)),
+      )
+    })
+  const nodeRead = (): number => {
+    let read = ''
+    const started = process.hrtime.bigint()
+    for (let i = 0; i < FILE_LOOP; i++) read = fs.readFileSync(file, 'utf8')
+    const us = Number(process.hrtime.bigint() - started) / 1e3 / FILE_LOOP
+    if (read !== token) throw new Error('readFileSync: not the token in the file')
+    return us
+  }
+  const cases = {
+    nodeRead: async () => nodeRead(),
+    shellRead: () => shell('bash $(<"$F")', 't=$(<"$F")'),
+    process: () => shell('tokenctl token loop', 't=$("$NODE" "$BIN" token)'),
+  }
+  const loadAverage = os.loadavg()[0]!
+  const bash = spawnSync('bash', ['-c', 'echo "$BASH_VERSION"'], { encoding: 'utf8' }).stdout.trim()
+  const rounds = Math.max(1, Math.round(RUNS / 10))
+  const before = server.count('/auth/token/refresh')
+  const times: Record<keyof typeof cases, number[]> = { nodeRead: [], shellRead: [], process: [] }
+  for (const run of Object.values(cases)) await run() // warm-up: the page cache, bash, the compile cache
+  for (let round = 0; round < rounds; round++) {
+    process.stderr.write(`token file vs process: round ${round + 1} of ${rounds}…\n`)
+    for (const [name, run] of Object.entries(cases)) times[name as keyof typeof cases].push(await run())
+  }
+  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!
+  const perCallUs = {
+    nodeRead: median(times.nodeRead),
+    shellRead: median(times.shellRead),
+    process: median(times.process),
+  }
+  return {
+    loadAverage,
+    bash,
+    rounds,
+    calls: FILE_LOOP,
+    refreshes: server.count('/auth/token/refresh') - before,
+    perCallUs,
+    goal: {
+      nodeRead: perCallUs.nodeRead < perCallUs.process / 100,
+      shellRead: perCallUs.shellRead < perCallUs.process / 100,
+    },
+  }
+}
+
+function printFileVsProcess(result: FileVsProcess): void {
+  const pad = (text: string, width: number) => text.padEnd(width)
+  const { perCallUs: us, goal } = result
+  const cost = (value: number) => (value >= 1000 ? `${(value / 1000).toFixed(2)} ms` : `${value.toFixed(1)} µs`)
+  const share = (value: number) => `${((100 * value) / us.process).toFixed(2)} %`
+  console.log(
+    `\nToken file vs a process per call: ${result.calls} calls per loop, ${result.rounds} round(s) in turns after a warm-up, medians per call; bash ${result.bash}; load average ${result.loadAverage.toFixed(2)} at the start; ${result.refreshes === 0 ? 'every call a cache hit' : `${result.refreshes} refresh request(s): NOT every call a cache hit`}\n`,
+  )
+  console.log(`${pad('case', 44)}${pad('per call', 12)}${pad('of a process', 14)}goal`)
+  const rows: Array<[string, number, string]> = [
+    ['readFileSync (Node, in-process)', us.nodeRead, `< 1 %: ${goal.nodeRead ? 'met' : 'MISSED'}`],
+    ['t=$(<"$F") (bash loop, no process)', us.shellRead, `< 1 %: ${goal.shellRead ? 'met' : 'MISSED'}`],
+    ['t=$(tokenctl token) (bash loop, cache hit)', us.process, ''],
+  ]
+  for (const [name, value, verdictText] of rows)
+    console.log(`${pad(name, 44)}${pad(cost(value), 12)}${pad(share(value), 14)}${verdictText}`)
+}
+
 try {
   await tokenctl(['env', 'add', 'bench', '--url', server.url, '--git-host', 'git.example.com', '--use', '-q'])
   await tokenctl(['login', '--username', 'alice', '--password-stdin', '-q', '--store', 'file'], {}, 'wonderland')
@@ -326,6 +435,7 @@ try {
   const results = measureInTurns(cases)
   const crowdResult = await crowd(50)
   const compileCache = await compileCacheBench(node24)
+  const filesResult = await fileVsProcess(fileStore)
 
   const floor = results[0]!
   const ghMs = results.find((r) => r.name.startsWith('gh '))?.medianMs
@@ -353,6 +463,7 @@ try {
     `\n50 concurrent token on an expired token: ${crowdResult.refreshes} refresh request(s), all done in ${crowdResult.wallMs} ms, ${crowdResult.allSame ? 'all the same token' : 'DIFFERENT tokens'} — goal 1 refresh within 3 s: ${crowdMet ? 'met' : 'MISSED'}`,
   )
   printCompileCache(compileCache)
+  printFileVsProcess(filesResult)
   fs.mkdirSync(path.join(root, '.bench'), { recursive: true })
   const machine = {
     cpus: os.cpus().length,
@@ -363,7 +474,7 @@ try {
   }
   fs.writeFileSync(
     path.join(root, '.bench', 'results.json'),
-    `${JSON.stringify({ machine, runs: RUNS, cases: rows, crowd: { ...crowdResult, goal: crowdMet ? 'met' : 'missed' }, compileCache }, null, 2)}\n`,
+    `${JSON.stringify({ machine, runs: RUNS, cases: rows, crowd: { ...crowdResult, goal: crowdMet ? 'met' : 'missed' }, compileCache, tokenFile: filesResult }, null, 2)}\n`,
   )
   console.log('\nwritten: .bench/results.json')
 } finally {
