@@ -47,6 +47,8 @@ export const SUITES = {
   'test/e2e/oauth2-browser.test.ts': ['posix-shell', 'posix-signals'],
   'test/e2e/trust-oauth2-provider.test.ts': ['posix-shell', 'posix-signals'],
   'test/e2e/oauth2-device.test.ts': ['posix-signals'],
+  'test/e2e/sink.test.ts': ['setpriv', 'posix-modes', 'posix-shell', 'posix-signals'],
+  'test/e2e/keep-fresh-exec.test.ts': ['posix-modes', 'posix-shell', 'posix-signals'],
 }
 
 /** The suites that cannot run on `platform`, each with what it lacks there. */
