@@ -519,9 +519,9 @@ describe('a refused target or flag: exit 2, a message, and nothing written', () 
   })
 
   test.each([
-    ['0644', 'lets every user of this machine read the token'],
-    ['0604', 'lets every user of this machine read the token'],
-    ['0602', 'lets every user of this machine at the token'],
+    ['0644', 'opens the token file to every user of this machine'],
+    ['0604', 'opens the token file to every user of this machine'],
+    ['0602', 'opens the token file to every user of this machine'],
     ['0750', 'makes the token file executable'],
     ['0700', 'makes the token file executable'],
     ['0660', 'makes the token file writable by its group'],
