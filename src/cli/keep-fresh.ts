@@ -1,5 +1,5 @@
 import { UsageError } from '../base/errors.js'
-import { type KeepFreshReport, REFRESH_LEAD_MS } from '../core/keep-fresh.js'
+import { type KeepFreshReport, REFRESH_LEAD_MS, TokenKeeper } from '../core/keep-fresh.js'
 import type { Session, TokenResult } from '../core/session.js'
 import { formatDuration } from '../util/duration.js'
 import { errorInline } from './error-report.js'
@@ -29,7 +29,7 @@ export async function firstKeptToken(session: Session, minTtlMs: number, minTtlT
  * program is about to get an expired token); the rest is information. `whenExpired` says
  * what happens once the token handed out has expired and no new one could be had.
  */
-export function sayKeepFreshReport(voice: Voice, envName: string, report: KeepFreshReport, whenExpired: string): void {
+function sayKeepFreshReport(voice: Voice, envName: string, report: KeepFreshReport, whenExpired: string): void {
   const until = (at: number) => isoTime(at)
   switch (report.kind) {
     case 'failing':
@@ -55,4 +55,26 @@ export function sayKeepFreshReport(voice: Voice, envName: string, report: KeepFr
         `The server now grants tokens for ${formatDuration(report.lifetimeMs)}, not longer than --min-ttl; each is renewed at half its life.`,
       )
   }
+}
+
+/** The keeping loop of `exec --keep-fresh` and `sink`: the session's tokens, its reports in words on stderr. */
+export function keeperFor(
+  session: Session,
+  voice: Voice,
+  options: {
+    minTtlMs: number
+    initial: TokenResult
+    onToken: (token: TokenResult) => void
+    whenExpired: string
+    stopWhenExpired?: boolean
+  },
+): TokenKeeper {
+  return new TokenKeeper({
+    getToken: (ttl) => session.getToken({ minTtlMs: ttl }),
+    minTtlMs: options.minTtlMs,
+    initial: options.initial,
+    onToken: options.onToken,
+    onReport: (report) => sayKeepFreshReport(voice, session.env.name, report, options.whenExpired),
+    stopWhenExpired: options.stopWhenExpired,
+  })
 }

@@ -4,12 +4,11 @@ import { Flags } from '@oclif/core'
 
 import { BaseCommand } from '../cli/base-command.js'
 import { withExitCodes } from '../cli/exit-codes-help.js'
-import { firstKeptToken, sayKeepFreshReport } from '../cli/keep-fresh.js'
+import { firstKeptToken, keeperFor } from '../cli/keep-fresh.js'
 import { minTtlFlag, parseMinTtl } from '../cli/min-ttl.js'
 import { UsageError } from '../base/errors.js'
 import { runtimeDir } from '../base/paths.js'
 import { currentPlatform } from '../base/platform.js'
-import { TokenKeeper } from '../core/keep-fresh.js'
 import { isShellVariable } from '../integrations/formats.js'
 import { childEnvironment, runWithToken, signalNamed } from '../integrations/exec.js'
 import { ExecTokenDir } from '../integrations/token-files.js'
@@ -73,7 +72,7 @@ With --keep-fresh, for a command that runs longer than a token lives, tokenctl s
     const minTtlMs = parseMinTtl(this.flags['min-ttl'])
     const platform = currentPlatform(this.environ)
     const signal = this.flags.signal === undefined ? undefined : signalNamed(this.flags.signal, platform)
-    const { env, session } = await this.context()
+    const { session } = await this.context()
     if (!this.flags['keep-fresh']) {
       const token = await session.getToken({ minTtlMs })
       const environ = childEnvironment(this.environ, this.flags.var, token.accessToken, platform)
@@ -87,15 +86,14 @@ With --keep-fresh, for a command that runs longer than a token lives, tokenctl s
       const { files } = tokenDir
       files.write(first.accessToken)
       let child: ChildProcess | undefined
-      const keeper = new TokenKeeper({
-        getToken: (ttl) => session.getToken({ minTtlMs: ttl }),
+      const keeper = keeperFor(session, this.voice, {
         minTtlMs,
         initial: first,
         onToken: (token) => {
           files.write(token.accessToken)
           if (signal) child?.kill(signal)
         },
-        onReport: (report) => sayKeepFreshReport(this.voice, env.name, report, 'tokenctl keeps trying.'),
+        whenExpired: 'tokenctl keeps trying.',
       })
       const environ = {
         ...childEnvironment(this.environ, this.flags.var, first.accessToken, platform),

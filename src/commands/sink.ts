@@ -4,12 +4,11 @@ import { Flags } from '@oclif/core'
 
 import { BaseCommand } from '../cli/base-command.js'
 import { withExitCodes } from '../cli/exit-codes-help.js'
-import { firstKeptToken, sayKeepFreshReport } from '../cli/keep-fresh.js'
+import { firstKeptToken, keeperFor } from '../cli/keep-fresh.js'
 import { minTtlFlag, parseMinTtl } from '../cli/min-ttl.js'
 import { isoTime } from '../cli/time.js'
 import { exitCodeOf, UsageError } from '../base/errors.js'
 import { currentPlatform } from '../base/platform.js'
-import { TokenKeeper } from '../core/keep-fresh.js'
 import { checkSinkTarget, parseFileMode, TokenFiles } from '../integrations/token-files.js'
 
 /** What ends a sink that runs in the foreground: a supervisor's stop, a Ctrl-C, a closed terminal. */
@@ -79,15 +78,14 @@ A target is refused (exit 2) in a directory other users can write or that is not
       return
     }
 
-    const keeper = new TokenKeeper({
-      getToken: (ttl) => session.getToken({ minTtlMs: ttl }),
+    const keeper = keeperFor(session, this.voice, {
       minTtlMs,
       initial: first,
       onToken: (token) => {
         files.write(token.accessToken)
         wrote(token.accessExpiresAt)
       },
-      onReport: (report) => sayKeepFreshReport(this.voice, env.name, report, 'The sink stops.'),
+      whenExpired: 'The sink stops.',
       stopWhenExpired: true,
     })
     // In place before the first write: a supervisor that stops the sink as soon as it has
