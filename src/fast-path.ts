@@ -32,6 +32,7 @@ import { accessCacheDir, configDir, configFile, type Environ, lockDir } from './
 import { checkVariableServer } from './base/url-policy.js'
 import { formatToken, isShellVariable, type TokenFormat } from './integrations/formats.js'
 import { formatCredentialAnswer, MAX_INPUT, parseCredentialRequest } from './integrations/git-credential.js'
+import { EXEC_INFO_VARIABLE, formatExecCredential, parseExecInfo } from './integrations/kube-credential.js'
 import { AccessCache } from './stores/access-cache.js'
 import { FileStore } from './stores/file-store.js'
 import { chooseStoreKind } from './stores/open.js'
@@ -44,6 +45,7 @@ export async function fastPath(argv: string[], environ: Environ = process.env): 
   try {
     if (argv[0] === 'token') return await serveToken(argv.slice(1), environ)
     if (argv[0] === 'git-credential' && argv[1] === 'get') return await serveGitCredential(argv.slice(2), environ)
+    if (argv[0] === 'kube-credential') return await serveKubeCredential(argv.slice(1), environ)
     // Loaded only for these two: their views need colour, which a token never does.
     if (argv[0] === 'status') return await (await import('./fast/status.js')).serveStatus(argv.slice(1), environ)
     if (argv[0] === 'env' && argv[1] === 'list')
@@ -91,6 +93,21 @@ async function serveGitCredential(args: string[], environ: Environ): Promise<boo
   writeStdout(
     formatCredentialAnswer(request, { username, token: cached.accessToken, expiresAt: cached.accessExpiresAt }),
   )
+  return true
+}
+
+/** kubectl's exec plugin (docs/design.md#kubectl): a request it cannot answer throws, and the full path says why. */
+async function serveKubeCredential(args: string[], environ: Environ): Promise<boolean> {
+  const flags = parseFlags(args, 'kube-credential')
+  if (!flags) return false
+  const minTtl = parseDuration(String(flags.get('min-ttl') ?? '5m'))
+  if (minTtl === undefined) return false
+  const info = parseExecInfo(environ[EXEC_INFO_VARIABLE])
+  const env = envFor(flags, environ)
+  if (!env || mustWarn(env, flags, environ)) return false
+  const cached = await freshAccess(env, flags, environ, minTtl)
+  if (!cached) return false
+  writeStdout(formatExecCredential(info.apiVersion, { token: cached.accessToken, expiresAt: cached.accessExpiresAt }))
   return true
 }
 

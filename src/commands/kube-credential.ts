@@ -1,0 +1,49 @@
+import { writeStdout } from '../cli/fd-output.js'
+import { BaseCommand } from '../cli/base-command.js'
+import { withExitCodes } from '../cli/exit-codes-help.js'
+import { minTtlFlag, parseMinTtl } from '../cli/min-ttl.js'
+import { EXEC_INFO_VARIABLE, formatExecCredential, parseExecInfo } from '../integrations/kube-credential.js'
+import { formatDuration } from '../util/duration.js'
+
+export default class KubeCredential extends BaseCommand<typeof KubeCredential> {
+  static override summary = 'A kubectl exec credential plugin that answers with a fresh access token.'
+  static override description = withExitCodes(
+    `Configured by "tokenctl setup-kube"; kubectl runs it, not you. It reads kubectl's request from ${EXEC_INFO_VARIABLE} and prints one ExecCredential (client.authentication.k8s.io/v1 or v1beta1, the version asked for) with the access token and its expiry. It never prompts and never starts a device or browser flow: when a login is needed it says so on stderr, which kubectl shows, and exits 3. The refresh token is never handed out.`,
+    [
+      [0, 'the ExecCredential is printed'],
+      [2, `also an ${EXEC_INFO_VARIABLE} that is not a v1 or v1beta1 request`],
+      3,
+      4,
+      5,
+      6,
+    ],
+  )
+
+  static override examples = [
+    {
+      description: 'What kubectl does:',
+      command: `${EXEC_INFO_VARIABLE}='{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","spec":{"interactive":false}}' <%= config.bin %> <%= command.id %> -e prod`,
+    },
+  ]
+
+  static override flags = {
+    'min-ttl': minTtlFlag(),
+  }
+
+  public async run(): Promise<void> {
+    const minTtlMs = parseMinTtl(this.flags['min-ttl'])
+    // Before anything else: a request tokenctl cannot answer is exit 2 whatever the login.
+    const info = parseExecInfo(this.environ[EXEC_INFO_VARIABLE])
+    const { session } = await this.context()
+    // The session never prompts: whether kubectl has a person at stdin (info.interactive)
+    // changes nothing, a login needed is exit 3 with the command to run.
+    const token = await session.getToken({ minTtlMs })
+    const left = token.accessExpiresAt - Date.now()
+    if (token.source !== 'cache' && left < minTtlMs) {
+      this.warning(
+        `The server grants tokens for ${formatDuration(left)}, less than --min-ttl ${this.flags['min-ttl']}; printing it anyway.`,
+      )
+    }
+    writeStdout(formatExecCredential(info.apiVersion, { token: token.accessToken, expiresAt: token.accessExpiresAt }))
+  }
+}

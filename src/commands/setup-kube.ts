@@ -1,0 +1,58 @@
+import { Flags } from '@oclif/core'
+import os from 'node:os'
+import path from 'node:path'
+
+import { BaseCommand } from '../cli/base-command.js'
+import { withExitCodes } from '../cli/exit-codes-help.js'
+import { editKubeconfig, kubeconfigPath, readKubeconfig, writeKubeconfig } from '../integrations/kubeconfig.js'
+
+export default class SetupKube extends BaseCommand<typeof SetupKube> {
+  static override summary = "Make kubectl use tokenctl's tokens: a kubeconfig user that runs tokenctl."
+  static override description = withExitCodes(
+    `Writes the kubeconfig's users entry NAME (default tokenctl-ENV) as an exec credential plugin (client.authentication.k8s.io/v1) that runs "'/path/to/node' '/path/to/tokenctl/bin/run.js' kube-credential -e ENV", Node named by its absolute path so kubectl finds it whatever its PATH. With --context, that context's user becomes NAME (the context must exist). Nothing else in the file changes: other users, contexts, clusters, comments and key order are kept. The file is --kubeconfig, else the first path in $KUBECONFIG, else ~/.kube/config; it is replaced atomically and keeps its mode (a new one is 0600). Running it twice changes nothing; --unset removes the entry (and, with --context, that context's user when it is NAME).`,
+    [0, 2],
+  )
+
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> -e prod --context prod-cluster',
+    '<%= config.bin %> <%= command.id %> -e prod --kubeconfig ~/.kube/prod.yaml --user prod',
+    '<%= config.bin %> <%= command.id %> -e prod --context prod-cluster --unset',
+  ]
+
+  static override flags = {
+    kubeconfig: Flags.string({
+      summary: 'The kubeconfig to edit (default: $KUBECONFIG, then ~/.kube/config).',
+      helpValue: 'FILE',
+    }),
+    user: Flags.string({ summary: 'Name of the users entry (default: tokenctl-ENV).', helpValue: 'NAME' }),
+    context: Flags.string({ summary: 'A context whose user becomes this entry; it must exist.', helpValue: 'CONTEXT' }),
+    unset: Flags.boolean({ summary: 'Remove the entry instead.' }),
+    json: Flags.boolean({ summary: 'Print {kubeconfig, user, context, changed} on stdout.' }),
+  }
+
+  public async run(): Promise<void> {
+    const env = this.selectEnv()
+    const user = this.flags.user ?? `tokenctl-${env.name}`
+    const file = kubeconfigPath(this.flags.kubeconfig, this.environ, this.environ.HOME || os.homedir())
+    const { text, changes } = editKubeconfig(readKubeconfig(file), {
+      user,
+      envName: env.name,
+      // This very Node and script: the entry works whatever PATH kubectl is started with.
+      program: { node: process.execPath, script: path.resolve(process.argv[1] ?? 'tokenctl') },
+      context: this.flags.context,
+      unset: this.flags.unset,
+    })
+    if (changes.length > 0) writeKubeconfig(file, text)
+    if (this.flags.json) {
+      this.outJson({ kubeconfig: file, user, context: this.flags.context ?? null, changed: changes.length > 0 })
+    }
+    this.info(changes.length > 0 ? `${file}: ${changes.join('; ')}.` : `${file}: nothing to change.`)
+    if (!this.flags.unset) {
+      this.info(
+        this.flags.context
+          ? `Next: kubectl --context ${this.flags.context} get ns`
+          : `Next: kubectl config set-context CONTEXT --user ${user}  (or run again with --context CONTEXT)`,
+      )
+    }
+  }
+}

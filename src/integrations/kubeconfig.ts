@@ -1,0 +1,311 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { Document, isMap, isScalar, isSeq, parseDocument, type Node, type YAMLMap, type YAMLSeq } from 'yaml'
+
+import { ConfigError, UsageError } from '../base/errors.js'
+import { writeFileAtomic } from '../base/private-file.js'
+import { KUBE_V1 } from './kube-credential.js'
+
+/**
+ * `setup-kube`'s edit of a kubeconfig (docs/design.md#setup-kube): one `users` entry, and
+ * optionally one context's `user`, and not a byte more. The common case (a block-style file
+ * as kubectl writes it) is edited as text at the places the YAML parser found, so comments,
+ * spacing, quoting and key order elsewhere stay exactly as they were; anything else (a JSON
+ * kubeconfig, an empty `users`) goes through the YAML document model, which keeps comments
+ * and order but may respace.
+ */
+
+/** What kubectl runs: this Node and this script, both absolute. */
+export interface KubeHelperProgram {
+  node: string
+  script: string
+}
+
+export interface KubeconfigChange {
+  user: string
+  envName: string
+  program: KubeHelperProgram
+  context?: string
+  unset?: boolean
+}
+
+export interface KubeconfigEdit {
+  text: string
+  /** What changed, in words; empty when nothing did. */
+  changes: string[]
+}
+
+/** The `user` of the users entry: kubectl's exec plugin block. */
+export function execUser(envName: string, program: KubeHelperProgram): Record<string, unknown> {
+  return {
+    exec: {
+      apiVersion: KUBE_V1,
+      command: program.node,
+      args: [program.script, 'kube-credential', '-e', envName],
+      interactiveMode: 'IfAvailable',
+      installHint: `kubectl runs tokenctl for this user's token with the Node and script named in the kubeconfig. If either is gone, install tokenctl again and run: tokenctl setup-kube -e ${envName}`,
+      provideClusterInfo: false,
+    },
+  }
+}
+
+/** The kubeconfig file: --kubeconfig, else the first path of $KUBECONFIG, else ~/.kube/config. */
+export function kubeconfigPath(flag: string | undefined, environ: NodeJS.ProcessEnv, home: string): string {
+  if (flag) return path.resolve(flag)
+  const first = (environ.KUBECONFIG ?? '').split(path.delimiter).find((entry) => entry !== '')
+  if (first) return path.resolve(first)
+  return path.join(home, '.kube', 'config')
+}
+
+/** The file's text, or undefined when there is none yet. */
+export function readKubeconfig(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw new ConfigError(
+      `The kubeconfig ${file} cannot be read (${(error as NodeJS.ErrnoException).code}).`,
+      'Check its permissions, or name another with --kubeconfig.',
+    )
+  }
+}
+
+/**
+ * Write it atomically (a temp file renamed over it), through a symlink to its target, with
+ * the mode it had; a new file is 0600 in a dir made 0700.
+ */
+export function writeKubeconfig(file: string, text: string): void {
+  let target = file
+  let mode = 0o600
+  try {
+    target = fs.realpathSync(file)
+    mode = fs.statSync(target).mode & 0o777
+  } catch {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 })
+  }
+  writeFileAtomic(target, text, mode)
+}
+
+type Edit = { start: number; end: number; text: string }
+
+/** The change applied to the file's text (undefined: no file yet). Pure. */
+export function editKubeconfig(original: string | undefined, change: KubeconfigChange): KubeconfigEdit {
+  const text = original ?? ''
+  const doc = parseDocument(text)
+  if (doc.errors.length > 0 || (doc.contents !== null && !isMap(doc.contents))) {
+    throw new ConfigError(
+      `The kubeconfig is not a YAML map${doc.errors[0] ? ` (${doc.errors[0].message.split('\n')[0]})` : ''}.`,
+      'Fix it, or name another file with --kubeconfig.',
+    )
+  }
+  const wanted = execUser(change.envName, change.program)
+  const changes: string[] = []
+  const users = doc.get('users', true) as Node | null | undefined
+  const userItems = isSeq(users) ? (users.items as Node[]) : []
+  const userIndex = userItems.findIndex((item) => isMap(item) && item.get('name') === change.user)
+  const existing = userIndex >= 0 ? (userItems[userIndex] as YAMLMap) : undefined
+  const usersKey = isMap(doc.contents)
+    ? (doc.contents.items.find((pair) => isScalar(pair.key) && pair.key.value === 'users')?.key as Node | undefined)
+    : undefined
+  const usersKeyColumn = usersKey?.range ? linePrefix(text, usersKey.range[0]).length : 0
+  const contextMap = change.context === undefined ? undefined : findContext(doc, change.context)
+  const contextUser = contextMap?.get('user', true) as Node | undefined
+
+  const edits: Edit[] = []
+  let modelOnly = false
+  if (!change.unset) {
+    const current = (existing?.get('user', true) as Node | undefined)?.toJSON() as unknown
+    if (JSON.stringify(current) !== JSON.stringify(wanted)) {
+      changes.push(existing ? `replaced user "${change.user}"` : `added user "${change.user}"`)
+      const entry = { name: change.user, user: wanted }
+      const edit = existing
+        ? replaceItem(text, existing, entry, usersKeyColumn)
+        : appendItem(text, users, entry, usersKeyColumn)
+      if (edit) edits.push(edit)
+      else modelOnly = true
+    }
+    if (contextMap && (!isScalar(contextUser) || contextUser.value !== change.user)) {
+      changes.push(`context "${change.context}" now uses user "${change.user}"`)
+      const edit =
+        isScalar(contextUser) && contextUser.range
+          ? replaceScalar(contextUser, change.user)
+          : contextUser === undefined
+            ? addPair(text, contextMap, 'user', change.user)
+            : undefined
+      if (edit) edits.push(edit)
+      else modelOnly = true
+    }
+  } else {
+    if (existing) {
+      changes.push(`removed user "${change.user}"`)
+      const edit = userItems.length > 1 ? removeItem(text, existing) : undefined
+      if (edit) edits.push(edit)
+      else modelOnly = true
+    }
+    if (contextMap && isScalar(contextUser) && contextUser.value === change.user) {
+      changes.push(`context "${change.context}" no longer names a user`)
+      const edit = removePair(text, contextMap, 'user')
+      if (edit) edits.push(edit)
+      else modelOnly = true
+    }
+  }
+  if (changes.length === 0) return { text, changes }
+  if (!modelOnly) return { text: applyEdits(text, edits), changes }
+  return { text: viaModel(doc, original, change, wanted), changes }
+}
+
+function findContext(doc: Document, name: string): YAMLMap {
+  const contexts = doc.get('contexts', true)
+  const items = isSeq(contexts) ? (contexts.items as Node[]) : []
+  const item = items.find((entry) => isMap(entry) && entry.get('name') === name) as YAMLMap | undefined
+  if (!item) {
+    const known = items.flatMap((entry) => (isMap(entry) ? [String(entry.get('name'))] : []))
+    throw new UsageError(
+      `The kubeconfig has no context "${name.slice(0, 80)}"${known.length ? ` (it has: ${known.join(', ')})` : ''}.`,
+      'Name one it has with --context, or leave --context out and add the context with kubectl config set-context.',
+    )
+  }
+  let context: unknown = item.get('context', true)
+  if (!isMap(context)) {
+    context = doc.createNode({})
+    item.set('context', context)
+  }
+  return context as YAMLMap
+}
+
+/** The edit through the document model: comments and order kept, spacing yaml's own. */
+function viaModel(doc: Document, original: string | undefined, change: KubeconfigChange, wanted: unknown): string {
+  if (original === undefined || doc.contents === null) {
+    doc.contents = doc.createNode({ apiVersion: 'v1', kind: 'Config', users: [] }) as never
+  }
+  let users = doc.get('users', true)
+  if (!isSeq(users)) {
+    doc.set('users', doc.createNode([]))
+    users = doc.get('users', true)
+  }
+  const seq = users as YAMLSeq
+  const index = seq.items.findIndex((item) => isMap(item) && item.get('name') === change.user)
+  if (change.unset) {
+    if (index >= 0) seq.items.splice(index, 1)
+  } else {
+    const node = doc.createNode({ name: change.user, user: wanted })
+    if (index >= 0) seq.items[index] = node
+    else seq.items.push(node)
+  }
+  if (change.context !== undefined) {
+    const context = findContext(doc, change.context)
+    if (!change.unset) context.set('user', change.user)
+    else if (context.get('user') === change.user) context.delete('user')
+  }
+  // A JSON kubeconfig stays JSON: what is added is written with quoted keys and strings too.
+  const json = isMap(doc.contents) && doc.contents.flow
+  return doc.toString({
+    indentSeq: original === undefined ? false : indentsSequences(original),
+    lineWidth: 0,
+    ...(json ? { defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'QUOTE_DOUBLE' } : {}),
+  })
+}
+
+/** kubectl writes `- ` under its key's column; other tools indent it. Follow the file. */
+function indentsSequences(text: string): boolean {
+  const match = /^( *)[^\s#:][^:\n]*:[ \t]*\n(?:[ \t]*(?:#.*)?\n)*( *)- /m.exec(text)
+  return match ? match[2]!.length > match[1]!.length : false
+}
+
+/** The YAML of `value` as lines, the first to follow `prefix`, the others indented to its width. */
+function render(value: unknown, prefix: string, indentSeq: boolean): string {
+  const lines = new Document(value).toString({ indentSeq, lineWidth: 0 }).replace(/\n$/, '').split('\n')
+  const pad = ' '.repeat(prefix.length)
+  return lines.map((line, i) => (i === 0 ? line : line === '' ? line : pad + line)).join('\n')
+}
+
+/** What precedes `offset` on its line. */
+function linePrefix(text: string, offset: number): string {
+  return text.slice(text.lastIndexOf('\n', offset - 1) + 1, offset)
+}
+
+/** The offset just past the line holding `offset - 1` (its newline included), or the text's end. */
+function endOfLine(text: string, offset: number): number {
+  const newline = text.indexOf('\n', Math.max(0, offset - 1))
+  return newline < 0 ? text.length : newline + 1
+}
+
+/** A block-sequence item `- key: …` on its own line: the prefix (`  - `) it starts after. */
+function itemPrefix(text: string, item: Node): string | undefined {
+  if (!item.range || !isMap(item) || item.flow) return undefined
+  const prefix = linePrefix(text, item.range[0])
+  return /^ *- +$/.test(prefix) ? prefix : undefined
+}
+
+/** Whether the file indents a list under its key, as the `users` list at hand shows (kubectl does not). */
+function indentSeqOf(prefix: string, keyColumn: number): boolean {
+  return prefix.indexOf('-') > keyColumn
+}
+
+function replaceItem(text: string, item: YAMLMap, entry: unknown, keyColumn: number): Edit | undefined {
+  const prefix = itemPrefix(text, item)
+  if (!prefix) return undefined
+  const end = endOfLine(text, item.range![1])
+  const eol = text.slice(end - 1, end) === '\n' ? '\n' : ''
+  return { start: item.range![0], end, text: render(entry, prefix, indentSeqOf(prefix, keyColumn)) + eol }
+}
+
+function appendItem(text: string, seq: unknown, entry: unknown, keyColumn: number): Edit | undefined {
+  if (!isSeq(seq) || seq.flow || seq.items.length === 0) return undefined
+  const last = seq.items[seq.items.length - 1] as Node
+  const prefix = itemPrefix(text, last)
+  if (!prefix) return undefined
+  const at = endOfLine(text, last.range![1])
+  const lead = at === text.length && !text.endsWith('\n') ? '\n' : ''
+  return { start: at, end: at, text: `${lead}${prefix}${render(entry, prefix, indentSeqOf(prefix, keyColumn))}\n` }
+}
+
+function removeItem(text: string, item: Node): Edit | undefined {
+  const prefix = itemPrefix(text, item)
+  if (!prefix) return undefined
+  return { start: item.range![0] - prefix.length, end: endOfLine(text, item.range![1]), text: '' }
+}
+
+function replaceScalar(scalar: Node, value: string): Edit {
+  return { start: scalar.range![0], end: scalar.range![1], text: quote(value) }
+}
+
+/** A block map's pair written on its own line: its key's indent. */
+function blockIndent(text: string, map: YAMLMap): string | undefined {
+  const first = map.items[0]?.key as Node | undefined
+  if (map.flow || !first?.range) return undefined
+  const indent = linePrefix(text, first.range[0])
+  return /^ *$/.test(indent) ? indent : undefined
+}
+
+function addPair(text: string, map: YAMLMap, key: string, value: string): Edit | undefined {
+  const indent = blockIndent(text, map)
+  if (indent === undefined || !map.range) return undefined
+  const at = endOfLine(text, map.range[1])
+  const lead = at === text.length && !text.endsWith('\n') ? '\n' : ''
+  return { start: at, end: at, text: `${lead}${indent}${key}: ${quote(value)}\n` }
+}
+
+function removePair(text: string, map: YAMLMap, key: string): Edit | undefined {
+  const pair = map.items.find((item) => isScalar(item.key) && item.key.value === key)
+  const keyNode = pair?.key as Node | undefined
+  const value = pair?.value as Node | undefined
+  if (map.items.length < 2 || blockIndent(text, map) === undefined || !keyNode?.range || !value?.range) return undefined
+  if (!/^ *$/.test(linePrefix(text, keyNode.range[0]))) return undefined
+  return {
+    start: keyNode.range[0] - linePrefix(text, keyNode.range[0]).length,
+    end: endOfLine(text, value.range[1]),
+    text: '',
+  }
+}
+
+function quote(value: string): string {
+  return /^[A-Za-z0-9][A-Za-z0-9._@-]*$/.test(value) ? value : JSON.stringify(value)
+}
+
+function applyEdits(text: string, edits: Edit[]): string {
+  let out = text
+  for (const edit of [...edits].sort((a, b) => b.start - a.start))
+    out = out.slice(0, edit.start) + edit.text + out.slice(edit.end)
+  return out
+}
