@@ -1,0 +1,199 @@
+/**
+ * kubectl's exec credential plugin protocol (docs/design.md#kubectl) and setup-kube's edit of a
+ * kubeconfig (docs/design.md#setup-kube): the pure halves of src/integrations/kube-credential.ts
+ * and src/integrations/kubeconfig.ts.
+ */
+import { parse } from 'yaml'
+
+import { ExitCode } from '../../src/base/errors.js'
+import { editKubeconfig, execUser, kubeconfigPath } from '../../src/integrations/kubeconfig.js'
+import { formatExecCredential, parseExecInfo } from '../../src/integrations/kube-credential.js'
+
+const V1 = 'client.authentication.k8s.io/v1'
+const V1BETA1 = 'client.authentication.k8s.io/v1beta1'
+const info = (value: unknown) => JSON.stringify(value)
+
+describe('parseExecInfo', () => {
+  test.each([
+    ['v1, not interactive', info({ apiVersion: V1, kind: 'ExecCredential', spec: { interactive: false } }), V1, false],
+    ['v1, interactive', info({ apiVersion: V1, kind: 'ExecCredential', spec: { interactive: true } }), V1, true],
+    [
+      'v1beta1 with cluster info',
+      info({ apiVersion: V1BETA1, kind: 'ExecCredential', spec: { cluster: { server: 'https://k' } } }),
+      V1BETA1,
+      false,
+    ],
+    ['no spec at all', info({ apiVersion: V1, kind: 'ExecCredential' }), V1, false],
+    [
+      'interactive as a string (not true)',
+      info({ apiVersion: V1, kind: 'ExecCredential', spec: { interactive: 'true' } }),
+      V1,
+      false,
+    ],
+  ])('%s', (_name, text, apiVersion, interactive) => {
+    expect(parseExecInfo(text)).toEqual({ apiVersion, interactive })
+  })
+
+  test('absent or empty: a kubectl that sends no request, answered in v1beta1, nobody at stdin', () => {
+    expect(parseExecInfo(undefined)).toEqual({ apiVersion: V1BETA1, interactive: false })
+    expect(parseExecInfo('')).toEqual({ apiVersion: V1BETA1, interactive: false })
+    expect(parseExecInfo('  ')).toEqual({ apiVersion: V1BETA1, interactive: false })
+  })
+
+  test.each([
+    ['not JSON', '{apiVersion', /KUBERNETES_EXEC_INFO is not an ExecCredential in JSON/],
+    ['an array', '[]', /KUBERNETES_EXEC_INFO is not an ExecCredential\./],
+    ['another kind', info({ apiVersion: V1, kind: 'Pod' }), /KUBERNETES_EXEC_INFO is not an ExecCredential\./],
+    [
+      'v1alpha1',
+      info({ apiVersion: 'client.authentication.k8s.io/v1alpha1', kind: 'ExecCredential' }),
+      /kubectl asks for "client\.authentication\.k8s\.io\/v1alpha1"; tokenctl answers/,
+    ],
+    ['no apiVersion', info({ kind: 'ExecCredential' }), /kubectl asks for no apiVersion/],
+  ])('%s: a usage error (exit 2) saying what is wrong', (_name, text, message) => {
+    let caught: unknown
+    try {
+      parseExecInfo(text)
+    } catch (error) {
+      caught = error
+    }
+    expect(caught).toMatchObject({ exitCode: ExitCode.usage })
+    expect((caught as Error).message).toMatch(message)
+  })
+})
+
+describe('formatExecCredential', () => {
+  const expiresAt = Date.UTC(2030, 0, 2, 3, 4, 5, 999)
+
+  test.each([V1, V1BETA1] as const)('%s: one compact line, the version asked for, RFC 3339 in whole seconds', (v) => {
+    expect(formatExecCredential(v, { token: 'a.b-c_d~e+f/g=', expiresAt })).toBe(
+      `{"apiVersion":"${v}","kind":"ExecCredential","status":{"token":"a.b-c_d~e+f/g=","expirationTimestamp":"2030-01-02T03:04:05Z"}}\n`,
+    )
+  })
+})
+
+describe('kubeconfigPath', () => {
+  test('--kubeconfig, else the first entry of KUBECONFIG, else ~/.kube/config', () => {
+    expect(kubeconfigPath('/a/b', { KUBECONFIG: '/c' }, '/home/u')).toBe('/a/b')
+    expect(kubeconfigPath(undefined, { KUBECONFIG: ':/c:/d' }, '/home/u')).toBe('/c')
+    expect(kubeconfigPath(undefined, { KUBECONFIG: '' }, '/home/u')).toBe('/home/u/.kube/config')
+    expect(kubeconfigPath(undefined, {}, '/home/u')).toBe('/home/u/.kube/config')
+  })
+})
+
+describe('editKubeconfig', () => {
+  const program = { node: '/opt/node/bin/node', script: '/opt/tokenctl/bin/run.js' }
+  const change = { user: 'tokenctl-prod', envName: 'prod', program }
+  const FILE = [
+    '# my clusters',
+    'apiVersion: v1',
+    'clusters:',
+    '- cluster:',
+    '    server: https://k.example.com   # the big one',
+    '  name: big',
+    'contexts:',
+    '- context: {cluster: big, user: bob}   # flow style',
+    '  name: flowing',
+    '- context:',
+    '    cluster: big',
+    '    user: bob',
+    '  name: blocky',
+    'current-context: blocky',
+    'kind: Config',
+    'users:',
+    '- name: bob',
+    '  user:',
+    "    token: 'abc'    # keep me",
+    '# the end',
+    '',
+  ].join('\n')
+
+  test('adds the entry after the last user, and not a byte elsewhere changes', () => {
+    const { text, changes } = editKubeconfig(FILE, change)
+    expect(changes).toEqual(['added user "tokenctl-prod"'])
+    const at = FILE.indexOf('# the end')
+    expect(text.startsWith(FILE.slice(0, at))).toBe(true)
+    expect(text.endsWith('# the end\n')).toBe(true)
+    const users = (parse(text) as { users: unknown[] }).users
+    expect(users).toEqual([
+      { name: 'bob', user: { token: 'abc' } },
+      { name: 'tokenctl-prod', user: execUser('prod', program) },
+    ])
+    expect(execUser('prod', program)).toEqual({
+      exec: {
+        apiVersion: V1,
+        command: '/opt/node/bin/node',
+        args: ['/opt/tokenctl/bin/run.js', 'kube-credential', '-e', 'prod'],
+        interactiveMode: 'IfAvailable',
+        installHint: expect.stringContaining('tokenctl setup-kube -e prod'),
+        provideClusterInfo: false,
+      },
+    })
+  })
+
+  test('idempotent: a second run changes nothing; a changed Node path is replaced in place', () => {
+    const once = editKubeconfig(FILE, change).text
+    expect(editKubeconfig(once, change)).toEqual({ text: once, changes: [] })
+    const moved = editKubeconfig(once, { ...change, program: { ...program, node: '/usr/bin/node' } })
+    expect(moved.changes).toEqual(['replaced user "tokenctl-prod"'])
+    expect(moved.text).toBe(once.replace('/opt/node/bin/node', '/usr/bin/node'))
+  })
+
+  test('--context points a block or a flow context at the entry, only its user changes', () => {
+    const block = editKubeconfig(FILE, { ...change, context: 'blocky' })
+    expect(block.changes).toEqual(['added user "tokenctl-prod"', 'context "blocky" now uses user "tokenctl-prod"'])
+    expect(block.text).toBe(
+      editKubeconfig(FILE, change).text.replace(
+        '    user: bob\n  name: blocky',
+        '    user: tokenctl-prod\n  name: blocky',
+      ),
+    )
+    const flow = editKubeconfig(FILE, { ...change, context: 'flowing' })
+    expect(flow.text).toContain('- context: {cluster: big, user: tokenctl-prod}   # flow style\n')
+  })
+
+  test('--context naming no context is a usage error listing the ones there are', () => {
+    expect(() => editKubeconfig(FILE, { ...change, context: 'nope' })).toThrow(
+      'The kubeconfig has no context "nope" (it has: flowing, blocky).',
+    )
+  })
+
+  test('--unset removes the entry, and the context user only where it names the entry', () => {
+    const set = editKubeconfig(FILE, { ...change, context: 'blocky' }).text
+    const unset = editKubeconfig(set, { ...change, context: 'blocky', unset: true })
+    expect(unset.changes).toEqual(['removed user "tokenctl-prod"', 'context "blocky" no longer names a user'])
+    expect(unset.text).toBe(FILE.replace('    user: bob\n  name: blocky', '  name: blocky'))
+    // A context that names someone else keeps its user.
+    const other = editKubeconfig(editKubeconfig(FILE, change).text, { ...change, context: 'blocky', unset: true })
+    expect(other.text).toBe(FILE)
+    expect(editKubeconfig(FILE, { ...change, unset: true })).toEqual({ text: FILE, changes: [] })
+  })
+
+  test('no file yet: a minimal kubeconfig with the entry', () => {
+    const { text } = editKubeconfig(undefined, change)
+    expect(parse(text)).toEqual({
+      apiVersion: 'v1',
+      kind: 'Config',
+      users: [{ name: 'tokenctl-prod', user: execUser('prod', program) }],
+    })
+  })
+
+  test('a JSON kubeconfig stays JSON', () => {
+    const json = JSON.stringify({ apiVersion: 'v1', kind: 'Config', clusters: [], users: [{ name: 'bob', user: {} }] })
+    const { text } = editKubeconfig(json, change)
+    expect(JSON.parse(text)).toEqual({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [],
+      users: [
+        { name: 'bob', user: {} },
+        { name: 'tokenctl-prod', user: execUser('prod', program) },
+      ],
+    })
+  })
+
+  test('a file that is not a YAML map is refused (exit 2), not overwritten', () => {
+    expect(() => editKubeconfig('- a\n- b\n', change)).toThrow(/not a YAML map/)
+    expect(() => editKubeconfig('a: [\n', change)).toThrow(/not a YAML map/)
+  })
+})
