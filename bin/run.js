@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 'use strict'
-// A cache hit of `token` or `git-credential get`, and `status` and `env list`, are served by
-// the fast path with Node's built-ins alone; everything else (and anything the fast path is
-// unsure of) goes to oclif. CommonJS (bin/package.json), like the bundle: Node's ES module
+// A cache hit of `token`, `git-credential get` or `kube-credential`, and `status` and
+// `env list`, are served by the fast path with Node's built-ins alone; everything else (and
+// anything the fast path is unsure of) goes to oclif. CommonJS (bin/package.json), like the bundle: Node's ES module
 // loader would cost every start a few milliseconds.
 const path = require('node:path')
 

@@ -9,14 +9,7 @@ export default class KubeCredential extends BaseCommand<typeof KubeCredential> {
   static override summary = 'A kubectl exec credential plugin that answers with a fresh access token.'
   static override description = withExitCodes(
     `Configured by "tokenctl setup-kube"; kubectl runs it, not you. It reads kubectl's request from ${EXEC_INFO_VARIABLE} and prints one ExecCredential (client.authentication.k8s.io/v1 or v1beta1, the version asked for) with the access token and its expiry. It never prompts and never starts a device or browser flow: when a login is needed it says so on stderr, which kubectl shows, and exits 3. The refresh token is never handed out.`,
-    [
-      [0, 'the ExecCredential is printed'],
-      [2, `also an ${EXEC_INFO_VARIABLE} that is not a v1 or v1beta1 request`],
-      3,
-      4,
-      5,
-      6,
-    ],
+    [[0, 'the ExecCredential is printed'], [2, 'also a request not in v1 or v1beta1'], 3, 4, 5, 6],
   )
 
   static override examples = [
