@@ -4,6 +4,7 @@ import path from 'node:path'
 
 import { BaseCommand } from '../cli/base-command.js'
 import { withExitCodes } from '../cli/exit-codes-help.js'
+import { UsageError } from '../base/errors.js'
 import { editKubeconfig, kubeconfigPath, readKubeconfig, writeKubeconfig } from '../integrations/kubeconfig.js'
 
 export default class SetupKube extends BaseCommand<typeof SetupKube> {
@@ -33,6 +34,10 @@ export default class SetupKube extends BaseCommand<typeof SetupKube> {
   public async run(): Promise<void> {
     const env = this.selectEnv()
     const user = this.flags.user ?? `tokenctl-${env.name}`
+    // eslint-disable-next-line no-control-regex
+    if (user.trim() === '' || /[\u0000-\u001f\u007f]/.test(user)) {
+      throw new UsageError('--user must be a name of printable characters.', 'Leave it out for tokenctl-ENV.')
+    }
     const file = kubeconfigPath(this.flags.kubeconfig, this.environ, this.environ.HOME || os.homedir())
     const { text, changes } = editKubeconfig(readKubeconfig(file), {
       user,

@@ -43,7 +43,7 @@ afterEach(async () => {
   sandbox?.cleanup()
 })
 
-const store = { TOKENCTL_STORE: 'file', KUBECONFIG: undefined }
+const store = { TOKENCTL_STORE: 'file' }
 
 /** The access token and its expiry as the file store keeps them for `env`. */
 function stored(env = 'prod'): { accessToken: string; accessExpiresAt: number } {
@@ -204,6 +204,13 @@ describe('setup-kube', () => {
     const result = await setup(['--kubeconfig', file, '--context', 'play'])
     expect(result).toMatchObject({ code: 2, stdout: '' })
     expect(result.stderr).toContain('The kubeconfig has no context "play" (it has: work).')
+    expect(fs.readFileSync(file, 'utf8')).toBe(KUBECONFIG_TEXT)
+  })
+
+  test('an empty --user: exit 2, the file untouched', async () => {
+    const result = await setup(['--kubeconfig', file, '--user', ''])
+    expect(result).toMatchObject({ code: 2, stdout: '' })
+    expect(result.stderr).toContain('--user must be a name of printable characters.')
     expect(fs.readFileSync(file, 'utf8')).toBe(KUBECONFIG_TEXT)
   })
 

@@ -35,7 +35,7 @@ interface Manifest {
 const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'oclif.manifest.json'), 'utf8')) as Manifest
 
 /** Commands whose stdout is a token by design: their stdout is not searched. */
-const PRINTS_A_TOKEN = new Set(['token', 'git-credential'])
+const PRINTS_A_TOKEN = new Set(['token', 'git-credential', 'kube-credential'])
 
 /** Everything one sandbox's runs produced, to be searched. */
 interface Evidence {
@@ -92,6 +92,17 @@ function stepsFor(id: string, server: ApiServer, sandbox: Sandbox): Step[] {
       return [{ args: ['exec', '--', process.execPath, '-e', childScript(childOut), 'arg-one'] }]
     case 'setup-git':
       return [{ args: ['setup-git', '--host', 'git.example.com'] }, { args: ['setup-git', '--unset'] }]
+    case 'kube-credential':
+      return [
+        {
+          args: ['kube-credential'],
+          env: { KUBERNETES_EXEC_INFO: '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential"}' },
+        },
+        { args: ['kube-credential', '--min-ttl', '1h'] },
+      ]
+    case 'setup-kube':
+      // The kubeconfig it writes (~/.kube/config in the sandbox) is searched like every file.
+      return [{ args: ['setup-kube'] }, { args: ['setup-kube', '--unset', '--json'] }]
     case 'status':
       return [{ args: ['status'] }, { args: ['status', '--json'] }, { args: ['status', '--all'] }]
     case 'revoke':
@@ -135,6 +146,8 @@ const ORDER = [
   'git-credential',
   'exec',
   'setup-git',
+  'kube-credential',
+  'setup-kube',
 ]
 const LAST = ['env:remove', 'revoke']
 

@@ -21,7 +21,7 @@ export interface RunResult {
  * (where CI=true is set).
  */
 const DROPPED =
-  /^(CI|TOKENCTL_.*|XDG_.*|HOME|DBUS_SESSION_BUS_ADDRESS|NO_COLOR|FORCE_COLOR|BROWSER|GIT_.*|HTTPS?_PROXY|NO_PROXY|https?_proxy|no_proxy)$/
+  /^(CI|TOKENCTL_.*|XDG_.*|HOME|DBUS_SESSION_BUS_ADDRESS|NO_COLOR|FORCE_COLOR|BROWSER|GIT_.*|KUBECONFIG|KUBERNETES_.*|HTTPS?_PROXY|NO_PROXY|https?_proxy|no_proxy)$/
 
 export function cleanEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
   const environ: Record<string, string> = {}
