@@ -132,7 +132,7 @@ function verdict(
     return `${judge(vsNode <= 1.6, '≤ 1.6 ×')}${belowGh}${rss}`
   }
   if (name.startsWith('token (cache hit, keychain')) return judge(vsNode <= 2.0, '≤ 2.0 ×')
-  if (name.startsWith('git-credential')) return judge(vsNode <= 1.6, '≤ 1.6 ×')
+  if (name.startsWith('git-credential') || name.startsWith('kube-credential')) return judge(vsNode <= 1.6, '≤ 1.6 ×')
   if (name === 'status' || name === 'env list') return judge(vsNode <= 4, '≤ 4 ×')
   if (name === 'status (keychain store)')
     return IN_PROCESS_KEYCHAIN
@@ -400,6 +400,15 @@ try {
       command: [process.execPath, bin, 'git-credential', 'get'],
       env: fileStore,
       input: 'protocol=https\nhost=git.example.com\n\n',
+    },
+    {
+      name: 'kube-credential (cache hit)',
+      command: [process.execPath, bin, 'kube-credential'],
+      env: {
+        ...fileStore,
+        KUBERNETES_EXEC_INFO:
+          '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","spec":{"interactive":false}}',
+      },
     },
     { name: 'status', command: [process.execPath, bin, 'status'], env: fileStore },
     { name: 'env list', command: [process.execPath, bin, 'env', 'list'], env: fileStore },
