@@ -103,7 +103,7 @@ export function gitHost(value: string): string {
     host.includes('/')
   ) {
     throw new UsageError(
-      `--git-host "${printable(value)}" is not a host name.`,
+      `--host "${printable(value)}" is not a host name.`,
       'Give a host, or host:port, such as git.example.com or git.example.com:8443.',
     )
   }

@@ -39,6 +39,10 @@ The first env added becomes the current one; --use makes any new env current.`,
         '<%= config.bin %> <%= command.id %> corp --protocol oauth2 --token-url https://sso.example.com/token --client-id cli',
     },
     {
+      description: 'A registry host that docker and terraform get its tokens for too:',
+      command: '<%= config.bin %> <%= command.id %> prod --url https://api.example.com --host registry.example.com',
+    },
+    {
       description: 'A local server over plain HTTP (loopback needs no --allow-http):',
       command: '<%= config.bin %> <%= command.id %> dev --url http://127.0.0.1:8080',
     },
@@ -66,9 +70,11 @@ The first env added becomes the current one; --use makes any new env current.`,
     'authorize-url': Flags.string({ summary: 'oauth2: authorization endpoint.', helpValue: 'URL' }),
     'revoke-url': Flags.string({ summary: 'oauth2: revocation endpoint.', helpValue: 'URL' }),
     username: Flags.string({ summary: 'Default user name for login.' }),
-    'git-host': Flags.string({
-      summary: 'Another host (host[:port]) git may ask tokens for; repeatable.',
+    host: Flags.string({
+      summary:
+        'Another host (host[:port]) that git, docker and terraform may ask tokens for; repeatable. --git-host is the same.',
       multiple: true,
+      aliases: ['git-host'],
       helpValue: 'HOST',
     }),
     'allow-http': Flags.boolean({ summary: 'Allow plain http:// to a host that is not loopback.' }),
@@ -93,7 +99,7 @@ The first env added becomes the current one; --use makes any new env current.`,
       authorizeUrl: flags['authorize-url'],
       revokeUrl: flags['revoke-url'],
       username: flags.username,
-      gitHosts: flags['git-host'],
+      gitHosts: flags.host,
       allowHttp: flags['allow-http'],
     })
     // Refuse a duplicate before any request is made.

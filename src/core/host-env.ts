@@ -1,0 +1,81 @@
+import type { ConfigData } from './config-file.js'
+import { envSettingsOf } from './config-file.js'
+import { envFromVariables, selectEnv } from './env-select.js'
+import { gitHostsOf } from './git-hosts.js'
+import type { Env } from '../base/env-settings.js'
+import type { Environ } from '../base/paths.js'
+
+/**
+ * Which env answers for a host (docs/design.md#which-env-answers-for-a-host). docker and
+ * terraform run their helpers with a host and nothing else, so the env is found from the
+ * host: the one whose hosts (its URL's or issuer's host with port, and its --host
+ * entries) include it.
+ */
+
+/** Longer than any host name (253) with a port: anything past this is not a host. */
+const MAX_HOST_INPUT = 2048
+
+/**
+ * A server address as docker gives it (`https://host`, `host`, `host:port/path`) or a
+ * host as terraform gives it, down to `host[:port]`, lower-cased, the default https port
+ * left out (as the env's own hosts are kept). docker's rule: strip the scheme, then
+ * everything from the first `/`. Undefined when what is left is not a host: control
+ * characters, spaces, user info, an empty or oversized input are refused, not guessed at.
+ */
+export function hostOf(address: string): string | undefined {
+  if (address.length === 0 || address.length > MAX_HOST_INPUT) return undefined
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0020\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufffd]/.test(address))
+    return undefined
+  const withoutScheme = address.replace(/^https?:\/\//i, '')
+  const slash = withoutScheme.indexOf('/')
+  const host = (slash === -1 ? withoutScheme : withoutScheme.slice(0, slash)).toLowerCase()
+  if (host === '' || /[@\\?#]/.test(host)) return undefined
+  let parsed: URL
+  try {
+    parsed = new URL(`https://${host}/`)
+  } catch {
+    return undefined
+  }
+  if (parsed.pathname !== '/' || parsed.username || parsed.password) return undefined
+  return parsed.host
+}
+
+/** Every env of the config, the current one first, then by name; the env made from variables last. */
+export function envsInOrder(config: ConfigData, environ: Environ): Env[] {
+  const names = Object.keys(config.envs).sort()
+  const current = config.current && names.includes(config.current) ? config.current : undefined
+  const ordered = current ? [current, ...names.filter((name) => name !== current)] : names
+  const envs: Env[] = []
+  for (const name of ordered) {
+    const settings = envSettingsOf(config, name)
+    if (settings) envs.push({ name, ...settings })
+  }
+  const fromVariables = envFromVariables(environ)
+  if (fromVariables && !envs.some((env) => env.name === fromVariables.name)) envs.push(fromVariables)
+  return envs
+}
+
+/**
+ * The env that answers for `host` (already through hostOf), or undefined when none does.
+ * `--env` or TOKENCTL_ENV names one: then only that env is asked, and a host not of it
+ * is nobody's (an unknown name is the usage error selectEnv throws). Otherwise the
+ * current env first, then the others by name.
+ */
+export function envForHost(host: string, config: ConfigData, environ: Environ, envFlag?: string): Env | undefined {
+  if (envFlag || environ.TOKENCTL_ENV) {
+    const env = selectEnv(envFlag, config, environ)
+    return gitHostsOf(env).includes(host) ? env : undefined
+  }
+  return envsInOrder(config, environ).find((env) => gitHostsOf(env).includes(host))
+}
+
+/** Each host of every env, with the env that answers for it (the first in envsInOrder's order). */
+export function hostsOfEnvs(config: ConfigData, environ: Environ, envFlag?: string): Map<string, Env> {
+  const envs = envFlag || environ.TOKENCTL_ENV ? [selectEnv(envFlag, config, environ)] : envsInOrder(config, environ)
+  const hosts = new Map<string, Env>()
+  for (const env of envs) {
+    for (const host of gitHostsOf(env)) if (!hosts.has(host)) hosts.set(host, env)
+  }
+  return hosts
+}
