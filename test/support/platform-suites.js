@@ -43,6 +43,7 @@ export const SUITES = {
   'test/e2e/git.test.ts': ['posix-shell'],
   'test/e2e/install.test.ts': ['posix-shell'],
   'test/e2e/setup-git.test.ts': ['posix-shell'],
+  'test/e2e/setup-docker.test.ts': ['posix-modes'],
   'test/unit/properties.test.ts': ['posix-shell'],
   'test/e2e/oauth2-browser.test.ts': ['posix-shell', 'posix-signals'],
   'test/e2e/trust-oauth2-provider.test.ts': ['posix-shell', 'posix-signals'],
