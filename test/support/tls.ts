@@ -10,11 +10,11 @@ export interface TestCertificate {
 }
 
 /**
- * A self-signed certificate for localhost, made with openssl in `dir`. Without openssl it
- * throws: an https test that passed without running would hide a broken check (CI
+ * A self-signed certificate for localhost (or `altNames`, openssl's subjectAltName list), made
+ * with openssl in `dir`. Without openssl it throws: an https test that passed without running would hide a broken check (CI
  * installs openssl).
  */
-export function makeTestCertificate(dir: string): TestCertificate {
+export function makeTestCertificate(dir: string, altNames = 'DNS:localhost'): TestCertificate {
   const keyFile = path.join(dir, 'tls.key')
   const certFile = path.join(dir, 'tls.crt')
   try {
@@ -35,7 +35,7 @@ export function makeTestCertificate(dir: string): TestCertificate {
         '-subj',
         '/CN=localhost',
         '-addext',
-        'subjectAltName=DNS:localhost',
+        `subjectAltName=${altNames}`,
       ],
       {
         stdio: ['ignore', 'ignore', 'pipe'],
