@@ -3,6 +3,7 @@ import { Args } from '@oclif/core'
 import { writeStdout } from '../cli/fd-output.js'
 import { BaseCommand } from '../cli/base-command.js'
 import { gitCredentialReport, writeHelperNote } from '../cli/error-report.js'
+import { withExitCodes } from '../cli/exit-codes-help.js'
 import { readStdinUpTo } from '../cli/stdin.js'
 import type { ConfigData } from '../core/config.js'
 import { contextFor } from '../core/context.js'
@@ -31,7 +32,14 @@ const FAILED = 1
 export default class DockerCredential extends BaseCommand<typeof DockerCredential> {
   static override hidden = true
   static override summary = "docker's credential helper: what docker-credential-tokenctl runs."
-  static override description = `docker runs docker-credential-tokenctl for the registries that "tokenctl setup-docker" names in credHelpers; you do not. The verb is the one argument and the server address comes on stdin. The env is the one whose hosts include that address's host (the current env first; TOKENCTL_ENV forces one). "get" prints {"ServerURL","Username","Secret"} with a fresh access token as the secret; "erase" drops the cached access token, so the next "get" refreshes; "store" is accepted for our hosts and ignored; "list" prints every host of every env with its user; "version" prints one line. Answers and errors are on stdout, as docker expects; a failure is exit 1, and "credentials not found in native keychain" tells docker that tokenctl has nothing for that registry.`
+  static override description = withExitCodes(
+    `docker runs docker-credential-tokenctl for the registries that "tokenctl setup-docker" names in credHelpers; you do not. The verb is the one argument and the server address comes on stdin. The env is the one whose hosts include that address's host (the current env first; TOKENCTL_ENV forces one). "get" prints {"ServerURL","Username","Secret"} with a fresh access token as the secret; "erase" drops the cached access token, so the next "get" refreshes; "store" is accepted for our hosts and ignored; "list" prints every host of every env with its user; "version" prints one line. Answers and errors are on stdout, as docker expects; every failure is exit 1 (as with docker's own helpers, whose exit code docker does not read), and "credentials not found in native keychain" tells docker that tokenctl has nothing for that registry.`,
+    [
+      [0, 'answered'],
+      [1, 'not found, or any failure'],
+      [2, 'an unknown verb'],
+    ],
+  )
 
   static override examples = [
     {

@@ -20,7 +20,7 @@ export default class SetupDocker extends BaseCommand<typeof SetupDocker> {
   static override summary = "Make docker use tokenctl's tokens for the env's registry hosts."
   static override description = withExitCodes(
     `Adds a credHelpers entry "HOST": "tokenctl" to docker's config.json for each of the env's hosts (the host of its URL and every --host of "env add"), so that docker runs ${DOCKER_HELPER_PROGRAM} for them. Every other key of the file keeps its value and its place; the file is replaced atomically and keeps its mode (a new one is 0600). The file is $DOCKER_CONFIG/config.json, else ~/.docker/config.json. Running it twice changes nothing; --unset removes tokenctl's entries and nothing else. ${DOCKER_HELPER_PROGRAM} must be on the PATH docker runs with: it is when tokenctl was installed with npm; otherwise this command says how.`,
-    [0, [2, 'also a config.json that is not a JSON object']],
+    [0, [2, 'also a bad config.json']],
   )
 
   static override examples = [
