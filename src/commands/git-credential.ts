@@ -12,7 +12,7 @@ import { formatCredentialAnswer, MAX_INPUT, parseCredentialRequest } from '../in
 export default class GitCredential extends BaseCommand<typeof GitCredential> {
   static override summary = 'A git credential helper that answers with a fresh access token.'
   static override description = withExitCodes(
-    `Configured by "tokenctl setup-git"; git runs it, not you. It answers only for the env's git hosts (the host of its URL and every --git-host) over https (or http to loopback), and stays silent otherwise so git asks its next helper. "erase" (git's reaction to a refused token) drops the cached access token so the next "get" refreshes. The refresh token is never handed out.`,
+    `Configured by "tokenctl setup-git"; git runs it, not you. It answers only for the env's git hosts (the host of its URL and every --host of "env add") over https (or http to loopback), and stays silent otherwise so git asks its next helper. "erase" (git's reaction to a refused token) drops the cached access token so the next "get" refreshes. The refresh token is never handed out.`,
     [[0, 'answered, or silent (also when a login is needed)'], 2, 4, 5, 6],
   )
 

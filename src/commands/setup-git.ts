@@ -12,7 +12,7 @@ import { configureGitHelper } from '../integrations/git-config.js'
 export default class SetupGit extends BaseCommand<typeof SetupGit> {
   static override summary = "Make git use tokenctl's tokens for the env's git hosts."
   static override description = withExitCodes(
-    `For each host (the host of the env's URL, its --git-host entries, and every --host given here) it writes, in your global git config (--local: this repository's), an empty credential.https://HOST.helper — which drops helpers inherited for that host — followed by "!'/path/to/node' '/path/to/tokenctl/bin/run.js' git-credential -e 'ENV'" — Node named by its absolute path, so git finds it where node is not on PATH (a GUI app, an nvm version since removed). Running it twice changes nothing; --unset removes the entries. Hosts given with --host are remembered on the env.`,
+    `For each host (the host of the env's URL, the --host entries of "env add", and every --host given here) it writes, in your global git config (--local: this repository's), an empty credential.https://HOST.helper — which drops helpers inherited for that host — followed by "!'/path/to/node' '/path/to/tokenctl/bin/run.js' git-credential -e 'ENV'" — Node named by its absolute path, so git finds it where node is not on PATH (a GUI app, an nvm version since removed). Running it twice changes nothing; --unset removes the entries. Hosts given with --host are remembered on the env.`,
     [0, 2],
   )
 

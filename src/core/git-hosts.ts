@@ -5,7 +5,7 @@ import { isLoopbackHost } from '../base/url-policy.js'
 /** The user name git gets when the env names none (GitHub's convention, understood widely). */
 export const DEFAULT_GIT_USER = 'x-access-token'
 
-/** docs/design.md#git-and-curl: the host (with port) of the env's URL, and every --git-host. */
+/** docs/design.md#git-and-curl: the host (with port) of the env's URL, and every --host (--git-host). */
 export function gitHostsOf(env: Env): string[] {
   const hosts = new Set<string>()
   const base = env.url ?? env.issuer
