@@ -35,7 +35,13 @@ interface Manifest {
 const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'oclif.manifest.json'), 'utf8')) as Manifest
 
 /** Commands whose stdout is a token by design: their stdout is not searched. */
-const PRINTS_A_TOKEN = new Set(['token', 'git-credential', 'kube-credential'])
+const PRINTS_A_TOKEN = new Set([
+  'token',
+  'git-credential',
+  'kube-credential',
+  'docker-credential',
+  'terraform-credential',
+])
 
 /** Everything one sandbox's runs produced, to be searched. */
 interface Evidence {
@@ -103,6 +109,25 @@ function stepsFor(id: string, server: ApiServer, sandbox: Sandbox): Step[] {
     case 'setup-kube':
       // The kubeconfig it writes (~/.kube/config in the sandbox) is searched like every file.
       return [{ args: ['setup-kube'] }, { args: ['setup-kube', '--unset', '--json'] }]
+    case 'docker-credential':
+      return [
+        { args: ['docker-credential', 'get'], input: `${host}\n` },
+        { args: ['docker-credential', 'list'] },
+        { args: ['docker-credential', 'erase'], input: `https://${host}/v2/\n` },
+        {
+          args: ['docker-credential', 'store'],
+          input: JSON.stringify({ ServerURL: host, Username: 'alice', Secret: PASSWORD }),
+        },
+      ]
+    case 'setup-docker':
+      // docker's config.json it writes (~/.docker/config.json in the sandbox) is searched like every file.
+      return [{ args: ['setup-docker'] }, { args: ['setup-docker', '--unset', '--json'] }]
+    case 'terraform-credential':
+      return [
+        { args: ['terraform-credential', 'get', host] },
+        { args: ['terraform-credential', 'forget', host] },
+        { args: ['terraform-credential', 'store', host], input: JSON.stringify({ token: PASSWORD }) },
+      ]
     case 'status':
       return [{ args: ['status'] }, { args: ['status', '--json'] }, { args: ['status', '--all'] }]
     case 'revoke':
@@ -148,6 +173,9 @@ const ORDER = [
   'setup-git',
   'kube-credential',
   'setup-kube',
+  'docker-credential',
+  'setup-docker',
+  'terraform-credential',
 ]
 const LAST = ['env:remove', 'revoke']
 
