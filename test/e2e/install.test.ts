@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
-import { ROOT, runCli, Sandbox } from '../support/cli.js'
+import { ROOT, runCli, runProcess, Sandbox } from '../support/cli.js'
 
 // Installed the way users install it: npm pack, then npm install -g into a throwaway prefix.
 let work: string
@@ -41,6 +41,8 @@ test('the package holds bin/, dist/ and the manifest, and no src/ or test/', () 
   expect(files).toEqual(
     expect.arrayContaining([
       'bin/run.js',
+      'bin/docker-credential-tokenctl.js',
+      'bin/terraform-credentials-tokenctl.js',
       'dist/commands/env/list.js',
       'dist/stores/keychain-agent.js',
       'oclif.manifest.json',
@@ -90,5 +92,22 @@ describe('the installed tokenctl, from the prefix PATH', () => {
       encoding: 'utf8',
     }).trim()
     expect(found).toBe(path.join(prefix, 'bin', 'tokenctl'))
+  })
+
+  test("docker's and terraform's helpers are installed beside it and run as those programs run them", async () => {
+    const version = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version
+    // As docker and terraform start them: by name, through their #!, with this Node on PATH.
+    const env = sandbox.env({
+      PATH: [path.join(prefix, 'bin'), path.dirname(process.execPath), process.env.PATH].join(path.delimiter),
+      TOKENCTL_STORE: 'file',
+    })
+    const docker = await runProcess(path.join(prefix, 'bin', 'docker-credential-tokenctl'), ['version'], { env })
+    expect(docker).toMatchObject({ code: 0, stdout: `docker-credential-tokenctl (tokenctl) ${version}\n` })
+    const terraform = await runProcess(
+      path.join(prefix, 'bin', 'terraform-credentials-tokenctl'),
+      ['get', 'nobody.example.com'],
+      { env },
+    )
+    expect(terraform).toMatchObject({ code: 0, stdout: '{}\n', stderr: '' })
   })
 })
