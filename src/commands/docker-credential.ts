@@ -8,7 +8,7 @@ import { readStdinUpTo } from '../cli/stdin.js'
 import type { ConfigData } from '../core/config.js'
 import { contextFor } from '../core/context.js'
 import { DEFAULT_GIT_USER } from '../core/git-hosts.js'
-import { envForHost, hostOf, hostsOfEnvs } from '../core/host-env.js'
+import { envForHost, hostOf, hostsOfEnvs, isPlainHttpElsewhere } from '../core/host-env.js'
 import { printable } from '../base/env-name.js'
 import type { Env } from '../base/env-settings.js'
 import { ExitCode, isTokenctlError, type TokenctlError } from '../base/errors.js'
@@ -105,7 +105,7 @@ export default class DockerCredential extends BaseCommand<typeof DockerCredentia
     const address = await this.address()
     if (address === undefined) return
     const found = this.envFor(address.host)
-    if (!found) return this.fail(NOT_FOUND)
+    if (!found || isPlainHttpElsewhere(address.serverUrl, address.host, found.env)) return this.fail(NOT_FOUND)
     const { session, store } = await contextFor(found.env, found.config, this.contextOptions)
     this.track(store)
     let token

@@ -4,6 +4,7 @@ import { envFromVariables, selectEnv } from './env-select.js'
 import { gitHostsOf } from './git-hosts.js'
 import type { Env } from '../base/env-settings.js'
 import type { Environ } from '../base/paths.js'
+import { isLoopbackHost } from '../base/url-policy.js'
 
 /**
  * Which env answers for a host (docs/design.md#which-env-answers-for-a-host). docker and
@@ -39,6 +40,17 @@ export function hostOf(address: string): string | undefined {
   }
   if (parsed.pathname !== '/' || parsed.username || parsed.password) return undefined
   return parsed.host
+}
+
+/**
+ * An address that says plain `http://` to a host that is not loopback: the token would
+ * cross the network in clear, so it is not handed out unless the env allows http (as git's
+ * helper does). docker sends no scheme for most registries; this holds when it does.
+ */
+export function isPlainHttpElsewhere(address: string, host: string, env: Pick<Env, 'allowHttp'>): boolean {
+  if (!/^http:\/\//i.test(address) || env.allowHttp) return false
+  const hostname = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.replace(/:\d+$/, '')
+  return !isLoopbackHost(hostname)
 }
 
 /** Every env of the config, the current one first, then by name; the env made from variables last. */

@@ -124,6 +124,7 @@ describe('get', () => {
     ['a control character', 'registry.example.com\u0001:5000'],
     ['a space', 'registry .example.com:5000'],
     ['user info', `alice@${REGISTRY}`],
+    ['plain http to a host that is not loopback', `http://${REGISTRY}`],
     ['more than docker ever sends', `${REGISTRY}${'a'.repeat(70 * 1024)}`],
   ])('%s: "not found", exit 1, nothing refreshed or changed', async (_, input) => {
     await login()

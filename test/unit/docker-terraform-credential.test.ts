@@ -5,7 +5,7 @@
  * src/core/host-env.ts, and setup-docker's edit of docker's config.json.
  */
 import type { ConfigData } from '../../src/core/config.js'
-import { envForHost, hostOf, hostsOfEnvs } from '../../src/core/host-env.js'
+import { envForHost, hostOf, hostsOfEnvs, isPlainHttpElsewhere } from '../../src/core/host-env.js'
 import { ExitCode } from '../../src/base/errors.js'
 import { dockerConfigPath, editDockerConfig } from '../../src/integrations/docker-config.js'
 import {
@@ -43,6 +43,19 @@ describe('hostOf: docker and terraform addresses down to host[:port]', () => {
     ['huge', `${'a'.repeat(3000)}.example.com`],
   ])('%s: refused', (_, address) => expect(hostOf(address)).toBeUndefined())
 })
+
+test.each([
+  ['http://registry.example.com', 'registry.example.com', {}, true],
+  ['HTTP://registry.example.com:5000/v2/', 'registry.example.com:5000', {}, true],
+  ['http://registry.example.com', 'registry.example.com', { allowHttp: true }, false],
+  ['http://127.0.0.1:5000', '127.0.0.1:5000', {}, false],
+  ['http://localhost:5000', 'localhost:5000', {}, false],
+  ['http://[::1]:5000', '[::1]:5000', {}, false],
+  ['https://registry.example.com', 'registry.example.com', {}, false],
+  ['registry.example.com', 'registry.example.com', {}, false],
+])('isPlainHttpElsewhere(%j): %j', (address, host, env, refused) =>
+  expect(isPlainHttpElsewhere(address, host, env)).toBe(refused),
+)
 
 describe('envForHost: which env answers', () => {
   const config: ConfigData = {
