@@ -105,9 +105,17 @@ async function serveKubeCredential(args: string[], environ: Environ): Promise<bo
   const info = parseExecInfo(environ[EXEC_INFO_VARIABLE])
   const env = envFor(flags, environ)
   if (!env || mustWarn(env, flags, environ)) return false
-  const cached = await freshAccess(env, flags, environ, minTtl)
-  if (!cached) return false
-  writeStdout(formatExecCredential(info.apiVersion, { token: cached.accessToken, expiresAt: cached.accessExpiresAt }))
+  if (!flags.has('id-token')) {
+    const cached = await freshAccess(env, flags, environ, minTtl)
+    if (!cached) return false
+    writeStdout(formatExecCredential(info.apiVersion, { token: cached.accessToken, expiresAt: cached.accessExpiresAt }))
+    return true
+  }
+  // Only an oauth2 env has an ID token; the full path says so (exit 2).
+  if (env.protocol !== 'oauth2') return false
+  const cached = await freshAccess(env, flags, environ, minTtl, 'id')
+  if (!cached?.idToken || cached.idExpiresAt === undefined) return false
+  writeStdout(formatExecCredential(info.apiVersion, { token: cached.idToken, expiresAt: cached.idExpiresAt }))
   return true
 }
 
@@ -134,16 +142,28 @@ function envFor(flags: Flags, environ: Environ): Env | undefined {
   return env
 }
 
-type Cached = { accessToken: string; accessExpiresAt: number; user?: string }
+type Cached = { accessToken: string; accessExpiresAt: number; idToken?: string; idExpiresAt?: number; user?: string }
 
 /**
- * A cached token that outlives minTtl. When there is none, another process may be getting
- * one: wait for the env's lock, saying so as the full path would after a while, and look
- * again. Still none: the lock goes to the full path, whose turn it is to refresh.
+ * A cached entry whose token (the access token, or the ID token for `id`) outlives minTtl.
+ * When there is none, another process may be getting one: wait for the env's lock, saying
+ * so as the full path would after a while, and look again. Still none: the lock goes to
+ * the full path, whose turn it is to refresh.
  */
-async function freshAccess(env: Env, flags: Flags, environ: Environ, minTtlMs: number): Promise<Cached | undefined> {
+async function freshAccess(
+  env: Env,
+  flags: Flags,
+  environ: Environ,
+  minTtlMs: number,
+  kind: 'access' | 'id' = 'access',
+): Promise<Cached | undefined> {
   const fresh = (cached: Cached | undefined) =>
-    cached && isFresh(cached.accessToken, cached.accessExpiresAt, minTtlMs) ? cached : undefined
+    cached &&
+    (kind === 'id'
+      ? isFresh(cached.idToken, cached.idExpiresAt, minTtlMs)
+      : isFresh(cached.accessToken, cached.accessExpiresAt, minTtlMs))
+      ? cached
+      : undefined
   // The same key and binding as the session's (context.ts): another env's token is never a hit.
   const binding = envBinding(env, environ)
   const key = storeKey(env, environ, binding)
@@ -186,5 +206,6 @@ async function cachedAccess(
     bindingMismatch(record.binding, binding) !== undefined
   )
     return undefined
-  return { accessToken: record.accessToken, accessExpiresAt: record.accessExpiresAt, user: record.user }
+  const { accessToken, accessExpiresAt, idToken, idExpiresAt, user } = record
+  return { accessToken, accessExpiresAt, idToken, idExpiresAt, user }
 }

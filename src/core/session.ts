@@ -1,12 +1,12 @@
 import type { AuthProtocol, ClientSecret, LoginFlow, LoginRequest, TokenSet } from '../protocols/types.js'
 import { RefreshRejectedError } from '../protocols/types.js'
-import type { AccessCache } from '../stores/access-cache.js'
+import type { AccessCache, CachedAccess } from '../stores/access-cache.js'
 import type { SecretRecord, SecretStore } from '../stores/types.js'
 import { type Binding, bindingMismatch, matchingEntry, mismatchError } from '../base/binding.js'
 import type { VariableCredentials } from '../base/credentials.js'
 import { debug } from '../base/debug.js'
 import type { Env } from '../base/env-settings.js'
-import { CorruptRecordError, LoginRequiredError, TokenctlError } from '../base/errors.js'
+import { CorruptRecordError, LoginRequiredError, TokenctlError, UsageError } from '../base/errors.js'
 import { DEFAULT_MIN_TTL_MS, isFresh, isFromTheFuture } from '../base/freshness.js'
 import { acquireLock, envLockNotices, handedLockAskedAt } from '../base/lock.js'
 
@@ -61,6 +61,25 @@ export interface TokenResult {
   user?: string
 }
 
+export interface IdTokenResult {
+  idToken: string
+  /** The ID token's `exp` claim, epoch ms. */
+  idExpiresAt: number
+  source: TokenResult['source']
+  user?: string
+}
+
+/** Which of the env's tokens a caller wants. */
+type TokenKind = 'access' | 'id'
+
+/** The token of that kind an entry holds, and its expiry. */
+function held(
+  entry: { accessToken?: string; accessExpiresAt?: number; idToken?: string; idExpiresAt?: number } | undefined,
+  kind: TokenKind,
+): [token: string | undefined, expiresAt: number | undefined] {
+  return kind === 'id' ? [entry?.idToken, entry?.idExpiresAt] : [entry?.accessToken, entry?.accessExpiresAt]
+}
+
 export interface RevokeResult {
   /** There was something to revoke at all. */
   hadTokens: boolean
@@ -90,23 +109,44 @@ export class Session {
   }
 
   async getToken({ minTtlMs = DEFAULT_MIN_TTL_MS, forceRefresh = false } = {}): Promise<TokenResult> {
+    const got = await this.serve('access', minTtlMs, forceRefresh)
+    return { accessToken: got.token, accessExpiresAt: got.expiresAt, source: got.source, user: got.user }
+  }
+
+  /**
+   * The env's OpenID Connect ID token (docs/design.md#kubectl), by the same rules as the
+   * access token: served while it outlives minTtl, else refreshed under the same lock, one
+   * refresh for a crowd. Only an oauth2 env has one (exit 2), and an env whose server sends
+   * none (no `openid` in its scope) says how to get one (exit 2).
+   */
+  async getIdToken({ minTtlMs = DEFAULT_MIN_TTL_MS } = {}): Promise<IdTokenResult> {
+    const { env } = this.options
+    if (env.protocol !== 'oauth2')
+      throw new UsageError(
+        `"${env.name}" uses the ${env.protocol} protocol, which has no ID tokens: an ID token needs an oauth2 env.`,
+        'Use an oauth2 env: tokenctl env add NAME --issuer URL --client-id ID',
+      )
+    const got = await this.serve('id', minTtlMs, false)
+    return { idToken: got.token, idExpiresAt: got.expiresAt, source: got.source, user: got.user }
+  }
+
+  /** The access or the ID token: from a cache when it outlives minTtl, else under the lock, re-read, refreshed, saved. */
+  private async serve(
+    kind: TokenKind,
+    minTtlMs: number,
+    forceRefresh: boolean,
+  ): Promise<{ token: string; expiresAt: number; source: TokenResult['source']; user?: string }> {
     const { env, store, accessCache, key, binding } = this.options
+    const what = kind === 'id' ? 'ID token' : 'access token'
     if (!forceRefresh) {
       // An entry that cannot be read, or was issued for something else, is a miss here; the
       // locked path says what to do about it. The fast path decides with the same matchingEntry.
       const cached =
         matchingEntry(accessCache?.get(key), binding) ?? this.bound(await store.get(key).catch(unlessCorrupt)).record
-      if (cached && isFresh(cached.accessToken, cached.accessExpiresAt, minTtlMs, this.now())) {
-        debug(
-          'session',
-          () => `${env.name}: cached access token, ${Math.round((cached.accessExpiresAt! - this.now()) / 1000)} s left`,
-        )
-        return {
-          accessToken: cached.accessToken,
-          accessExpiresAt: cached.accessExpiresAt!,
-          source: 'cache',
-          user: cached.user,
-        }
+      const [token, expiresAt] = held(cached, kind)
+      if (cached && isFresh(token, expiresAt, minTtlMs, this.now())) {
+        debug('session', () => `${env.name}: cached ${what}, ${Math.round((expiresAt! - this.now()) / 1000)} s left`)
+        return { token, expiresAt: expiresAt!, source: 'cache', user: cached.user }
       }
     }
     // The fast path of bin/run.js may have found the token stale and waited for the lock already.
@@ -120,41 +160,65 @@ export class Session {
         record?.obtainedAt !== undefined &&
         record.obtainedAt >= askedAt &&
         !isFromTheFuture(record.obtainedAt, this.now())
-      if (
-        record &&
-        (justObtained || (!forceRefresh && isFresh(record.accessToken, record.accessExpiresAt, minTtlMs, this.now())))
-      ) {
-        if (record.accessToken && record.accessExpiresAt && record.accessExpiresAt > this.now()) {
-          accessCache?.set(key, {
-            accessToken: record.accessToken,
-            accessExpiresAt: record.accessExpiresAt,
-            user: record.user,
-            binding: record.binding ?? this.bindingFor(undefined),
-          })
-          return {
-            accessToken: record.accessToken,
-            accessExpiresAt: record.accessExpiresAt,
-            source: 'cache',
-            user: record.user,
-          }
+      const [token, expiresAt] = held(record, kind)
+      if (record && (justObtained || (!forceRefresh && isFresh(token, expiresAt, minTtlMs, this.now())))) {
+        if (token && expiresAt && expiresAt > this.now()) {
+          const entry = this.cacheEntry(record)
+          if (entry) accessCache?.set(key, entry)
+          return { token, expiresAt, source: 'cache', user: record.user }
         }
+        // The tokens just obtained came without an ID token: another refresh would bring none either.
+        if (kind === 'id' && justObtained && !token) throw this.noIdToken()
       }
+      // A scope without openid buys no ID token: no request is made for nothing.
+      if (kind === 'id' && env.scope !== undefined && !env.scope.split(/\s+/).includes('openid')) throw this.noIdToken()
       const { tokens, done, user } = await this.obtain(record, mismatch)
       debug(
         'session',
         () =>
-          `${env.name}: ${done.event === 'refresh' ? 'refreshed' : 'logged in'}${tokens.refreshToken ? ', with a new refresh token' : ''}`,
+          `${env.name}: ${done.event === 'refresh' ? 'refreshed' : 'logged in'}${tokens.refreshToken ? ', with a new refresh token' : ''}${tokens.idToken ? ', with an ID token' : ''}`,
       )
       // After a rotation the stored refresh token is dead at the server: this record is the only good one.
       const irreplaceable = done.event === 'refresh' && tokens.refreshToken !== undefined
-      const saved = await this.reported(done, () => this.save(tokens, record, { irreplaceable, user }))
-      return {
-        accessToken: saved.accessToken!,
-        accessExpiresAt: saved.accessExpiresAt!,
-        source: done.event,
-        user: saved.user,
+      const saved = await this.reported(done, () =>
+        this.save(tokens, record, { irreplaceable, user, keepIdToken: done.event === 'refresh' }),
+      )
+      if (kind === 'id') {
+        // Only the ID token of this very answer: one kept from before is what ran low.
+        if (tokens.idToken === undefined || tokens.idExpiresAt === undefined) throw this.noIdToken()
+        return { token: tokens.idToken, expiresAt: tokens.idExpiresAt, source: done.event, user: saved.user }
       }
+      return { token: saved.accessToken!, expiresAt: saved.accessExpiresAt!, source: done.event, user: saved.user }
     })
+  }
+
+  /**
+   * The server sent no ID token: it sends one only for the `openid` scope, and a refresh
+   * keeps the scope of the login, so the fix is the scope and a new login. Exit 2: what is
+   * wrong is the env's settings (or a server that is no OpenID provider), not the login.
+   */
+  private noIdToken(): UsageError {
+    const { name } = this.options.env
+    return new UsageError(
+      `The server of "${name}" sent no ID token with its tokens; it sends one only when the login asked for the openid scope.`,
+      `Add openid to the scope and log in again: tokenctl env add ${name} … --scope "openid offline_access" --force, then tokenctl login -e ${name}`,
+    )
+  }
+
+  /**
+   * What the access-token cache keeps of a record: never the refresh token, never an ID
+   * token past its time; nothing when the record has no access token (git erased it).
+   */
+  private cacheEntry(record: SecretRecord): CachedAccess | undefined {
+    if (record.accessToken === undefined || record.accessExpiresAt === undefined) return undefined
+    const idValid = record.idToken !== undefined && record.idExpiresAt !== undefined && record.idExpiresAt > this.now()
+    return {
+      accessToken: record.accessToken,
+      accessExpiresAt: record.accessExpiresAt,
+      ...(idValid ? { idToken: record.idToken, idExpiresAt: record.idExpiresAt } : {}),
+      user: record.user,
+      binding: record.binding ?? this.bindingFor(undefined),
+    }
   }
 
   /**
@@ -362,14 +426,24 @@ export class Session {
   private async save(
     tokens: TokenSet,
     previous: SecretRecord | undefined,
-    { irreplaceable = false, user }: { irreplaceable?: boolean; user?: string } = {},
+    {
+      irreplaceable = false,
+      user,
+      keepIdToken = false,
+    }: { irreplaceable?: boolean; user?: string; keepIdToken?: boolean } = {},
   ): Promise<SecretRecord> {
     const { store, accessCache, key } = this.options
     const rotated = tokens.refreshToken !== undefined
+    // A refresh answer need not carry an ID token (OpenID Connect Core 12.2): the one of the
+    // login stays while it lasts. Any other answer is a new login, and its ID token or none.
+    const keptId =
+      keepIdToken && previous?.idToken && previous.idExpiresAt !== undefined && previous.idExpiresAt > this.now()
     const record: SecretRecord = {
       ...previous,
       accessToken: tokens.accessToken,
       accessExpiresAt: tokens.accessExpiresAt,
+      idToken: tokens.idToken ?? (keptId ? previous.idToken : undefined),
+      idExpiresAt: tokens.idToken ? tokens.idExpiresAt : keptId ? previous.idExpiresAt : undefined,
       refreshToken: rotated ? tokens.refreshToken : previous?.refreshToken,
       refreshExpiresAt: rotated ? tokens.refreshExpiresAt : previous?.refreshExpiresAt,
       user: tokens.user ?? previous?.user,
@@ -378,12 +452,8 @@ export class Session {
       binding: this.bindingFor(user),
     }
     await store.set(key, record, { irreplaceable })
-    accessCache?.set(key, {
-      accessToken: tokens.accessToken,
-      accessExpiresAt: tokens.accessExpiresAt,
-      user: record.user,
-      binding: record.binding,
-    })
+    const entry = this.cacheEntry(record)
+    if (entry) accessCache?.set(key, entry)
     return record
   }
 

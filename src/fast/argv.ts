@@ -25,6 +25,7 @@ export const FLAG_SPECS: Readonly<Record<string, FlagSpec>> = {
   all: { value: false },
   json: { value: false },
   names: { value: false },
+  'id-token': { value: false },
 }
 
 /** The global flags (docs/design.md#commands), which every command takes. */
@@ -39,7 +40,7 @@ const GLOBAL_FLAGS = ['env', 'store', 'quiet', 'no-input']
 export const FAST_COMMANDS = {
   token: { flags: [...GLOBAL_FLAGS, 'format', 'min-ttl', 'var'], declined: ['force-refresh'] },
   'git-credential': { flags: GLOBAL_FLAGS, declined: [] },
-  'kube-credential': { flags: [...GLOBAL_FLAGS, 'min-ttl'], declined: [] },
+  'kube-credential': { flags: [...GLOBAL_FLAGS, 'min-ttl', 'id-token'], declined: [] },
   status: { flags: [...GLOBAL_FLAGS, 'all', 'json'], declined: [] },
   'env:list': { flags: [...GLOBAL_FLAGS, 'json', 'names'], declined: [] },
 } as const satisfies Record<string, { flags: readonly string[]; declined: readonly string[] }>

@@ -1,7 +1,8 @@
 import { printable } from '../base/env-name.js'
 import { ServerError } from '../base/errors.js'
 import { rememberSecret, rememberSecrets } from '../base/secrets.js'
-import { decodeJwt } from '../util/jwt.js'
+import { isSafeToken } from '../util/b64token.js'
+import { decodeJwt, jwtExpiry } from '../util/jwt.js'
 import type { HttpResponse } from './http.js'
 import { CHECK_ENDPOINTS, type Exchange } from './oauth2-errors.js'
 import { isObject } from '../util/is-object.js'
@@ -39,9 +40,9 @@ export function tokensOf(response: HttpResponse, exchange: Exchange, request: To
       'Ask whoever runs the server for a client that gets Bearer tokens.',
     )
   }
-  // The ID token is not kept, but it is a token the process holds (docs/design.md#secrets-never-leak).
+  // A token the process holds, kept or not (docs/design.md#secrets-never-leak).
   rememberSecret(body.id_token)
-  return toTokenSet(
+  const set = toTokenSet(
     {
       accessToken: body.access_token,
       refreshToken: body.refresh_token,
@@ -51,6 +52,25 @@ export function tokensOf(response: HttpResponse, exchange: Exchange, request: To
     },
     host,
   )
+  const id = idTokenOf(body.id_token)
+  return id ? { ...set, ...id } : set
+}
+
+/** Later than any time a Date can hold: an `exp` beyond it is no expiry a store could keep. */
+const MAX_TIME_MS = 8.64e15
+
+/**
+ * The ID token of a token answer, with its expiry from its own `exp` claim
+ * (docs/design.md#kubectl). Decoded, never verified: tokenctl believes nothing in it and
+ * only hands it to a server that verifies it (kubectl's API server). One that is not a
+ * plain bearer token, or whose `exp` cannot be read, is not kept: it could never be
+ * printed safely, or its life never told, so it would never be handed out.
+ */
+export function idTokenOf(value: unknown): { idToken: string; idExpiresAt: number } | undefined {
+  if (typeof value !== 'string' || !isSafeToken(value)) return undefined
+  const exp = jwtExpiry(value)
+  if (exp === undefined || exp <= 0 || exp > MAX_TIME_MS) return undefined
+  return { idToken: value, idExpiresAt: exp }
 }
 
 /**

@@ -10,6 +10,12 @@ export interface TokenSet {
   refreshExpiresAt?: number
   /** Who is logged in, when the server says. */
   user?: string
+  /**
+   * The OpenID Connect ID token the answer carried (oauth2 with the `openid` scope), and its
+   * `exp` claim in epoch ms: what `kube-credential --id-token` hands out (docs/design.md#kubectl).
+   */
+  idToken?: string
+  idExpiresAt?: number
 }
 
 export type { PasswordCredentials } from '../base/credentials.js'

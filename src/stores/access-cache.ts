@@ -11,6 +11,9 @@ import { checkPrivateDir, ensurePrivateDir, readPrivateFile, writeFileAtomic } f
 export interface CachedAccess {
   accessToken: string
   accessExpiresAt: number
+  /** The env's OpenID Connect ID token and its `exp` (epoch ms), when it has one (docs/design.md#kubectl). */
+  idToken?: string
+  idExpiresAt?: number
   user?: string
   /** What the token was issued for: the fast path serves it only to that very env (matchingEntry). */
   binding?: Binding
@@ -56,9 +59,13 @@ export class AccessCache {
       const value = JSON.parse(text) as CachedAccess
       if (typeof value.accessToken !== 'string' || typeof value.accessExpiresAt !== 'number') return undefined
       rememberSecret(value.accessToken)
+      rememberSecret(value.idToken)
       // Someone else's bytes could end up in git's credential stream or a shell line (docs/design.md#secrets-never-leak).
       if (!isSafeToken(value.accessToken)) return undefined
-      return value
+      if (value.idToken === undefined) return value
+      // An ID token that cannot be used is a miss for it alone: the access token is still good.
+      const { idToken, idExpiresAt, ...access } = value
+      return typeof idToken === 'string' && isSafeToken(idToken) && typeof idExpiresAt === 'number' ? value : access
     } catch {
       return undefined
     }

@@ -56,7 +56,8 @@ export class SplitRecordStore implements SecretStore {
   }
 
   async set(env: string, record: SecretRecord, options?: WriteOptions): Promise<void> {
-    const { accessToken, accessExpiresAt, ...kept } = record
+    // An ID token is a JWT of a kilobyte or more too: it goes with the access token.
+    const { accessToken, accessExpiresAt, idToken, idExpiresAt, ...kept } = record
     this.checkFits(env, kept)
     await this.keychain.set(env, kept, options)
     // The access token of the login replaced goes even when the new one cannot be cached,
@@ -67,7 +68,13 @@ export class SplitRecordStore implements SecretStore {
       return
     }
     if (accessToken !== undefined && accessExpiresAt !== undefined)
-      this.cache.set(env, { accessToken, accessExpiresAt, user: record.user, binding: record.binding })
+      this.cache.set(env, {
+        accessToken,
+        accessExpiresAt,
+        ...(idToken !== undefined && idExpiresAt !== undefined ? { idToken, idExpiresAt } : {}),
+        user: record.user,
+        binding: record.binding,
+      })
   }
 
   async delete(env: string): Promise<boolean> {
@@ -85,7 +92,13 @@ export class SplitRecordStore implements SecretStore {
     if (kept.accessToken !== undefined) return kept
     const cached = this.cache.get(env)
     if (!cached || !sameBinding(cached, kept.binding)) return kept
-    return { ...kept, accessToken: cached.accessToken, accessExpiresAt: cached.accessExpiresAt }
+    const { idToken, idExpiresAt } = cached
+    return {
+      ...kept,
+      accessToken: cached.accessToken,
+      accessExpiresAt: cached.accessExpiresAt,
+      ...(idToken !== undefined && idExpiresAt !== undefined ? { idToken, idExpiresAt } : {}),
+    }
   }
 
   /**

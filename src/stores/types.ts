@@ -11,6 +11,10 @@ export interface SecretRecord {
   accessToken?: string
   /** Epoch milliseconds. */
   accessExpiresAt?: number
+  /** oauth2: the OpenID Connect ID token of the last answer that carried one (docs/design.md#kubectl). */
+  idToken?: string
+  /** Its `exp` claim, epoch milliseconds. */
+  idExpiresAt?: number
   /** Who is logged in, for `status`. Not secret, but it belongs with the tokens. */
   user?: string
   /** When these tokens were obtained (epoch ms): a process that waited for the lock reuses them. */
@@ -80,14 +84,15 @@ export function judgeRecord(value: unknown): { record: SecretRecord } | { proble
   if (!isObject(value)) return { problem: 'not an object' }
   const record = value
   // Secrets even when the record is refused: they must not be printed either.
-  rememberSecrets(record.refreshToken, record.accessToken, record.clientSecret)
-  for (const key of ['refreshToken', 'accessToken'] as const) {
+  rememberSecrets(record.refreshToken, record.accessToken, record.clientSecret, record.idToken)
+  const names = { refreshToken: 'refresh', accessToken: 'access', idToken: 'ID' } as const
+  for (const key of ['refreshToken', 'accessToken', 'idToken'] as const) {
     const token = record[key]
     if (token === undefined) continue
     if (typeof token !== 'string' || !isSafeToken(token))
-      return { problem: `its ${key === 'accessToken' ? 'access' : 'refresh'} token is not a bearer token` }
+      return { problem: `its ${names[key]} token is not a bearer token` }
   }
-  for (const key of ['refreshExpiresAt', 'accessExpiresAt', 'obtainedAt'] as const) {
+  for (const key of ['refreshExpiresAt', 'accessExpiresAt', 'idExpiresAt', 'obtainedAt'] as const) {
     const time = record[key]
     if (time !== undefined && (typeof time !== 'number' || !Number.isFinite(time) || Math.abs(time) > 8.64e15))
       return { problem: `${key} is not a time` }
@@ -103,7 +108,7 @@ export function judgeRecord(value: unknown): { record: SecretRecord } | { proble
 
 /** Every secret of a record read from a store becomes known to the redaction (docs/design.md#secrets-never-leak). */
 export function rememberRecord(record: SecretRecord | undefined): void {
-  if (record) rememberSecrets(record.refreshToken, record.accessToken, record.clientSecret)
+  if (record) rememberSecrets(record.refreshToken, record.accessToken, record.clientSecret, record.idToken)
 }
 
 function parseJson(text: string): unknown {
