@@ -408,7 +408,7 @@ test('oauth2 (a real OpenID provider): password and client-credentials flows, re
       for (const record of Object.values(
         (JSON.parse(fs.readFileSync(file, 'utf8')) as { envs: Record<string, Record<string, unknown>> }).envs,
       )) {
-        for (const key of ['accessToken', 'refreshToken'])
+        for (const key of ['accessToken', 'refreshToken', 'idToken'])
           if (typeof record[key] === 'string') seen.add(record[key] as string)
       }
     }
@@ -447,6 +447,8 @@ test('oauth2 (a real OpenID provider): password and client-credentials flows, re
         input: `${PASSWORD}\n`,
       },
       { id: 'token', args: ['token', '--force-refresh'] },
+      // The ID token, refreshed for a long --min-ttl: its debug lines must not carry it.
+      { id: 'kube-credential', args: ['kube-credential', '--id-token', '--min-ttl', '2h'] },
       { id: 'refresh', args: ['refresh'] },
       // A wrong secret: the server's refusal must carry neither it nor the right one.
       { id: 'refresh', args: ['refresh'], env: { TOKENCTL_SSO_CLIENT_SECRET: `${POST_CLIENT_SECRET}-wrong` } },
@@ -467,6 +469,7 @@ test('oauth2 (a real OpenID provider): password and client-credentials flows, re
       'env add: 0',
       'login --flow: 0',
       'token --force-refresh: 0',
+      'kube-credential --id-token: 0',
       'refresh: 0',
       'refresh: 4',
       'status --all: 0',
