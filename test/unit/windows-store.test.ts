@@ -129,6 +129,27 @@ describe('a Keycloak-sized login on Windows', () => {
     expect(h.protocol.of('refresh')).toEqual([])
   })
 
+  test('its ID token goes with the access token into the cache, and --id-token is served from the two parts', async () => {
+    const I1 = token('I1', 1536)
+    const h = windows(
+      { login: [{ ...answer(A1, T0, R1), idToken: I1, idExpiresAt: T0 + 60 * MIN }] },
+      { sessionCache: false },
+    )
+    await h.session.login({ flow: 'device' })
+    const entry = entryOf(h)
+    expect(FakeKeychain.bytes(entry)).toBeLessThanOrEqual(2560)
+    expect(entry).not.toContain(I1)
+    expect(new AccessCache(h.cacheDir).get('corp')).toMatchObject({ idToken: I1, idExpiresAt: T0 + 60 * MIN })
+    h.clock.now = T0 + 40 * MIN
+    expect(await h.session.getIdToken()).toEqual({
+      idToken: I1,
+      idExpiresAt: T0 + 60 * MIN,
+      source: 'cache',
+      user: USER,
+    })
+    expect(h.protocol.of('refresh')).toEqual([])
+  })
+
   test('a refresh that rotates the refresh token saves the new one in the keychain, the new access token in the cache', async () => {
     const at = T0 + 28 * MIN
     const h = windows({ login: [answer(A1, T0, R1)], refresh: [answer(A2, at, R2)] })
