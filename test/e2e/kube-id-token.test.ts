@@ -79,11 +79,42 @@ function answerFor(idToken: string): string {
   return `{"apiVersion":"${V1}","kind":"ExecCredential","status":{"token":"${idToken}","expirationTimestamp":"${expiry}"}}\n`
 }
 
-/** Makes the stored ID token look as if it had `ms` left; its access token is left alone. */
-function setIdTokenLife(ms: number): void {
+/**
+ * Makes the stored ID token one with `ms` left: its `exp` claim and its kept expiry both say
+ * so (the signature no longer fits, which tokenctl never checks), and it differs from any the
+ * provider issues, even one issued within the same second with the same claims. The access
+ * token is left alone. Returns the planted token.
+ */
+function setIdTokenLife(ms: number): string {
   const data = JSON.parse(fs.readFileSync(credentialsFile(sandbox), 'utf8')) as { envs: Record<string, Stored> }
-  data.envs.corp!.idExpiresAt = Date.now() + ms
+  const record = data.envs.corp!
+  const [header, , signature] = record.idToken!.split('.')
+  const exp = Math.floor((Date.now() + ms) / 1000)
+  const claims = Buffer.from(JSON.stringify({ ...jwtClaims(record.idToken!), exp })).toString('base64url')
+  record.idToken = `${header}.${claims}.${signature}`
+  record.idExpiresAt = exp * 1000
   fs.writeFileSync(credentialsFile(sandbox), JSON.stringify(data), { mode: 0o600 })
+  return record.idToken
+}
+
+/**
+ * What a cluster's OIDC authenticator checks: the provider's signature (RS256 with a key of
+ * its JWKS), the issuer, the audience (the client id) and the expiry.
+ */
+async function idTokenCheck(): Promise<(token: string) => boolean> {
+  const { keys } = (await (await fetch(oidc.endpoints.jwks)).json()) as { keys: Array<JsonWebKey & { kid: string }> }
+  return (token) => {
+    const [header, payload, signature] = token.split('.')
+    if (!header || !payload || !signature) return false
+    const { kid } = JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as { kid?: string }
+    const key = keys.find((candidate) => candidate.kid === kid)
+    if (!key) return false
+    const data = Buffer.from(`${header}.${payload}`)
+    if (!verify('RSA-SHA256', data, createPublicKey({ key, format: 'jwk' }), Buffer.from(signature, 'base64url')))
+      return false
+    const claims = jwtClaims(token)
+    return claims.iss === oidc.issuer && claims.aud === PASSWORD_CLIENT_ID && (claims.exp as number) * 1000 > Date.now()
+  }
 }
 
 const idTokenRun = (args: string[] = [], env: Record<string, string | undefined> = {}) =>
@@ -118,14 +149,15 @@ describe('kube-credential --id-token', () => {
 
   test('an ID token within --min-ttl is refreshed first: the new one is printed and kept; then served from the store', async () => {
     await loggedIn()
-    const old = storedIdToken()
-    setIdTokenLife(60_000)
+    const old = setIdTokenLife(60_000)
     const result = await idTokenRun()
     expect(result).toMatchObject({ code: 0, stderr: '' })
     expect(oidc.count('refresh_token')).toBe(1)
     const renewed = storedIdToken()
     expect(renewed).not.toBe(old)
-    expect(jwtClaims(renewed)).toMatchObject({ iss: oidc.issuer, aud: PASSWORD_CLIENT_ID })
+    // The provider's own, just issued: its signature checks, and it has its hour ahead.
+    expect((await idTokenCheck())(renewed)).toBe(true)
+    expect(jwtClaims(renewed).exp as number).toBeGreaterThan(Date.now() / 1000 + 50 * 60)
     expect(result.stdout).toBe(answerFor(renewed))
     expect(record().idExpiresAt).toBe((jwtClaims(renewed).exp as number) * 1000)
 
@@ -136,19 +168,21 @@ describe('kube-credential --id-token', () => {
 
   test('a crowd of five at once with the ID token run low: one refresh, all print the same new ID token', async () => {
     await loggedIn()
-    setIdTokenLife(60_000)
+    const old = setIdTokenLife(60_000)
     const results = await Promise.all(Array.from({ length: 5 }, () => idTokenRun()))
     expect(oidc.count('refresh_token')).toBe(1)
+    expect(storedIdToken()).not.toBe(old)
     const answer = answerFor(storedIdToken())
     for (const result of results) expect(result).toMatchObject({ code: 0, stdout: answer })
   })
 
   test('an ID token past its exp is never handed out, whatever --min-ttl says', async () => {
     await loggedIn()
-    setIdTokenLife(-1_000)
+    const old = setIdTokenLife(-1_000)
     const result = await idTokenRun(['--min-ttl', '0s'])
     expect(result.code).toBe(0)
     expect(oidc.count('refresh_token')).toBe(1)
+    expect(storedIdToken()).not.toBe(old)
     expect(result.stdout).toBe(answerFor(storedIdToken()))
   })
 
@@ -197,8 +231,7 @@ describe('kube-credential --id-token', () => {
 
   test('the ID token is in the store alone: not in the config, not on stderr, even with TOKENCTL_DEBUG=1', async () => {
     await loggedIn()
-    setIdTokenLife(60_000)
-    const old = storedIdToken()
+    const old = setIdTokenLife(60_000)
     const result = await idTokenRun([], { TOKENCTL_DEBUG: '1' })
     expect(result.code).toBe(0)
     const renewed = storedIdToken()
@@ -221,28 +254,6 @@ if (!haveKubectl) {
   let kube: KubeApiServer
 
   afterEach(async () => kube?.close())
-
-  /**
-   * What a cluster's OIDC authenticator checks: the provider's signature (RS256 with a key of
-   * its JWKS), the issuer, the audience (the client id) and the expiry.
-   */
-  async function idTokenCheck(): Promise<(token: string) => boolean> {
-    const { keys } = (await (await fetch(oidc.endpoints.jwks)).json()) as { keys: Array<JsonWebKey & { kid: string }> }
-    return (token) => {
-      const [header, payload, signature] = token.split('.')
-      if (!header || !payload || !signature) return false
-      const { kid } = JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as { kid?: string }
-      const key = keys.find((candidate) => candidate.kid === kid)
-      if (!key) return false
-      const data = Buffer.from(`${header}.${payload}`)
-      if (!verify('RSA-SHA256', data, createPublicKey({ key, format: 'jwk' }), Buffer.from(signature, 'base64url')))
-        return false
-      const claims = jwtClaims(token)
-      return (
-        claims.iss === oidc.issuer && claims.aud === PASSWORD_CLIENT_ID && (claims.exp as number) * 1000 > Date.now()
-      )
-    }
-  }
 
   test('kubectl gets the ID token from tokenctl and lists the namespaces with it', async () => {
     await loggedIn()
@@ -290,5 +301,8 @@ if (!haveKubectl) {
       { method: 'GET', path: '/api/v1/namespaces', token: idToken, status: 200 },
     ])
     expect(result.stderr).not.toContain(idToken)
+    // Not in the kubeconfig (whose args are kubectl's argv for tokenctl), nor anywhere but the store.
+    expect(fs.readFileSync(file, 'utf8')).not.toContain(idToken)
+    expect(sandbox.filesContaining(idToken)).toEqual([credentialsFile(sandbox)])
   })
 })

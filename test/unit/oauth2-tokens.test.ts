@@ -52,7 +52,7 @@ describe('only Bearer tokens are taken', () => {
     expect(redactAll('refused-access-token refused-refresh-token')).toBe('*** ***')
   })
 
-  test('the ID token is not kept, but it is a secret the process holds', () => {
+  test('the ID token is a secret the process holds (kept or not: test/unit/id-token.test.ts)', () => {
     const idToken = jwt({ sub: 'someone-whose-id-token-this-is' })
     tokensOf(answer({ access_token: 'an-access-token', token_type: 'Bearer', id_token: idToken }), 'password', request)
     expect(redactAll(`id ${idToken}`)).toBe('id ***')
