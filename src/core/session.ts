@@ -5,6 +5,7 @@ import type { SecretRecord, SecretStore } from '../stores/types.js'
 import { type Binding, bindingMismatch, matchingEntry, mismatchError } from '../base/binding.js'
 import type { VariableCredentials } from '../base/credentials.js'
 import { debug } from '../base/debug.js'
+import { printable } from '../base/env-name.js'
 import type { Env } from '../base/env-settings.js'
 import { CorruptRecordError, LoginRequiredError, TokenctlError, UsageError } from '../base/errors.js'
 import { DEFAULT_MIN_TTL_MS, isFresh, isFromTheFuture } from '../base/freshness.js'
@@ -171,7 +172,8 @@ export class Session {
         if (kind === 'id' && justObtained && !token) throw this.noIdToken()
       }
       // A scope without openid buys no ID token: no request is made for nothing.
-      if (kind === 'id' && env.scope !== undefined && !env.scope.split(/\s+/).includes('openid')) throw this.noIdToken()
+      if (kind === 'id' && env.scope !== undefined && !env.scope.split(/\s+/).includes('openid'))
+        throw this.noIdToken('scope')
       const { tokens, done, user } = await this.obtain(record, mismatch)
       debug(
         'session',
@@ -197,10 +199,12 @@ export class Session {
    * keeps the scope of the login, so the fix is the scope and a new login. Exit 2: what is
    * wrong is the env's settings (or a server that is no OpenID provider), not the login.
    */
-  private noIdToken(): UsageError {
-    const { name } = this.options.env
+  private noIdToken(why: 'answer' | 'scope' = 'answer'): UsageError {
+    const { name, scope } = this.options.env
     return new UsageError(
-      `The server of "${name}" sent no ID token with its tokens; it sends one only when the login asked for the openid scope.`,
+      why === 'scope'
+        ? `"${name}" gets no ID token: its scope ("${printable(scope ?? '', 120)}") has no openid, and a server sends one only for openid.`
+        : `The server of "${name}" sent no ID token with its tokens; it sends one only when the login asked for the openid scope.`,
       `Add openid to the scope and log in again: tokenctl env add ${name} … --scope "openid offline_access" --force, then tokenctl login -e ${name}`,
     )
   }

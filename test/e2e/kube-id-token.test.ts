@@ -192,7 +192,7 @@ describe('kube-credential --id-token', () => {
     const before = oidc.requests.length
     const result = await idTokenRun()
     expect(result).toMatchObject({ code: 2, stdout: '' })
-    expect(result.stderr).toContain('sent no ID token')
+    expect(result.stderr).toContain('"corp" gets no ID token: its scope ("offline_access") has no openid')
     expect(result.stderr).toContain('--scope "openid offline_access" --force, then tokenctl login -e corp')
     expect(oidc.requests.length).toBe(before)
   })

@@ -211,7 +211,11 @@ describe('4. no ID token to be had: exit 2 with the fix', () => {
     })
     h.clock.now = T0 + MIN
     const error = await failure(h.session.getIdToken())
-    expect(error).toMatchObject({ exitCode: 2, message: expect.stringContaining('sent no ID token') })
+    expect(error).toMatchObject({
+      exitCode: 2,
+      message:
+        '"corp" gets no ID token: its scope ("offline_access api:read") has no openid, and a server sends one only for openid.',
+    })
     expect(error.fix).toBe(
       'Add openid to the scope and log in again: tokenctl env add corp … --scope "openid offline_access" --force, then tokenctl login -e corp',
     )
