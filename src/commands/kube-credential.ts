@@ -4,7 +4,6 @@ import { writeStdout } from '../cli/fd-output.js'
 import { BaseCommand } from '../cli/base-command.js'
 import { withExitCodes } from '../cli/exit-codes-help.js'
 import { minTtlFlag, parseMinTtl } from '../cli/min-ttl.js'
-import { UsageError } from '../base/errors.js'
 import { EXEC_INFO_VARIABLE, formatExecCredential, parseExecInfo } from '../integrations/kube-credential.js'
 import { formatDuration } from '../util/duration.js'
 
@@ -42,12 +41,6 @@ export default class KubeCredential extends BaseCommand<typeof KubeCredential> {
     // changes nothing, a login needed is exit 3 with the command to run.
     let token: { value: string; expiresAt: number; source: string }
     if (this.flags['id-token']) {
-      const { env } = session
-      if (env.protocol !== 'oauth2')
-        throw new UsageError(
-          `--id-token needs an oauth2 env; "${env.name}" uses the ${env.protocol} protocol, which has no ID tokens.`,
-          `Leave out --id-token for "${env.name}", or use an oauth2 env: tokenctl env add NAME --issuer URL --client-id ID`,
-        )
       const id = await session.getIdToken({ minTtlMs })
       token = { value: id.idToken, expiresAt: id.idExpiresAt, source: id.source }
     } else {

@@ -5,18 +5,23 @@ import path from 'node:path'
 import { BaseCommand } from '../cli/base-command.js'
 import { withExitCodes } from '../cli/exit-codes-help.js'
 import { UsageError } from '../base/errors.js'
+import { idTokenRefusal } from '../core/id-token.js'
 import { editKubeconfig, kubeconfigPath, readKubeconfig, writeKubeconfig } from '../integrations/kubeconfig.js'
 
 export default class SetupKube extends BaseCommand<typeof SetupKube> {
   static override summary = "Make kubectl use tokenctl's tokens: a kubeconfig user that runs tokenctl."
   static override description = withExitCodes(
-    `Writes the kubeconfig's users entry NAME (default tokenctl-ENV) as an exec credential plugin (client.authentication.k8s.io/v1) that runs "'/path/to/node' '/path/to/tokenctl/bin/run.js' kube-credential -e ENV", Node named by its absolute path so kubectl finds it whatever its PATH. With --context, that context's user becomes NAME (the context must exist). Nothing else in the file changes: other users, contexts, clusters, comments and key order are kept. The file is --kubeconfig, else the first path in $KUBECONFIG, else ~/.kube/config; it is replaced atomically and keeps its mode (a new one is 0600). Running it twice changes nothing; --unset removes the entry (and, with --context, that context's user when it is NAME).`,
+    `Writes the kubeconfig's users entry NAME (default tokenctl-ENV) as an exec credential plugin (client.authentication.k8s.io/v1) that runs "'/path/to/node' '/path/to/tokenctl/bin/run.js' kube-credential -e ENV", Node named by its absolute path so kubectl finds it whatever its PATH. With --context, that context's user becomes NAME (the context must exist). Nothing else in the file changes: other users, contexts, clusters, comments and key order are kept. The file is --kubeconfig, else the first path in $KUBECONFIG, else ~/.kube/config; it is replaced atomically and keeps its mode (a new one is 0600). With --id-token the entry asks for the env's ID token (kube-credential --id-token). Running it twice changes nothing; --unset removes the entry (and, with --context, that context's user when it is NAME).`,
     [0, 2],
   )
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> -e prod --context prod-cluster',
     '<%= config.bin %> <%= command.id %> -e prod --kubeconfig ~/.kube/prod.yaml --user prod',
+    {
+      description: "A cluster that checks OpenID Connect ID tokens: the oauth2 env's ID token instead.",
+      command: '<%= config.bin %> <%= command.id %> -e corp --context corp-cluster --id-token',
+    },
     '<%= config.bin %> <%= command.id %> -e prod --context prod-cluster --unset',
   ]
 
@@ -27,6 +32,12 @@ export default class SetupKube extends BaseCommand<typeof SetupKube> {
     }),
     user: Flags.string({ summary: 'Name of the users entry (default: tokenctl-ENV).', helpValue: 'NAME' }),
     context: Flags.string({ summary: 'A context whose user becomes this entry; it must exist.', helpValue: 'CONTEXT' }),
+    'id-token': Flags.boolean({
+      summary: "Hand kubectl the oauth2 env's OpenID Connect ID token, not its access token.",
+      description:
+        'For a cluster whose OIDC authenticator checks ID tokens. The env must be oauth2 with openid in its scope (or no scope named).',
+      exclusive: ['unset'],
+    }),
     unset: Flags.boolean({ summary: 'Remove the entry instead.' }),
     json: Flags.boolean({ summary: 'Print {kubeconfig, user, context, changed} on stdout.' }),
   }
@@ -38,6 +49,9 @@ export default class SetupKube extends BaseCommand<typeof SetupKube> {
     if (user.trim() === '' || /[\u0000-\u001f\u007f]/.test(user)) {
       throw new UsageError('--user must be a name of printable characters.', 'Leave it out for tokenctl-ENV.')
     }
+    // A kubeconfig that could never work is not written: the same refusal kube-credential gives.
+    const refused = this.flags['id-token'] ? idTokenRefusal(env) : undefined
+    if (refused) throw refused
     const file = kubeconfigPath(this.flags.kubeconfig, this.environ, this.environ.HOME || os.homedir())
     const { text, changes } = editKubeconfig(readKubeconfig(file), {
       user,
@@ -46,6 +60,7 @@ export default class SetupKube extends BaseCommand<typeof SetupKube> {
       program: { node: process.execPath, script: path.resolve(process.argv[1] ?? 'tokenctl') },
       context: this.flags.context,
       unset: this.flags.unset,
+      idToken: this.flags['id-token'],
     })
     if (changes.length > 0) writeKubeconfig(file, text)
     if (this.flags.json) {

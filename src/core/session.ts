@@ -5,11 +5,11 @@ import type { SecretRecord, SecretStore } from '../stores/types.js'
 import { type Binding, bindingMismatch, matchingEntry, mismatchError } from '../base/binding.js'
 import type { VariableCredentials } from '../base/credentials.js'
 import { debug } from '../base/debug.js'
-import { printable } from '../base/env-name.js'
 import type { Env } from '../base/env-settings.js'
-import { CorruptRecordError, LoginRequiredError, TokenctlError, UsageError } from '../base/errors.js'
+import { CorruptRecordError, LoginRequiredError, TokenctlError } from '../base/errors.js'
 import { DEFAULT_MIN_TTL_MS, isFresh, isFromTheFuture } from '../base/freshness.js'
 import { acquireLock, envLockNotices, handedLockAskedAt } from '../base/lock.js'
+import { asksForIdToken, noIdToken, notOauth2 } from './id-token.js'
 
 export interface SessionOptions {
   env: Env
@@ -121,12 +121,8 @@ export class Session {
    * none (no `openid` in its scope) says how to get one (exit 2).
    */
   async getIdToken({ minTtlMs = DEFAULT_MIN_TTL_MS } = {}): Promise<IdTokenResult> {
-    const { env } = this.options
-    if (env.protocol !== 'oauth2')
-      throw new UsageError(
-        `"${env.name}" uses the ${env.protocol} protocol, which has no ID tokens: an ID token needs an oauth2 env.`,
-        'Use an oauth2 env: tokenctl env add NAME --issuer URL --client-id ID',
-      )
+    const refused = notOauth2(this.options.env)
+    if (refused) throw refused
     const got = await this.serve('id', minTtlMs, false)
     return { idToken: got.token, idExpiresAt: got.expiresAt, source: got.source, user: got.user }
   }
@@ -169,11 +165,10 @@ export class Session {
           return { token, expiresAt, source: 'cache', user: record.user }
         }
         // The tokens just obtained came without an ID token: another refresh would bring none either.
-        if (kind === 'id' && justObtained && !token) throw this.noIdToken()
+        if (kind === 'id' && justObtained && !token) throw noIdToken(env)
       }
       // A scope without openid buys no ID token: no request is made for nothing.
-      if (kind === 'id' && env.scope !== undefined && !env.scope.split(/\s+/).includes('openid'))
-        throw this.noIdToken('scope')
+      if (kind === 'id' && !asksForIdToken(env.scope)) throw noIdToken(env, 'scope')
       const { tokens, done, user } = await this.obtain(record, mismatch)
       debug(
         'session',
@@ -187,26 +182,11 @@ export class Session {
       )
       if (kind === 'id') {
         // Only the ID token of this very answer: one kept from before is what ran low.
-        if (tokens.idToken === undefined || tokens.idExpiresAt === undefined) throw this.noIdToken()
+        if (tokens.idToken === undefined || tokens.idExpiresAt === undefined) throw noIdToken(env)
         return { token: tokens.idToken, expiresAt: tokens.idExpiresAt, source: done.event, user: saved.user }
       }
       return { token: saved.accessToken!, expiresAt: saved.accessExpiresAt!, source: done.event, user: saved.user }
     })
-  }
-
-  /**
-   * The server sent no ID token: it sends one only for the `openid` scope, and a refresh
-   * keeps the scope of the login, so the fix is the scope and a new login. Exit 2: what is
-   * wrong is the env's settings (or a server that is no OpenID provider), not the login.
-   */
-  private noIdToken(why: 'answer' | 'scope' = 'answer'): UsageError {
-    const { name, scope } = this.options.env
-    return new UsageError(
-      why === 'scope'
-        ? `"${name}" gets no ID token: its scope ("${printable(scope ?? '', 120)}") has no openid, and a server sends one only for openid.`
-        : `The server of "${name}" sent no ID token with its tokens; it sends one only when the login asked for the openid scope.`,
-      `Add openid to the scope and log in again: tokenctl env add ${name} … --scope "openid offline_access" --force, then tokenctl login -e ${name}`,
-    )
   }
 
   /**

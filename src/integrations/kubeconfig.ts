@@ -27,6 +27,8 @@ export interface KubeconfigChange {
   program: KubeHelperProgram
   context?: string
   unset?: boolean
+  /** Hand kubectl the env's ID token (`kube-credential --id-token`), not its access token. */
+  idToken?: boolean
 }
 
 export interface KubeconfigEdit {
@@ -36,14 +38,14 @@ export interface KubeconfigEdit {
 }
 
 /** The `user` of the users entry: kubectl's exec plugin block. */
-export function execUser(envName: string, program: KubeHelperProgram): Record<string, unknown> {
+export function execUser(envName: string, program: KubeHelperProgram, idToken = false): Record<string, unknown> {
   return {
     exec: {
       apiVersion: KUBE_V1,
       command: program.node,
-      args: [program.script, 'kube-credential', '-e', envName],
+      args: [program.script, 'kube-credential', '-e', envName, ...(idToken ? ['--id-token'] : [])],
       interactiveMode: 'IfAvailable',
-      installHint: `kubectl runs tokenctl for this user's token with the Node and script named in the kubeconfig. If either is gone, install tokenctl again and run: tokenctl setup-kube -e ${envName}`,
+      installHint: `kubectl runs tokenctl for this user's token with the Node and script named in the kubeconfig. If either is gone, install tokenctl again and run: tokenctl setup-kube -e ${envName}${idToken ? ' --id-token' : ''}`,
       provideClusterInfo: false,
     },
   }
@@ -98,7 +100,7 @@ export function editKubeconfig(original: string | undefined, change: KubeconfigC
       'Fix it, or name another file with --kubeconfig.',
     )
   }
-  const wanted = execUser(change.envName, change.program)
+  const wanted = execUser(change.envName, change.program, change.idToken)
   const changes: string[] = []
   const users = doc.get('users', true) as Node | null | undefined
   const userItems = isSeq(users) ? (users.items as Node[]) : []

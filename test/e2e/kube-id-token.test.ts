@@ -12,7 +12,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 
 import { startApiServer } from '../support/api-server.js'
-import { BIN, runProcess, type RunResult, Sandbox } from '../support/cli.js'
+import { runProcess, type RunResult, Sandbox } from '../support/cli.js'
 import { runBothWays } from '../support/fast-path.js'
 import { type KubeApiServer, NAMESPACES, startKubeApiServer } from '../support/kube-api-server.js'
 import { credentialsFile, FILE_STORE, jwtClaims, readConfig, stored } from '../support/oauth2-e2e.js'
@@ -244,6 +244,52 @@ describe('kube-credential --id-token', () => {
   })
 })
 
+describe('setup-kube --id-token', () => {
+  const kubeconfig = () => path.join(sandbox.dir, 'kubeconfig')
+  const setup = (env: string, ...args: string[]) =>
+    run(['setup-kube', '-e', env, '--kubeconfig', kubeconfig(), ...args])
+
+  test("the entry's args end in --id-token, and so does its install hint; without the flag again, the entry goes back to the access token", async () => {
+    await loggedIn()
+    expect(await setup('corp', '--id-token')).toMatchObject({ code: 0, stdout: '' })
+    const written = fs.readFileSync(kubeconfig(), 'utf8')
+    expect(written).toContain(
+      [
+        '      - kube-credential',
+        '      - -e',
+        '      - corp',
+        '      - --id-token',
+        '      interactiveMode: IfAvailable',
+      ].join('\n'),
+    )
+    expect(written).toContain('run: tokenctl setup-kube -e corp --id-token')
+    // Idempotent with the flag; a run without it replaces the entry with the access-token one.
+    expect((await setup('corp', '--id-token')).stderr).toContain('nothing to change')
+    const back = await setup('corp')
+    expect(back.stderr).toContain('replaced user "tokenctl-corp"')
+    expect(fs.readFileSync(kubeconfig(), 'utf8')).not.toContain('--id-token')
+  })
+
+  test('an env that can have no ID token: exit 2 with the fix, and no kubeconfig written', async () => {
+    await loggedIn('--scope', 'offline_access')
+    const noOpenid = await setup('corp', '--id-token')
+    expect(noOpenid).toMatchObject({ code: 2, stdout: '' })
+    expect(noOpenid.stderr).toContain('"corp" gets no ID token: its scope ("offline_access") has no openid')
+    expect(fs.existsSync(kubeconfig())).toBe(false)
+
+    expect(await run(['env', 'add', 'prod', '--url', 'https://api.example.com'])).toMatchObject({ code: 0 })
+    const api = await setup('prod', '--id-token')
+    expect(api).toMatchObject({ code: 2, stdout: '' })
+    expect(api.stderr).toContain('--id-token needs an oauth2 env; "prod" uses the api protocol')
+    expect(fs.existsSync(kubeconfig())).toBe(false)
+
+    // Asking to remove an entry has nothing to do with ID tokens: the two together are a usage error.
+    const both = await setup('corp', '--id-token', '--unset')
+    expect(both.code).toBe(2)
+    expect(both.stderr).toMatch(/--unset|--id-token/)
+  })
+})
+
 // The real kubectl: fails loudly here when it is missing rather than passing without it.
 const haveKubectl = fs.existsSync(KUBECTL)
 if (!haveKubectl) {
@@ -260,7 +306,7 @@ if (!haveKubectl) {
     const tls = makeTestCertificate(sandbox.dir)
     kube = await startKubeApiServer({ tls, isValidToken: await idTokenCheck() })
     const file = path.join(sandbox.dir, 'kubeconfig')
-    // The users entry setup-kube writes, with --id-token added: what a cluster that checks ID tokens needs.
+    // A cluster and a context as kubectl config writes them; setup-kube adds the user.
     fs.writeFileSync(
       file,
       [
@@ -275,20 +321,14 @@ if (!haveKubectl) {
         '- name: test',
         '  context:',
         '    cluster: test',
-        '    user: tokenctl-corp',
         'current-context: test',
-        'users:',
-        '- name: tokenctl-corp',
-        '  user:',
-        '    exec:',
-        `      apiVersion: ${V1}`,
-        `      command: ${JSON.stringify(process.execPath)}`,
-        '      args:',
-        ...[BIN, 'kube-credential', '-e', 'corp', '--id-token'].map((arg) => `      - ${JSON.stringify(arg)}`),
-        '      interactiveMode: IfAvailable',
+        'users: []',
         '',
       ].join('\n'),
     )
+    const setup = await run(['setup-kube', '-e', 'corp', '--kubeconfig', file, '--context', 'test', '--id-token'])
+    expect(setup).toMatchObject({ code: 0, stdout: '' })
+    expect(setup.stderr).toContain('added user "tokenctl-corp"')
     const result = await runProcess(KUBECTL, ['--kubeconfig', file, 'get', '--raw', '/api/v1/namespaces'], {
       env: sandbox.env(FILE_STORE),
       cwd: sandbox.dir,
