@@ -117,6 +117,9 @@ describe('the protocol, byte for byte', () => {
     expect(await helper(['forget', REGISTRY])).toEqual(expect.objectContaining({ code: 0, stdout: '', stderr: '' }))
     expect(stored()).toEqual(expect.objectContaining({ refreshToken }))
     expect(stored().accessToken).toBeUndefined()
+    // The audit log says so, as for git's erase.
+    const audit = JSON.parse((await ok(['audit', '--json'])).stdout) as Array<{ event: string; env: string }>
+    expect(audit.filter((entry) => entry.event === 'erase')).toEqual([expect.objectContaining({ env: 'prod' })])
     const next = await helper(['get', REGISTRY])
     expect(server.count(REFRESH)).toBe(refreshes + 1)
     expect(stored().accessToken).not.toBe(accessToken)
