@@ -3,17 +3,13 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
+import { replaceToolConfig } from '../base/tool-config-file.js'
 import { BaseCommand } from '../cli/base-command.js'
 import { withExitCodes } from '../cli/exit-codes-help.js'
 import { gitHostsOf } from '../core/git-hosts.js'
 import { UsageError } from '../base/errors.js'
 import { shellQuote } from '../util/shell-quote.js'
-import {
-  dockerConfigPath,
-  editDockerConfig,
-  readDockerConfig,
-  writeDockerConfig,
-} from '../integrations/docker-config.js'
+import { dockerConfigPath, editDockerConfig, readDockerConfig } from '../integrations/docker-config.js'
 import { DOCKER_HELPER_PROGRAM } from '../integrations/docker-credential.js'
 
 export default class SetupDocker extends BaseCommand<typeof SetupDocker> {
@@ -48,7 +44,7 @@ export default class SetupDocker extends BaseCommand<typeof SetupDocker> {
       hosts,
       unset: this.flags.unset,
     })
-    if (changes.length > 0) writeDockerConfig(file, text)
+    if (changes.length > 0) replaceToolConfig(file, text)
     const helper = findOnPath(DOCKER_HELPER_PROGRAM, this.environ)
     if (this.flags.json) {
       this.outJson({

@@ -2,11 +2,12 @@ import { Flags } from '@oclif/core'
 import os from 'node:os'
 import path from 'node:path'
 
+import { replaceToolConfig } from '../base/tool-config-file.js'
 import { BaseCommand } from '../cli/base-command.js'
 import { withExitCodes } from '../cli/exit-codes-help.js'
 import { UsageError } from '../base/errors.js'
 import { idTokenRefusal } from '../core/id-token.js'
-import { editKubeconfig, kubeconfigPath, readKubeconfig, writeKubeconfig } from '../integrations/kubeconfig.js'
+import { editKubeconfig, kubeconfigPath, readKubeconfig } from '../integrations/kubeconfig.js'
 
 export default class SetupKube extends BaseCommand<typeof SetupKube> {
   static override summary = "Make kubectl use tokenctl's tokens: a kubeconfig user that runs tokenctl."
@@ -62,7 +63,7 @@ export default class SetupKube extends BaseCommand<typeof SetupKube> {
       unset: this.flags.unset,
       idToken: this.flags['id-token'],
     })
-    if (changes.length > 0) writeKubeconfig(file, text)
+    if (changes.length > 0) replaceToolConfig(file, text)
     if (this.flags.json) {
       this.outJson({ kubeconfig: file, user, context: this.flags.context ?? null, changed: changes.length > 0 })
     }

@@ -1,7 +1,6 @@
-import fs from 'node:fs'
 import path from 'node:path'
 
-import { writeFileAtomic } from '../base/private-file.js'
+import { readToolConfig } from '../base/tool-config-file.js'
 import { ConfigError } from '../base/errors.js'
 import { isObject } from '../util/is-object.js'
 import { DOCKER_HELPER_NAME } from './docker-credential.js'
@@ -19,30 +18,8 @@ export function dockerConfigPath(environ: NodeJS.ProcessEnv, home: string): stri
 }
 
 /** The file's text, or undefined when there is none yet. */
-export function readDockerConfig(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw new ConfigError(
-      `docker's config ${file} cannot be read (${(error as NodeJS.ErrnoException).code}).`,
-      'Check its permissions, or point DOCKER_CONFIG at another directory.',
-    )
-  }
-}
-
-/** Atomically, through a symlink to its target, keeping its mode; a new file is 0600 in a dir made 0700. */
-export function writeDockerConfig(file: string, text: string): void {
-  let target = file
-  let mode = 0o600
-  try {
-    target = fs.realpathSync(file)
-    mode = fs.statSync(target).mode & 0o777
-  } catch {
-    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 })
-  }
-  writeFileAtomic(target, text, mode)
-}
+export const readDockerConfig = (file: string): string | undefined =>
+  readToolConfig(file, "docker's config", 'Check its permissions, or point DOCKER_CONFIG at another directory.')
 
 export interface DockerConfigChange {
   hosts: string[]

@@ -1,9 +1,8 @@
-import fs from 'node:fs'
 import path from 'node:path'
 import { Document, isMap, isScalar, isSeq, parseDocument, type Node, type YAMLMap, type YAMLSeq } from 'yaml'
 
 import { ConfigError, UsageError } from '../base/errors.js'
-import { writeFileAtomic } from '../base/private-file.js'
+import { readToolConfig } from '../base/tool-config-file.js'
 import { KUBE_V1 } from './kube-credential.js'
 
 /**
@@ -60,33 +59,8 @@ export function kubeconfigPath(flag: string | undefined, environ: NodeJS.Process
 }
 
 /** The file's text, or undefined when there is none yet. */
-export function readKubeconfig(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw new ConfigError(
-      `The kubeconfig ${file} cannot be read (${(error as NodeJS.ErrnoException).code}).`,
-      'Check its permissions, or name another with --kubeconfig.',
-    )
-  }
-}
-
-/**
- * Write it atomically (a temp file renamed over it), through a symlink to its target, with
- * the mode it had; a new file is 0600 in a dir made 0700.
- */
-export function writeKubeconfig(file: string, text: string): void {
-  let target = file
-  let mode = 0o600
-  try {
-    target = fs.realpathSync(file)
-    mode = fs.statSync(target).mode & 0o777
-  } catch {
-    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 })
-  }
-  writeFileAtomic(target, text, mode)
-}
+export const readKubeconfig = (file: string): string | undefined =>
+  readToolConfig(file, 'The kubeconfig', 'Check its permissions, or name another with --kubeconfig.')
 
 type Edit = { start: number; end: number; text: string }
 

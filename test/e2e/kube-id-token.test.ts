@@ -14,7 +14,7 @@ import path from 'node:path'
 import { startApiServer } from '../support/api-server.js'
 import { runProcess, type RunResult, Sandbox } from '../support/cli.js'
 import { runBothWays } from '../support/fast-path.js'
-import { type KubeApiServer, NAMESPACES, startKubeApiServer } from '../support/kube-api-server.js'
+import { type KubeApiServer, NAMESPACES, startKubeApiServer, writeTestKubeconfig } from '../support/kube-api-server.js'
 import { credentialsFile, FILE_STORE, jwtClaims, readConfig, stored } from '../support/oauth2-e2e.js'
 import {
   type OidcServer,
@@ -306,26 +306,7 @@ if (!haveKubectl) {
     const tls = makeTestCertificate(sandbox.dir)
     kube = await startKubeApiServer({ tls, isValidToken: await idTokenCheck() })
     const file = path.join(sandbox.dir, 'kubeconfig')
-    // A cluster and a context as kubectl config writes them; setup-kube adds the user.
-    fs.writeFileSync(
-      file,
-      [
-        'apiVersion: v1',
-        'kind: Config',
-        'clusters:',
-        '- name: test',
-        '  cluster:',
-        `    server: ${kube.url}`,
-        `    certificate-authority: ${tls.certFile}`,
-        'contexts:',
-        '- name: test',
-        '  context:',
-        '    cluster: test',
-        'current-context: test',
-        'users: []',
-        '',
-      ].join('\n'),
-    )
+    writeTestKubeconfig(file, kube, tls.certFile)
     const setup = await run(['setup-kube', '-e', 'corp', '--kubeconfig', file, '--context', 'test', '--id-token'])
     expect(setup).toMatchObject({ code: 0, stdout: '' })
     expect(setup.stderr).toContain('added user "tokenctl-corp"')

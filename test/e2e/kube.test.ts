@@ -12,7 +12,7 @@ import { parse } from 'yaml'
 import { type ApiServer, startApiServer } from '../support/api-server.js'
 import { BIN, runProcess, Sandbox } from '../support/cli.js'
 import { runBothWays } from '../support/fast-path.js'
-import { type KubeApiServer, NAMESPACES, startKubeApiServer } from '../support/kube-api-server.js'
+import { type KubeApiServer, NAMESPACES, startKubeApiServer, writeTestKubeconfig } from '../support/kube-api-server.js'
 import { makeTestCertificate } from '../support/tls.js'
 
 const V1 = 'client.authentication.k8s.io/v1'
@@ -247,25 +247,7 @@ if (!haveKubectl) {
     const tls = makeTestCertificate(sandbox.dir)
     kube = await startKubeApiServer({ tls, isValidToken: (token) => api.isAccessTokenActive(token) })
     file = path.join(sandbox.dir, 'kubeconfig')
-    fs.writeFileSync(
-      file,
-      [
-        'apiVersion: v1',
-        'kind: Config',
-        'clusters:',
-        '- name: test',
-        '  cluster:',
-        `    server: ${kube.url}`,
-        `    certificate-authority: ${tls.certFile}`,
-        'contexts:',
-        '- name: test',
-        '  context:',
-        '    cluster: test',
-        'current-context: test',
-        'users: []',
-        '',
-      ].join('\n'),
-    )
+    writeTestKubeconfig(file, kube, tls.certFile)
     const setup = await sandbox.run(['setup-kube', '-e', 'prod', '--kubeconfig', file, '--context', 'test'], {
       env: store,
     })

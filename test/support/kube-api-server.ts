@@ -5,6 +5,7 @@
  * Status otherwise; `/version` too (kubectl asks it first), 404 for anything else. Every request is logged with the token it
  * carried.
  */
+import fs from 'node:fs'
 import https from 'node:https'
 import type { Socket } from 'node:net'
 
@@ -77,4 +78,31 @@ export async function startKubeApiServer(options: {
         server.close(() => resolve())
       }),
   }
+}
+
+/**
+ * A kubeconfig with one cluster (this server, trusted through `caFile`) and one context
+ * `test`, current, naming no user, and `users: []`: what `kubectl config` leaves before
+ * `setup-kube --context test` adds the user.
+ */
+export function writeTestKubeconfig(file: string, kube: Pick<KubeApiServer, 'url'>, caFile: string): void {
+  fs.writeFileSync(
+    file,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      '- name: test',
+      '  cluster:',
+      `    server: ${kube.url}`,
+      `    certificate-authority: ${caFile}`,
+      'contexts:',
+      '- name: test',
+      '  context:',
+      '    cluster: test',
+      'current-context: test',
+      'users: []',
+      '',
+    ].join('\n'),
+  )
 }
