@@ -54,7 +54,8 @@ test('a refresh whose store file is held open by another program for 300 ms succ
   fs.writeFileSync(held, '')
   const [result] = await Promise.all([run(['refresh'], WINDOWS_FS), endHoldAfterSeen(held, 300)])
   expect(result).toMatchObject({ code: 0, stdout: '' })
-  expect(result.stderr).toMatch(/^Refreshed dev: the access token expires in 30m \([^)]+\)\.\n$/)
+  // Whole minutes, rounded down: a busy machine's second between issue and print makes it 29m.
+  expect(result.stderr).toMatch(/^Refreshed dev: the access token expires in (?:29|30)m \([^)]+\)\.\n$/)
   // The new refresh token reached the file, and no temp file was left beside it.
   expect(storedRefreshToken()).toEqual(expect.any(String))
   expect(storedRefreshToken()).not.toBe(before)
