@@ -24,6 +24,7 @@ import { shouldWarnAboutFailures } from './core/audit.js'
 import { type Binding, bindingMismatch, envBinding, matchingEntry, storeKey } from './base/binding.js'
 import { readConfigFile } from './core/config-file.js'
 import { selectEnv } from './core/env-select.js'
+import { clusterRefusal } from './core/kube-cluster.js'
 import type { Env } from './base/env-settings.js'
 import { DEFAULT_MIN_TTL_MS, isFresh } from './base/freshness.js'
 import { acquireLock, envLockNotices, handOverLock } from './base/lock.js'
@@ -104,7 +105,8 @@ async function serveKubeCredential(args: string[], environ: Environ): Promise<bo
   if (minTtl === undefined) return false
   const info = parseExecInfo(environ[EXEC_INFO_VARIABLE])
   const env = envFor(flags, environ)
-  if (!env || mustWarn(env, flags, environ)) return false
+  // A cluster not of the env's hosts: the full path refuses it, in its own words.
+  if (!env || clusterRefusal(env, info) || mustWarn(env, flags, environ)) return false
   if (!flags.has('id-token')) {
     const cached = await freshAccess(env, flags, environ, minTtl)
     if (!cached) return false

@@ -4,14 +4,22 @@ import { writeStdout } from '../cli/fd-output.js'
 import { BaseCommand } from '../cli/base-command.js'
 import { withExitCodes } from '../cli/exit-codes-help.js'
 import { minTtlFlag, parseMinTtl } from '../cli/min-ttl.js'
+import { clusterRefusal } from '../core/kube-cluster.js'
 import { EXEC_INFO_VARIABLE, formatExecCredential, parseExecInfo } from '../integrations/kube-credential.js'
 import { formatDuration } from '../util/duration.js'
 
 export default class KubeCredential extends BaseCommand<typeof KubeCredential> {
   static override summary = 'A kubectl exec credential plugin that answers with a fresh access token.'
   static override description = withExitCodes(
-    `Configured by "tokenctl setup-kube"; kubectl runs it, not you. It reads kubectl's request from ${EXEC_INFO_VARIABLE} and prints one ExecCredential (client.authentication.k8s.io/v1 or v1beta1, the version asked for) with the access token and its expiry. With --id-token it is the OpenID Connect ID token of an oauth2 env instead, with the ID token's own expiry: what a cluster that checks ID tokens (its OIDC authenticator) accepts; an env that is not oauth2, or whose server sends no ID token (no openid in its scope), is exit 2 with the fix. It never prompts and never starts a device or browser flow: when a login is needed it says so on stderr, which kubectl shows, and exits 3. The refresh token is never handed out.`,
-    [[0, 'the ExecCredential is printed'], [2, 'also a request not in v1 or v1beta1'], 3, 4, 5, 6],
+    `Configured by "tokenctl setup-kube"; kubectl runs it, not you. It reads kubectl's request from ${EXEC_INFO_VARIABLE} and prints one ExecCredential (client.authentication.k8s.io/v1 or v1beta1, the version asked for) with the access token and its expiry. With --id-token it is the OpenID Connect ID token of an oauth2 env instead, with the ID token's own expiry: what a cluster that checks ID tokens (its OIDC authenticator) accepts; an env that is not oauth2, or whose server sends no ID token (no openid in its scope), is exit 2 with the fix. It never prompts and never starts a device or browser flow: when a login is needed it says so on stderr, which kubectl shows, and exits 3. When kubectl names the cluster (spec.cluster.server, sent for an entry with provideClusterInfo: true, as setup-kube writes it), its host must be one of the env's hosts (its URL's or issuer's, its --host entries, and the clusters setup-kube --context recorded); any other cluster is exit 2 and gets nothing. The refresh token is never handed out.`,
+    [
+      [0, 'the ExecCredential is printed'],
+      [2, "also a request not in v1 or v1beta1, or a cluster not of the env's hosts"],
+      3,
+      4,
+      5,
+      6,
+    ],
   )
 
   static override examples = [
@@ -36,6 +44,9 @@ export default class KubeCredential extends BaseCommand<typeof KubeCredential> {
     const minTtlMs = parseMinTtl(this.flags['min-ttl'])
     // Before anything else: a request tokenctl cannot answer is exit 2 whatever the login.
     const info = parseExecInfo(this.environ[EXEC_INFO_VARIABLE])
+    // A cluster that is not one of the env's hosts gets nothing, before any store is opened.
+    const refused = clusterRefusal(this.selectEnv(), info)
+    if (refused) throw refused
     const { session } = await this.context()
     // The session never prompts: whether kubectl has a person at stdin (info.interactive)
     // changes nothing, a login needed is exit 3 with the command to run.

@@ -5,14 +5,19 @@ import path from 'node:path'
 import { replaceToolConfig } from '../base/tool-config-file.js'
 import { BaseCommand } from '../cli/base-command.js'
 import { withExitCodes } from '../cli/exit-codes-help.js'
+import type { Env } from '../base/env-settings.js'
 import { UsageError } from '../base/errors.js'
+import { hasEnv } from '../core/config-file.js'
+import { addEnvHosts } from '../core/env-hosts.js'
+import { gitHostsOf } from '../core/git-hosts.js'
+import { hostOf } from '../core/host-env.js'
 import { idTokenRefusal } from '../core/id-token.js'
 import { editKubeconfig, kubeconfigPath, readKubeconfig } from '../integrations/kubeconfig.js'
 
 export default class SetupKube extends BaseCommand<typeof SetupKube> {
   static override summary = "Make kubectl use tokenctl's tokens: a kubeconfig user that runs tokenctl."
   static override description = withExitCodes(
-    `Writes the kubeconfig's users entry NAME (default tokenctl-ENV) as an exec credential plugin (client.authentication.k8s.io/v1) that runs "'/path/to/node' '/path/to/tokenctl/bin/run.js' kube-credential -e ENV", Node named by its absolute path so kubectl finds it whatever its PATH. With --context, that context's user becomes NAME (the context must exist). Nothing else in the file changes: other users, contexts, clusters, comments and key order are kept. The file is --kubeconfig, else the first path in $KUBECONFIG, else ~/.kube/config; it is replaced atomically and keeps its mode (a new one is 0600). With --id-token the entry asks for the env's ID token (kube-credential --id-token). Running it twice changes nothing; --unset removes the entry (and, with --context, that context's user when it is NAME).`,
+    `Writes the kubeconfig's users entry NAME (default tokenctl-ENV) as an exec credential plugin (client.authentication.k8s.io/v1) that runs "'/path/to/node' '/path/to/tokenctl/bin/run.js' kube-credential -e ENV", Node named by its absolute path so kubectl finds it whatever its PATH. With --context, that context's user becomes NAME (the context must exist), and the host of its cluster's server is added to the env's hosts: kube-credential answers only a cluster whose host is one of the env's (the entry has provideClusterInfo: true, so kubectl names the cluster), and naming the context is your consent that its cluster gets the env's tokens. Nothing else in the file changes: other users, contexts, clusters, comments and key order are kept. The file is --kubeconfig, else the first path in $KUBECONFIG, else ~/.kube/config; it is replaced atomically and keeps its mode (a new one is 0600). With --id-token the entry asks for the env's ID token (kube-credential --id-token). Running it twice changes nothing; --unset removes the entry (and, with --context, that context's user when it is NAME); the env keeps the cluster's host.`,
     [0, 2],
   )
 
@@ -44,7 +49,8 @@ export default class SetupKube extends BaseCommand<typeof SetupKube> {
   }
 
   public async run(): Promise<void> {
-    const env = this.selectEnv()
+    const config = this.openConfig()
+    const env = this.selectEnv(config)
     const user = this.flags.user ?? `tokenctl-${env.name}`
     // eslint-disable-next-line no-control-regex
     if (user.trim() === '' || /[\u0000-\u001f\u007f]/.test(user)) {
@@ -54,7 +60,7 @@ export default class SetupKube extends BaseCommand<typeof SetupKube> {
     const refused = this.flags['id-token'] ? idTokenRefusal(env) : undefined
     if (refused) throw refused
     const file = kubeconfigPath(this.flags.kubeconfig, this.environ, this.environ.HOME || os.homedir())
-    const { text, changes } = editKubeconfig(readKubeconfig(file), {
+    const { text, changes, clusterServer } = editKubeconfig(readKubeconfig(file), {
       user,
       envName: env.name,
       // This very Node and script: the entry works whatever PATH kubectl is started with.
@@ -64,10 +70,24 @@ export default class SetupKube extends BaseCommand<typeof SetupKube> {
       idToken: this.flags['id-token'],
     })
     if (changes.length > 0) replaceToolConfig(file, text)
+    const clusterHost = clusterServer === undefined ? undefined : hostOf(clusterServer)
+    // Naming the context is the person's consent that its cluster gets the env's tokens.
+    const added =
+      clusterHost && !this.flags.unset && hasEnv(config.read(), env.name)
+        ? await addEnvHosts(config, env.name, [clusterHost])
+        : []
     if (this.flags.json) {
-      this.outJson({ kubeconfig: file, user, context: this.flags.context ?? null, changed: changes.length > 0 })
+      this.outJson({
+        kubeconfig: file,
+        user,
+        context: this.flags.context ?? null,
+        changed: changes.length > 0,
+        clusterHost: clusterHost ?? null,
+        hostAdded: added.length > 0,
+      })
     }
     this.info(changes.length > 0 ? `${file}: ${changes.join('; ')}.` : `${file}: nothing to change.`)
+    this.tellClusterHost(env, clusterHost, added.length > 0, hasEnv(config.read(), env.name))
     if (!this.flags.unset) {
       this.info(
         this.flags.context
@@ -75,5 +95,36 @@ export default class SetupKube extends BaseCommand<typeof SetupKube> {
           : `Next: kubectl config set-context CONTEXT --user ${user}  (or run again with --context CONTEXT)`,
       )
     }
+  }
+
+  /** Which clusters kube-credential will answer, as this run left it (docs/design.md#setup-kube). */
+  private tellClusterHost(env: Env, host: string | undefined, added: boolean, inConfig: boolean): void {
+    const name = env.name
+    if (this.flags.context === undefined) {
+      if (!this.flags.unset)
+        this.info(
+          `kubectl gets ${name}'s tokens only for clusters whose host is one of the env's (${gitHostsOf(env).join(', ') || 'none'}). Add a cluster with: tokenctl setup-kube -e ${name} --context CONTEXT`,
+        )
+      return
+    }
+    if (host === undefined) {
+      if (!this.flags.unset)
+        this.warning(
+          `Context "${this.flags.context}" names no cluster with a server, so no host was recorded: kube-credential refuses any cluster not of ${name}'s hosts. Fix the context, then run this again.`,
+        )
+      return
+    }
+    if (this.flags.unset) {
+      if (gitHostsOf(env).includes(host))
+        this.info(
+          `Cluster host ${host} stays one of ${name}'s hosts (--unset leaves the env as it is; "tokenctl env add ${name} … --force" without it drops it).`,
+        )
+    } else if (added) this.info(`Cluster host ${host} now gets ${name}'s tokens (recorded as one of the env's hosts).`)
+    else if (gitHostsOf(env).includes(host))
+      this.info(`Cluster host ${host} gets ${name}'s tokens (one of the env's hosts).`)
+    else if (!inConfig)
+      this.warning(
+        `Env "${name}" comes from variables, not the config file, so cluster host ${host} cannot be recorded: kube-credential will refuse that cluster. Add the env with: tokenctl env add ${name} --url URL --host ${host}`,
+      )
   }
 }

@@ -20,6 +20,12 @@ export interface ExecInfo {
   apiVersion: KubeApiVersion
   /** kubectl's `spec.interactive`: whether a person is at the plugin's stdin. */
   interactive: boolean
+  /**
+   * kubectl's `spec.cluster.server`: the API server the token is for, sent when the entry
+   * says `provideClusterInfo: true` (setup-kube writes it). Undefined when kubectl sends
+   * no cluster; '' when it sends one without a server (nobody's host).
+   */
+  clusterServer?: string
 }
 
 /** More than any request kubectl sends (cluster info with a CA included); a flood is not parsed. */
@@ -56,7 +62,12 @@ export function parseExecInfo(text: string | undefined): ExecInfo {
     )
   }
   const spec = isObject(info.spec) ? info.spec : {}
-  return { apiVersion: apiVersion as KubeApiVersion, interactive: spec.interactive === true }
+  const parsed: ExecInfo = { apiVersion: apiVersion as KubeApiVersion, interactive: spec.interactive === true }
+  if (spec.cluster !== undefined && spec.cluster !== null) {
+    const server = isObject(spec.cluster) ? spec.cluster.server : undefined
+    parsed.clusterServer = typeof server === 'string' ? server : ''
+  }
+  return parsed
 }
 
 export interface ExecCredentialAnswer {

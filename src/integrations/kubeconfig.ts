@@ -34,6 +34,8 @@ export interface KubeconfigEdit {
   text: string
   /** What changed, in words; empty when nothing did. */
   changes: string[]
+  /** With a context: the `server` of its cluster, when the file has one. */
+  clusterServer?: string
 }
 
 /** The `user` of the users entry: kubectl's exec plugin block. */
@@ -45,7 +47,8 @@ export function execUser(envName: string, program: KubeHelperProgram, idToken = 
       args: [program.script, 'kube-credential', '-e', envName, ...(idToken ? ['--id-token'] : [])],
       interactiveMode: 'IfAvailable',
       installHint: `kubectl runs tokenctl for this user's token with the Node and script named in the kubeconfig. If either is gone, install tokenctl again and run: tokenctl setup-kube -e ${envName}${idToken ? ' --id-token' : ''}`,
-      provideClusterInfo: false,
+      // kubectl then names the cluster, and kube-credential answers only the env's hosts.
+      provideClusterInfo: true,
     },
   }
 }
@@ -86,6 +89,8 @@ export function editKubeconfig(original: string | undefined, change: KubeconfigC
   const usersKeyColumn = usersKey?.range ? linePrefix(text, usersKey.range[0]).length : 0
   const contextMap = change.context === undefined ? undefined : findContext(doc, change.context)
   const contextUser = contextMap?.get('user', true) as Node | undefined
+  const clusterServer = contextMap ? serverOf(doc, contextMap.get('cluster')) : undefined
+  const found = clusterServer === undefined ? {} : { clusterServer }
 
   const edits: Edit[] = []
   let modelOnly = false
@@ -125,9 +130,20 @@ export function editKubeconfig(original: string | undefined, change: KubeconfigC
       else modelOnly = true
     }
   }
-  if (changes.length === 0) return { text, changes }
-  if (!modelOnly) return { text: applyEdits(text, edits), changes }
-  return { text: viaModel(doc, original, change, wanted), changes }
+  if (changes.length === 0) return { text, changes, ...found }
+  if (!modelOnly) return { text: applyEdits(text, edits), changes, ...found }
+  return { text: viaModel(doc, original, change, wanted), changes, ...found }
+}
+
+/** The `server` of the clusters entry named `cluster`, if there is one. */
+function serverOf(doc: Document, cluster: unknown): string | undefined {
+  if (typeof cluster !== 'string') return undefined
+  const clusters = doc.get('clusters', true)
+  const items = isSeq(clusters) ? (clusters.items as Node[]) : []
+  const item = items.find((entry) => isMap(entry) && entry.get('name') === cluster) as YAMLMap | undefined
+  const body = item?.get('cluster', true)
+  const server = isMap(body) ? body.get('server') : undefined
+  return typeof server === 'string' ? server : undefined
 }
 
 function findContext(doc: Document, name: string): YAMLMap {

@@ -18,8 +18,12 @@ import { makeTestCertificate } from '../support/tls.js'
 const V1 = 'client.authentication.k8s.io/v1'
 const V1BETA1 = 'client.authentication.k8s.io/v1beta1'
 const KUBECTL = '/usr/bin/kubectl'
-const execInfo = (apiVersion: string, interactive = false) =>
-  JSON.stringify({ apiVersion, kind: 'ExecCredential', spec: { interactive } })
+const execInfo = (apiVersion: string, interactive = false, server?: string) =>
+  JSON.stringify({
+    apiVersion,
+    kind: 'ExecCredential',
+    spec: { interactive, ...(server === undefined ? {} : { cluster: { server } }) },
+  })
 
 let sandbox: Sandbox
 let api: ApiServer
@@ -102,6 +106,42 @@ describe('kube-credential', () => {
     expect(fast.stderr).toMatch(message)
   })
 
+  test("a cluster that is the env's URL host (kubectl names it with provideClusterInfo): answered, both ways alike", async () => {
+    const { fast, full } = await runBothWays(sandbox, ['kube-credential'], {
+      ...store,
+      KUBERNETES_EXEC_INFO: execInfo(V1, false, `${api.url}/k8s/clusters/c-1`),
+    })
+    expect(fast.path).toBe('fast')
+    expect({ ...fast, path: '' }).toEqual({ ...full, path: '' })
+    expect(fast).toMatchObject({ code: 0, stderr: '', stdout: expectedAnswer(V1) })
+  })
+
+  // The env's own host name on another port is another cluster (a different service on that machine).
+  const otherServers: Record<string, (apiUrl: string) => string> = {
+    'another host': () => 'https://evil.example.net',
+    "the env's host name on another port": (apiUrl) => apiUrl.replace(/:\d+$/, ':1'),
+  }
+  test.each(Object.keys(otherServers))(
+    'a cluster at %s: exit 2 naming it, the env and the fixes, nothing on stdout, both ways alike',
+    async (name) => {
+      const url = otherServers[name]!(api.url)
+      const host = new URL(url).host
+      const { fast, full } = await runBothWays(sandbox, ['kube-credential', '-e', 'prod'], {
+        ...store,
+        KUBERNETES_EXEC_INFO: execInfo(V1, false, url),
+      })
+      expect(fast.path).toBe('full')
+      expect(fast).toEqual(full)
+      expect(fast).toMatchObject({ code: 2, stdout: '' })
+      expect(fast.stderr).toContain(
+        `kubectl asks for a token of env "prod" for the cluster at ${host}, which is not one of the env's hosts (${new URL(api.url).host}); no token was handed out.`,
+      )
+      expect(fast.stderr).toContain('tokenctl setup-kube -e prod --context CONTEXT')
+      expect(fast.stderr).toContain(`tokenctl env add prod … --host ${host} --force`)
+      for (const token of [...api.issued().access, ...api.issued().refresh]) expect(fast.stderr).not.toContain(token)
+    },
+  )
+
   test.each([false, true])(
     'interactive %s and not logged in: exit 3, the login command on stderr, nothing on stdout, no prompt',
     async (interactive) => {
@@ -146,7 +186,7 @@ describe('setup-kube', () => {
         args: [BIN, 'kube-credential', '-e', 'prod'],
         interactiveMode: 'IfAvailable',
         installHint: expect.stringContaining('tokenctl setup-kube -e prod'),
-        provideClusterInfo: false,
+        provideClusterInfo: true,
       },
     },
   }
@@ -165,6 +205,9 @@ describe('setup-kube', () => {
     const first = await setup(['--kubeconfig', file])
     expect(first).toMatchObject({ code: 0, stdout: '' })
     expect(first.stderr).toContain(`${file}: added user "tokenctl-prod".`)
+    expect(first.stderr).toContain(
+      `kubectl gets prod's tokens only for clusters whose host is one of the env's (${new URL(api.url).host}). Add a cluster with: tokenctl setup-kube -e prod --context CONTEXT`,
+    )
     const once = fs.readFileSync(file, 'utf8')
     expect(once.startsWith(KUBECONFIG_TEXT)).toBe(true)
     expect(parse(once)).toEqual({
@@ -200,6 +243,64 @@ describe('setup-kube', () => {
     expect(fs.readFileSync(file, 'utf8')).toBe(KUBECONFIG_TEXT.replace('    user: bob\n', ''))
   })
 
+  /** The env's hosts as config.json keeps them. */
+  const hostsOf = (env: string): unknown =>
+    (JSON.parse(fs.readFileSync(sandbox.configFile, 'utf8')) as { envs: Record<string, { gitHosts?: string[] }> }).envs[
+      env
+    ]!.gitHosts
+
+  test("--context records its cluster's host on the env, which kube-credential then answers; once only; --unset keeps it", async () => {
+    const bound = execInfo(V1, false, 'https://K.example.com/')
+    const before = await sandbox.run(['kube-credential', '-e', 'prod'], {
+      env: { ...store, KUBERNETES_EXEC_INFO: bound },
+    })
+    expect(before).toMatchObject({ code: 2, stdout: '' })
+
+    const result = await setup(['--kubeconfig', file, '--context', 'work', '--json'])
+    expect(result.code).toBe(0)
+    expect(JSON.parse(result.stdout)).toEqual({
+      kubeconfig: file,
+      user: 'tokenctl-prod',
+      context: 'work',
+      changed: true,
+      clusterHost: 'k.example.com',
+      hostAdded: true,
+    })
+    expect(result.stderr).toContain(
+      "Cluster host k.example.com now gets prod's tokens (recorded as one of the env's hosts).",
+    )
+    expect(hostsOf('prod')).toEqual(['k.example.com'])
+    expect(hostsOf('staging')).toBeUndefined()
+    const config = fs.readFileSync(sandbox.configFile, 'utf8')
+
+    const after = await sandbox.run(['kube-credential', '-e', 'prod'], {
+      env: { ...store, KUBERNETES_EXEC_INFO: bound },
+    })
+    expect(after).toMatchObject({ code: 0, stderr: '', stdout: expectedAnswer(V1) })
+
+    const again = await setup(['--kubeconfig', file, '--context', 'work'])
+    expect(again).toMatchObject({ code: 0, stdout: '' })
+    expect(again.stderr).toContain("Cluster host k.example.com gets prod's tokens (one of the env's hosts).")
+    expect(fs.readFileSync(sandbox.configFile, 'utf8')).toBe(config)
+
+    const unset = await setup(['--kubeconfig', file, '--context', 'work', '--unset'])
+    expect(unset).toMatchObject({ code: 0, stdout: '' })
+    expect(unset.stderr).toContain("Cluster host k.example.com stays one of prod's hosts")
+    expect(hostsOf('prod')).toEqual(['k.example.com'])
+  })
+
+  test('an env made from variables: the entry is written, and the warning says the cluster will be refused', async () => {
+    const result = await sandbox.run(['setup-kube', '--kubeconfig', file, '--context', 'work'], {
+      env: { ...store, TOKENCTL_ENV: 'adhoc', TOKENCTL_URL: 'https://api.example.com' },
+    })
+    expect(result).toMatchObject({ code: 0, stdout: '' })
+    expect(result.stderr).toContain(
+      'Env "adhoc" comes from variables, not the config file, so cluster host k.example.com cannot be recorded: kube-credential will refuse that cluster.',
+    )
+    expect(result.stderr).toContain('tokenctl env add adhoc --url URL --host k.example.com')
+    expect(hostsOf('prod')).toBeUndefined()
+  })
+
   test('a context that does not exist: exit 2 naming the ones there are, the file untouched', async () => {
     const result = await setup(['--kubeconfig', file, '--context', 'play'])
     expect(result).toMatchObject({ code: 2, stdout: '' })
@@ -219,7 +320,14 @@ describe('setup-kube', () => {
     fs.writeFileSync(other, KUBECONFIG_TEXT)
     const result = await setup(['--json'], { KUBECONFIG: `${file}:${other}` })
     expect(result.code).toBe(0)
-    expect(JSON.parse(result.stdout)).toEqual({ kubeconfig: file, user: 'tokenctl-prod', context: null, changed: true })
+    expect(JSON.parse(result.stdout)).toEqual({
+      kubeconfig: file,
+      user: 'tokenctl-prod',
+      context: null,
+      changed: true,
+      clusterHost: null,
+      hostAdded: false,
+    })
     expect(fs.readFileSync(file, 'utf8')).not.toBe(KUBECONFIG_TEXT)
     expect(fs.readFileSync(other, 'utf8')).toBe(KUBECONFIG_TEXT)
   })
@@ -278,6 +386,39 @@ if (!haveKubectl) {
     // kubectl keeps an exec plugin's token in memory only: no cache file in the sandbox's HOME has it.
     expect(sandbox.filesContaining(token)).toEqual([path.join(sandbox.configDir, 'credentials.json')])
     expect(result.stderr).not.toContain(token)
+  })
+
+  test('a context merged in from another file that points another cluster at the same user: refused, no token sent', async () => {
+    // The same API server under another host name (127.0.0.1, not localhost): a cluster setup-kube never recorded.
+    const other = path.join(sandbox.dir, 'other-kubeconfig')
+    fs.writeFileSync(
+      other,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters:',
+        '- name: elsewhere',
+        '  cluster:',
+        `    server: ${kube.url.replace('localhost', '127.0.0.1')}`,
+        '    insecure-skip-tls-verify: true',
+        'contexts:',
+        '- name: elsewhere',
+        '  context:',
+        '    cluster: elsewhere',
+        '    user: tokenctl-prod',
+        '',
+      ].join('\n'),
+    )
+    const result = await runProcess(KUBECTL, ['--context', 'elsewhere', 'get', '--raw', '/api/v1/namespaces'], {
+      env: sandbox.env({ ...store, KUBECONFIG: `${file}:${other}` }),
+      cwd: sandbox.dir,
+    })
+    expect(result.code).not.toBe(0)
+    expect(result.stdout).toBe('')
+    expect(result.stderr).toContain(`for the cluster at ${new URL(kube.url).host.replace('localhost', '127.0.0.1')}`)
+    expect(kube.requests.filter((request) => request.token !== undefined)).toEqual([])
+    // The recorded cluster still works.
+    expect(await kubectl()).toMatchObject({ code: 0 })
   })
 
   test("not logged in: kubectl fails and shows tokenctl's hint; no request carries a token", async () => {

@@ -8,6 +8,8 @@ import { parse } from 'yaml'
 import { ExitCode } from '../../src/base/errors.js'
 import { editKubeconfig, execUser, kubeconfigPath } from '../../src/integrations/kubeconfig.js'
 import { formatExecCredential, parseExecInfo } from '../../src/integrations/kube-credential.js'
+import { clusterRefusal } from '../../src/core/kube-cluster.js'
+import type { Env } from '../../src/base/env-settings.js'
 
 const V1 = 'client.authentication.k8s.io/v1'
 const V1BETA1 = 'client.authentication.k8s.io/v1beta1'
@@ -17,12 +19,6 @@ describe('parseExecInfo', () => {
   test.each([
     ['v1, not interactive', info({ apiVersion: V1, kind: 'ExecCredential', spec: { interactive: false } }), V1, false],
     ['v1, interactive', info({ apiVersion: V1, kind: 'ExecCredential', spec: { interactive: true } }), V1, true],
-    [
-      'v1beta1 with cluster info',
-      info({ apiVersion: V1BETA1, kind: 'ExecCredential', spec: { cluster: { server: 'https://k' } } }),
-      V1BETA1,
-      false,
-    ],
     ['no spec at all', info({ apiVersion: V1, kind: 'ExecCredential' }), V1, false],
     [
       'interactive as a string (not true)',
@@ -32,6 +28,16 @@ describe('parseExecInfo', () => {
     ],
   ])('%s', (_name, text, apiVersion, interactive) => {
     expect(parseExecInfo(text)).toEqual({ apiVersion, interactive })
+  })
+
+  test.each([
+    ['a server', { server: 'https://k.example.com:6443/rancher' }, 'https://k.example.com:6443/rancher'],
+    ['no server', { 'certificate-authority-data': 'Zm9v' }, ''],
+    ['a server that is not a string', { server: 6443 }, ''],
+    ['not an object', 'k.example.com', ''],
+  ])('cluster info with %s: the server kubectl named, or none ("")', (_name, cluster, server) => {
+    const text = info({ apiVersion: V1BETA1, kind: 'ExecCredential', spec: { cluster } })
+    expect(parseExecInfo(text)).toEqual({ apiVersion: V1BETA1, interactive: false, clusterServer: server })
   })
 
   test('absent or empty: a kubectl that sends no request, answered in v1beta1, nobody at stdin', () => {
@@ -59,6 +65,34 @@ describe('parseExecInfo', () => {
     }
     expect(caught).toMatchObject({ exitCode: ExitCode.usage })
     expect((caught as Error).message).toMatch(message)
+  })
+})
+
+describe('clusterRefusal', () => {
+  const env: Env = { name: 'prod', protocol: 'api', url: 'https://api.example.com', gitHosts: ['k.example.com:6443'] }
+
+  test.each([
+    ['no cluster info (the person wrote provideClusterInfo: false)', undefined],
+    ["the env's URL host", 'https://api.example.com'],
+    ['a --host, with a path and upper case', 'https://K.example.com:6443/k8s/clusters/c-1'],
+  ])('%s: answered', (_name, clusterServer) => {
+    expect(clusterRefusal(env, { clusterServer })).toBeUndefined()
+  })
+
+  test.each([
+    ['another host', 'https://evil.example.net', 'evil.example.net'],
+    ['the right name on another port', 'https://k.example.com', 'k.example.com'],
+    ['a suffix of a host', 'https://api.example.com.evil.example.net', 'api.example.com.evil.example.net'],
+    ['user info', 'https://api.example.com@evil.example.net', '"https://api.example.com@evil.example.net"'],
+    ['no server', '', 'no server'],
+  ])('%s: a usage error naming the cluster, the env, and both fixes', (_name, clusterServer, shown) => {
+    const refused = clusterRefusal(env, { clusterServer })
+    expect(refused).toMatchObject({ exitCode: ExitCode.usage })
+    expect(refused!.message).toBe(
+      `kubectl asks for a token of env "prod" for the cluster at ${shown}, which is not one of the env's hosts (api.example.com, k.example.com:6443); no token was handed out.`,
+    )
+    expect(refused!.fix).toContain('tokenctl setup-kube -e prod --context CONTEXT')
+    expect(refused!.fix).toContain('tokenctl env add prod … --host ')
   })
 })
 
@@ -126,7 +160,7 @@ describe('editKubeconfig', () => {
         args: ['/opt/tokenctl/bin/run.js', 'kube-credential', '-e', 'prod'],
         interactiveMode: 'IfAvailable',
         installHint: expect.stringContaining('tokenctl setup-kube -e prod'),
-        provideClusterInfo: false,
+        provideClusterInfo: true,
       },
     })
   })
@@ -134,6 +168,7 @@ describe('editKubeconfig', () => {
   test('idempotent: a second run changes nothing; a changed Node path is replaced in place', () => {
     const once = editKubeconfig(FILE, change).text
     expect(editKubeconfig(once, change)).toEqual({ text: once, changes: [] })
+    expect(editKubeconfig(once, { ...change, context: 'blocky' }).clusterServer).toBe('https://k.example.com')
     const moved = editKubeconfig(once, { ...change, program: { ...program, node: '/usr/bin/node' } })
     expect(moved.changes).toEqual(['replaced user "tokenctl-prod"'])
     expect(moved.text).toBe(once.replace('/opt/node/bin/node', '/usr/bin/node'))
