@@ -17,7 +17,7 @@ import { editKubeconfig, kubeconfigPath, readKubeconfig } from '../integrations/
 export default class SetupKube extends BaseCommand<typeof SetupKube> {
   static override summary = "Make kubectl use tokenctl's tokens: a kubeconfig user that runs tokenctl."
   static override description = withExitCodes(
-    `Writes the kubeconfig's users entry NAME (default tokenctl-ENV) as an exec credential plugin (client.authentication.k8s.io/v1) that runs "'/path/to/node' '/path/to/tokenctl/bin/run.js' kube-credential -e ENV", Node named by its absolute path so kubectl finds it whatever its PATH. With --context, that context's user becomes NAME (the context must exist), and the host of its cluster's server is added to the env's hosts: kube-credential answers only a cluster whose host is one of the env's (the entry has provideClusterInfo: true, so kubectl names the cluster), and naming the context is your consent that its cluster gets the env's tokens. Nothing else in the file changes: other users, contexts, clusters, comments and key order are kept. The file is --kubeconfig, else the first path in $KUBECONFIG, else ~/.kube/config; it is replaced atomically and keeps its mode (a new one is 0600). With --id-token the entry asks for the env's ID token (kube-credential --id-token). Running it twice changes nothing; --unset removes the entry (and, with --context, that context's user when it is NAME); the env keeps the cluster's host.`,
+    `Writes the kubeconfig's users entry NAME (default tokenctl-ENV) as an exec credential plugin (client.authentication.k8s.io/v1) that runs "'/path/to/node' '/path/to/tokenctl/bin/run.js' kube-credential -e ENV", Node named by its absolute path so kubectl finds it whatever its PATH. With --context, that context's user becomes NAME (the context must exist), and the host of its cluster's server is added to the env's hosts: kube-credential answers only a cluster whose host is one of the env's (the entry has provideClusterInfo: true, so kubectl names the cluster), and naming the context is your consent that its cluster gets the env's tokens. Nothing else in the file changes: other users, contexts, clusters, comments and key order are kept. The file is --kubeconfig, else the first path in $KUBECONFIG, else ~/.kube/config; it is replaced atomically and keeps its mode (a new one is 0600). With --id-token the entry asks for the env's ID token (kube-credential --id-token). An entry NAME that tokenctl did not write (its exec does not run kube-credential) is neither replaced nor removed without --force: exit 2, nothing written. Running it twice changes nothing; --unset removes the entry (and, with --context, that context's user when it is NAME); the env keeps the cluster's host.`,
     [0, 2],
   )
 
@@ -45,6 +45,10 @@ export default class SetupKube extends BaseCommand<typeof SetupKube> {
       exclusive: ['unset'],
     }),
     unset: Flags.boolean({ summary: 'Remove the entry instead.' }),
+    force: Flags.boolean({
+      summary:
+        'Replace or remove a users entry NAME that tokenctl did not write (one whose exec does not run kube-credential).',
+    }),
     json: Flags.boolean({ summary: 'Print {kubeconfig, user, context, changed} on stdout.' }),
   }
 
@@ -68,6 +72,7 @@ export default class SetupKube extends BaseCommand<typeof SetupKube> {
       context: this.flags.context,
       unset: this.flags.unset,
       idToken: this.flags['id-token'],
+      force: this.flags.force,
     })
     if (changes.length > 0) replaceToolConfig(file, text)
     const clusterHost = clusterServer === undefined ? undefined : hostOf(clusterServer)

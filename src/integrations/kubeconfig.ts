@@ -28,6 +28,8 @@ export interface KubeconfigChange {
   unset?: boolean
   /** Hand kubectl the env's ID token (`kube-credential --id-token`), not its access token. */
   idToken?: boolean
+  /** Replace or remove a users entry NAME that tokenctl did not write. */
+  force?: boolean
 }
 
 export interface KubeconfigEdit {
@@ -83,6 +85,14 @@ export function editKubeconfig(original: string | undefined, change: KubeconfigC
   const userItems = isSeq(users) ? (users.items as Node[]) : []
   const userIndex = userItems.findIndex((item) => isMap(item) && item.get('name') === change.user)
   const existing = userIndex >= 0 ? (userItems[userIndex] as YAMLMap) : undefined
+  if (existing && !change.force && !isTokenctlUser(existing.get('user', true))) {
+    throw new UsageError(
+      `The kubeconfig's user "${change.user.slice(0, 80)}" is not tokenctl's (it does not run kube-credential); it was left as it was.`,
+      change.unset
+        ? 'Name the entry setup-kube wrote with --user, or pass --force to remove this one.'
+        : 'Name another entry with --user, or pass --force to replace this one.',
+    )
+  }
   const usersKey = isMap(doc.contents)
     ? (doc.contents.items.find((pair) => isScalar(pair.key) && pair.key.value === 'users')?.key as Node | undefined)
     : undefined
@@ -144,6 +154,13 @@ function serverOf(doc: Document, cluster: unknown): string | undefined {
   const body = item?.get('cluster', true)
   const server = isMap(body) ? body.get('server') : undefined
   return typeof server === 'string' ? server : undefined
+}
+
+/** An entry is tokenctl's when its exec plugin runs `kube-credential`: setup-kube wrote it. */
+function isTokenctlUser(user: unknown): boolean {
+  const value = (isMap(user) ? user.toJSON() : undefined) as { exec?: { args?: unknown } } | undefined
+  const args = value?.exec?.args
+  return Array.isArray(args) && args.includes('kube-credential')
 }
 
 function findContext(doc: Document, name: string): YAMLMap {

@@ -308,6 +308,23 @@ describe('setup-kube', () => {
     expect(fs.readFileSync(file, 'utf8')).toBe(KUBECONFIG_TEXT)
   })
 
+  test.each([[[]], [['--unset']]])(
+    '%j --user naming an entry tokenctl did not write: exit 2 naming --force, the file untouched; --force does it',
+    async (extra) => {
+      const result = await setup(['--kubeconfig', file, '--user', 'bob', ...extra])
+      expect(result).toMatchObject({ code: 2, stdout: '' })
+      expect(result.stderr).toContain(
+        `The kubeconfig's user "bob" is not tokenctl's (it does not run kube-credential); it was left as it was.`,
+      )
+      expect(result.stderr).toContain('--force')
+      expect(result.stderr).not.toContain('not-ours')
+      expect(fs.readFileSync(file, 'utf8')).toBe(KUBECONFIG_TEXT)
+      expect(await setup(['--kubeconfig', file, '--user', 'bob', '--force', ...extra])).toMatchObject({ code: 0 })
+      const users = (parse(fs.readFileSync(file, 'utf8')) as { users: unknown[] }).users
+      expect(users).toEqual(extra.length ? [] : [{ ...ENTRY, name: 'bob' }])
+    },
+  )
+
   test('an empty --user: exit 2, the file untouched', async () => {
     const result = await setup(['--kubeconfig', file, '--user', ''])
     expect(result).toMatchObject({ code: 2, stdout: '' })

@@ -204,6 +204,35 @@ describe('editKubeconfig', () => {
     expect(editKubeconfig(FILE, { ...change, unset: true })).toEqual({ text: FILE, changes: [] })
   })
 
+  test('a users entry NAME that tokenctl did not write is neither replaced nor removed, unless forced', () => {
+    const refused = (unset: boolean) => {
+      let caught: unknown
+      try {
+        editKubeconfig(FILE, { ...change, user: 'bob', unset })
+      } catch (error) {
+        caught = error
+      }
+      return caught as { exitCode: number; message: string; fix: string }
+    }
+    for (const unset of [false, true]) {
+      expect(refused(unset)).toMatchObject({
+        exitCode: ExitCode.usage,
+        message: `The kubeconfig's user "bob" is not tokenctl's (it does not run kube-credential); it was left as it was.`,
+      })
+      expect(refused(unset).fix).toContain('--force')
+    }
+    const replaced = editKubeconfig(FILE, { ...change, user: 'bob', force: true })
+    expect(replaced.changes).toEqual(['replaced user "bob"'])
+    expect((parse(replaced.text) as { users: unknown[] }).users).toEqual([
+      { name: 'bob', user: execUser('prod', program) },
+    ])
+    // Ours (written for another env, or by hand with kube-credential) is replaced without --force.
+    const again = editKubeconfig(replaced.text, { ...change, user: 'bob', envName: 'staging' })
+    expect(again.changes).toEqual(['replaced user "bob"'])
+    const removed = editKubeconfig(FILE, { ...change, user: 'bob', unset: true, force: true })
+    expect(removed.changes).toEqual(['removed user "bob"'])
+  })
+
   test('no file yet: a minimal kubeconfig with the entry', () => {
     const { text } = editKubeconfig(undefined, change)
     expect(parse(text)).toEqual({
