@@ -12,12 +12,18 @@ import { addEnvHosts } from '../core/env-hosts.js'
 import { gitHostsOf } from '../core/git-hosts.js'
 import { hostOf } from '../core/host-env.js'
 import { idTokenRefusal } from '../core/id-token.js'
-import { editKubeconfig, kubeconfigPath, readKubeconfig } from '../integrations/kubeconfig.js'
+import {
+  clusterServerIn,
+  contextNames,
+  editKubeconfig,
+  kubeconfigFiles,
+  readKubeconfig,
+} from '../integrations/kubeconfig.js'
 
 export default class SetupKube extends BaseCommand<typeof SetupKube> {
   static override summary = "Make kubectl use tokenctl's tokens: a kubeconfig user that runs tokenctl."
   static override description = withExitCodes(
-    `Writes the kubeconfig's users entry NAME (default tokenctl-ENV) as an exec credential plugin (client.authentication.k8s.io/v1) that runs "'/path/to/node' '/path/to/tokenctl/bin/run.js' kube-credential -e ENV", Node named by its absolute path so kubectl finds it whatever its PATH. With --context, that context's user becomes NAME (the context must exist), and the host of its cluster's server is added to the env's hosts: kube-credential answers only a cluster whose host is one of the env's (the entry has provideClusterInfo: true, so kubectl names the cluster), and naming the context is your consent that its cluster gets the env's tokens. Nothing else in the file changes: other users, contexts, clusters, comments and key order are kept. The file is --kubeconfig, else the first path in $KUBECONFIG, else ~/.kube/config; it is replaced atomically and keeps its mode (a new one is 0600). With --id-token the entry asks for the env's ID token (kube-credential --id-token). An entry NAME that tokenctl did not write (its exec does not run kube-credential) is neither replaced nor removed without --force: exit 2, nothing written. Running it twice changes nothing; --unset removes the entry (and, with --context, that context's user when it is NAME); the env keeps the cluster's host.`,
+    `Writes the kubeconfig's users entry NAME (default tokenctl-ENV) as an exec credential plugin (client.authentication.k8s.io/v1) that runs "'/path/to/node' '/path/to/tokenctl/bin/run.js' kube-credential -e ENV", Node named by its absolute path so kubectl finds it whatever its PATH. With --context, that context's user becomes NAME (the context must exist), and the host of its cluster's server is added to the env's hosts: kube-credential answers only a cluster whose host is one of the env's (the entry has provideClusterInfo: true, so kubectl names the cluster), and naming the context is your consent that its cluster gets the env's tokens. Nothing else in the file changes: other users, contexts, clusters, comments and key order are kept. The file is --kubeconfig, else the first path in $KUBECONFIG (with --context, the first of its files that defines the context: the users entry goes beside it), else ~/.kube/config; it is replaced atomically and keeps its mode (a new one is 0600). With --id-token the entry asks for the env's ID token (kube-credential --id-token). An entry NAME that tokenctl did not write (its exec does not run kube-credential) is neither replaced nor removed without --force: exit 2, nothing written. Running it twice changes nothing; --unset removes the entry (and, with --context, that context's user when it is NAME); the env keeps the cluster's host.`,
     [0, 2],
   )
 
@@ -63,8 +69,9 @@ export default class SetupKube extends BaseCommand<typeof SetupKube> {
     // A kubeconfig that could never work is not written: the same refusal kube-credential gives.
     const refused = this.flags['id-token'] ? idTokenRefusal(env) : undefined
     if (refused) throw refused
-    const file = kubeconfigPath(this.flags.kubeconfig, this.environ, this.environ.HOME || os.homedir())
-    const { text, changes, clusterServer } = editKubeconfig(readKubeconfig(file), {
+    const files = kubeconfigFiles(this.flags.kubeconfig, this.environ, this.environ.HOME || os.homedir())
+    const { file, texts } = this.fileToEdit(files)
+    const edit = editKubeconfig(texts.get(file), {
       user,
       envName: env.name,
       // This very Node and script: the entry works whatever PATH kubectl is started with.
@@ -73,8 +80,16 @@ export default class SetupKube extends BaseCommand<typeof SetupKube> {
       unset: this.flags.unset,
       idToken: this.flags['id-token'],
       force: this.flags.force,
+      file,
     })
+    const { text, changes } = edit
     if (changes.length > 0) replaceToolConfig(file, text)
+    // The context's cluster may be defined in another file of the list: the first that has it, as kubectl merges them.
+    const clusterServer =
+      edit.clusterServer ??
+      (edit.clusterName === undefined
+        ? undefined
+        : files.map((other) => clusterServerIn(texts.get(other), edit.clusterName!)).find((server) => server))
     const clusterHost = clusterServer === undefined ? undefined : hostOf(clusterServer)
     // Naming the context is the person's consent that its cluster gets the env's tokens.
     const added =
@@ -100,6 +115,28 @@ export default class SetupKube extends BaseCommand<typeof SetupKube> {
           : `Next: kubectl config set-context CONTEXT --user ${user}  (or run again with --context CONTEXT)`,
       )
     }
+  }
+
+  /**
+   * The file of the list to edit (docs/design.md#setup-kube). With --context, the first that
+   * defines the context, as kubectl edits a context where it is defined; the users entry
+   * goes in that same file, beside it. Otherwise the first file. Only the files needed are read.
+   */
+  private fileToEdit(files: string[]): { file: string; texts: Map<string, string | undefined> } {
+    const texts = new Map<string, string | undefined>()
+    const context = this.flags.context
+    if (context === undefined || files.length === 1) {
+      texts.set(files[0]!, readKubeconfig(files[0]!))
+      return { file: files[0]!, texts }
+    }
+    for (const file of files) texts.set(file, readKubeconfig(file))
+    const holder = files.find((file) => contextNames(texts.get(file)).includes(context))
+    if (holder) return { file: holder, texts }
+    const known = files.map((file) => `${file} (${contextNames(texts.get(file)).join(', ') || 'none'})`)
+    throw new UsageError(
+      `No file of $KUBECONFIG has a context "${context.slice(0, 80)}": ${known.join('; ')}.`,
+      'Name one they have with --context, or leave --context out and add the context with kubectl config set-context.',
+    )
   }
 
   /** Which clusters kube-credential will answer, as this run left it (docs/design.md#setup-kube). */

@@ -30,13 +30,16 @@ export interface KubeconfigChange {
   idToken?: boolean
   /** Replace or remove a users entry NAME that tokenctl did not write. */
   force?: boolean
+  /** The file's name, for the messages. */
+  file?: string
 }
 
 export interface KubeconfigEdit {
   text: string
   /** What changed, in words; empty when nothing did. */
   changes: string[]
-  /** With a context: the `server` of its cluster, when the file has one. */
+  /** With a context: the name of its cluster, and that cluster's `server` when this file has it. */
+  clusterName?: string
   clusterServer?: string
 }
 
@@ -55,12 +58,34 @@ export function execUser(envName: string, program: KubeHelperProgram, idToken = 
   }
 }
 
-/** The kubeconfig file: --kubeconfig, else the first path of $KUBECONFIG, else ~/.kube/config. */
+/**
+ * The kubeconfig files as kubectl reads them: --kubeconfig alone, else every path of
+ * $KUBECONFIG in order (empty entries and repeats dropped), else ~/.kube/config.
+ */
+export function kubeconfigFiles(flag: string | undefined, environ: NodeJS.ProcessEnv, home: string): string[] {
+  if (flag) return [path.resolve(flag)]
+  const listed = (environ.KUBECONFIG ?? '').split(path.delimiter).filter((entry) => entry !== '')
+  if (listed.length > 0) return [...new Set(listed.map((entry) => path.resolve(entry)))]
+  return [path.join(home, '.kube', 'config')]
+}
+
+/** The file edited when no context says otherwise: the first of kubeconfigFiles, as kubectl does. */
 export function kubeconfigPath(flag: string | undefined, environ: NodeJS.ProcessEnv, home: string): string {
-  if (flag) return path.resolve(flag)
-  const first = (environ.KUBECONFIG ?? '').split(path.delimiter).find((entry) => entry !== '')
-  if (first) return path.resolve(first)
-  return path.join(home, '.kube', 'config')
+  return kubeconfigFiles(flag, environ, home)[0]!
+}
+
+/** The names of the contexts a kubeconfig's text defines (none for a file that is not one). */
+export function contextNames(text: string | undefined): string[] {
+  const contexts = text === undefined ? undefined : parseDocument(text).get('contexts', true)
+  const items = isSeq(contexts) ? (contexts.items as Node[]) : []
+  return items.flatMap((entry) =>
+    isMap(entry) && typeof entry.get('name') === 'string' ? [String(entry.get('name'))] : [],
+  )
+}
+
+/** The `server` of the cluster named `cluster` in a kubeconfig's text, if it defines one. */
+export function clusterServerIn(text: string | undefined, cluster: string): string | undefined {
+  return text === undefined ? undefined : serverOf(parseDocument(text), cluster)
 }
 
 /** The file's text, or undefined when there is none yet. */
@@ -97,10 +122,14 @@ export function editKubeconfig(original: string | undefined, change: KubeconfigC
     ? (doc.contents.items.find((pair) => isScalar(pair.key) && pair.key.value === 'users')?.key as Node | undefined)
     : undefined
   const usersKeyColumn = usersKey?.range ? linePrefix(text, usersKey.range[0]).length : 0
-  const contextMap = change.context === undefined ? undefined : findContext(doc, change.context)
+  const contextMap = change.context === undefined ? undefined : findContext(doc, change.context, change.file)
   const contextUser = contextMap?.get('user', true) as Node | undefined
-  const clusterServer = contextMap ? serverOf(doc, contextMap.get('cluster')) : undefined
-  const found = clusterServer === undefined ? {} : { clusterServer }
+  const clusterName: unknown = contextMap?.get('cluster')
+  const clusterServer = serverOf(doc, clusterName)
+  const found = {
+    ...(typeof clusterName === 'string' ? { clusterName } : {}),
+    ...(clusterServer === undefined ? {} : { clusterServer }),
+  }
 
   const edits: Edit[] = []
   let modelOnly = false
@@ -163,14 +192,14 @@ function isTokenctlUser(user: unknown): boolean {
   return Array.isArray(args) && args.includes('kube-credential')
 }
 
-function findContext(doc: Document, name: string): YAMLMap {
+function findContext(doc: Document, name: string, file?: string): YAMLMap {
   const contexts = doc.get('contexts', true)
   const items = isSeq(contexts) ? (contexts.items as Node[]) : []
   const item = items.find((entry) => isMap(entry) && entry.get('name') === name) as YAMLMap | undefined
   if (!item) {
     const known = items.flatMap((entry) => (isMap(entry) ? [String(entry.get('name'))] : []))
     throw new UsageError(
-      `The kubeconfig has no context "${name.slice(0, 80)}"${known.length ? ` (it has: ${known.join(', ')})` : ''}.`,
+      `The kubeconfig${file ? ` ${file}` : ''} has no context "${name.slice(0, 80)}"${known.length ? ` (it has: ${known.join(', ')})` : ''}.`,
       'Name one it has with --context, or leave --context out and add the context with kubectl config set-context.',
     )
   }
@@ -202,7 +231,7 @@ function viaModel(doc: Document, original: string | undefined, change: Kubeconfi
     else seq.items.push(node)
   }
   if (change.context !== undefined) {
-    const context = findContext(doc, change.context)
+    const context = findContext(doc, change.context, change.file)
     if (!change.unset) context.set('user', change.user)
     else if (context.get('user') === change.user) context.delete('user')
   }

@@ -304,7 +304,7 @@ describe('setup-kube', () => {
   test('a context that does not exist: exit 2 naming the ones there are, the file untouched', async () => {
     const result = await setup(['--kubeconfig', file, '--context', 'play'])
     expect(result).toMatchObject({ code: 2, stdout: '' })
-    expect(result.stderr).toContain('The kubeconfig has no context "play" (it has: work).')
+    expect(result.stderr).toContain(`The kubeconfig ${file} has no context "play" (it has: work).`)
     expect(fs.readFileSync(file, 'utf8')).toBe(KUBECONFIG_TEXT)
   })
 
@@ -347,6 +347,45 @@ describe('setup-kube', () => {
     })
     expect(fs.readFileSync(file, 'utf8')).not.toBe(KUBECONFIG_TEXT)
     expect(fs.readFileSync(other, 'utf8')).toBe(KUBECONFIG_TEXT)
+  })
+
+  test("KUBECONFIG with several files and --context: the file that defines the context gets the entry beside it; the cluster's host is recorded", async () => {
+    const other = path.join(sandbox.dir, 'other')
+    const OTHER_TEXT = [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      '- name: far',
+      '  cluster:',
+      '    server: https://far.example.com:6443',
+      'contexts:',
+      '- name: far-ctx',
+      '  context:',
+      '    cluster: far',
+      'users: []',
+      '',
+    ].join('\n')
+    fs.writeFileSync(other, OTHER_TEXT)
+    const result = await setup(['--context', 'far-ctx', '--json'], { KUBECONFIG: `${file}:${other}` })
+    expect(result.code).toBe(0)
+    expect(JSON.parse(result.stdout)).toMatchObject({ kubeconfig: other, clusterHost: 'far.example.com:6443' })
+    expect(result.stderr).toContain(
+      `${other}: added user "tokenctl-prod"; context "far-ctx" now uses user "tokenctl-prod".`,
+    )
+    expect(fs.readFileSync(file, 'utf8')).toBe(KUBECONFIG_TEXT)
+    const edited = parse(fs.readFileSync(other, 'utf8')) as { users: unknown[]; contexts: unknown[] }
+    expect(edited.users).toEqual([ENTRY])
+    expect(edited.contexts).toEqual([{ name: 'far-ctx', context: { cluster: 'far', user: 'tokenctl-prod' } }])
+    expect(hostsOf('prod')).toEqual(['far.example.com:6443'])
+
+    // A context whose cluster is defined in another file of the list: that cluster's host.
+    fs.writeFileSync(other, OTHER_TEXT.replace('    cluster: far', '    cluster: big'))
+    const across = await setup(['--context', 'far-ctx', '--json'], { KUBECONFIG: `${file}:${other}` })
+    expect(JSON.parse(across.stdout)).toMatchObject({ kubeconfig: other, clusterHost: 'k.example.com' })
+
+    const nowhere = await setup(['--context', 'play'], { KUBECONFIG: `${file}:${other}` })
+    expect(nowhere).toMatchObject({ code: 2, stdout: '' })
+    expect(nowhere.stderr).toContain(`No file of $KUBECONFIG has a context "play": ${file} (work); ${other} (far-ctx).`)
   })
 
   test('no KUBECONFIG: ~/.kube/config, made 0600 in a 0700 ~/.kube', async () => {

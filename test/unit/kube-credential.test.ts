@@ -6,7 +6,14 @@
 import { parse } from 'yaml'
 
 import { ExitCode } from '../../src/base/errors.js'
-import { editKubeconfig, execUser, kubeconfigPath } from '../../src/integrations/kubeconfig.js'
+import {
+  clusterServerIn,
+  contextNames,
+  editKubeconfig,
+  execUser,
+  kubeconfigFiles,
+  kubeconfigPath,
+} from '../../src/integrations/kubeconfig.js'
 import { formatExecCredential, parseExecInfo } from '../../src/integrations/kube-credential.js'
 import { clusterRefusal } from '../../src/core/kube-cluster.js'
 import type { Env } from '../../src/base/env-settings.js'
@@ -113,6 +120,20 @@ describe('kubeconfigPath', () => {
     expect(kubeconfigPath(undefined, { KUBECONFIG: '' }, '/home/u')).toBe('/home/u/.kube/config')
     expect(kubeconfigPath(undefined, {}, '/home/u')).toBe('/home/u/.kube/config')
   })
+
+  test('kubeconfigFiles: --kubeconfig alone, else every path of KUBECONFIG once, in order', () => {
+    expect(kubeconfigFiles('/a/b', { KUBECONFIG: '/c' }, '/home/u')).toEqual(['/a/b'])
+    expect(kubeconfigFiles(undefined, { KUBECONFIG: ':/c::/d:/c' }, '/home/u')).toEqual(['/c', '/d'])
+    expect(kubeconfigFiles(undefined, {}, '/home/u')).toEqual(['/home/u/.kube/config'])
+  })
+
+  test('contextNames and clusterServerIn read what a file defines', () => {
+    const text = 'contexts:\n- name: a\n- {name: b}\n- 3\nclusters:\n- name: c\n  cluster: {server: https://c:1}\n'
+    expect(contextNames(text)).toEqual(['a', 'b'])
+    expect(contextNames(undefined)).toEqual([])
+    expect(clusterServerIn(text, 'c')).toBe('https://c:1')
+    expect(clusterServerIn(text, 'd')).toBeUndefined()
+  })
 })
 
 describe('editKubeconfig', () => {
@@ -190,6 +211,9 @@ describe('editKubeconfig', () => {
   test('--context naming no context is a usage error listing the ones there are', () => {
     expect(() => editKubeconfig(FILE, { ...change, context: 'nope' })).toThrow(
       'The kubeconfig has no context "nope" (it has: flowing, blocky).',
+    )
+    expect(() => editKubeconfig(FILE, { ...change, context: 'nope', file: '/k/config' })).toThrow(
+      'The kubeconfig /k/config has no context "nope" (it has: flowing, blocky).',
     )
   })
 
