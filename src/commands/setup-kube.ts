@@ -12,6 +12,7 @@ import { addEnvHosts } from '../core/env-hosts.js'
 import { gitHostsOf } from '../core/git-hosts.js'
 import { hostOf } from '../core/host-env.js'
 import { idTokenRefusal } from '../core/id-token.js'
+import { shellWord } from '../core/kube-cluster.js'
 import {
   clusterServerIn,
   contextNames,
@@ -111,8 +112,8 @@ export default class SetupKube extends BaseCommand<typeof SetupKube> {
     if (!this.flags.unset) {
       this.info(
         this.flags.context
-          ? `Next: kubectl --context ${this.flags.context} get ns`
-          : `Next: kubectl config set-context CONTEXT --user ${user}  (or run again with --context CONTEXT)`,
+          ? `Next: kubectl --context ${shellWord(this.flags.context)} get ns`
+          : `Next: kubectl config set-context CONTEXT --user ${shellWord(user)}  (or run again with --context CONTEXT)`,
       )
     }
   }
@@ -166,7 +167,7 @@ export default class SetupKube extends BaseCommand<typeof SetupKube> {
       this.info(`Cluster host ${host} gets ${name}'s tokens (one of the env's hosts).`)
     else if (!inConfig)
       this.warning(
-        `Env "${name}" comes from variables, not the config file, so cluster host ${host} cannot be recorded: kube-credential will refuse that cluster. Add the env with: tokenctl env add ${name} --url URL --host ${host}`,
+        `Env "${name}" comes from variables, not the config file, so cluster host ${host} cannot be recorded: kube-credential will refuse that cluster. Add the env with: tokenctl env add ${name} --url URL --host ${shellWord(host)}`,
       )
   }
 }

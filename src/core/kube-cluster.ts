@@ -4,6 +4,15 @@ import { UsageError } from '../base/errors.js'
 import { gitHostsOf } from './git-hosts.js'
 import { hostOf } from './host-env.js'
 import type { ExecInfo } from '../integrations/kube-credential.js'
+import { shellQuote } from '../util/shell-quote.js'
+
+/**
+ * A word of a command a person pastes: as it is when a shell sees nothing special in it,
+ * else single-quoted (a context named `ctx: #1`, an IPv6 host's brackets).
+ */
+export function shellWord(value: string): string {
+  return /^[A-Za-z0-9._@%+=:,/-]+$/.test(value) ? value : shellQuote(value)
+}
 
 /**
  * Which cluster gets an env's token (docs/design.md#kubectl): the one kubectl names in
@@ -22,6 +31,6 @@ export function clusterRefusal(env: Env, info: Pick<ExecInfo, 'clusterServer'>):
   const asked = host ?? (info.clusterServer === '' ? 'no server' : `"${printable(info.clusterServer, 80)}"`)
   return new UsageError(
     `kubectl asks for a token of env "${env.name}" for the cluster at ${asked}, which is not one of the env's hosts (${hosts.join(', ') || 'none'}); no token was handed out.`,
-    `If that cluster should get ${env.name}'s tokens, run: tokenctl setup-kube -e ${env.name} --context CONTEXT (it records the context's cluster host), or add the host to the env: tokenctl env add ${env.name} … --host ${host ?? 'HOST'} --force`,
+    `If that cluster should get ${env.name}'s tokens, run: tokenctl setup-kube -e ${env.name} --context CONTEXT (it records the context's cluster host), or add the host to the env: tokenctl env add ${env.name} … --host ${host ? shellWord(host) : 'HOST'} --force`,
   )
 }

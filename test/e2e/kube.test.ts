@@ -301,6 +301,21 @@ describe('setup-kube', () => {
     expect(hostsOf('prod')).toBeUndefined()
   })
 
+  test('a context whose name a shell would split or cut: the next command quotes it, and it runs', async () => {
+    const name = 'ctx: #1'
+    fs.writeFileSync(file, KUBECONFIG_TEXT.replace('  name: work', `  name: '${name}'`))
+    const result = await setup(['--kubeconfig', file, '--context', name])
+    expect(result).toMatchObject({ code: 0, stdout: '' })
+    const next = /Next: (kubectl .*)$/m.exec(result.stderr)?.[1]
+    expect(next).toBe("kubectl --context 'ctx: #1' get ns")
+    // What the shell makes of it: the context's name as one word.
+    const words = await runProcess('/bin/sh', ['-c', `set -- ${next!.slice('kubectl '.length)}; printf '%s\\n' "$@"`], {
+      env: sandbox.env(),
+      cwd: sandbox.dir,
+    })
+    expect(words.stdout).toBe('--context\nctx: #1\nget\nns\n')
+  })
+
   test('a context that does not exist: exit 2 naming the ones there are, the file untouched', async () => {
     const result = await setup(['--kubeconfig', file, '--context', 'play'])
     expect(result).toMatchObject({ code: 2, stdout: '' })

@@ -15,7 +15,7 @@ import {
   kubeconfigPath,
 } from '../../src/integrations/kubeconfig.js'
 import { formatExecCredential, parseExecInfo } from '../../src/integrations/kube-credential.js'
-import { clusterRefusal } from '../../src/core/kube-cluster.js'
+import { clusterRefusal, shellWord } from '../../src/core/kube-cluster.js'
 import type { Env } from '../../src/base/env-settings.js'
 
 const V1 = 'client.authentication.k8s.io/v1'
@@ -100,6 +100,19 @@ describe('clusterRefusal', () => {
     )
     expect(refused!.fix).toContain('tokenctl setup-kube -e prod --context CONTEXT')
     expect(refused!.fix).toContain('tokenctl env add prod … --host ')
+  })
+})
+
+describe('shellWord', () => {
+  test.each([
+    ['prod-ctx', 'prod-ctx'],
+    ['arn:aws:eks:eu-west-1:1:cluster/a_b', 'arn:aws:eks:eu-west-1:1:cluster/a_b'],
+    ['ctx: #1', "'ctx: #1'"],
+    ['[::1]:6443', "'[::1]:6443'"],
+    ["it's $(x)", `'it'\\''s $(x)'`],
+    ['', "''"],
+  ])('%j → %s', (value, word) => {
+    expect(shellWord(value)).toBe(word)
   })
 })
 
