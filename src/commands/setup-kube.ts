@@ -85,12 +85,12 @@ export default class SetupKube extends BaseCommand<typeof SetupKube> {
     })
     const { text, changes } = edit
     if (changes.length > 0) replaceToolConfig(file, text)
-    // The context's cluster may be defined in another file of the list: the first that has it, as kubectl merges them.
+    // The context's cluster as kubectl merges the list: from the first file that defines it, whichever that is.
+    const clusterName = edit.clusterName
     const clusterServer =
-      edit.clusterServer ??
-      (edit.clusterName === undefined
+      clusterName === undefined
         ? undefined
-        : files.map((other) => clusterServerIn(texts.get(other), edit.clusterName!)).find((server) => server))
+        : files.map((other) => clusterServerIn(texts.get(other), clusterName)).find((server) => server !== undefined)
     const clusterHost = clusterServer === undefined ? undefined : hostOf(clusterServer)
     // Naming the context is the person's consent that its cluster gets the env's tokens.
     const added =

@@ -393,8 +393,15 @@ describe('setup-kube', () => {
     expect(edited.contexts).toEqual([{ name: 'far-ctx', context: { cluster: 'far', user: 'tokenctl-prod' } }])
     expect(hostsOf('prod')).toEqual(['far.example.com:6443'])
 
-    // A context whose cluster is defined in another file of the list: that cluster's host.
-    fs.writeFileSync(other, OTHER_TEXT.replace('    cluster: far', '    cluster: big'))
+    // A context whose cluster an earlier file of the list defines: that one's host, as kubectl
+    // merges them (the first file to define a name wins), not this file's own.
+    fs.writeFileSync(
+      other,
+      OTHER_TEXT.replace('    cluster: far', '    cluster: big').replace(
+        'contexts:',
+        '- name: big\n  cluster:\n    server: https://shadowed.example.com\ncontexts:',
+      ),
+    )
     const across = await setup(['--context', 'far-ctx', '--json'], { KUBECONFIG: `${file}:${other}` })
     expect(JSON.parse(across.stdout)).toMatchObject({ kubeconfig: other, clusterHost: 'k.example.com' })
 
