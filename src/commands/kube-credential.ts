@@ -12,14 +12,7 @@ export default class KubeCredential extends BaseCommand<typeof KubeCredential> {
   static override summary = 'A kubectl exec credential plugin that answers with a fresh access token.'
   static override description = withExitCodes(
     `Configured by "tokenctl setup-kube"; kubectl runs it, not you. It reads kubectl's request from ${EXEC_INFO_VARIABLE} and prints one ExecCredential (client.authentication.k8s.io/v1 or v1beta1, the version asked for) with the access token and its expiry. With --id-token it is the OpenID Connect ID token of an oauth2 env instead, with the ID token's own expiry: what a cluster that checks ID tokens (its OIDC authenticator) accepts; an env that is not oauth2, or whose server sends no ID token (no openid in its scope), is exit 2 with the fix. It never prompts and never starts a device or browser flow: when a login is needed it says so on stderr, which kubectl shows, and exits 3. When kubectl names the cluster (spec.cluster.server, sent for an entry with provideClusterInfo: true, as setup-kube writes it), its host must be one of the env's hosts (its URL's or issuer's, its --host entries, and the clusters setup-kube --context recorded); any other cluster is exit 2 and gets nothing. The refresh token is never handed out.`,
-    [
-      [0, 'the ExecCredential is printed'],
-      [2, "also a request not in v1 or v1beta1, or a cluster not of the env's hosts"],
-      3,
-      4,
-      5,
-      6,
-    ],
+    [[0, 'the ExecCredential is printed'], [2, 'also a bad request, or another cluster'], 3, 4, 5, 6],
   )
 
   static override examples = [
