@@ -2,7 +2,7 @@ import { printable } from '../base/env-name.js'
 import type { Env } from '../base/env-settings.js'
 import { UsageError } from '../base/errors.js'
 import { gitHostsOf } from './git-hosts.js'
-import { hostOf } from './host-env.js'
+import { hostOf, isPlainHttpElsewhere } from './host-env.js'
 import type { ExecInfo } from '../integrations/kube-credential.js'
 import { shellQuote } from '../util/shell-quote.js'
 
@@ -27,7 +27,14 @@ export function clusterRefusal(env: Env, info: Pick<ExecInfo, 'clusterServer'>):
   if (info.clusterServer === undefined) return undefined
   const host = hostOf(info.clusterServer)
   const hosts = gitHostsOf(env)
-  if (host !== undefined && hosts.includes(host)) return undefined
+  if (host !== undefined && hosts.includes(host)) {
+    // As git's helper: the token never crosses the network in clear unless the env allows http.
+    if (!isPlainHttpElsewhere(info.clusterServer, host, env)) return undefined
+    return new UsageError(
+      `kubectl asks for a token of env "${env.name}" for the cluster at ${info.clusterServer.slice(0, 200)}, over plain http to a host that is not loopback; no token was handed out.`,
+      `Give the cluster an https:// server in the kubeconfig, or allow http for the env: tokenctl env add ${env.name} … --allow-http --force`,
+    )
+  }
   const asked = host ?? (info.clusterServer === '' ? 'no server' : `"${printable(info.clusterServer, 80)}"`)
   return new UsageError(
     `kubectl asks for a token of env "${env.name}" for the cluster at ${asked}, which is not one of the env's hosts (${hosts.join(', ') || 'none'}); no token was handed out.`,

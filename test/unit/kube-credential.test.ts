@@ -86,6 +86,15 @@ describe('clusterRefusal', () => {
     expect(clusterRefusal(env, { clusterServer })).toBeUndefined()
   })
 
+  test('plain http to one of its hosts: refused unless loopback or the env allows http', () => {
+    expect(clusterRefusal(env, { clusterServer: 'http://api.example.com' })?.message).toBe(
+      'kubectl asks for a token of env "prod" for the cluster at http://api.example.com, over plain http to a host that is not loopback; no token was handed out.',
+    )
+    expect(clusterRefusal({ ...env, allowHttp: true }, { clusterServer: 'http://api.example.com' })).toBeUndefined()
+    const local: Env = { name: 'dev', protocol: 'api', url: 'http://127.0.0.1:8080' }
+    expect(clusterRefusal(local, { clusterServer: 'http://127.0.0.1:8080' })).toBeUndefined()
+  })
+
   test.each([
     ['another host', 'https://evil.example.net', 'evil.example.net'],
     ['the right name on another port', 'https://k.example.com', 'k.example.com'],
