@@ -1,10 +1,9 @@
 import type { ConfigData } from './config-file.js'
 import { envSettingsOf } from './config-file.js'
 import { envFromVariables, selectEnv } from './env-select.js'
-import { gitHostsOf } from './git-hosts.js'
+import { gitHostsOf, hostKey, isLoopbackHostPort } from './git-hosts.js'
 import type { Env } from '../base/env-settings.js'
 import type { Environ } from '../base/paths.js'
-import { isLoopbackHost } from '../base/url-policy.js'
 
 /**
  * Which env answers for a host (docs/design.md#which-env-answers-for-a-host). docker and
@@ -13,33 +12,20 @@ import { isLoopbackHost } from '../base/url-policy.js'
  * entries) include it.
  */
 
-/** Longer than any host name (253) with a port: anything past this is not a host. */
-const MAX_HOST_INPUT = 2048
+/** Longer than any address docker or terraform sends: anything past this is not one. */
+const MAX_ADDRESS = 2048
 
 /**
  * A server address as docker gives it (`https://host`, `host`, `host:port/path`) or a
- * host as terraform gives it, down to `host[:port]`, lower-cased, the default https port
- * left out (as the env's own hosts are kept). docker's rule: strip the scheme, then
- * everything from the first `/`. Undefined when what is left is not a host: control
- * characters, spaces, user info, an empty or oversized input are refused, not guessed at.
+ * host as terraform gives it, down to `host[:port]` by hostKey's rule, git's too. docker's
+ * rule: strip the scheme, then everything from the first `/`. Undefined when what is left
+ * is not a host exactly as written: refused, not guessed at.
  */
 export function hostOf(address: string): string | undefined {
-  if (address.length === 0 || address.length > MAX_HOST_INPUT) return undefined
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u0020\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufffd]/.test(address))
-    return undefined
+  if (address.length > MAX_ADDRESS) return undefined
   const withoutScheme = address.replace(/^https?:\/\//i, '')
   const slash = withoutScheme.indexOf('/')
-  const host = (slash === -1 ? withoutScheme : withoutScheme.slice(0, slash)).toLowerCase()
-  if (host === '' || /[@\\?#]/.test(host)) return undefined
-  let parsed: URL
-  try {
-    parsed = new URL(`https://${host}/`)
-  } catch {
-    return undefined
-  }
-  if (parsed.pathname !== '/' || parsed.username || parsed.password) return undefined
-  return parsed.host
+  return hostKey(slash === -1 ? withoutScheme : withoutScheme.slice(0, slash))
 }
 
 /**
@@ -48,9 +34,7 @@ export function hostOf(address: string): string | undefined {
  * helper does). docker sends no scheme for most registries; this holds when it does.
  */
 export function isPlainHttpElsewhere(address: string, host: string, env: Pick<Env, 'allowHttp'>): boolean {
-  if (!/^http:\/\//i.test(address) || env.allowHttp) return false
-  const hostname = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.replace(/:\d+$/, '')
-  return !isLoopbackHost(hostname)
+  return /^http:\/\//i.test(address) && !env.allowHttp && !isLoopbackHostPort(host)
 }
 
 /** Every env of the config, the current one first, then by name; the env made from variables last. */

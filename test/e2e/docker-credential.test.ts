@@ -106,6 +106,16 @@ describe('get', () => {
     )
   })
 
+  test("the env URL's loopback host only as written: other spellings URL parsing would rewrite are not found", async () => {
+    await login()
+    const { port } = new URL(server.url)
+    for (const spelling of [`2130706433:${port}`, `0177.0.0.1:${port}`, `0x7f.1:${port}`, `127.0.0.01:${port}`])
+      expect(await helper('get', spelling)).toEqual(expect.objectContaining({ code: 1, stdout: NOT_FOUND }))
+    for (const spelling of ['registry%2eexample.com:5000', '\uff52egistry.example.com:5000'])
+      expect(await helper('get', spelling)).toEqual(expect.objectContaining({ code: 1, stdout: NOT_FOUND }))
+    expect(await helper('get', `127.0.0.1:${port}`)).toMatchObject({ code: 0 })
+  })
+
   test('not logged in: "not found" on stdout, exit 1, and the login to run on stderr', async () => {
     const result = await helper('get', REGISTRY)
     expect(result).toEqual(

@@ -6,6 +6,8 @@
  */
 import type { ConfigData } from '../../src/core/config.js'
 import { envForHost, hostOf, hostsOfEnvs, isPlainHttpElsewhere } from '../../src/core/host-env.js'
+import { hostKey, isOurHost } from '../../src/core/git-hosts.js'
+import type { Env } from '../../src/base/env-settings.js'
 import { ExitCode } from '../../src/base/errors.js'
 import { dockerConfigPath, editDockerConfig } from '../../src/integrations/docker-config.js'
 import {
@@ -41,7 +43,39 @@ describe('hostOf: docker and terraform addresses down to host[:port]', () => {
     ['a bad port', 'registry.example.com:99999'],
     ['only a scheme', 'https://'],
     ['huge', `${'a'.repeat(3000)}.example.com`],
+    // What URL parsing would rewrite is not the host as written: never matched to one that is.
+    ['loopback as one number', '2130706433:5000'],
+    ['loopback in octal', '0177.0.0.1:5000'],
+    ['loopback in hex, short', '0x7f.1:5000'],
+    ['a percent-encoded dot', 'registry%2eexample.com'],
+    ['a fullwidth letter', '\uff52egistry.example.com'],
+    ['the Kelvin sign, which lower-cases to k', '\u212aube.example.com'],
+    ['a port with a leading zero', 'registry.example.com:05000'],
+    ['an empty port', 'registry.example.com:'],
+    ['an IPv6 address not written short', '[0:0:0:0:0:0:0:1]:5000'],
+    ['a tab, which URL parsing drops', 'registry.exa\tmple.com'],
   ])('%s: refused', (_, address) => expect(hostOf(address)).toBeUndefined())
+})
+
+describe("hostKey: one host rule, git's helper's too", () => {
+  const env = { name: 'prod', url: 'http://127.0.0.1:5000', gitHosts: ['registry.example.com'] } as Env
+  test.each([
+    ['https', 'registry.example.com', true],
+    ['https', 'Registry.Example.com:443', true],
+    ['http', '127.0.0.1:5000', true],
+    ['http', 'registry.example.com', false],
+    ['http', '2130706433:5000', false],
+    ['http', '0x7f.1:5000', false],
+    ['https', 'registry%2eexample.com', false],
+    ['https', '\uff52egistry.example.com', false],
+  ])('git asks %s://%s: ours %j', (protocol, host, ours) =>
+    expect(isOurHost(env, { protocol, host, capabilities: [] })).toBe(ours),
+  )
+  test('the default port is the one rewrite kept', () => {
+    expect(hostKey('registry.example.com:443')).toBe('registry.example.com')
+    expect(hostKey('registry.example.com:0443')).toBeUndefined()
+    expect(hostKey('[::1]:8443')).toBe('[::1]:8443')
+  })
 })
 
 test.each([
