@@ -15,18 +15,20 @@ import { DOCKER_HELPER_PROGRAM } from '../integrations/docker-credential.js'
 export default class SetupDocker extends BaseCommand<typeof SetupDocker> {
   static override summary = "Make docker use tokenctl's tokens for the env's registry hosts."
   static override description = withExitCodes(
-    `Adds a credHelpers entry "HOST": "tokenctl" to docker's config.json for each of the env's hosts (the host of its URL and every --host of "env add"), so that docker runs ${DOCKER_HELPER_PROGRAM} for them. Every other key of the file keeps its value and its place; the file is replaced atomically and keeps its mode (a new one is 0600). The file is $DOCKER_CONFIG/config.json, else ~/.docker/config.json. Running it twice changes nothing; --unset removes tokenctl's entries and nothing else. ${DOCKER_HELPER_PROGRAM} must be on the PATH docker runs with: it is when tokenctl was installed with npm; otherwise this command says how.`,
-    [0, [2, 'also a bad config.json']],
+    `Adds a credHelpers entry "HOST": "tokenctl" to docker's config.json for each of the env's hosts (the host of its URL and every --host of "env add"), so that docker runs ${DOCKER_HELPER_PROGRAM} for them. Every other key of the file keeps its value and its place; the file is replaced atomically and keeps its mode (a new one is 0600). The file is $DOCKER_CONFIG/config.json, else ~/.docker/config.json. Running it twice changes nothing; --unset removes the entries whose value is "tokenctl" and nothing else. A host whose entry names another helper (such as "ecr-login") is refused, with nothing written, unless --force: then it points at tokenctl, and the warning says which helper it replaced and the entry that gives it back. ${DOCKER_HELPER_PROGRAM} must be on the PATH docker runs with: it is when tokenctl was installed with npm; otherwise this command says how.`,
+    [0, [2, "also a bad config.json, or another helper's entry without --force"]],
   )
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> -e prod',
     '<%= config.bin %> <%= command.id %> -e prod --unset',
+    '<%= config.bin %> <%= command.id %> -e prod --force',
     'DOCKER_CONFIG=~/.docker-ci <%= config.bin %> <%= command.id %> -e ci --json',
   ]
 
   static override flags = {
-    unset: Flags.boolean({ summary: "Remove tokenctl's entries instead." }),
+    unset: Flags.boolean({ summary: "Remove tokenctl's entries instead.", exclusive: ['force'] }),
+    force: Flags.boolean({ summary: "Replace another helper's entry for one of the env's hosts." }),
     json: Flags.boolean({ summary: 'Print {dockerConfig, env, hosts, changed, helperOnPath} on stdout.' }),
   }
 
@@ -44,6 +46,13 @@ export default class SetupDocker extends BaseCommand<typeof SetupDocker> {
       hosts,
       unset: this.flags.unset,
     })
+    if (replaced.length > 0 && !this.flags.force) {
+      const entries = replaced.map(({ host, helper: other }) => entry(host, other)).join(', ')
+      throw new UsageError(
+        `${file} already names another credential helper: ${entries}. Nothing was changed.`,
+        `Run again with --force to point ${replaced.length === 1 ? 'it' : 'them'} at tokenctl instead (the entry is then tokenctl's, and --unset removes it).`,
+      )
+    }
     if (changes.length > 0) replaceToolConfig(file, text)
     const helper = findOnPath(DOCKER_HELPER_PROGRAM, this.environ)
     if (this.flags.json) {
@@ -56,7 +65,9 @@ export default class SetupDocker extends BaseCommand<typeof SetupDocker> {
       })
     }
     for (const { host, helper: other } of replaced)
-      this.warning(`${host} used the "${other}" credential helper; it now uses tokenctl.`)
+      this.warning(
+        `${host} used another credential helper; it now uses tokenctl. To give it back, set ${entry(host, other)} in credHelpers of ${file}.`,
+      )
     this.info(changes.length > 0 ? `${file}: ${changes.join('; ')}.` : `${file}: nothing to change.`)
     if (this.flags.unset) return
     if (helper) {
@@ -69,6 +80,9 @@ export default class SetupDocker extends BaseCommand<typeof SetupDocker> {
     )
   }
 }
+
+/** A credHelpers entry as JSON writes it: the file's own words, control characters escaped. */
+const entry = (host: string, helper: string): string => `${JSON.stringify(host)}: ${JSON.stringify(helper)}`
 
 /** The first executable `name` on the PATH of `environ`, as docker looks it up (with PATHEXT on Windows). */
 function findOnPath(name: string, environ: NodeJS.ProcessEnv): string | undefined {

@@ -120,3 +120,32 @@ test('the helper not on PATH: a warning with the link to make; on PATH: no warni
   expect(found.stderr).not.toContain('Warning')
   expect(found.stderr).toContain('docker now asks tokenctl (env prod) for: api.example.com, registry.example.com:5000.')
 })
+
+describe("another helper's entry for one of the env's hosts", () => {
+  const THEIRS = '{\n\t"credHelpers": {\n\t\t"registry.example.com:5000": "ecr-login"\n\t}\n}\n'
+
+  test('refused without --force: exit 2, the fix names --force, nothing written', async () => {
+    writeConfig(defaultFile(), THEIRS)
+    const result = await setup()
+    expect(result).toMatchObject({ code: 2, stdout: '' })
+    expect(result.stderr).toContain(
+      `${defaultFile()} already names another credential helper: "registry.example.com:5000": "ecr-login".`,
+    )
+    expect(result.stderr).toContain('--force')
+    expect(fs.readFileSync(defaultFile(), 'utf8')).toBe(THEIRS)
+  })
+
+  test("--force replaces it and says the entry that gives it back; --unset then removes only tokenctl's", async () => {
+    writeConfig(defaultFile(), THEIRS)
+    const forced = await setup(['--force'])
+    expect(forced).toMatchObject({ code: 0 })
+    expect(forced.stderr).toContain(
+      `Warning: registry.example.com:5000 used another credential helper; it now uses tokenctl. To give it back, set "registry.example.com:5000": "ecr-login" in credHelpers of ${defaultFile()}.`,
+    )
+    expect(JSON.parse(fs.readFileSync(defaultFile(), 'utf8'))).toEqual({
+      credHelpers: { 'registry.example.com:5000': 'tokenctl', 'api.example.com': 'tokenctl' },
+    })
+    expect(await setup(['--unset'])).toMatchObject({ code: 0 })
+    expect(fs.readFileSync(defaultFile(), 'utf8')).not.toContain('tokenctl')
+  })
+})
