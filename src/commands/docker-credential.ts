@@ -1,4 +1,5 @@
 import { Args } from '@oclif/core'
+import os from 'node:os'
 
 import { writeStdout } from '../cli/fd-output.js'
 import { BaseCommand } from '../cli/base-command.js'
@@ -13,6 +14,7 @@ import { printable } from '../base/env-name.js'
 import type { Env } from '../base/env-settings.js'
 import { ExitCode, isTokenctlError, type TokenctlError } from '../base/errors.js'
 import {
+  DOCKER_HELPER_NAME,
   formatDockerAnswer,
   formatDockerList,
   formatDockerVersion,
@@ -25,6 +27,7 @@ import {
   serverAddressOf,
   USAGE,
 } from '../integrations/docker-credential.js'
+import { dockerConfigPath } from '../integrations/docker-config.js'
 
 /** docker's helpers end every failure with exit 1; docker looks at the words on stdout, not the code. */
 const FAILED = 1
@@ -94,8 +97,11 @@ export default class DockerCredential extends BaseCommand<typeof DockerCredentia
     if ('error' in request) return this.fail(request.error)
     const host = hostOf(request.serverUrl)
     if (!host || !this.envFor(host)) {
+      // setup-docker --unset removes only the env's own hosts: this entry is one a person wrote.
+      const key = JSON.stringify(host ?? printable(request.serverUrl, 200))
+      const file = dockerConfigPath(this.environ, this.environ.HOME || os.homedir())
       return this.fail(
-        `tokenctl keeps no credentials for ${printable(request.serverUrl, 200)}; remove it from credHelpers in docker's config.json (tokenctl setup-docker --unset).`,
+        `tokenctl keeps no credentials for ${printable(request.serverUrl, 200)}; remove ${key}: "${DOCKER_HELPER_NAME}" from credHelpers in ${file}.`,
       )
     }
     // Ours: tokenctl's own login is what counts, so the password docker was given is not kept.

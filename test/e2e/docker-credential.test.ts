@@ -244,7 +244,7 @@ describe('erase, store, version, verbs', () => {
     [
       'another host',
       JSON.stringify({ ServerURL: 'other.example.com', Username: 'a', Secret: 's' }),
-      /^tokenctl keeps no credentials for other\.example\.com; .*setup-docker --unset\)\.\n$/,
+      /^tokenctl keeps no credentials for other\.example\.com; remove "other\.example\.com": "tokenctl" from credHelpers in \/.*\/\.docker\/config\.json\.\n$/,
     ],
     ['no ServerURL', JSON.stringify({ Username: 'a', Secret: 's' }), /^no credentials server URL\n$/],
     ['no Username', JSON.stringify({ ServerURL: REGISTRY, Secret: 's' }), /^no credentials username\n$/],
