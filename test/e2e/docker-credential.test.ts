@@ -261,10 +261,10 @@ describe('erase, store, version, verbs', () => {
     )
   })
 
-  test('an unknown verb: the usage on stdout, exit 2', async () => {
+  test("an unknown verb: the usage on stdout, exit 1 as docker's own helpers", async () => {
     expect(await helper('delete', REGISTRY)).toEqual(
       expect.objectContaining({
-        code: 2,
+        code: 1,
         stderr: '',
         stdout:
           'Unknown credential action "delete". Usage: docker-credential-tokenctl <store|get|erase|list|version>\n',
