@@ -9,7 +9,7 @@ import { writeFileAtomic } from './private-file.js'
  * config.json): read whole, and replaced whole so that the program never reads half of it.
  */
 
-/** The file's text, or undefined when there is none yet; unreadable is exit 4 with `fix`. */
+/** The file's text, or undefined when there is none yet; unreadable is a ConfigError (exit 2) with `fix`. */
 export function readToolConfig(file: string, label: string, fix: string): string | undefined {
   try {
     return fs.readFileSync(file, 'utf8')
