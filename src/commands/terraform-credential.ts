@@ -33,12 +33,19 @@ export default class TerraformCredential extends BaseCommand<typeof TerraformCre
   ]
 
   static override args = {
-    verb: Args.string({ description: 'get, store or forget.', required: true }),
+    // Not required: oclif's "missing arg" would print the whole usage; the protocol's one line is the fix.
+    verb: Args.string({ description: 'get, store or forget.' }),
     host: Args.string({ description: 'The host terraform asks about.' }),
   }
 
   public async run(): Promise<void> {
     const { verb, host: given } = this.args
+    if (verb === undefined) {
+      throw new UsageError(
+        `${TERRAFORM_HELPER_PROGRAM} needs a verb and a host.`,
+        `terraform runs it as: ${TERRAFORM_HELPER_PROGRAM} get|store|forget HOST`,
+      )
+    }
     if (!isTerraformVerb(verb)) {
       throw new UsageError(
         `${TERRAFORM_HELPER_PROGRAM} does not know the verb "${printable(verb, 40)}".`,

@@ -151,6 +151,17 @@ describe('the protocol, byte for byte', () => {
     expect(result.stderr).toContain('terraform-credentials-tokenctl does not know the verb "list".')
   })
 
+  test('no arguments: one sentence and the fix on stderr, exit 2, not the whole usage', async () => {
+    expect(await helper([])).toEqual(
+      expect.objectContaining({
+        code: 2,
+        stdout: '',
+        stderr:
+          'Error: terraform-credentials-tokenctl needs a verb and a host.\nterraform runs it as: terraform-credentials-tokenctl get|store|forget HOST\n',
+      }),
+    )
+  })
+
   test.each([
     ['no host', ['get']],
     ['a host with a space', ['get', 'registry example.com']],
