@@ -3,12 +3,21 @@ import path from 'node:path'
 import { readToolConfig } from '../base/tool-config-file.js'
 import { ConfigError } from '../base/errors.js'
 import { isObject } from '../util/is-object.js'
+import {
+  type JsonLayout,
+  type JsonObjectSpan,
+  memberOf,
+  removeMember,
+  scanObject,
+  scanTop,
+  setMember,
+} from './docker-config-text.js'
 import { DOCKER_HELPER_NAME } from './docker-credential.js'
 
 /**
  * docker's client config (docs/design.md#setup-docker): `credHelpers` maps a registry host
  * to the helper docker runs for it (`tokenctl` → docker-credential-tokenctl). Only those
- * entries are touched; every other key keeps its value and its place.
+ * entries are touched, as text; every other byte of the file stays as it was.
  */
 
 /** $DOCKER_CONFIG/config.json, else ~/.docker/config.json (docker's own rule). */
@@ -35,9 +44,10 @@ export interface DockerConfigEdit {
 }
 
 /**
- * The change applied to the file's text (undefined: no file yet). Pure. The JSON is written
- * back indented as it was (docker writes tabs), keys in their order; a file that is not a
- * JSON object is refused (exit 2), never rewritten.
+ * The change applied to the file's text (undefined: no file yet). Pure. Only the text of
+ * credHelpers' members changes (docs/design.md#setup-docker): every other byte stays as it
+ * was, numbers and layout included; new members follow the file's own indent and spacing.
+ * A file that is not a JSON object is refused (exit 2), never rewritten.
  */
 export function editDockerConfig(
   original: string | undefined,
@@ -45,8 +55,9 @@ export function editDockerConfig(
   change: DockerConfigChange,
 ): DockerConfigEdit {
   const unchanged = { text: original ?? '', changes: [], replaced: [] }
+  const blank = original === undefined || original.trim() === ''
   let config: Record<string, unknown> = {}
-  if (original !== undefined && original.trim() !== '') {
+  if (!blank) {
     let parsed: unknown
     try {
       parsed = JSON.parse(original)
@@ -67,32 +78,49 @@ export function editDockerConfig(
       'Make it an object of registry host to helper name, such as {"registry.example.com": "tokenctl"}.',
     )
   }
-  const helpers: Record<string, unknown> = { ...((config.credHelpers as Record<string, unknown> | undefined) ?? {}) }
+  const helpers = (config.credHelpers as Record<string, unknown> | undefined) ?? {}
+  const ours = JSON.stringify(DOCKER_HELPER_NAME)
+  const layout = layoutOf(blank ? undefined : original)
+  let text = blank ? '{}\n' : original
   const changes: string[] = []
   const replaced: DockerConfigEdit['replaced'] = []
   for (const host of change.hosts) {
     const current = Object.hasOwn(helpers, host) ? helpers[host] : undefined
     if (change.unset) {
-      if (current === DOCKER_HELPER_NAME) {
-        delete helpers[host]
-        changes.push(`removed credHelpers "${host}"`)
-      }
+      if (current !== DOCKER_HELPER_NAME) continue
+      const credHelpers = credHelpersOf(text)!
+      text = removeMember(text, credHelpers, credHelpers.members.indexOf(memberOf(credHelpers, host)!))
+      changes.push(`removed credHelpers "${host}"`)
     } else if (current !== DOCKER_HELPER_NAME) {
       if (typeof current === 'string') replaced.push({ host, helper: current })
-      helpers[host] = DOCKER_HELPER_NAME
+      let credHelpers = credHelpersOf(text)
+      if (!credHelpers) {
+        text = setMember(text, scanTop(text), 'credHelpers', '{}', layout)
+        credHelpers = credHelpersOf(text)!
+      }
+      text = setMember(text, credHelpers, host, ours, layout)
       changes.push(`credHelpers "${host}": "${DOCKER_HELPER_NAME}"`)
     }
   }
   if (changes.length === 0) return unchanged
-  const next = { ...config }
   // An empty map left by --unset goes with the entries it held when tokenctl's were its only ones.
-  if (Object.keys(helpers).length === 0 && change.unset) delete next.credHelpers
-  else next.credHelpers = helpers
-  return { text: `${JSON.stringify(next, null, indentOf(original))}\n`, changes, replaced }
+  const left = credHelpersOf(text)
+  if (change.unset && left && left.members.length === 0) {
+    const top = scanTop(text)
+    text = removeMember(text, top, top.members.indexOf(memberOf(top, 'credHelpers')!))
+  }
+  return { text, changes, replaced }
 }
 
-/** The indentation the file uses (its first indented line), else docker's tab. */
-function indentOf(text: string | undefined): string {
+/** The credHelpers object that docker reads (the last of that name), if there is one. */
+function credHelpersOf(text: string): JsonObjectSpan | undefined {
+  const member = memberOf(scanTop(text), 'credHelpers')
+  return member && scanObject(text, member.valueStart)
+}
+
+/** The file's line ends and indentation (its first indented line), else docker's tab; a one-line file stays on one line. */
+function layoutOf(text: string | undefined): JsonLayout {
+  if (text !== undefined && !text.trim().includes('\n')) return { newline: '', indent: '' }
   const match = /\n([ \t]+)\S/.exec(text ?? '')
-  return match ? match[1]! : '\t'
+  return { newline: text?.includes('\r\n') ? '\r\n' : '\n', indent: match ? match[1]! : '\t' }
 }

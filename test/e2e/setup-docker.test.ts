@@ -74,6 +74,18 @@ test("--unset leaves other helpers' entries", async () => {
   expect(fs.readFileSync(defaultFile(), 'utf8')).toBe('{\n  "credHelpers": {\n    "gcr.io": "gcloud"\n  }\n}\n')
 })
 
+test('numbers and layout outside credHelpers are kept byte for byte: big integers, 1.0, a compact object', async () => {
+  const text =
+    '{\n\t"n": 12345678901234567890,\n\t"f": 1.0,\n\t"proxies": {"default": {"httpProxy": "http://p:3128"}}\n}\n'
+  writeConfig(defaultFile(), text)
+  expect(await setup()).toMatchObject({ code: 0 })
+  expect(fs.readFileSync(defaultFile(), 'utf8')).toBe(
+    '{\n\t"n": 12345678901234567890,\n\t"f": 1.0,\n\t"proxies": {"default": {"httpProxy": "http://p:3128"}},\n\t"credHelpers": {\n\t\t"api.example.com": "tokenctl",\n\t\t"registry.example.com:5000": "tokenctl"\n\t}\n}\n',
+  )
+  expect(await setup(['--unset'])).toMatchObject({ code: 0 })
+  expect(fs.readFileSync(defaultFile(), 'utf8')).toBe(text)
+})
+
 test('DOCKER_CONFIG names the directory; a new file is 0600 in a 0700 dir; --json says what it did', async () => {
   const dir = path.join(sandbox.dir, 'docker-ci')
   const result = await setup(['--json'], { DOCKER_CONFIG: dir })

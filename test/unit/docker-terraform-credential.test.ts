@@ -210,6 +210,31 @@ describe("setup-docker's edit of config.json", () => {
     expect(edit.replaced).toEqual([{ host: 'registry.example.com', helper: 'ecr-login' }])
     expect(JSON.parse(edit.text)).toEqual({ credHelpers: { 'registry.example.com': 'tokenctl' } })
   })
+  test('only credHelpers changes: big integers, 1.0, compact objects, strings with braces stay byte for byte', () => {
+    const head =
+      '{\n  "n": 12345678901234567890,\n  "f": 1.0,\n  "e": 1E400,\n  "z": -0,\n  "c": {"a":[1,2,{"b":"}\\"{"}]},\n  "credHelpers": {\n    "gcr.io": "gcloud"'
+    const tail = '\n  },\n  "s": "tab\\tand \\u00e9"\n}'
+    const added = editDockerConfig(head + tail, FILE, { hosts })
+    expect(added.text).toBe(
+      `${head},\n    "registry.example.com": "tokenctl",\n    "api.example.com:8443": "tokenctl"${tail}`,
+    )
+    expect(editDockerConfig(added.text, FILE, { hosts, unset: true }).text).toBe(head + tail)
+  })
+  test('a one-line file stays on one line; its spacing is kept', () => {
+    const text = '{"auths":{"x.io":{"auth":"YTpi"}},"n":1.50}'
+    const added = editDockerConfig(text, FILE, { hosts: ['r.example.com'] }).text
+    expect(added).toBe('{"auths":{"x.io":{"auth":"YTpi"}},"n":1.50,"credHelpers":{"r.example.com":"tokenctl"}}')
+    expect(editDockerConfig(added, FILE, { hosts: ['r.example.com'], unset: true }).text).toBe(text)
+    expect(editDockerConfig('{ "credHelpers" : { "a" : "b" } }', FILE, { hosts: ['r.example.com'] }).text).toBe(
+      '{ "credHelpers" : { "a" : "b", "r.example.com" : "tokenctl" } }',
+    )
+  })
+  test('credHelpers named twice: the last one, the one docker reads, is edited', () => {
+    const text = '{"credHelpers":{"a":"b"},"credHelpers":{"r.example.com":"ecr-login"}}'
+    expect(editDockerConfig(text, FILE, { hosts: ['r.example.com'] }).text).toBe(
+      '{"credHelpers":{"a":"b"},"credHelpers":{"r.example.com":"tokenctl"}}',
+    )
+  })
   test('no file yet, or an empty one: just credHelpers', () => {
     for (const start of [undefined, '', '\n'])
       expect(editDockerConfig(start, FILE, { hosts: ['r.example.com'] }).text).toBe(
