@@ -58,6 +58,11 @@ export default class TerraformCredential extends BaseCommand<typeof TerraformCre
       throw new UsageError(`"${verb}" needs the host name.`, `Run: ${TERRAFORM_HELPER_PROGRAM} ${verb} HOST`)
     }
     const host = hostOf(given)
+    // A host that URL parsing reads as another spelling (0x7f.1, %2e) is nobody's, like one of no env.
+    if (!host && URL.canParse(`https://${given}/`)) {
+      if (verb === 'get') writeStdout(TERRAFORM_NOTHING)
+      return
+    }
     if (!host) {
       throw new UsageError(
         `"${printable(given, 80)}" is not a host name.`,

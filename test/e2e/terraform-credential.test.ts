@@ -82,14 +82,18 @@ describe('the protocol, byte for byte', () => {
     expect((await helper(['get', host.toUpperCase()])).stdout).toBe(`{"token":"${stored().accessToken}"}\n`)
   })
 
-  test("the env URL's loopback host only as written: a spelling URL parsing would rewrite gets no token", async () => {
+  test("the env URL's loopback host only as written: a spelling URL parsing would rewrite is nobody's", async () => {
     await login()
     const { port } = new URL(server.url)
-    for (const spelling of [`0x7f.1:${port}`, `2130706433:${port}`, `127.0.0.01:${port}`]) {
-      const result = await helper(['get', spelling])
-      expect(result).toMatchObject({ code: 2, stdout: '' })
-      expect(result.stderr).toContain('is not a host name')
-    }
+    const requests = server.requests.length
+    for (const spelling of [`0x7f.1:${port}`, `2130706433:${port}`, `127.0.0.01:${port}`, 'registry%2eexample.com'])
+      expect(await helper(['get', spelling])).toEqual(expect.objectContaining({ code: 0, stdout: '{}\n', stderr: '' }))
+    const before = fs.readFileSync(credentialsFile())
+    expect(await helper(['forget', `0x7f.1:${port}`])).toEqual(
+      expect.objectContaining({ code: 0, stdout: '', stderr: '' }),
+    )
+    expect(fs.readFileSync(credentialsFile()).equals(before)).toBe(true)
+    expect(server.requests).toHaveLength(requests)
   })
 
   test('get for a host tokenctl has nothing for: {} exit 0, no request made', async () => {
