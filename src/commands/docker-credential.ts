@@ -36,10 +36,10 @@ export default class DockerCredential extends BaseCommand<typeof DockerCredentia
   static override hidden = true
   static override summary = "docker's credential helper: what docker-credential-tokenctl runs."
   static override description = withExitCodes(
-    `docker runs docker-credential-tokenctl for the registries that "tokenctl setup-docker" names in credHelpers; you do not. The verb is the one argument and the server address comes on stdin. The env is the one whose hosts include that address's host (the current env first; TOKENCTL_ENV forces one). "get" prints {"ServerURL","Username","Secret"} with a fresh access token as the secret; "erase" drops the cached access token, so the next "get" refreshes; "store" is accepted for our hosts and ignored; "list" prints every host of every env with its user; "version" prints one line; any other verb prints the usage. Answers and errors are on stdout, as docker expects; every failure is exit 1 (as with docker's own helpers, whose exit code docker does not read), and "credentials not found in native keychain" tells docker that tokenctl has nothing for that registry.`,
+    `docker runs docker-credential-tokenctl for the registries that "tokenctl setup-docker" names in credHelpers; you do not. The verb is the one argument and the server address comes on stdin. The env is the one whose hosts include that address's host (the current env first; TOKENCTL_ENV forces one). "get" prints {"ServerURL","Username","Secret"} with a fresh access token as the secret; "erase" drops the cached access token, so the next "get" refreshes; "store" is accepted for our hosts and ignored; "list" prints every host of every env with its user; "version" prints one line; any other verb prints the usage. Answers and errors are on stdout, as docker expects; every failure, an unknown verb too, is exit 1 (as with docker's own helpers, whose exit code docker does not read), and "credentials not found in native keychain" tells docker that tokenctl has nothing for that registry.`,
     [
       [0, 'answered'],
-      [1, 'not found, an unknown verb, or any other failure'],
+      [1, 'not found, or any failure'],
     ],
   )
 

@@ -16,7 +16,7 @@ export default class SetupDocker extends BaseCommand<typeof SetupDocker> {
   static override summary = "Make docker use tokenctl's tokens for the env's registry hosts."
   static override description = withExitCodes(
     `Adds a credHelpers entry "HOST": "tokenctl" to docker's config.json for each of the env's hosts (the host of its URL and every --host of "env add"), so that docker runs ${DOCKER_HELPER_PROGRAM} for them. Only the text of credHelpers changes, every other byte of the file stays as it was; the file is replaced atomically and keeps its mode (a new one is 0600). The file is $DOCKER_CONFIG/config.json, else ~/.docker/config.json. Running it twice changes nothing; --unset removes the entries for the env's hosts whose value is "tokenctl", and nothing else. A host whose entry names another helper (such as "ecr-login") is refused, with nothing written, unless --force: then it points at tokenctl, and the warning says which helper it replaced and the entry that gives it back. ${DOCKER_HELPER_PROGRAM} must be on the PATH docker runs with: it is when tokenctl was installed with npm; otherwise this command says how.`,
-    [0, [2, "also a bad config.json, or another helper's entry without --force"]],
+    [0, [2, 'also a bad config.json, or a foreign entry']],
   )
 
   static override examples = [
