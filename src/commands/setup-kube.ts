@@ -12,7 +12,7 @@ import { addEnvHosts } from '../core/env-hosts.js'
 import { gitHostsOf } from '../core/git-hosts.js'
 import { hostOf } from '../core/host-env.js'
 import { idTokenRefusal } from '../core/id-token.js'
-import { shellWord } from '../core/kube-cluster.js'
+import { shellWord } from '../util/shell-quote.js'
 import {
   clusterServerIn,
   contextNames,

@@ -4,15 +4,7 @@ import { UsageError } from '../base/errors.js'
 import { gitHostsOf } from './git-hosts.js'
 import { hostOf, isPlainHttpElsewhere } from './host-env.js'
 import type { ExecInfo } from '../integrations/kube-credential.js'
-import { shellQuote } from '../util/shell-quote.js'
-
-/**
- * A word of a command a person pastes: as it is when a shell sees nothing special in it,
- * else single-quoted (a context named `ctx: #1`, an IPv6 host's brackets).
- */
-export function shellWord(value: string): string {
-  return /^[A-Za-z0-9._@%+=:,/-]+$/.test(value) ? value : shellQuote(value)
-}
+import { shellWord } from '../util/shell-quote.js'
 
 /**
  * Which cluster gets an env's token (docs/design.md#kubectl): the one kubectl names in

@@ -15,7 +15,8 @@ import {
   kubeconfigPath,
 } from '../../src/integrations/kubeconfig.js'
 import { formatExecCredential, parseExecInfo } from '../../src/integrations/kube-credential.js'
-import { clusterRefusal, shellWord } from '../../src/core/kube-cluster.js'
+import { clusterRefusal } from '../../src/core/kube-cluster.js'
+import { shellWord } from '../../src/util/shell-quote.js'
 import type { Env } from '../../src/base/env-settings.js'
 
 const V1 = 'client.authentication.k8s.io/v1'
