@@ -222,6 +222,9 @@ function viaModel(doc: Document, original: string | undefined, change: Kubeconfi
     users = doc.get('users', true)
   }
   const seq = users as YAMLSeq
+  // `users: []` in a block-style file: the entry goes in as a block list, as kubectl writes
+  // it, not as one long flow line.
+  if (seq.flow && seq.items.length === 0 && isMap(doc.contents) && !doc.contents.flow) seq.flow = false
   const index = seq.items.findIndex((item) => isMap(item) && item.get('name') === change.user)
   if (change.unset) {
     if (index >= 0) seq.items.splice(index, 1)

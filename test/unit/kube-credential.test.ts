@@ -280,6 +280,17 @@ describe('editKubeconfig', () => {
     expect(removed.changes).toEqual(['removed user "bob"'])
   })
 
+  test('`users: []` in a block-style file: the entry is written as a block list, the rest kept', () => {
+    const empty = 'apiVersion: v1\nkind: Config\n# no users yet\nusers: []\n'
+    const { text } = editKubeconfig(empty, change)
+    expect(text.startsWith('apiVersion: v1\nkind: Config\n# no users yet\nusers:\n')).toBe(true)
+    expect(text).toContain('\nusers:\n- name: tokenctl-prod\n')
+    expect(text).not.toContain('[')
+    expect((parse(text) as { users: unknown[] }).users).toEqual([
+      { name: 'tokenctl-prod', user: execUser('prod', program) },
+    ])
+  })
+
   test('no file yet: a minimal kubeconfig with the entry', () => {
     const { text } = editKubeconfig(undefined, change)
     expect(parse(text)).toEqual({
