@@ -247,6 +247,14 @@ describe('env show', () => {
     })
   })
 
+  test('text: the hosts under the name of the flag that sets them, --host', async () => {
+    await sandbox.run(['env', 'add', 'prod', '--url', 'https://api.example.com', '--host', 'git.example.com'])
+    const result = await sandbox.run(['env', 'show'], { env: fileStore })
+    expect(result.code).toBe(0)
+    expect(result.stdout).toMatch(/^ {2}hosts: +git\.example\.com$/m)
+    expect(result.stdout).not.toContain('gitHosts')
+  })
+
   test('selection order: -e, then TOKENCTL_ENV, then the current env', async () => {
     await sandbox.run(['env', 'add', 'prod', '--url', 'https://api.example.com'])
     await sandbox.run(['env', 'add', 'staging', '--url', 'https://staging.example.com'])

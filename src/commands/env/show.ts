@@ -13,6 +13,9 @@ import type { SecretRecord } from '../../stores/types.js'
 /** Long enough for any real URL or scope list: `env show` is where a person reads them whole. */
 const SHOWN_MAX = 2000
 
+/** Keys whose JSON name scripts already read, shown to people under the flag's name (`--host`). */
+const LABELS: Record<string, string> = { gitHosts: 'hosts' }
+
 export default class EnvShow extends BaseCommand<typeof EnvShow> {
   static override summary = "Show one env's settings."
   static override description = withExitCodes(
@@ -54,7 +57,7 @@ export default class EnvShow extends BaseCommand<typeof EnvShow> {
     const rows = Object.entries(shown)
       .filter(([key]) => key !== 'name')
       .map(([key, value]) => [
-        `${printable(key)}:`,
+        `${printable(LABELS[key] ?? key)}:`,
         Array.isArray(value) ? value.map(text).join(', ') : value === null ? '-' : text(value),
       ])
     this.out(`${name}\n${table(rows).replace(/^/gm, '  ')}`)
