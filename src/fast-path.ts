@@ -26,7 +26,7 @@ import { readConfigFile } from './core/config-file.js'
 import { selectEnv } from './core/env-select.js'
 import { clusterRefusal } from './core/kube-cluster.js'
 import type { Env } from './base/env-settings.js'
-import { DEFAULT_MIN_TTL_MS, isFresh } from './base/freshness.js'
+import { DEFAULT_MIN_TTL_MS, heldToken, isFresh, type TokenKind } from './base/freshness.js'
 import { acquireLock, envLockNotices, handOverLock } from './base/lock.js'
 import { DEFAULT_GIT_USER, isOurHost, isOurUser } from './core/git-hosts.js'
 import { accessCacheDir, configDir, configFile, type Environ, lockDir } from './base/paths.js'
@@ -157,15 +157,10 @@ async function freshAccess(
   flags: Flags,
   environ: Environ,
   minTtlMs: number,
-  kind: 'access' | 'id' = 'access',
+  kind: TokenKind = 'access',
 ): Promise<Cached | undefined> {
   const fresh = (cached: Cached | undefined) =>
-    cached &&
-    (kind === 'id'
-      ? isFresh(cached.idToken, cached.idExpiresAt, minTtlMs)
-      : isFresh(cached.accessToken, cached.accessExpiresAt, minTtlMs))
-      ? cached
-      : undefined
+    cached && isFresh(...heldToken(cached, kind), minTtlMs) ? cached : undefined
   // The same key and binding as the session's (context.ts): another env's token is never a hit.
   const binding = envBinding(env, environ)
   const key = storeKey(env, environ, binding)

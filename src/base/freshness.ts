@@ -28,3 +28,14 @@ const FUTURE_SLACK_MS = 1_000
 export function isFromTheFuture(time: number, now = Date.now()): boolean {
   return time > now + FUTURE_SLACK_MS
 }
+
+/** Which of an env's tokens a caller wants: the access token, or the OpenID Connect ID token. */
+export type TokenKind = 'access' | 'id'
+
+/** The token of that kind an entry (a record, a cache entry) holds, and its expiry. */
+export function heldToken(
+  entry: { accessToken?: string; accessExpiresAt?: number; idToken?: string; idExpiresAt?: number } | undefined,
+  kind: TokenKind,
+): [token: string | undefined, expiresAt: number | undefined] {
+  return kind === 'id' ? [entry?.idToken, entry?.idExpiresAt] : [entry?.accessToken, entry?.accessExpiresAt]
+}

@@ -7,7 +7,7 @@ import type { VariableCredentials } from '../base/credentials.js'
 import { debug } from '../base/debug.js'
 import type { Env } from '../base/env-settings.js'
 import { CorruptRecordError, LoginRequiredError, TokenctlError } from '../base/errors.js'
-import { DEFAULT_MIN_TTL_MS, isFresh, isFromTheFuture } from '../base/freshness.js'
+import { DEFAULT_MIN_TTL_MS, heldToken, isFresh, isFromTheFuture, type TokenKind } from '../base/freshness.js'
 import { acquireLock, envLockNotices, handedLockAskedAt } from '../base/lock.js'
 import { asksForIdToken, noIdToken, notOauth2 } from './id-token.js'
 
@@ -70,17 +70,6 @@ export interface IdTokenResult {
   user?: string
 }
 
-/** Which of the env's tokens a caller wants. */
-type TokenKind = 'access' | 'id'
-
-/** The token of that kind an entry holds, and its expiry. */
-function held(
-  entry: { accessToken?: string; accessExpiresAt?: number; idToken?: string; idExpiresAt?: number } | undefined,
-  kind: TokenKind,
-): [token: string | undefined, expiresAt: number | undefined] {
-  return kind === 'id' ? [entry?.idToken, entry?.idExpiresAt] : [entry?.accessToken, entry?.accessExpiresAt]
-}
-
 export interface RevokeResult {
   /** There was something to revoke at all. */
   hadTokens: boolean
@@ -140,7 +129,7 @@ export class Session {
       // locked path says what to do about it. The fast path decides with the same matchingEntry.
       const cached =
         matchingEntry(accessCache?.get(key), binding) ?? this.bound(await store.get(key).catch(unlessCorrupt)).record
-      const [token, expiresAt] = held(cached, kind)
+      const [token, expiresAt] = heldToken(cached, kind)
       if (cached && isFresh(token, expiresAt, minTtlMs, this.now())) {
         debug('session', () => `${env.name}: cached ${what}, ${Math.round((expiresAt! - this.now()) / 1000)} s left`)
         return { token, expiresAt: expiresAt!, source: 'cache', user: cached.user }
@@ -157,7 +146,7 @@ export class Session {
         record?.obtainedAt !== undefined &&
         record.obtainedAt >= askedAt &&
         !isFromTheFuture(record.obtainedAt, this.now())
-      const [token, expiresAt] = held(record, kind)
+      const [token, expiresAt] = heldToken(record, kind)
       if (record && (justObtained || (!forceRefresh && isFresh(token, expiresAt, minTtlMs, this.now())))) {
         if (token && expiresAt && expiresAt > this.now()) {
           const entry = this.cacheEntry(record)
@@ -418,16 +407,17 @@ export class Session {
   ): Promise<SecretRecord> {
     const { store, accessCache, key } = this.options
     const rotated = tokens.refreshToken !== undefined
-    // A refresh answer need not carry an ID token (OpenID Connect Core 12.2): the one of the
+    // A refresh answer need not carry an ID token (docs/design.md#kubectl): the one of the
     // login stays while it lasts. Any other answer is a new login, and its ID token or none.
-    const keptId =
+    const keepsOld =
       keepIdToken && previous?.idToken && previous.idExpiresAt !== undefined && previous.idExpiresAt > this.now()
+    const id = tokens.idToken !== undefined ? tokens : keepsOld ? previous : undefined
     const record: SecretRecord = {
       ...previous,
       accessToken: tokens.accessToken,
       accessExpiresAt: tokens.accessExpiresAt,
-      idToken: tokens.idToken ?? (keptId ? previous.idToken : undefined),
-      idExpiresAt: tokens.idToken ? tokens.idExpiresAt : keptId ? previous.idExpiresAt : undefined,
+      idToken: id?.idToken,
+      idExpiresAt: id?.idExpiresAt,
       refreshToken: rotated ? tokens.refreshToken : previous?.refreshToken,
       refreshExpiresAt: rotated ? tokens.refreshExpiresAt : previous?.refreshExpiresAt,
       user: tokens.user ?? previous?.user,
