@@ -13,13 +13,7 @@ import { gitHostsOf } from '../core/git-hosts.js'
 import { hostOf } from '../core/host-env.js'
 import { idTokenRefusal } from '../core/id-token.js'
 import { shellWord } from '../util/shell-quote.js'
-import {
-  clusterServerIn,
-  contextNames,
-  editKubeconfig,
-  kubeconfigFiles,
-  readKubeconfig,
-} from '../integrations/kubeconfig.js'
+import { clusterServerOf, editKubeconfig, kubeconfigFiles, kubeconfigToEdit } from '../integrations/kubeconfig.js'
 
 export default class SetupKube extends BaseCommand<typeof SetupKube> {
   static override summary = "Make kubectl use tokenctl's tokens: a kubeconfig user that runs tokenctl."
@@ -71,7 +65,7 @@ export default class SetupKube extends BaseCommand<typeof SetupKube> {
     const refused = this.flags['id-token'] ? idTokenRefusal(env) : undefined
     if (refused) throw refused
     const files = kubeconfigFiles(this.flags.kubeconfig, this.environ, this.environ.HOME || os.homedir())
-    const { file, texts } = this.fileToEdit(files)
+    const { file, texts } = kubeconfigToEdit(files, this.flags.context)
     const edit = editKubeconfig(texts.get(file), {
       user,
       envName: env.name,
@@ -85,18 +79,11 @@ export default class SetupKube extends BaseCommand<typeof SetupKube> {
     })
     const { text, changes } = edit
     if (changes.length > 0) replaceToolConfig(file, text)
-    // The context's cluster as kubectl merges the list: from the first file that defines it, whichever that is.
-    const clusterName = edit.clusterName
-    const clusterServer =
-      clusterName === undefined
-        ? undefined
-        : files.map((other) => clusterServerIn(texts.get(other), clusterName)).find((server) => server !== undefined)
+    const clusterServer = edit.clusterName === undefined ? undefined : clusterServerOf(files, texts, edit.clusterName)
     const clusterHost = clusterServer === undefined ? undefined : hostOf(clusterServer)
+    const inConfig = hasEnv(config.read(), env.name)
     // Naming the context is the person's consent that its cluster gets the env's tokens.
-    const added =
-      clusterHost && !this.flags.unset && hasEnv(config.read(), env.name)
-        ? await addEnvHosts(config, env.name, [clusterHost])
-        : []
+    const added = clusterHost && !this.flags.unset && inConfig ? await addEnvHosts(config, env.name, [clusterHost]) : []
     if (this.flags.json) {
       this.outJson({
         kubeconfig: file,
@@ -108,7 +95,7 @@ export default class SetupKube extends BaseCommand<typeof SetupKube> {
       })
     }
     this.info(changes.length > 0 ? `${file}: ${changes.join('; ')}.` : `${file}: nothing to change.`)
-    this.tellClusterHost(env, clusterHost, added.length > 0, hasEnv(config.read(), env.name))
+    this.tellClusterHost(env, clusterHost, added.length > 0, inConfig)
     if (!this.flags.unset) {
       this.info(
         this.flags.context
@@ -116,28 +103,6 @@ export default class SetupKube extends BaseCommand<typeof SetupKube> {
           : `Next: kubectl config set-context CONTEXT --user ${shellWord(user)}  (or run again with --context CONTEXT)`,
       )
     }
-  }
-
-  /**
-   * The file of the list to edit (docs/design.md#setup-kube). With --context, the first that
-   * defines the context, as kubectl edits a context where it is defined; the users entry
-   * goes in that same file, beside it. Otherwise the first file. Only the files needed are read.
-   */
-  private fileToEdit(files: string[]): { file: string; texts: Map<string, string | undefined> } {
-    const texts = new Map<string, string | undefined>()
-    const context = this.flags.context
-    if (context === undefined || files.length === 1) {
-      texts.set(files[0]!, readKubeconfig(files[0]!))
-      return { file: files[0]!, texts }
-    }
-    for (const file of files) texts.set(file, readKubeconfig(file))
-    const holder = files.find((file) => contextNames(texts.get(file)).includes(context))
-    if (holder) return { file: holder, texts }
-    const known = files.map((file) => `${file} (${contextNames(texts.get(file)).join(', ') || 'none'})`)
-    throw new UsageError(
-      `No file of $KUBECONFIG has a context "${context.slice(0, 80)}": ${known.join('; ')}.`,
-      'Name one they have with --context, or leave --context out and add the context with kubectl config set-context.',
-    )
   }
 
   /** Which clusters kube-credential will answer, as this run left it (docs/design.md#setup-kube). */

@@ -92,6 +92,40 @@ export function clusterServerIn(text: string | undefined, cluster: string): stri
 export const readKubeconfig = (file: string): string | undefined =>
   readToolConfig(file, 'The kubeconfig', 'Check its permissions, or name another with --kubeconfig.')
 
+/**
+ * The file of the list to edit (docs/design.md#setup-kube), and the texts read to find it.
+ * With a context, the first file that defines it, as kubectl edits a context where it is
+ * defined; the users entry goes in that same file, beside it. Otherwise the first file.
+ * Only the files needed are read.
+ */
+export function kubeconfigToEdit(
+  files: string[],
+  context: string | undefined,
+): { file: string; texts: Map<string, string | undefined> } {
+  const texts = new Map<string, string | undefined>()
+  if (context === undefined || files.length === 1) {
+    texts.set(files[0]!, readKubeconfig(files[0]!))
+    return { file: files[0]!, texts }
+  }
+  for (const file of files) texts.set(file, readKubeconfig(file))
+  const holder = files.find((file) => contextNames(texts.get(file)).includes(context))
+  if (holder) return { file: holder, texts }
+  const known = files.map((file) => `${file} (${contextNames(texts.get(file)).join(', ') || 'none'})`)
+  throw new UsageError(
+    `No file of $KUBECONFIG has a context "${context.slice(0, 80)}": ${known.join('; ')}.`,
+    'Name one they have with --context, or leave --context out and add the context with kubectl config set-context.',
+  )
+}
+
+/** A cluster's server as kubectl merges the list: from the first file (of those read) that defines it. */
+export function clusterServerOf(
+  files: string[],
+  texts: Map<string, string | undefined>,
+  cluster: string,
+): string | undefined {
+  return files.map((file) => clusterServerIn(texts.get(file), cluster)).find((server) => server !== undefined)
+}
+
 type Edit = { start: number; end: number; text: string }
 
 /** The change applied to the file's text (undefined: no file yet). Pure. */
