@@ -3,9 +3,9 @@ import path from 'node:path'
 
 import { BaseCommand } from '../cli/base-command.js'
 import { withExitCodes } from '../cli/exit-codes-help.js'
-import { envSettingsOf, hasEnv } from '../core/config-file.js'
 import { gitHost } from '../core/env-build.js'
 import { UsageError } from '../base/errors.js'
+import { addEnvHosts } from '../core/env-hosts.js'
 import { gitHostsOf } from '../core/git-hosts.js'
 import { configureGitHelper } from '../integrations/git-config.js'
 
@@ -35,7 +35,6 @@ export default class SetupGit extends BaseCommand<typeof SetupGit> {
 
   public async run(): Promise<void> {
     const config = this.openConfig()
-    const data = config.read()
     const env = this.selectEnv(config)
     const added = [...new Set((this.flags.host ?? []).map(gitHost))]
     const hosts = [...new Set([...gitHostsOf(env), ...added])]
@@ -54,12 +53,7 @@ export default class SetupGit extends BaseCommand<typeof SetupGit> {
       unset: this.flags.unset,
       environ: this.environ,
     })
-    if (added.length && !this.flags.unset && hasEnv(data, env.name)) {
-      await config.update((fresh) => {
-        const settings = envSettingsOf(fresh, env.name)
-        if (settings) settings.gitHosts = [...new Set([...(settings.gitHosts ?? []), ...added])]
-      })
-    }
+    if (added.length && !this.flags.unset) await addEnvHosts(config, env.name, added)
     const where = this.flags.local ? 'this repository' : 'your global git config'
     this.info(
       this.flags.unset
