@@ -59,11 +59,7 @@ export function envsInOrder(config: ConfigData, environ: Environ): Env[] {
  * current env first, then the others by name.
  */
 export function envForHost(host: string, config: ConfigData, environ: Environ, envFlag?: string): Env | undefined {
-  if (envFlag || environ.TOKENCTL_ENV) {
-    const env = selectEnv(envFlag, config, environ)
-    return gitHostsOf(env).includes(host) ? env : undefined
-  }
-  return envsInOrder(config, environ).find((env) => gitHostsOf(env).includes(host))
+  return hostsOfEnvs(config, environ, envFlag).get(host)
 }
 
 /** Each host of every env, with the env that answers for it (the first in envsInOrder's order). */

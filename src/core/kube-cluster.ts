@@ -23,7 +23,7 @@ export function clusterRefusal(env: Env, info: Pick<ExecInfo, 'clusterServer'>):
     // As git's helper: the token never crosses the network in clear unless the env allows http.
     if (!isPlainHttpElsewhere(info.clusterServer, host, env)) return undefined
     return new UsageError(
-      `kubectl asks for a token of env "${env.name}" for the cluster at ${info.clusterServer.slice(0, 200)}, over plain http to a host that is not loopback; no token was handed out.`,
+      `kubectl asks for a token of env "${env.name}" for the cluster at ${printable(info.clusterServer, 200)}, over plain http to a host that is not loopback; no token was handed out.`,
       `Give the cluster an https:// server in the kubeconfig, or allow http for the env: tokenctl env add ${env.name} … --allow-http --force`,
     )
   }
